@@ -1,0 +1,179 @@
+"""The ledger's tables (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+
+Every table carries ``tenant_id`` first in its primary key, so tables can be distributed by
+tenant later. Amounts are signed 64-bit integers in the commodity's smallest unit and instants
+are integer microseconds since the Unix epoch (UTC): both are exact, compact, sort correctly
+and read the same on both stores with no driver-specific type conversion on the hot path.
+
+Append-only tables (``APPEND_ONLY``) get database triggers that refuse UPDATE and DELETE (see
+the migration). ``accounts.balance``, ``lots``, ``payments`` counters and ``idempotency``
+results are projections kept in step with the journal inside the same transaction.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+ID = String(64)
+LONG_ID = String(200)
+
+
+def _tenant() -> Column[str]:
+    return Column("tenant_id", ID, primary_key=True)
+
+
+accounts = Table(
+    "accounts", metadata, _tenant(),
+    Column("code", LONG_ID, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("commodity", String(8), nullable=False),
+    Column("owner", ID),
+    Column("balance", BigInteger, nullable=False),
+)
+
+entries = Table(
+    "entries", metadata, _tenant(),
+    Column("entry_id", ID, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("effective_us", BigInteger, nullable=False),
+    Column("recorded_us", BigInteger, nullable=False),
+    Column("memo", Text, nullable=False),
+    Column("ref", LONG_ID),
+    Column("reverses", ID),
+    Column("idem_key", LONG_ID),
+    Column("meta", Text),
+    UniqueConstraint("tenant_id", "reverses", name="uq_entries_reverses"),
+    Index("ix_entries_effective", "tenant_id", "effective_us"),
+)
+
+lines = Table(
+    "lines", metadata, _tenant(),
+    Column("entry_id", ID, primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("account", LONG_ID, nullable=False),
+    Column("commodity", String(8), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("lot_id", LONG_ID),
+    Index("ix_lines_account", "tenant_id", "account"),
+    Index("ix_lines_lot", "tenant_id", "lot_id"),
+)
+
+lots = Table(
+    "lots", metadata, _tenant(),
+    Column("lot_id", LONG_ID, primary_key=True),
+    Column("customer_id", ID, nullable=False),
+    Column("unit", String(8), nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Column("remaining", BigInteger, nullable=False),
+    Column("price_minor", BigInteger, nullable=False),
+    Column("currency", String(8), nullable=False),
+    Column("value_left_minor", BigInteger, nullable=False),
+    Column("valid_until_us", BigInteger, nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("acquired_us", BigInteger, nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("entry_id", ID, nullable=False),
+    Index("ix_lots_customer", "tenant_id", "customer_id"),
+)
+
+payments = Table(
+    "payments", metadata, _tenant(),
+    Column("payment_id", ID, primary_key=True),
+    Column("customer_id", ID, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(8), nullable=False),
+    Column("method", String(16), nullable=False),
+    Column("provider", ID),
+    Column("source_account", LONG_ID, nullable=False),
+    Column("funded_account", LONG_ID, nullable=False),
+    Column("entry_id", ID, nullable=False),
+    Column("paid_us", BigInteger, nullable=False),
+    Column("refunded_minor", BigInteger, nullable=False),
+    Column("charged_back_minor", BigInteger, nullable=False),
+)
+
+payment_returns = Table(
+    "payment_returns", metadata, _tenant(),
+    Column("kind", String(16), primary_key=True),  # refund | chargeback
+    Column("return_id", ID, primary_key=True),
+    Column("payment_id", ID, nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(8), nullable=False),
+    Column("entry_id", ID, nullable=False),
+    Column("at_us", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Index("ix_returns_payment", "tenant_id", "payment_id"),
+)
+
+parties = Table(
+    "parties", metadata, _tenant(),
+    Column("customer_id", ID, primary_key=True),
+    Column("reseller_id", ID),
+    Column("group_id", ID),
+    Column("approved_nonprofit", Boolean, nullable=False),
+)
+
+usage_events = Table(
+    "usage_events", metadata, _tenant(),
+    Column("event_id", LONG_ID, primary_key=True),
+    Column("customer_id", ID, nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Column("occurred_us", BigInteger, nullable=False),
+    Column("entry_id", ID, nullable=False),
+)
+
+usage_allocations = Table(
+    "usage_allocations", metadata,
+    Column("tenant_id", ID, nullable=False),
+    Column("event_id", LONG_ID, nullable=False),
+    Column("lot_id", LONG_ID, nullable=False),
+    Column("units", BigInteger, nullable=False),
+    Column("value_minor", BigInteger, nullable=False),
+    Index("ix_alloc_event", "tenant_id", "event_id"),
+)
+
+usage_failures = Table(
+    "usage_failures", metadata, _tenant(),
+    Column("event_id", LONG_ID, primary_key=True),
+    Column("cause", Text, nullable=False),
+    Column("reinstated", Boolean, nullable=False),
+    Column("entry_id", ID),
+    Column("failed_us", BigInteger, nullable=False),
+)
+
+holds = Table(
+    "holds", metadata, _tenant(),
+    Column("hold_id", ID, primary_key=True),
+    Column("customer_id", ID, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("payment_id", ID),
+    Column("dispute_id", ID),
+    Column("placed_us", BigInteger, nullable=False),
+    Index("ix_holds_customer", "tenant_id", "customer_id"),
+)
+
+idempotency = Table(
+    "idempotency", metadata, _tenant(),
+    Column("key", LONG_ID, primary_key=True),
+    Column("command", String(64), nullable=False),
+    Column("payload_hash", String(64), nullable=False),
+    Column("result", Text),
+    Column("created_us", BigInteger, nullable=False),
+)
+
+APPEND_ONLY = ("entries", "lines", "payment_returns", "usage_events", "usage_allocations",
+               "usage_failures", "holds")

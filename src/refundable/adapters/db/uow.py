@@ -1,0 +1,66 @@
+"""The SQL unit of work: one connection, one transaction, commit or nothing.
+
+Transient conflicts between concurrent transactions surface as :class:`Retry` so the service
+can run the command again: PostgreSQL deadlocks (40P01), serialization failures (40001) and
+unique violations (23505: two transactions inserting the same key at once), SQLite "database
+is locked" after the busy timeout.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy import Connection, Engine, RootTransaction
+from sqlalchemy.exc import DBAPIError
+
+from refundable.adapters.db.repository import SqlLedgerStore
+from refundable.core.errors import InvariantBroken
+from refundable.core.time import Clock
+from refundable.service.ports import LedgerStore, Retry
+
+_TRANSIENT_PG = {"40001", "40P01", "23505"}
+
+
+def is_transient(err: DBAPIError) -> bool:
+    code = getattr(err.orig, "sqlstate", None)
+    if code is not None:
+        return code in _TRANSIENT_PG
+    text = str(err.orig).lower()
+    return "database is locked" in text or "unique constraint failed" in text
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine, clock: Clock) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._conn: Connection | None = None
+        self._tx: RootTransaction | None = None
+
+    def __enter__(self) -> SqlUnitOfWork:
+        self._conn = self.engine.connect()
+        self._tx = self._conn.begin()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        conn, tx = self._conn, self._tx
+        self._conn = self._tx = None
+        if conn is None or tx is None:
+            return
+        try:
+            if tx.is_active:
+                tx.rollback()
+        finally:
+            conn.close()
+        if isinstance(exc, DBAPIError) and is_transient(exc):
+            raise Retry(str(exc.orig)) from exc
+
+    def ledger(self, tenant_id: str) -> LedgerStore:
+        if self._conn is None:
+            raise InvariantBroken("unit of work used outside its 'with' block")
+        return SqlLedgerStore(self._conn, tenant_id, self.clock)
+
+    def commit(self) -> None:
+        if self._tx is None:
+            raise InvariantBroken("commit outside the unit of work")
+        self._tx.commit()

@@ -1,0 +1,180 @@
+"""One exception tree with stable error codes.
+
+Two channels for trouble (STYLE.md §6): expected business outcomes are data (a denial is a
+Decision; a bad policy file is a list of problems), while bad input and broken invariants raise
+one of these. Each class carries a stable ``code`` that API clients and scripts can rely on, and
+each subclasses the matching builtin so generic handlers still work (the immoney habit).
+The single table ``STATUS`` maps every code to an HTTP status and a CLI exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+class RefundableError(Exception):
+    """Base of every error this project raises on purpose.
+
+    ``where`` says where the problem is (a field path, a file:line), ``allowed`` what would have
+    been accepted. Messages read as one sentence a person can act on.
+    """
+
+    code: ClassVar[str] = "refundable_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        where: str | None = None,
+        allowed: str | None = None,
+        details: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.message = message
+        self.where = where
+        self.allowed = allowed
+        self.details = dict(details or {})
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        parts = [f"{self.where}: {self.message}" if self.where else self.message]
+        if self.allowed:
+            parts.append(f"allowed: {self.allowed}")
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.where:
+            body["where"] = self.where
+        if self.allowed:
+            body["allowed"] = self.allowed
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class InputError(RefundableError, ValueError):
+    """A request, command or argument that does not fit the contract. Nothing was written."""
+
+    code = "invalid_input"
+
+
+class CurrencyError(InputError):
+    """An unknown currency code, or two currencies mixed where one is required."""
+
+    code = "currency_error"
+
+
+class FxRateMissing(InputError):
+    """A conversion was needed and the caller supplied no rate for the pair."""
+
+    code = "fx_rate_missing"
+
+
+class PolicyInvalid(RefundableError, ValueError):
+    """A policy document with problems; ``problems`` lists every one of them at once."""
+
+    code = "policy_invalid"
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        first = problems[0].render() if problems else "no problems reported"
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"{first}{more}", details={"problems": [p.render() for p in problems]})
+
+
+class NotFound(RefundableError, LookupError):
+    code = "not_found"
+
+
+class NoPolicyVersionInForce(RefundableError, LookupError):
+    code = "no_policy_version_in_force"
+
+
+class Conflict(RefundableError):
+    """The state forbids the command (e.g. an idempotency key reused with another payload)."""
+
+    code = "conflict"
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_conflict"
+
+
+class LedgerRefused(RefundableError, ValueError):
+    """The ledger refuses a movement that would break one of its rules. Nothing was written."""
+
+    code = "ledger_refused"
+
+
+class InsufficientFunds(LedgerRefused):
+    code = "insufficient_funds"
+
+
+class LotExpired(LedgerRefused):
+    code = "lot_expired"
+
+
+class TransferNotAllowed(LedgerRefused):
+    code = "transfer_not_allowed"
+
+
+class OverRefund(LedgerRefused):
+    code = "over_refund"
+
+
+class ImmutableEntry(LedgerRefused):
+    code = "immutable_entry"
+
+
+class InvariantBroken(RefundableError, AssertionError):
+    """A rule of the system itself failed: a bug, never a user mistake."""
+
+    code = "invariant_broken"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One problem found in a document a person wrote: where, what, and what is allowed."""
+
+    file: str
+    line: int | None
+    message: str
+    allowed: str | None = None
+
+    def render(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        text = f"{where}: {self.message}"
+        return f"{text} (allowed: {self.allowed})" if self.allowed else text
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    http: int
+    exit_code: int
+
+
+# The one table from error code to HTTP status and CLI exit code.
+STATUS: dict[str, Status] = {
+    RefundableError.code: Status(500, 1),
+    InputError.code: Status(422, 2),
+    CurrencyError.code: Status(422, 2),
+    FxRateMissing.code: Status(422, 2),
+    PolicyInvalid.code: Status(422, 3),
+    NotFound.code: Status(404, 4),
+    NoPolicyVersionInForce.code: Status(422, 4),
+    Conflict.code: Status(409, 5),
+    IdempotencyConflict.code: Status(409, 5),
+    LedgerRefused.code: Status(422, 6),
+    InsufficientFunds.code: Status(422, 6),
+    LotExpired.code: Status(422, 6),
+    TransferNotAllowed.code: Status(422, 6),
+    OverRefund.code: Status(422, 6),
+    ImmutableEntry.code: Status(409, 6),
+    InvariantBroken.code: Status(500, 70),
+}
+
+
+def status_of(error: RefundableError) -> Status:
+    return STATUS.get(error.code, STATUS[RefundableError.code])

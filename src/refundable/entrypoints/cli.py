@@ -1,0 +1,271 @@
+"""The `refundable` command: thin translation from arguments to calls and from results to text.
+
+No business rule lives here: every command parses its input, calls the policy or service
+layer, and renders the result as a readable table (default) or JSON (`--json`). Errors come
+from the one exception tree and leave with the exit code of the one status table.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from refundable import bootstrap_policy
+from refundable.core.errors import PolicyInvalid, RefundableError, status_of
+from refundable.policy.compiled import CompiledPolicy
+from refundable.policy.coverage import coverage
+from refundable.policy.decision import Decision
+from refundable.policy.document import PolicyDocument
+from refundable.policy.engine import decide as decide_request
+from refundable.policy.explain import describe_policy
+from refundable.policy.loader import load_policy_file
+from refundable.policy.registry import PolicyRegistry, policy_files
+from refundable.policy.requests import parse_request_text
+from refundable.policy.scenarios import ScenarioResult, run_all, run_file
+
+app = typer.Typer(no_args_is_help=True, help="Refundable: decide refund requests by policy.")
+policy_app = typer.Typer(no_args_is_help=True, help="Validate, test and explain policy files.")
+app.add_typer(policy_app, name="policy")
+out = Console(highlight=False, soft_wrap=False, width=120)
+err = Console(stderr=True, highlight=False)
+
+T = TypeVar("T")
+
+PoliciesOpt = Annotated[
+    Path | None, typer.Option("--policies", help="Directory of policy files (default: shipped)")
+]
+
+
+def _guard(fn: Callable[[], T]) -> T:
+    """Run a command body; turn our errors into a message and the mapped exit code."""
+    try:
+        return fn()
+    except PolicyInvalid as error:
+        for problem in error.problems:
+            err.print(f"[red]error[/red] {problem.render()}")
+        err.print(f"{len(error.problems)} problem(s)")
+        raise typer.Exit(status_of(error).exit_code) from None
+    except RefundableError as error:
+        err.print(f"[red]error[/red] [{error.code}] {error}")
+        for extra in error.details.get("problems", [])[1:]:
+            err.print(f"      {extra}")
+        raise typer.Exit(status_of(error).exit_code) from None
+
+
+def _registry(policies: Path | None) -> PolicyRegistry:
+    return bootstrap_policy.registry(policies)
+
+
+@app.command()
+def decide(
+    request_file: Annotated[Path, typer.Argument(help="Request as YAML or JSON ('-' for stdin)")],
+    policy: Annotated[str | None, typer.Option("--policy", "-p", help="Policy id or file")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the full decision as JSON")
+    ] = False,
+    policies: PoliciesOpt = None,
+) -> None:
+    """Decide one request and print the decision."""
+
+    def run() -> Decision:
+        text = sys.stdin.read() if str(request_file) == "-" else _read(request_file)
+        if policy is not None and Path(policy).suffix in (".yaml", ".yml"):
+            compiled = load_policy_file(Path(policy))
+            request = parse_request_text(text, policy=compiled.id)
+            return decide_request(
+                PolicyRegistry.from_policies([compiled]).in_force(
+                    request.policy, request.requested_at
+                ),
+                request,
+            )
+        request = parse_request_text(text, policy=policy)
+        return bootstrap_policy.decide(_registry(policies), request)
+
+    decision = _guard(run)
+    if as_json:
+        print(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        render_decision(decision)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise typer.BadParameter(f"cannot read {path}: {error.strerror}") from None
+
+
+def render_decision(d: Decision, title: str | None = None) -> None:
+    colour = {"approve": "green", "deny": "red", "review": "yellow"}[d.outcome.value]
+    table = Table(title=title, show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    table.add_row("outcome", f"[{colour}]{d.outcome.value}[/{colour}]")
+    table.add_row("remedy", d.remedy.value)
+    table.add_row("policy", f"{d.policy} version {d.policy_version}")
+    table.add_row("rule", d.rule or "(default)")
+    table.add_row("clauses", ", ".join(d.clauses))
+    table.add_row("gross", str(d.gross))
+    for f in d.fees:
+        table.add_row(f"fee {f.id}", f"{f.amount} (clause {f.clause}; {f.basis})")
+    table.add_row("net", str(d.net))
+    if d.units is not None:
+        table.add_row("units", f"{d.units} message credits")
+    if d.decide_by:
+        table.add_row("decide by", f"{d.decide_by.at.isoformat()} (clause {d.decide_by.clause})")
+    if d.pay_by:
+        table.add_row("pay by", f"{d.pay_by.at.isoformat()} (clause {d.pay_by.clause})")
+    table.add_row("explanation", d.explanation)
+    out.print(table)
+
+
+@app.command()
+def demo(
+    policies: PoliciesOpt = None,
+    examples: Annotated[Path | None, typer.Option(help="Directory of example requests")] = None,
+) -> None:
+    """Decide every shipped example request of every policy and print the decisions."""
+    registry = _guard(lambda: _registry(policies))
+    folder = examples or bootstrap_policy.examples_dir()
+    files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.json"))
+    if not files:
+        err.print(f"no example requests in {folder}")
+        raise typer.Exit(1)
+    counts: dict[str, int] = {}
+    for path in files:
+        decision = _guard(_decider(registry, path))
+        render_decision(decision, title=f"{path.name}")
+        out.print()
+        counts[decision.outcome.value] = counts.get(decision.outcome.value, 0) + 1
+    summary = ", ".join(f"{n} {o}" for o, n in sorted(counts.items()))
+    out.print(
+        f"[bold]{len(files)} requests decided under {len(registry.ids)} policies:[/bold] {summary}"
+    )
+
+
+def _decider(registry: PolicyRegistry, path: Path) -> Callable[[], Decision]:
+    return lambda: bootstrap_policy.decide(registry, parse_request_text(_read(path)))
+
+
+@policy_app.command("validate")
+def validate(
+    paths: Annotated[list[Path], typer.Argument(help="Policy files or directories")],
+) -> None:
+    """Check policy files; print every problem with file:line."""
+    problems = []
+    count = 0
+    for root in paths:
+        for path in policy_files(root):
+            count += 1
+            try:
+                compiled = load_policy_file(path)
+                out.print(
+                    f"[green]ok[/green] {path}: {compiled.id} {compiled.version}, "
+                    f"{len(compiled.rules)} rules, {len(compiled.document.clauses)} clauses"
+                )
+            except PolicyInvalid as error:
+                problems.extend(error.problems)
+    for p in problems:
+        err.print(f"[red]error[/red] {p.render()}")
+    if problems or count == 0:
+        err.print(f"{len(problems)} problem(s) in {count} file(s)")
+        raise typer.Exit(3)
+
+
+@policy_app.command("test")
+def test(
+    path: Annotated[Path, typer.Argument(help="Scenario file or directory")] = Path("policies"),
+    policies: PoliciesOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Run scenario files ("given this request, expect this decision")."""
+    root = policies or (path if path.is_dir() else path.parent)
+    registry = _guard(lambda: PolicyRegistry.load(root))
+    results = run_all(path, registry) if path.is_dir() else run_file(path, registry)
+    _report(results, verbose)
+    failed = [r for r in results if not r.passed]
+    out.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed or not results:
+        raise typer.Exit(1)
+
+
+def _report(results: list[ScenarioResult], verbose: bool) -> None:
+    for r in results:
+        if r.passed:
+            if verbose:
+                out.print(f"[green]PASS[/green] {r.file}:{r.line} {r.name}")
+            continue
+        out.print(f"[red]FAIL[/red] {r.file}:{r.line} {r.name}")
+        for m in r.mismatches:
+            out.print(f"     {m}")
+
+
+@policy_app.command("coverage")
+def coverage_cmd(
+    path: Annotated[Path, typer.Argument(help="A policy file")],
+    scenarios: Annotated[Path | None, typer.Option(help="Its scenario file")] = None,
+) -> None:
+    """Show, clause by clause, what enforces each clause of the source policy."""
+    policy = _guard(lambda: load_policy_file(path))
+    sfile = scenarios or path.with_name(f"{policy.id}.scenarios.yaml")
+    results = run_file(sfile, PolicyRegistry.from_policies([policy])) if sfile.exists() else []
+    rows = coverage(policy, results)
+    table = Table(title=f"{policy.document.name} {policy.version}: clause coverage")
+    for col in ("clause", "title", "status", "enforced by / reason", "scenarios"):
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        colour = {"implemented": "green", "informational": "cyan"}.get(row.status, "red")
+        detail = ", ".join(row.enforced_by) or (row.reason or "")
+        table.add_row(
+            row.clause, row.title, f"[{colour}]{row.status}[/{colour}]", detail, str(row.scenarios)
+        )
+    out.print(table)
+    uncovered = [r for r in rows if r.status == "uncovered"]
+    implemented = sum(r.status == "implemented" for r in rows)
+    out.print(
+        f"{len(rows)} clauses: {implemented} implemented, "
+        f"{len(rows) - implemented - len(uncovered)} informational, {len(uncovered)} uncovered"
+    )
+    if uncovered:
+        raise typer.Exit(1)
+
+
+@policy_app.command("explain")
+def explain(path: Annotated[Path, typer.Argument(help="A policy file")]) -> None:
+    """Print a policy in plain language: promises, fees, rules in order, readings."""
+    policy: CompiledPolicy = _guard(lambda: load_policy_file(path))
+    out.print(describe_policy(policy), markup=False)
+
+
+@policy_app.command("schema")
+def schema() -> None:
+    """Print the JSON Schema of policy documents (for editors)."""
+    print(json.dumps(policy_schema(), indent=2))
+
+
+def policy_schema() -> dict[str, Any]:
+    body = PolicyDocument.model_json_schema(by_alias=True)
+    body["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    body["$id"] = "https://refundable.dev/schema/policy.schema.json"
+    return body
+
+
+def _mount_optional() -> None:
+    """Mount the ledger commands when the ledger entry point is present."""
+    try:
+        from refundable.entrypoints.cli_ledger import app as ledger_app
+    except ImportError:
+        return
+    app.add_typer(ledger_app, name="ledger")
+
+
+def main() -> None:
+    _mount_optional()
+    app()

@@ -1,0 +1,51 @@
+"""Which wallet transfers are allowed (Kero's rule), as a pure check.
+
+Wallet funds move only along links the business has recorded: from a reseller to one of its
+clients, between affiliates of one group, or, when an account is terminated, to a non-profit
+the business has approved. Every other transfer is refused with the reason and what would be
+allowed, so the caller can tell the customer exactly why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from refundable.core.errors import InputError, TransferNotAllowed
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A customer of a tenant and its links: reseller (parent) and group (affiliates)."""
+
+    tenant_id: str
+    customer_id: str
+    reseller_id: str | None = None
+    group_id: str | None = None
+    approved_nonprofit: bool = False
+
+
+class TransferRoute(Enum):
+    reseller_to_client = "reseller_to_client"
+    affiliates = "affiliates"
+    nonprofit_on_termination = "nonprofit_on_termination"
+
+
+def transfer_route(source: Party, target: Party, on_termination: bool) -> TransferRoute:
+    """The route that allows moving funds from ``source`` to ``target``, or a refusal."""
+    where = f"transfer {source.customer_id} -> {target.customer_id}"
+    if source.customer_id == target.customer_id:
+        raise InputError("a transfer needs two different customers", where=where)
+    if target.reseller_id == source.customer_id:
+        return TransferRoute.reseller_to_client
+    if source.group_id is not None and source.group_id == target.group_id:
+        return TransferRoute.affiliates
+    if on_termination and target.approved_nonprofit:
+        return TransferRoute.nonprofit_on_termination
+    raise TransferNotAllowed(
+        f"{target.customer_id} is not a client of {source.customer_id}, not an affiliate in "
+        f"its group, and not an approved non-profit receiving on termination",
+        where=where,
+        allowed="reseller -> own client; affiliates of one group; approved non-profit on "
+        "termination",
+    )

@@ -1,0 +1,127 @@
+"""Batch allocation of usage events to credit lots: the hot path, pure and in memory.
+
+A messaging customer sends millions of messages a day. Allocating them one entry per event
+would make the journal as big as the traffic, so a batch is allocated in memory (priority /
+FEFO per customer, as of each event's own instant) and produces one journal entry per customer
+per batch, with one unit line per lot drawn; the per-event allocation (event -> lot, units,
+value) is kept as traceability rows. The arithmetic matches ``CreditLot.take`` exactly, but
+runs on plain integers to keep the per-event cost to a few hundred nanoseconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from refundable.core.errors import InputError, InsufficientFunds, LotExpired
+from refundable.ledger.credit_ops import Allocation
+from refundable.ledger.lots import DEFAULT_PRIORITY, CreditLot, Draw, LotPriority, LotStatus, fefo_order
+
+
+@dataclass(frozen=True, slots=True)
+class UsageEvent:
+    event_id: str
+    customer_id: str
+    units: int
+    occurred_at: datetime
+
+
+@dataclass(slots=True)
+class _Book:
+    """One customer's lots during a batch (mutable scratch, never leaves this module)."""
+
+    lots: list[CreditLot]
+    remaining: list[int]
+    value_left: list[int]
+    drawn: dict[int, tuple[int, int]] = field(default_factory=dict)  # index -> (units, value)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchAllocation:
+    lots: list[CreditLot]  # lots whose state changed
+    allocations: list[Allocation]
+    draws: dict[str, list[Draw]]  # customer -> per-lot totals
+    accepted: list[UsageEvent]
+    rejected: list[tuple[UsageEvent, str]]
+
+
+def allocate_batch(
+    lots_by_customer: dict[str, Sequence[CreditLot]],
+    events: Iterable[UsageEvent],
+    priority: LotPriority = DEFAULT_PRIORITY,
+    partial: bool = False,
+) -> BatchAllocation:
+    """Allocate every event, in the order given. An event that cannot be covered refuses the
+    whole batch (nothing is written) unless ``partial``, in which case it is returned in
+    ``rejected`` with the reason and the rest go ahead."""
+    books = {c: _book(lots, priority) for c, lots in lots_by_customer.items()}
+    allocations: list[Allocation] = []
+    accepted: list[UsageEvent] = []
+    rejected: list[tuple[UsageEvent, str]] = []
+    for ev in events:
+        book = books.get(ev.customer_id) or books.setdefault(ev.customer_id, _Book([], [], []))
+        failure = _draw(book, ev, allocations)
+        if failure is None:
+            accepted.append(ev)
+        elif partial:
+            rejected.append((ev, str(failure)))
+        else:
+            raise failure
+    changed: list[CreditLot] = []
+    draws: dict[str, list[Draw]] = {}
+    for customer, book in books.items():
+        if book.drawn:
+            draws[customer] = [Draw(book.lots[i].lot_id, u, v) for i, (u, v) in book.drawn.items()]
+            changed += [_settle(book, i) for i in book.drawn]
+    return BatchAllocation(changed, allocations, draws, accepted, rejected)
+
+
+def _book(lots: Sequence[CreditLot], priority: LotPriority) -> _Book:
+    ordered = [lot for lot in fefo_order(lots, priority)
+               if lot.status is LotStatus.open and lot.remaining > 0]
+    return _Book(ordered, [x.remaining for x in ordered], [x.value_left_minor for x in ordered])
+
+
+def _draw(book: _Book, ev: UsageEvent, out: list[Allocation]) -> Exception | None:
+    need = ev.units
+    if isinstance(need, bool) or not isinstance(need, int) or need <= 0:
+        return InputError(f"{need!r} units", where=f"event {ev.event_id}.units",
+                          allowed="a whole number above 0")
+    at = ev.occurred_at
+    lots, remaining = book.lots, book.remaining
+    usable = [i for i, lot in enumerate(lots) if remaining[i] and at < lot.valid_until]
+    if sum(remaining[i] for i in usable) < need:
+        return _shortfall(book, ev, usable)
+    for i in usable:
+        take = min(need, remaining[i])
+        lot = lots[i]
+        left = remaining[i] - take
+        value_left = lot.price_minor * left // lot.units
+        value = book.value_left[i] - value_left
+        remaining[i], book.value_left[i] = left, value_left
+        units0, value0 = book.drawn.get(i, (0, 0))
+        book.drawn[i] = (units0 + take, value0 + value)
+        out.append(Allocation(ev.event_id, lot.lot_id, take, value))
+        need -= take
+        if need == 0:
+            break
+    return None
+
+
+def _shortfall(book: _Book, ev: UsageEvent, usable: list[int]) -> Exception:
+    available = sum(book.remaining[i] for i in usable)
+    expired = sum(r for i, r in enumerate(book.remaining) if r and i not in usable)
+    where = f"event {ev.event_id} (customer {ev.customer_id})"
+    if expired and available + expired >= ev.units:
+        return LotExpired(f"{ev.units} credits needed, {available} usable, {expired} more only "
+                          f"in lots expired at {ev.occurred_at.isoformat()}", where=where,
+                          allowed=f"at most {available} units")
+    return InsufficientFunds(f"{ev.units} credits needed, {available} available", where=where,
+                             allowed=f"at most {available} units")
+
+
+def _settle(book: _Book, i: int) -> CreditLot:
+    left = book.remaining[i]
+    status = LotStatus.exhausted if left == 0 else book.lots[i].status
+    return replace(book.lots[i], remaining=left, value_left_minor=book.value_left[i], status=status)

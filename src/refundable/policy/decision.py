@@ -1,0 +1,132 @@
+"""What a decision says: outcome, remedy, amounts with their clauses, deadlines, and why.
+
+A Decision is the engine's whole answer, frozen, so that the same request under the same
+policy version always yields an equal value. The trace keeps a reference to the compiled
+condition that stopped each rule and renders its sentence only when someone asks (JSON, the
+CLI table), so deciding stays cheap while every "why" remains available.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from refundable.core.money import FxRate, Money
+from refundable.policy.conditions import Cond
+from refundable.policy.document import Outcome, Remedy
+from refundable.policy.facts import Request
+
+
+@dataclass(frozen=True, slots=True)
+class FeeLine:
+    id: str
+    clause: str
+    description: str
+    amount: Money
+    basis: str
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    at: datetime
+    clause: str
+    promise: str
+
+
+@dataclass(frozen=True, slots=True)
+class TraceStep:
+    """One rule considered: applied, did not apply (and the condition that failed), or was
+    stopped by a requirement or the request window."""
+
+    rule: str
+    clause: str
+    status: str  # applied | not_applicable | requirement_failed | outside_window | not_reached
+    cond: Cond | None = None
+    note: str | None = None
+
+    def why(self, request: Request) -> str:
+        if self.status == "not_reached":
+            return "not considered: an earlier rule decided"
+        if self.note:
+            return self.note
+        if self.cond is None:
+            return "all of its conditions held"
+        if self.status == "not_applicable":
+            return f"does not apply: needs {self.cond.text} ({self.cond.actual(request)})"
+        return f"requirement not met: {self.cond.text} ({self.cond.actual(request)})"
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    policy: str
+    policy_version: str
+    outcome: Outcome
+    remedy: Remedy
+    rule: str | None
+    clauses: tuple[str, ...]
+    currency: str
+    gross: Money
+    fees: tuple[FeeLine, ...]
+    net: Money
+    units: int | None
+    decide_by: Deadline | None
+    pay_by: Deadline | None
+    explanation: str
+    factors: tuple[str, ...]
+    alternatives: tuple[Remedy, ...]
+    notes: tuple[str, ...]
+    required_information: tuple[str, ...]
+    appeal: str | None
+    fx_used: tuple[FxRate, ...]
+    trace: tuple[TraceStep, ...]
+    request: Request
+    amount_basis: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """The full decision as JSON-ready data (the `--json` form and the API body)."""
+        return {
+            "policy": self.policy,
+            "policy_version": self.policy_version,
+            "outcome": self.outcome.value,
+            "remedy": self.remedy.value,
+            "rule": self.rule,
+            "clauses": list(self.clauses),
+            "currency": self.currency,
+            "gross": str(self.gross.amount),
+            "fees": [
+                {
+                    "id": f.id,
+                    "clause": f.clause,
+                    "description": f.description,
+                    "amount": str(f.amount.amount),
+                    "basis": f.basis,
+                }
+                for f in self.fees
+            ],
+            "net": str(self.net.amount),
+            "amount_basis": self.amount_basis,
+            "units": self.units,
+            "deadlines": {
+                "decide_by": self.decide_by.at.isoformat() if self.decide_by else None,
+                "pay_by": self.pay_by.at.isoformat() if self.pay_by else None,
+                "basis": {"decide_by": _deadline(self.decide_by), "pay_by": _deadline(self.pay_by)},
+            },
+            "explanation": self.explanation,
+            "factors": list(self.factors),
+            "alternatives": [a.value for a in self.alternatives],
+            "notes": list(self.notes),
+            "required_information": list(self.required_information),
+            "appeal": self.appeal,
+            "fx": [{"pair": r.pair, "rate": str(r.rate), "source": r.source} for r in self.fx_used],
+            "trace": [
+                {"rule": s.rule, "clause": s.clause, "status": s.status, "why": s.why(self.request)}
+                for s in self.trace
+            ],
+        }
+
+
+def _deadline(d: Deadline | None) -> dict[str, str] | None:
+    if d is None:
+        return None
+    return {"clause": d.clause, "promise": d.promise}

@@ -1,0 +1,299 @@
+"""The policy language: what a policy document (YAML) may say.
+
+These models are the language's one definition: the loader validates documents with them, and
+``refundable policy schema`` publishes them as JSON Schema so editors complete and check policy
+files. A document is data a business can review; :mod:`refundable.policy.compile` turns it into
+closures once, so deciding never re-reads it.
+
+Conditions are written as mappings (every key must hold) and stay deliberately small: fact
+comparisons, time windows, durations, and ``all``/``any``/``not``. Their full grammar is in
+``docs/policy-language.md``; it is checked by :mod:`refundable.policy.conditions` with a
+file:line for every problem, because a free-form mapping cannot be typed here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, time
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from refundable.policy.facts import Amount, CurrencyCode
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Condition = dict[str, Any]
+"""A condition mapping; grammar checked by refundable.policy.conditions."""
+
+
+class Outcome(StrEnum):
+    approve = "approve"
+    deny = "deny"
+    review = "review"
+
+
+class Remedy(StrEnum):
+    refund = "refund"
+    account_credit = "account_credit"
+    message_credits = "message_credits"
+    wallet_credit = "wallet_credit"
+    service_extension = "service_extension"
+    none = "none"
+
+
+class DayCount(StrEnum):
+    """How pro-rata time is measured over a charge's own period."""
+
+    actual_seconds = "actual_seconds"  # elapsed seconds / seconds in the period
+    actual_days = "actual_days"  # whole local calendar days / days in the period
+
+
+def _hhmm(value: Any) -> Any:
+    if isinstance(value, int):  # YAML 1.1 reads 09:00 as a sexagesimal int
+        return time(value // 60, value % 60)
+    return value
+
+
+Clock = Annotated[time, BeforeValidator(_hhmm)]
+
+
+class BusinessHoursDoc(_Doc):
+    opens: Clock
+    closes: Clock
+
+
+class HolidayDoc(_Doc):
+    date: date
+    name: str
+
+
+class CalendarDoc(_Doc):
+    country: str | None = Field(None, description="ISO-3166 code whose public holidays apply")
+    subdivision: str | None = None
+    business_hours: BusinessHoursDoc
+    extra_holidays: list[HolidayDoc] = []
+
+
+class Settings(_Doc):
+    rounding: Literal["half_up", "half_even", "half_down", "down", "up", "floor", "ceiling"] = (
+        "half_up"
+    )
+    day_count: DayCount = DayCount.actual_seconds
+    refund_currency: CurrencyCode | None = Field(
+        None, description="Currency every amount is paid in; others are converted via fx"
+    )
+
+
+class Param(_Doc):
+    param: str
+
+
+Number = int | Decimal | Param
+
+
+class Parameter(_Doc):
+    value: int | Decimal
+    clause: str
+    reading: str = Field(description="Why this value: the text does not state it")
+
+
+class Span(_Doc):
+    """A length of time: exactly one of days, hours, business_days."""
+
+    days: Number | None = None
+    hours: Number | None = None
+    business_days: Number | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Span:
+        given = [k for k in ("days", "hours", "business_days") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of days, hours, business_days")
+        return self
+
+
+class Promise(Span):
+    clause: str
+
+
+class RequestWindow(Span):
+    of: str = Field(description="The instant the window runs from, e.g. charge.charged_at")
+    clause: str
+    covers: list[str] = Field(description="Ids of the rules this window applies to")
+
+
+class RequiredItem(_Doc):
+    item: str
+    clause: str
+
+
+class Appeal(_Doc):
+    allowed: bool
+    clause: str
+    stages: list[str] = []
+
+
+class Process(_Doc):
+    request_window: RequestWindow | None = None
+    required_information: list[RequiredItem] = []
+    review: Promise | None = None
+    payout: Promise | None = None
+    payout_by_method: dict[str, Promise] = {}
+    appeal: Appeal | None = None
+
+
+class Minimum(_Doc):
+    amount: Amount
+    currency: CurrencyCode
+
+
+class Fee(_Doc):
+    clause: str
+    description: str
+    percent: Number | None = None
+    fixed: Minimum | None = None
+    minimum: Minimum | None = None
+    no_refund_if_exceeds: bool = Field(
+        True, description="No refund at all when fees would take the whole amount"
+    )
+
+    @model_validator(mode="after")
+    def _some(self) -> Fee:
+        if self.percent is None and self.fixed is None:
+            raise ValueError("a fee needs percent or fixed")
+        return self
+
+
+class HigherOf(_Doc):
+    higher_of: list[str] = Field(min_length=2)
+
+
+FeeRef = str | HigherOf
+
+
+class Formula(StrEnum):
+    none = "none"
+    full = "full"
+    difference = "difference"
+    pro_rata_unused = "pro_rata_unused"
+    pro_rata_elapsed = "pro_rata_elapsed"
+    pro_rata_plan_difference = "pro_rata_plan_difference"
+    percent_kept = "percent_kept"
+    unused_share = "unused_share"
+    wallet_excess = "wallet_excess"
+    failed_value = "failed_value"
+    fixed = "fixed"
+
+
+class AmountDoc(_Doc):
+    formula: Formula
+    as_of: str = "requested_at"
+    start: str | None = Field(None, alias="from")
+    end: str | None = Field(None, alias="to")
+    percent: Number | None = None
+    fixed: Minimum | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class UnitsDoc(_Doc):
+    fact: str
+
+
+class Then(_Doc):
+    outcome: Outcome
+    remedy: Remedy = Remedy.none
+    amount: AmountDoc | None = None
+    units: UnitsDoc | None = None
+    fees: list[FeeRef] = []
+    factors: list[str] = Field([], description="What the business weighs (review outcomes)")
+    alternatives: list[Remedy] = []
+    notes: list[str] = []
+    payout: Promise | None = None
+    explanation: str | None = Field(None, description="Extra sentence for the customer")
+
+
+class Requirement(_Doc):
+    condition: Condition
+    clause: str | None = None
+    explain: str | None = Field(None, description="What the customer is told when it fails")
+
+
+class Rule(_Doc):
+    id: str
+    clause: str
+    also_cites: list[str] = []
+    description: str
+    when: Condition
+    requires: list[Requirement] = []
+    then: Then
+    reading: str | None = None
+
+
+class ClauseDoc(_Doc):
+    id: str
+    title: str
+    informational: str | None = Field(
+        None, description="Why this clause needs no rule (contact details, lifecycle, ...)"
+    )
+    implemented_by: list[str] = Field(
+        [], description="Other mechanisms enforcing it (e.g. ledger transfer rules)"
+    )
+
+
+class Reading(_Doc):
+    clause: str
+    issue: str
+    chosen: str
+
+
+class TransferKind(StrEnum):
+    reseller_to_client = "reseller_to_client"
+    between_affiliates = "between_affiliates"
+    approved_nonprofit_on_termination = "approved_nonprofit_on_termination"
+
+
+class Wallet(_Doc):
+    transfers_allowed: list[TransferKind] = []
+    clause: str
+
+
+class Credits(_Doc):
+    valid_days: int | None = None
+    clause: str
+    reinstate_on_failure: list[str] = []
+
+
+class Default(_Doc):
+    clause: str
+    outcome: Outcome = Outcome.deny
+    remedy: Remedy = Remedy.none
+    explanation: str
+
+
+class PolicyDocument(_Doc):
+    """One version of one business's policy."""
+
+    policy: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
+    name: str
+    version: str
+    effective_from: date
+    source: str
+    timezone: str
+    currency: CurrencyCode
+    calendar: CalendarDoc
+    settings: Settings = Settings()
+    parameters: dict[str, Parameter] = {}
+    process: Process = Process()
+    fees: dict[str, Fee] = {}
+    wallet: Wallet | None = None
+    credits: Credits | None = None
+    clauses: list[ClauseDoc]
+    readings: list[Reading] = []
+    rules: list[Rule]
+    default: Default

@@ -1,0 +1,134 @@
+"""Every fact a policy may test, by dotted path, with a fast getter.
+
+The table is derived from the request models (so a field added to the vocabulary is
+immediately usable in policies) plus a few derived facts that policies need and requests do not
+carry: when an incident ended (resolved, or still open at the time of the request), how long it
+lasted, the overcharge, and the instant of the decision.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+
+from refundable.policy.facts import Request
+
+Getter = Callable[[Request], Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    path: str
+    kind: str  # enum | instant | amount | bool | int | str | list
+    get: Getter
+    choices: frozenset[str] | None = None
+
+
+def _plain_getter(parts: tuple[str, ...], is_enum: bool) -> Getter:
+    """A getter for a dotted path that yields None where a parent is absent, and an enum's
+    string value rather than the member (so policy literals compare directly)."""
+    if len(parts) == 1:
+        (a,) = parts
+        if is_enum:
+            return lambda r: getattr(r, a).value
+        return lambda r: getattr(r, a)
+    if len(parts) == 2:
+        a, b = parts
+
+        def two(r: Request) -> Any:
+            x = getattr(r, a)
+            if x is None:
+                return None
+            v = getattr(x, b)
+            return v.value if is_enum and v is not None else v
+
+        return two
+
+    def many(r: Request) -> Any:
+        v: Any = r
+        for p in parts:
+            if v is None:
+                return None
+            v = getattr(v, p)
+        return v.value if is_enum and v is not None else v
+
+    return many
+
+
+def _unwrap(annotation: Any) -> Any:
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _unwrap(args[0]) if len(args) == 1 else annotation
+    return annotation
+
+
+def _kind(annotation: Any) -> tuple[str, frozenset[str] | None]:
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return "enum", frozenset(str(m.value) for m in annotation)
+    if annotation is datetime:
+        return "instant", None
+    if annotation is Decimal:
+        return "amount", None
+    if annotation is bool:
+        return "bool", None
+    if annotation is int:
+        return "int", None
+    if typing.get_origin(annotation) in (tuple, list):
+        return "list", None
+    return "str", None
+
+
+def _walk(model: type[BaseModel], prefix: tuple[str, ...], out: dict[str, Fact]) -> None:
+    for name, field in model.model_fields.items():
+        annotation = _unwrap(field.annotation)
+        parts = (*prefix, name)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            _walk(annotation, parts, out)
+            continue
+        kind, choices = _kind(annotation)
+        path = ".".join(parts)
+        out[path] = Fact(path, kind, _plain_getter(parts, kind == "enum"), choices)
+
+
+def _incident_ended_at(r: Request) -> datetime | None:
+    if r.incident is None:
+        return None
+    return r.incident.resolved_at or r.requested_at
+
+
+def _incident_hours(r: Request) -> Decimal | None:
+    end = _incident_ended_at(r)
+    if end is None or r.incident is None:
+        return None
+    seconds = (end - r.incident.started_at).total_seconds()
+    return Decimal(int(seconds)) / Decimal(3600)
+
+
+def _overcharge(r: Request) -> Decimal | None:
+    c = r.charge
+    if c is None or c.correct_amount is None:
+        return None
+    return c.amount - c.correct_amount
+
+
+def _build() -> dict[str, Fact]:
+    facts: dict[str, Fact] = {}
+    _walk(Request, (), facts)
+    del facts["fx"]
+    facts["incident.ended_at"] = Fact("incident.ended_at", "instant", _incident_ended_at)
+    facts["incident.hours"] = Fact("incident.hours", "amount", _incident_hours)
+    facts["charge.overcharge"] = Fact("charge.overcharge", "amount", _overcharge)
+    facts["decided_at"] = Fact("decided_at", "instant", lambda r: r.decided_at or r.requested_at)
+    return facts
+
+
+FACTS: dict[str, Fact] = _build()
