@@ -105,6 +105,12 @@ class Money:
     currency: str
 
     def __post_init__(self) -> None:
+        if (
+            type(self.amount) is Decimal
+            and self.currency in MINOR_UNITS
+            and self.amount.is_finite()
+        ):
+            return  # the common case, checked cheaply: Money is built on every step
         if not isinstance(self.amount, Decimal):
             # Reached only by programming error: parsing goes through Money.of().
             raise InputError(

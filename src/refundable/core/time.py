@@ -155,8 +155,8 @@ class BusinessCalendar:
 
     def business_deadline(self, received_at: datetime, n: int) -> datetime:
         """Close of business on the n-th business day after the (effective) day of receipt."""
-        start = self.effective_receipt_day(received_at)
-        return self.close_of(self.add_business_days(start, n))
+        local = self.local(received_at)
+        return _deadline(self, local.date(), local.time() < self.hours.closes, n)
 
     def business_days_between(self, start: date, end: date) -> int:
         """Business days d with start < d <= end."""
@@ -179,6 +179,13 @@ def _add_business_days(calendar: BusinessCalendar, day: date, n: int) -> date:
     for _ in range(n):
         day = calendar.next_business_day(day)
     return day
+
+
+@lru_cache(maxsize=65536)
+def _deadline(calendar: BusinessCalendar, day: date, before_close: bool, n: int) -> datetime:
+    if not (before_close and calendar.is_business_day(day)):
+        day = calendar.next_business_day(day)
+    return calendar.close_of(_add_business_days(calendar, day, n))
 
 
 def no_holidays(_year: int) -> Mapping[date, str]:

@@ -36,36 +36,77 @@ class LotPurchase:
     unit: str = chart.CREDIT_UNIT
 
 
-def buy_lot(entry_id: str, tenant_id: str, p: LotPurchase, at: datetime) -> tuple[CreditLot, JournalEntry]:
+def buy_lot(
+    entry_id: str, tenant_id: str, p: LotPurchase, at: datetime
+) -> tuple[CreditLot, JournalEntry]:
     """A new lot: units issued to the customer; its price (if any) into deferred revenue."""
     units = positive_units(p.units, "units")
     check_id(p.lot_id, "lot_id")
     if not at < p.valid_until:
-        raise InputError(f"lot {p.lot_id} would be valid only until {p.valid_until.isoformat()}",
-                         where="valid_until", allowed=f"an instant after {at.isoformat()}")
+        raise InputError(
+            f"lot {p.lot_id} would be valid only until {p.valid_until.isoformat()}",
+            where="valid_until",
+            allowed=f"an instant after {at.isoformat()}",
+        )
     price = p.price.to_minor() if not p.price.is_zero else 0
     if price < 0 or (p.source is LotSource.purchase and price == 0):
-        raise InputError(f"price {p.price} for a {p.source.value} lot", where="price",
-                         allowed="above 0 for purchases; 0 or more for granted credits")
+        raise InputError(
+            f"price {p.price} for a {p.source.value} lot",
+            where="price",
+            allowed="above 0 for purchases; 0 or more for granted credits",
+        )
     if p.paid_from not in (Kind.wallet, Kind.account_credit, Kind.receivable):
-        raise InputError(f"cannot pay a lot from {p.paid_from.name}", where="paid_from",
-                         allowed="wallet, account_credit, receivable")
-    lot = CreditLot(p.lot_id, tenant_id, p.customer_id, p.unit, units, units, price,
-                    p.price.currency, price, p.valid_until, p.source, at, p.priority)
-    lines = [Line(chart.tenant_account(Kind.credits_issued, p.unit), units),
-             Line(chart.credit_lots(p.customer_id, p.unit), -units, p.lot_id)]
+        raise InputError(
+            f"cannot pay a lot from {p.paid_from.name}",
+            where="paid_from",
+            allowed="wallet, account_credit, receivable",
+        )
+    lot = CreditLot(
+        p.lot_id,
+        tenant_id,
+        p.customer_id,
+        p.unit,
+        units,
+        units,
+        price,
+        p.price.currency,
+        price,
+        p.valid_until,
+        p.source,
+        at,
+        p.priority,
+    )
+    lines = [
+        Line(chart.tenant_account(Kind.credits_issued, p.unit), units),
+        Line(chart.credit_lots(p.customer_id, p.unit), -units, p.lot_id),
+    ]
     if price:
         c = p.price.currency
-        lines += [Line(AccountKey(p.paid_from, c, p.customer_id), price),
-                  Line(chart.deferred_revenue(p.customer_id, c), -price)]
-    e = JournalEntry(entry_id, tenant_id, EntryKind.lot_purchase, at, tuple(lines),
-                     f"{p.source.value} lot {p.lot_id}: {units} {p.unit}", p.lot_id)
+        lines += [
+            Line(AccountKey(p.paid_from, c, p.customer_id), price),
+            Line(chart.deferred_revenue(p.customer_id, c), -price),
+        ]
+    e = JournalEntry(
+        entry_id,
+        tenant_id,
+        EntryKind.lot_purchase,
+        at,
+        tuple(lines),
+        f"{p.source.value} lot {p.lot_id}: {units} {p.unit}",
+        p.lot_id,
+    )
     return lot, e
 
 
 def usage_entry(
-    entry_id: str, tenant_id: str, customer: str, lots: dict[str, CreditLot],
-    draws: Iterable[Draw], at: datetime, ref: str, kind: EntryKind = EntryKind.usage,
+    entry_id: str,
+    tenant_id: str,
+    customer: str,
+    lots: dict[str, CreditLot],
+    draws: Iterable[Draw],
+    at: datetime,
+    ref: str,
+    kind: EntryKind = EntryKind.usage,
     counter: Kind = Kind.credits_consumed,
 ) -> JournalEntry:
     """One entry for many draws of one customer: a unit line per lot, the units to
@@ -81,13 +122,19 @@ def usage_entry(
     income = Kind.revenue if counter is Kind.credits_consumed else Kind.breakage
     for c, value in per_currency.items():
         if value:
-            lines += [Line(chart.deferred_revenue(customer, c), value),
-                      Line(chart.tenant_account(income, c), -value)]
+            lines += [
+                Line(chart.deferred_revenue(customer, c), value),
+                Line(chart.tenant_account(income, c), -value),
+            ]
     return JournalEntry(entry_id, tenant_id, kind, at, tuple(lines), f"{kind.value} {ref}", ref)
 
 
 def lapse(
-    entry_id: str, tenant_id: str, lots: Sequence[CreditLot], at: datetime, ref: str,
+    entry_id: str,
+    tenant_id: str,
+    lots: Sequence[CreditLot],
+    at: datetime,
+    ref: str,
     status: LotStatus,
 ) -> tuple[list[CreditLot], JournalEntry | None]:
     """Expire or forfeit what is left of ``lots`` (one customer): units to credits-expired,
@@ -97,8 +144,17 @@ def lapse(
         return [], None
     draws = [Draw(lot.lot_id, lot.remaining, lot.value_left_minor) for lot in live]
     kind = EntryKind.expiry if status is LotStatus.expired else EntryKind.forfeiture
-    e = usage_entry(entry_id, tenant_id, live[0].customer_id, {x.lot_id: x for x in live},
-                    draws, at, ref, kind, Kind.credits_expired)
+    e = usage_entry(
+        entry_id,
+        tenant_id,
+        live[0].customer_id,
+        {x.lot_id: x for x in live},
+        draws,
+        at,
+        ref,
+        kind,
+        Kind.credits_expired,
+    )
     return [lot.close(status) for lot in live], e
 
 
@@ -113,8 +169,13 @@ class Allocation:
 
 
 def reinstate(
-    entry_id: str, tenant_id: str, customer: str, event_id: str,
-    allocations: Sequence[Allocation], originals: dict[str, CreditLot], at: datetime,
+    entry_id: str,
+    tenant_id: str,
+    customer: str,
+    event_id: str,
+    allocations: Sequence[Allocation],
+    originals: dict[str, CreditLot],
+    at: datetime,
     valid_until: datetime | None,
 ) -> tuple[list[CreditLot], JournalEntry]:
     """Give back the credits a failed usage event consumed, as new ``reinstatement`` lots (one
@@ -128,17 +189,41 @@ def reinstate(
         if not at < until:
             raise InputError(
                 f"credits reinstated from lot {orig.lot_id} would already be expired",
-                where="valid_until", allowed=f"an instant after {at.isoformat()}",
+                where="valid_until",
+                allowed=f"an instant after {at.isoformat()}",
             )
-        lot = CreditLot(f"{orig.lot_id}~r~{event_id}", tenant_id, customer, orig.unit, a.units,
-                        a.units, a.value_minor, orig.currency, a.value_minor, until,
-                        LotSource.reinstatement, at, orig.priority)
+        lot = CreditLot(
+            f"{orig.lot_id}~r~{event_id}",
+            tenant_id,
+            customer,
+            orig.unit,
+            a.units,
+            a.units,
+            a.value_minor,
+            orig.currency,
+            a.value_minor,
+            until,
+            LotSource.reinstatement,
+            at,
+            orig.priority,
+        )
         new_lots.append(lot)
-        lines += [Line(chart.tenant_account(Kind.credits_consumed, orig.unit), a.units),
-                  Line(chart.credit_lots(customer, orig.unit), -a.units, lot.lot_id)]
+        lines += [
+            Line(chart.tenant_account(Kind.credits_consumed, orig.unit), a.units),
+            Line(chart.credit_lots(customer, orig.unit), -a.units, lot.lot_id),
+        ]
         if a.value_minor:
-            lines += [Line(chart.tenant_account(Kind.revenue, orig.currency), a.value_minor),
-                      Line(chart.deferred_revenue(customer, orig.currency), -a.value_minor)]
-    e = JournalEntry(entry_id, tenant_id, EntryKind.usage_reinstatement, at, tuple(lines),
-                     f"reinstatement for failed usage {event_id}", event_id)
+            lines += [
+                Line(chart.tenant_account(Kind.revenue, orig.currency), a.value_minor),
+                Line(chart.deferred_revenue(customer, orig.currency), -a.value_minor),
+            ]
+    e = JournalEntry(
+        entry_id,
+        tenant_id,
+        EntryKind.usage_reinstatement,
+        at,
+        tuple(lines),
+        f"reinstatement for failed usage {event_id}",
+        event_id,
+    )
     return new_lots, e

@@ -120,7 +120,11 @@ def entry(
 
 
 def reverse(
-    original: JournalEntry, entry_id: str, at: datetime, memo: str = "", already_reversed: bool = False
+    original: JournalEntry,
+    entry_id: str,
+    at: datetime,
+    memo: str = "",
+    already_reversed: bool = False,
 ) -> JournalEntry:
     """The correction of a posted entry: the same lines with opposite signs, linked to it."""
     if already_reversed:
@@ -143,6 +147,12 @@ def reverse(
         )
     lines = tuple(Line(line.account, -line.amount, line.lot_id) for line in original.lines)
     return JournalEntry(
-        entry_id, original.tenant_id, EntryKind.reversal, at, lines,
-        memo or f"reversal of {original.entry_id}", original.ref, original.entry_id,
+        entry_id,
+        original.tenant_id,
+        EntryKind.reversal,
+        at,
+        lines,
+        memo or f"reversal of {original.entry_id}",
+        original.ref,
+        original.entry_id,
     )

@@ -50,7 +50,9 @@ def check_floors(balances: Mapping[AccountKey, int], entries: Iterable[JournalEn
             )
 
 
-def apply(balances: Mapping[AccountKey, int], entries: Iterable[JournalEntry]) -> dict[AccountKey, int]:
+def apply(
+    balances: Mapping[AccountKey, int], entries: Iterable[JournalEntry]
+) -> dict[AccountKey, int]:
     out = dict(balances)
     for account, delta in deltas_of(entries).items():
         out[account] = out.get(account, 0) + delta

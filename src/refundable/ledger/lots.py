@@ -89,12 +89,20 @@ class CreditLot:
 
 def order_key(priority: LotPriority) -> object:
     def key(lot: CreditLot) -> tuple[int, int, datetime, datetime, str]:
-        return (priority.rank(lot.source), lot.priority, lot.valid_until, lot.acquired_at,
-                lot.lot_id)
+        return (
+            priority.rank(lot.source),
+            lot.priority,
+            lot.valid_until,
+            lot.acquired_at,
+            lot.lot_id,
+        )
+
     return key
 
 
-def fefo_order(lots: Iterable[CreditLot], priority: LotPriority = DEFAULT_PRIORITY) -> list[CreditLot]:
+def fefo_order(
+    lots: Iterable[CreditLot], priority: LotPriority = DEFAULT_PRIORITY
+) -> list[CreditLot]:
     return sorted(lots, key=order_key(priority))  # type: ignore[arg-type]
 
 
@@ -138,9 +146,12 @@ def allocate(
     return [changed.get(lot.lot_id, lot) for lot in lots], draws
 
 
-def _refuse(lots: Sequence[CreditLot], units: int, available: int, at: datetime, where: str) -> None:
+def _refuse(
+    lots: Sequence[CreditLot], units: int, available: int, at: datetime, where: str
+) -> None:
     expired = sum(
-        lot.remaining for lot in lots
+        lot.remaining
+        for lot in lots
         if lot.status is LotStatus.open and lot.remaining > 0 and not at < lot.valid_until
     )
     if expired and available + expired >= units:
@@ -160,6 +171,7 @@ def _refuse(lots: Sequence[CreditLot], units: int, available: int, at: datetime,
 def expiring(lots: Iterable[CreditLot], as_of: datetime) -> list[CreditLot]:
     """Open lots with credits left whose validity ended at or before ``as_of``."""
     return [
-        lot for lot in lots
+        lot
+        for lot in lots
         if lot.status is LotStatus.open and lot.remaining > 0 and not as_of < lot.valid_until
     ]

@@ -16,42 +16,74 @@ from refundable.ledger.transfers import Party, transfer_route
 
 
 def charge(
-    entry_id: str, tenant_id: str, customer: str, amount: Money, at: datetime, charge_id: str,
+    entry_id: str,
+    tenant_id: str,
+    customer: str,
+    amount: Money,
+    at: datetime,
+    charge_id: str,
     memo: str = "",
 ) -> JournalEntry:
     """The customer owes ``amount``: Dr receivable, Cr revenue."""
     minor = positive_minor(amount, "amount")
     c = amount.currency
-    return entry(entry_id, tenant_id, EntryKind.charge, at,
-                 [(chart.receivable(customer, c), chart.tenant_account(Kind.revenue, c), minor)],
-                 ref=charge_id, memo=memo or f"charge {charge_id}")
+    return entry(
+        entry_id,
+        tenant_id,
+        EntryKind.charge,
+        at,
+        [(chart.receivable(customer, c), chart.tenant_account(Kind.revenue, c), minor)],
+        ref=charge_id,
+        memo=memo or f"charge {charge_id}",
+    )
 
 
 def transfer(
-    entry_id: str, source: Party, target: Party, amount: Money, at: datetime,
-    on_termination: bool, transfer_id: str,
+    entry_id: str,
+    source: Party,
+    target: Party,
+    amount: Money,
+    at: datetime,
+    on_termination: bool,
+    transfer_id: str,
 ) -> JournalEntry:
     """Wallet to wallet, only along an allowed route (see ``transfers``)."""
     minor = positive_minor(amount, "amount")
     route = transfer_route(source, target, on_termination)
     c = amount.currency
-    return entry(entry_id, source.tenant_id, EntryKind.transfer, at,
-                 [(chart.wallet(source.customer_id, c), chart.wallet(target.customer_id, c), minor)],
-                 ref=transfer_id, memo=f"transfer {transfer_id} ({route.value})",
-                 meta={"route": route.value})
+    return entry(
+        entry_id,
+        source.tenant_id,
+        EntryKind.transfer,
+        at,
+        [(chart.wallet(source.customer_id, c), chart.wallet(target.customer_id, c), minor)],
+        ref=transfer_id,
+        memo=f"transfer {transfer_id} ({route.value})",
+        meta={"route": route.value},
+    )
 
 
 def grant_account_credit(
-    entry_id: str, tenant_id: str, customer: str, amount: Money, at: datetime, grant_id: str,
+    entry_id: str,
+    tenant_id: str,
+    customer: str,
+    amount: Money,
+    at: datetime,
+    grant_id: str,
     reason: str,
 ) -> JournalEntry:
     """Goodwill or policy credit: Dr credit-grant expense, Cr the customer's account credit."""
     minor = positive_minor(amount, "amount")
     c = amount.currency
-    return entry(entry_id, tenant_id, EntryKind.account_credit, at,
-                 [(chart.tenant_account(Kind.credit_grants, c),
-                   chart.account_credit(customer, c), minor)],
-                 ref=grant_id, memo=f"account credit {grant_id}: {reason}")
+    return entry(
+        entry_id,
+        tenant_id,
+        EntryKind.account_credit,
+        at,
+        [(chart.tenant_account(Kind.credit_grants, c), chart.account_credit(customer, c), minor)],
+        ref=grant_id,
+        memo=f"account credit {grant_id}: {reason}",
+    )
 
 
 class FeeFrom(Enum):
@@ -60,22 +92,41 @@ class FeeFrom(Enum):
 
 
 def fee(
-    entry_id: str, tenant_id: str, customer: str, amount: Money, at: datetime, fee_id: str,
-    reason: str, charge_to: FeeFrom,
+    entry_id: str,
+    tenant_id: str,
+    customer: str,
+    amount: Money,
+    at: datetime,
+    fee_id: str,
+    reason: str,
+    charge_to: FeeFrom,
 ) -> JournalEntry:
     """A fee: taken from the wallet (refused beyond its balance) or added to what is owed."""
     minor = positive_minor(amount, "amount")
     c = amount.currency
-    debit = (chart.wallet(customer, c) if charge_to is FeeFrom.wallet
-             else chart.receivable(customer, c))
-    return entry(entry_id, tenant_id, EntryKind.fee, at,
-                 [(debit, chart.tenant_account(Kind.fee_income, c), minor)],
-                 ref=fee_id, memo=f"fee {fee_id}: {reason}")
+    debit = (
+        chart.wallet(customer, c) if charge_to is FeeFrom.wallet else chart.receivable(customer, c)
+    )
+    return entry(
+        entry_id,
+        tenant_id,
+        EntryKind.fee,
+        at,
+        [(debit, chart.tenant_account(Kind.fee_income, c), minor)],
+        ref=fee_id,
+        memo=f"fee {fee_id}: {reason}",
+    )
 
 
 def forfeit_account_credit(
-    entry_id: str, tenant_id: str, customer: str, currency: str, signed_balance: int,
-    at: datetime, ref: str, reason: str,
+    entry_id: str,
+    tenant_id: str,
+    customer: str,
+    currency: str,
+    signed_balance: int,
+    at: datetime,
+    ref: str,
+    reason: str,
 ) -> JournalEntry | None:
     """Account credit lapses on termination/closure: Dr account credit, Cr breakage."""
     key = chart.account_credit(customer, currency)
@@ -84,6 +135,12 @@ def forfeit_account_credit(
         raise InputError(f"{key.code} is negative", where=key.code)
     if held == 0:
         return None
-    return entry(entry_id, tenant_id, EntryKind.forfeiture, at,
-                 [(key, chart.tenant_account(Kind.breakage, currency), held)],
-                 ref=ref, memo=f"account credit forfeited: {reason}")
+    return entry(
+        entry_id,
+        tenant_id,
+        EntryKind.forfeiture,
+        at,
+        [(key, chart.tenant_account(Kind.breakage, currency), held)],
+        ref=ref,
+        memo=f"account credit forfeited: {reason}",
+    )

@@ -58,7 +58,9 @@ class Payment:
         return Money.from_minor(minor, self.currency)
 
 
-def source_account(method: Method, provider: str | None, customer: str, currency: str) -> AccountKey:
+def source_account(
+    method: Method, provider: str | None, customer: str, currency: str
+) -> AccountKey:
     if method is Method.wallet:
         return chart.wallet(customer, currency)
     if method is Method.account_credit:
@@ -73,21 +75,47 @@ def source_account(method: Method, provider: str | None, customer: str, currency
 
 
 def pay(
-    entry_id: str, tenant_id: str, payment_id: str, customer: str, amount: Money,
-    method: Method, provider: str | None, at: datetime, funds: Kind = Kind.receivable,
+    entry_id: str,
+    tenant_id: str,
+    payment_id: str,
+    customer: str,
+    amount: Money,
+    method: Method,
+    provider: str | None,
+    at: datetime,
+    funds: Kind = Kind.receivable,
 ) -> tuple[Payment, JournalEntry]:
     """A payment received: Dr source (clearing / wallet / account credit), Cr funded account."""
     minor = positive_minor(amount, "amount")
     src = source_account(method, provider, customer, amount.currency)
     funded = AccountKey(funds, amount.currency, customer)
     if src == funded:
-        raise InputError("a wallet cannot top itself up", where="method",
-                         allowed="card, eft, debit_order, cash")
+        raise InputError(
+            "a wallet cannot top itself up", where="method", allowed="card, eft, debit_order, cash"
+        )
     kind = EntryKind.wallet_top_up if funds is Kind.wallet else EntryKind.payment
-    e = entry(entry_id, tenant_id, kind, at, [(src, funded, minor)], ref=payment_id,
-              memo=f"{kind.value} {payment_id} by {method.value}")
-    p = Payment(payment_id, tenant_id, customer, minor, amount.currency, method,
-                provider if not method.internal else None, src, funded, entry_id, at)
+    e = entry(
+        entry_id,
+        tenant_id,
+        kind,
+        at,
+        [(src, funded, minor)],
+        ref=payment_id,
+        memo=f"{kind.value} {payment_id} by {method.value}",
+    )
+    p = Payment(
+        payment_id,
+        tenant_id,
+        customer,
+        minor,
+        amount.currency,
+        method,
+        provider if not method.internal else None,
+        src,
+        funded,
+        entry_id,
+        at,
+    )
     return p, e
 
 
@@ -96,7 +124,8 @@ def _check_refundable(payment: Payment, amount: Money, what: str) -> int:
     if amount.currency != payment.currency:
         raise InputError(
             f"{what} in {amount.currency} against a {payment.currency} payment",
-            where=f"payment {payment.payment_id}", allowed=payment.currency,
+            where=f"payment {payment.payment_id}",
+            allowed=payment.currency,
         )
     if minor > payment.refundable_minor:
         raise OverRefund(
@@ -114,16 +143,31 @@ def refund(
     """Return money to the payment's source. A top-up refund comes out of the wallet (and so
     cannot spend what is no longer there); an invoice refund is contra-revenue."""
     minor = _check_refundable(payment, amount, "refund")
-    debit = (payment.funded if payment.funded.kind is Kind.wallet
-             else chart.tenant_account(Kind.refunds, payment.currency))
-    e = entry(entry_id, payment.tenant_id, EntryKind.refund, at, [(debit, payment.source, minor)],
-              ref=refund_id, memo=f"refund {refund_id} of payment {payment.payment_id}",
-              meta={"payment_id": payment.payment_id})
+    debit = (
+        payment.funded
+        if payment.funded.kind is Kind.wallet
+        else chart.tenant_account(Kind.refunds, payment.currency)
+    )
+    e = entry(
+        entry_id,
+        payment.tenant_id,
+        EntryKind.refund,
+        at,
+        [(debit, payment.source, minor)],
+        ref=refund_id,
+        memo=f"refund {refund_id} of payment {payment.payment_id}",
+        meta={"payment_id": payment.payment_id},
+    )
     return replace(payment, refunded_minor=payment.refunded_minor + minor), e
 
 
 def chargeback(
-    entry_id: str, payment: Payment, dispute_id: str, amount: Money, at: datetime, wallet_signed: int
+    entry_id: str,
+    payment: Payment,
+    dispute_id: str,
+    amount: Money,
+    at: datetime,
+    wallet_signed: int,
 ) -> tuple[Payment, JournalEntry]:
     """The provider pulls the money back. The payment is reversed: the customer owes the
     invoice again; for a top-up the wallet gives back what it still holds and the rest
@@ -131,17 +175,27 @@ def chargeback(
     if payment.method.internal:
         raise InputError(
             f"payment {payment.payment_id} was made by {payment.method.value}",
-            where="payment_id", allowed="a card, EFT or other provider payment",
+            where="payment_id",
+            allowed="a card, EFT or other provider payment",
         )
     minor = _check_refundable(payment, amount, "chargeback")
     receivable = chart.receivable(payment.customer_id, payment.currency)
     if payment.funded.kind is Kind.wallet:
         from_wallet = min(minor, max(payment.funded.natural(wallet_signed), 0))
-        pairs = [(payment.funded, payment.source, from_wallet),
-                 (receivable, payment.source, minor - from_wallet)]
+        pairs = [
+            (payment.funded, payment.source, from_wallet),
+            (receivable, payment.source, minor - from_wallet),
+        ]
     else:
         pairs = [(receivable, payment.source, minor)]
-    e = entry(entry_id, payment.tenant_id, EntryKind.chargeback, at, pairs, ref=dispute_id,
-              memo=f"chargeback {dispute_id} of payment {payment.payment_id}",
-              meta={"payment_id": payment.payment_id})
+    e = entry(
+        entry_id,
+        payment.tenant_id,
+        EntryKind.chargeback,
+        at,
+        pairs,
+        ref=dispute_id,
+        memo=f"chargeback {dispute_id} of payment {payment.payment_id}",
+        meta={"payment_id": payment.payment_id},
+    )
     return replace(payment, charged_back_minor=payment.charged_back_minor + minor), e

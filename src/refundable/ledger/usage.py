@@ -16,7 +16,14 @@ from datetime import datetime
 
 from refundable.core.errors import InputError, InsufficientFunds, LotExpired
 from refundable.ledger.credit_ops import Allocation
-from refundable.ledger.lots import DEFAULT_PRIORITY, CreditLot, Draw, LotPriority, LotStatus, fefo_order
+from refundable.ledger.lots import (
+    DEFAULT_PRIORITY,
+    CreditLot,
+    Draw,
+    LotPriority,
+    LotStatus,
+    fefo_order,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,16 +85,20 @@ def allocate_batch(
 
 
 def _book(lots: Sequence[CreditLot], priority: LotPriority) -> _Book:
-    ordered = [lot for lot in fefo_order(lots, priority)
-               if lot.status is LotStatus.open and lot.remaining > 0]
+    ordered = [
+        lot
+        for lot in fefo_order(lots, priority)
+        if lot.status is LotStatus.open and lot.remaining > 0
+    ]
     return _Book(ordered, [x.remaining for x in ordered], [x.value_left_minor for x in ordered])
 
 
 def _draw(book: _Book, ev: UsageEvent, out: list[Allocation]) -> Exception | None:
     need = ev.units
     if isinstance(need, bool) or not isinstance(need, int) or need <= 0:
-        return InputError(f"{need!r} units", where=f"event {ev.event_id}.units",
-                          allowed="a whole number above 0")
+        return InputError(
+            f"{need!r} units", where=f"event {ev.event_id}.units", allowed="a whole number above 0"
+        )
     at = ev.occurred_at
     lots, remaining = book.lots, book.remaining
     usable = [i for i, lot in enumerate(lots) if remaining[i] and at < lot.valid_until]
@@ -114,11 +125,17 @@ def _shortfall(book: _Book, ev: UsageEvent, usable: list[int]) -> Exception:
     expired = sum(r for i, r in enumerate(book.remaining) if r and i not in usable)
     where = f"event {ev.event_id} (customer {ev.customer_id})"
     if expired and available + expired >= ev.units:
-        return LotExpired(f"{ev.units} credits needed, {available} usable, {expired} more only "
-                          f"in lots expired at {ev.occurred_at.isoformat()}", where=where,
-                          allowed=f"at most {available} units")
-    return InsufficientFunds(f"{ev.units} credits needed, {available} available", where=where,
-                             allowed=f"at most {available} units")
+        return LotExpired(
+            f"{ev.units} credits needed, {available} usable, {expired} more only "
+            f"in lots expired at {ev.occurred_at.isoformat()}",
+            where=where,
+            allowed=f"at most {available} units",
+        )
+    return InsufficientFunds(
+        f"{ev.units} credits needed, {available} available",
+        where=where,
+        allowed=f"at most {available} units",
+    )
 
 
 def _settle(book: _Book, i: int) -> CreditLot:

@@ -7,7 +7,7 @@ the JSON Schema speak in the document's own terms.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from refundable.core.money import Rounding
 from refundable.core.time import BusinessCalendar
 from refundable.policy.amounts import AmountSpec, CompiledFee
 from refundable.policy.conditions import Cond
+from refundable.policy.decision import TraceStep
 from refundable.policy.document import DayCount, PolicyDocument, Then
 from refundable.policy.factpaths import Getter
 
@@ -38,6 +39,22 @@ class PromiseSpec:
     @property
     def text(self) -> str:
         return f"within {self.n} {self.unit.replace('_', ' ')}"
+
+    @property
+    def decision_text(self) -> str:
+        return _DECISION_TEXT.get(self) or _DECISION_TEXT.setdefault(
+            self, f"a decision {self.text} of the request"
+        )
+
+    @property
+    def payment_text(self) -> str:
+        return _PAYMENT_TEXT.get(self) or _PAYMENT_TEXT.setdefault(
+            self, f"payment {self.text} of the decision"
+        )
+
+
+_DECISION_TEXT: dict[PromiseSpec, str] = {}
+_PAYMENT_TEXT: dict[PromiseSpec, str] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +86,29 @@ class CompiledRule:
     fees: tuple[FeeChoice, ...]
     payout: PromiseSpec | None
     windowed: bool
+    # Trace steps are constant per rule and per failing condition: built once here, so a
+    # decision's trace costs no allocation.
+    not_applicable: tuple[TraceStep, ...] = ()
+    applied: TraceStep | None = None
+    not_reached: TraceStep | None = None
+
+
+def with_trace_steps(rule: CompiledRule) -> CompiledRule:
+    return replace(
+        rule,
+        not_applicable=tuple(
+            TraceStep(rule.id, rule.clause, "not_applicable", c) for c in rule.when
+        ),
+        applied=TraceStep(rule.id, rule.clause, "applied"),
+        not_reached=TraceStep(rule.id, rule.clause, "not_reached"),
+    )
+
+
+def not_reached_after(rules: tuple[CompiledRule, ...]) -> tuple[tuple[TraceStep, ...], ...]:
+    return tuple(
+        tuple(r.not_reached for r in rules[i + 1 :] if r.not_reached is not None)
+        for i in range(len(rules))
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +137,7 @@ class CompiledPolicy:
     required_information: tuple[str, ...]
     appeal: str | None
     clause_titles: dict[str, str] = field(default_factory=dict)
+    not_reached_after: tuple[tuple[TraceStep, ...], ...] = ()
 
     def title(self, clause: str) -> str:
         return self.clause_titles.get(clause, "")

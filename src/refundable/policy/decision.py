@@ -8,7 +8,8 @@ CLI table), so deciding stays cheap while every "why" remains available.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -72,16 +73,26 @@ class Decision:
     units: int | None
     decide_by: Deadline | None
     pay_by: Deadline | None
-    explanation: str
-    factors: tuple[str, ...]
-    alternatives: tuple[Remedy, ...]
-    notes: tuple[str, ...]
-    required_information: tuple[str, ...]
-    appeal: str | None
-    fx_used: tuple[FxRate, ...]
-    trace: tuple[TraceStep, ...]
-    request: Request
+    explain: Callable[[], str] = field(compare=False, repr=False)
+    factors: tuple[str, ...] = ()
+    alternatives: tuple[Remedy, ...] = ()
+    notes: tuple[str, ...] = ()
+    required_information: tuple[str, ...] = ()
+    appeal: str | None = None
+    fx_used: tuple[FxRate, ...] = ()
+    trace: tuple[TraceStep, ...] = ()
+    request: Request | None = field(default=None, compare=False, repr=False)
     amount_basis: str = ""
+
+    @property
+    def explanation(self) -> str:
+        """The sentence an agent reads to the customer, rendered on demand from the decision's
+        own data (outcome, clause, amounts, deadlines) so deciding stays cheap."""
+        return self.explain()
+
+    def why(self, step: TraceStep) -> str:
+        assert self.request is not None  # every engine decision carries its request
+        return step.why(self.request)
 
     def to_dict(self) -> dict[str, Any]:
         """The full decision as JSON-ready data (the `--json` form and the API body)."""
@@ -120,7 +131,7 @@ class Decision:
             "appeal": self.appeal,
             "fx": [{"pair": r.pair, "rate": str(r.rate), "source": r.source} for r in self.fx_used],
             "trace": [
-                {"rule": s.rule, "clause": s.clause, "status": s.status, "why": s.why(self.request)}
+                {"rule": s.rule, "clause": s.clause, "status": s.status, "why": self.why(s)}
                 for s in self.trace
             ],
         }

@@ -34,11 +34,11 @@ def decide(policy: CompiledPolicy, request: Request) -> Decision:
         )
     trace: list[TraceStep] = []
     for index, rule in enumerate(policy.rules):
-        failed = _first_failing(rule.when, request)
-        if failed is not None:
-            trace.append(TraceStep(rule.id, rule.clause, "not_applicable", failed))
+        skipped = _first_failing(rule, request)
+        if skipped is not None:
+            trace.append(skipped)
             continue
-        rest = tuple(TraceStep(r.id, r.clause, "not_reached") for r in policy.rules[index + 1 :])
+        rest = policy.not_reached_after[index]
         window = policy.window
         if rule.windowed and window is not None and not window.cond.test(request):
             trace.append(TraceStep(rule.id, rule.clause, "outside_window", window.cond))
@@ -49,16 +49,26 @@ def decide(policy: CompiledPolicy, request: Request) -> Decision:
                 return _refused(
                     policy, rule, request, (*trace, *rest), req.cond, req.clause, req.explain
                 )
-        trace.append(TraceStep(rule.id, rule.clause, "applied"))
+        assert rule.applied is not None  # set by the loader
+        trace.append(rule.applied)
         return _apply(policy, rule, request, (*trace, *rest))
     return _default(policy, request, tuple(trace))
 
 
-def _first_failing(conds: tuple[Cond, ...], request: Request) -> Cond | None:
-    for c in conds:
+def _first_failing(rule: CompiledRule, request: Request) -> TraceStep | None:
+    """The precomputed trace step of the first condition of ``when`` that fails, if any."""
+    for i, c in enumerate(rule.when):
         if not c.test(request):
-            return c
+            return rule.not_applicable[i]
     return None
+
+
+def _zero(currency: str) -> Money:
+    """A rounded zero ("0.00"), so every amount in a decision has the currency's decimals."""
+    return _ZEROS.get(currency) or _ZEROS.setdefault(currency, Money.zero(currency).round())
+
+
+_ZEROS: dict[str, Money] = {}
 
 
 def _currency(policy: CompiledPolicy, r: Request) -> str:
@@ -81,7 +91,7 @@ def _apply(
     then = rule.then
     currency = _currency(policy, r)
     fx = _fx(r)
-    gross, basis = Money.zero(currency), ""
+    gross, basis = _zero(currency), ""
     if rule.amount is not None:
         computed = compute_gross(rule.amount, r, policy.calendar.zone, policy.day_count)
         gross, notes = convert_and_cap(computed, currency, fx, policy.rounding)
@@ -96,18 +106,23 @@ def _apply(
     eaten = bool(fees) and not net.is_positive and _no_refund_if_exceeds(rule)
     nothing = _nothing_due(rule, gross)
     if eaten or nothing:
-        outcome, net = Outcome.deny, Money.zero(currency)
+        outcome, net = Outcome.deny, _zero(currency)
     units = rule.units(r) if rule.units is not None else None
     decide_by = _decide_by(policy, r)
     pay_by = None
     if outcome is Outcome.approve and then.remedy is Remedy.refund and net.is_positive:
         pay_by = _pay_by(policy, rule, r)
-    text = _explain_applied(policy, rule, outcome, gross, fees, net, units, basis, eaten)
-    if nothing:
-        text = (
-            f"Denied: the request falls under {policy.cite(rule.clause)}, but nothing is due "
-            f"({basis})."
-        )
+
+    def explain() -> str:
+        if nothing:
+            text = (
+                f"Denied: the request falls under {policy.cite(rule.clause)}, but nothing is "
+                f"due ({basis})."
+            )
+        else:
+            text = _explain_applied(policy, rule, outcome, gross, fees, net, units, basis, eaten)
+        return _with_deadlines(text, decide_by, pay_by, policy)
+
     return Decision(
         policy=policy.id,
         policy_version=policy.version,
@@ -122,7 +137,7 @@ def _apply(
         units=units,
         decide_by=decide_by,
         pay_by=pay_by,
-        explanation=_with_deadlines(text, decide_by, pay_by, policy),
+        explain=explain,
         factors=tuple(then.factors),
         alternatives=tuple(then.alternatives),
         notes=tuple(then.notes),
@@ -181,12 +196,17 @@ def _refused(
 ) -> Decision:
     """The rule's situation matched but a requirement (or the window) did not hold."""
     currency = _currency(policy, r)
-    missing = explain or f"the policy requires {cond.text}"
-    text = (
-        f"Denied: the request falls under {policy.cite(rule.clause)}, but {missing} "
-        f"({policy.cite(clause)}); {cond.actual(r)}."
-    )
     decide_by = _decide_by(policy, r)
+
+    def explain_refusal() -> str:
+        missing = explain or f"the policy requires {cond.text}"
+        source = "" if clause == rule.clause else f" ({policy.cite(clause)})"
+        text = (
+            f"Denied: the request falls under {policy.cite(rule.clause)}, but {missing}"
+            f"{source}; {cond.actual(r)}."
+        )
+        return _with_deadlines(text, decide_by, None, policy)
+
     return Decision(
         policy=policy.id,
         policy_version=policy.version,
@@ -195,19 +215,15 @@ def _refused(
         rule=rule.id,
         clauses=tuple(dict.fromkeys((clause, rule.clause))),
         currency=currency,
-        gross=Money.zero(currency),
+        gross=_zero(currency),
         fees=(),
-        net=Money.zero(currency),
+        net=_zero(currency),
         units=None,
         decide_by=decide_by,
         pay_by=None,
-        explanation=_with_deadlines(text, decide_by, None, policy),
-        factors=(),
-        alternatives=(),
-        notes=(),
+        explain=explain_refusal,
         required_information=policy.required_information,
         appeal=policy.appeal,
-        fx_used=(),
         trace=trace,
         request=r,
     )
@@ -217,8 +233,11 @@ def _default(policy: CompiledPolicy, r: Request, trace: tuple[TraceStep, ...]) -
     d = policy.document.default
     currency = _currency(policy, r)
     decide_by = _decide_by(policy, r)
-    verb = _VERBS[d.outcome]
-    text = f"{verb} under {policy.cite(d.clause)}: {d.explanation}"
+
+    def explain() -> str:
+        text = f"{_VERBS[d.outcome]} under {policy.cite(d.clause)}: {d.explanation}"
+        return _with_deadlines(text, decide_by, None, policy)
+
     return Decision(
         policy=policy.id,
         policy_version=policy.version,
@@ -227,19 +246,15 @@ def _default(policy: CompiledPolicy, r: Request, trace: tuple[TraceStep, ...]) -
         rule=None,
         clauses=(d.clause,),
         currency=currency,
-        gross=Money.zero(currency),
+        gross=_zero(currency),
         fees=(),
-        net=Money.zero(currency),
+        net=_zero(currency),
         units=None,
         decide_by=decide_by,
         pay_by=None,
-        explanation=_with_deadlines(text, decide_by, None, policy),
-        factors=(),
-        alternatives=(),
-        notes=(),
+        explain=explain,
         required_information=policy.required_information,
         appeal=policy.appeal,
-        fx_used=(),
         trace=trace,
         request=r,
     )
@@ -249,7 +264,7 @@ def _decide_by(policy: CompiledPolicy, r: Request) -> Deadline | None:
     if policy.review is None:
         return None
     at = policy.review.deadline(r.requested_at, policy.calendar)
-    return Deadline(at, policy.review.clause, f"a decision {policy.review.text} of the request")
+    return Deadline(at, policy.review.clause, policy.review.decision_text)
 
 
 def _pay_by(policy: CompiledPolicy, rule: CompiledRule, r: Request) -> Deadline | None:
@@ -262,7 +277,7 @@ def _pay_by(policy: CompiledPolicy, rule: CompiledRule, r: Request) -> Deadline 
     for p in promises:
         at = p.deadline(start, policy.calendar)
         if best is None or at > best.at:
-            best = Deadline(at, p.clause, f"payment {p.text} of the decision")
+            best = Deadline(at, p.clause, p.payment_text)
     return best
 
 

@@ -32,23 +32,18 @@ class Fact:
     choices: frozenset[str] | None = None
 
 
-def _plain_getter(parts: tuple[str, ...], is_enum: bool) -> Getter:
-    """A getter for a dotted path that yields None where a parent is absent, and an enum's
-    string value rather than the member (so policy literals compare directly)."""
+def _plain_getter(parts: tuple[str, ...]) -> Getter:
+    """A getter for a dotted path that yields None where a parent is absent. Requests store
+    enum fields as their string values (use_enum_values), so literals compare directly."""
     if len(parts) == 1:
         (a,) = parts
-        if is_enum:
-            return lambda r: getattr(r, a).value
         return lambda r: getattr(r, a)
     if len(parts) == 2:
         a, b = parts
 
         def two(r: Request) -> Any:
             x = getattr(r, a)
-            if x is None:
-                return None
-            v = getattr(x, b)
-            return v.value if is_enum and v is not None else v
+            return None if x is None else getattr(x, b)
 
         return two
 
@@ -58,13 +53,16 @@ def _plain_getter(parts: tuple[str, ...], is_enum: bool) -> Getter:
             if v is None:
                 return None
             v = getattr(v, p)
-        return v.value if is_enum and v is not None else v
+        return v
 
     return many
 
 
 def _unwrap(annotation: Any) -> Any:
+    """The plain type behind Optional[...] and Annotated[...] (in any nesting)."""
     origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(annotation) if a is not type(None)]
         return _unwrap(args[0]) if len(args) == 1 else annotation
@@ -96,7 +94,7 @@ def _walk(model: type[BaseModel], prefix: tuple[str, ...], out: dict[str, Fact])
             continue
         kind, choices = _kind(annotation)
         path = ".".join(parts)
-        out[path] = Fact(path, kind, _plain_getter(parts, kind == "enum"), choices)
+        out[path] = Fact(path, kind, _plain_getter(parts), choices)
 
 
 def _incident_ended_at(r: Request) -> datetime | None:

@@ -58,7 +58,9 @@ CurrencyCode = Annotated[str, BeforeValidator(_currency)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, use_enum_values=True, validate_default=True
+    )
 
 
 class Reason(StrEnum):

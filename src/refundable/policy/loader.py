@@ -33,6 +33,8 @@ from refundable.policy.compiled import (
     PromiseSpec,
     Requirement,
     Window,
+    not_reached_after,
+    with_trace_steps,
 )
 from refundable.policy.conditions import CompileContext, compile_condition, leaves
 from refundable.policy.document import AmountDoc, Fee, HigherOf, PolicyDocument, Promise, Rule
@@ -155,7 +157,8 @@ def _compile(
         covered = set(w.covers)
     raw_rules: LineList = data.get("rules", LineList())
     rules = tuple(
-        _rule(rule, raw_rules[i], fees, ctx, rule.id in covered) for i, rule in enumerate(doc.rules)
+        with_trace_steps(_rule(rule, raw_rules[i], fees, ctx, rule.id in covered))
+        for i, rule in enumerate(doc.rules)
     )
     p = doc.process
     appeal = None
@@ -185,6 +188,7 @@ def _compile(
         required_information=tuple(i.item for i in p.required_information),
         appeal=appeal,
         clause_titles={c.id: c.title for c in doc.clauses},
+        not_reached_after=not_reached_after(rules),
     )
 
 

@@ -225,7 +225,20 @@ class ReverseEntry:
 
 
 Command = (
-    RegisterCustomer | RecordCharge | RecordPayment | TopUpWallet | BuyCreditLot
-    | ConsumeCredits | IngestUsage | FailUsage | ExpireLots | ForfeitCredits | TransferWallet
-    | PayRefund | GrantAccountCredit | ChargeFee | RecordChargeback | ReverseEntry
+    RegisterCustomer
+    | RecordCharge
+    | RecordPayment
+    | TopUpWallet
+    | BuyCreditLot
+    | ConsumeCredits
+    | IngestUsage
+    | FailUsage
+    | ExpireLots
+    | ForfeitCredits
+    | TransferWallet
+    | PayRefund
+    | GrantAccountCredit
+    | ChargeFee
+    | RecordChargeback
+    | ReverseEntry
 )

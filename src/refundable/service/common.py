@@ -43,9 +43,16 @@ class Receipt:
     replayed: bool = field(default=False, compare=False)
 
     def to_json(self) -> str:
-        return json.dumps({"command": self.command, "key": self.idempotency_key,
-                           "entries": list(self.entry_ids), "ref": self.ref,
-                           "details": dict(self.details)}, sort_keys=True)
+        return json.dumps(
+            {
+                "command": self.command,
+                "key": self.idempotency_key,
+                "entries": list(self.entry_ids),
+                "ref": self.ref,
+                "details": dict(self.details),
+            },
+            sort_keys=True,
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Receipt:
@@ -84,8 +91,11 @@ def payload_hash(cmd: object) -> str:
 def check_common(tenant_id: str, key: str, at: datetime | None) -> None:
     check_id(tenant_id, "tenant_id")
     if not isinstance(key, str) or not 0 < len(key) <= 200:
-        raise InputError(f"idempotency key {key!r}", where="idempotency_key",
-                         allowed="a non-empty string of at most 200 characters")
+        raise InputError(
+            f"idempotency key {key!r}",
+            where="idempotency_key",
+            allowed="a non-empty string of at most 200 characters",
+        )
     if at is not None:
         require_aware(at, "at")
 
@@ -119,11 +129,20 @@ def post_checked(store: LedgerStore, entries: Sequence[JournalEntry], key: str) 
 
 
 def finish(
-    uow: UnitOfWork, store: LedgerStore, cmd: Any, entries: Sequence[JournalEntry],
-    ref: str | None = None, details: Mapping[str, str] | None = None,
+    uow: UnitOfWork,
+    store: LedgerStore,
+    cmd: Any,
+    entries: Sequence[JournalEntry],
+    ref: str | None = None,
+    details: Mapping[str, str] | None = None,
 ) -> Receipt:
-    receipt = Receipt(type(cmd).__name__, cmd.idempotency_key,
-                      tuple(e.entry_id for e in entries), ref, dict(details or {}))
+    receipt = Receipt(
+        type(cmd).__name__,
+        cmd.idempotency_key,
+        tuple(e.entry_id for e in entries),
+        ref,
+        dict(details or {}),
+    )
     store.remember(cmd.idempotency_key, receipt.to_json())
     uow.commit()
     return receipt

@@ -30,10 +30,18 @@ def register_customer(cmd: c.RegisterCustomer, uow: UnitOfWork) -> Receipt:
             if value is not None:
                 check_id(value, name)
         if store.party(cmd.customer_id) is not None:
-            raise Conflict(f"customer {cmd.customer_id!r} is already registered",
-                           where="customer_id")
-        store.add_party(Party(cmd.tenant_id, cmd.customer_id, cmd.reseller_id, cmd.group_id,
-                              cmd.approved_nonprofit))
+            raise Conflict(
+                f"customer {cmd.customer_id!r} is already registered", where="customer_id"
+            )
+        store.add_party(
+            Party(
+                cmd.tenant_id,
+                cmd.customer_id,
+                cmd.reseller_id,
+                cmd.group_id,
+                cmd.approved_nonprofit,
+            )
+        )
         return finish(uow, store, cmd, [], cmd.customer_id)
 
 
@@ -43,9 +51,15 @@ def record_charge(cmd: c.RecordCharge, uow: UnitOfWork) -> Receipt:
         if (prior := replay(store, cmd)) is not None:
             return prior
         check_id(cmd.customer_id, "customer_id")
-        e = money_ops.charge(entry_id(cmd.tenant_id, cmd.idempotency_key), cmd.tenant_id,
-                             cmd.customer_id, cmd.amount, cmd.at, check_id(cmd.charge_id,
-                             "charge_id"), cmd.memo)
+        e = money_ops.charge(
+            entry_id(cmd.tenant_id, cmd.idempotency_key),
+            cmd.tenant_id,
+            cmd.customer_id,
+            cmd.amount,
+            cmd.at,
+            check_id(cmd.charge_id, "charge_id"),
+            cmd.memo,
+        )
         post_checked(store, [e], cmd.idempotency_key)
         return finish(uow, store, cmd, [e], cmd.charge_id)
 
@@ -57,11 +71,22 @@ def _receive(cmd: c.RecordPayment | c.TopUpWallet, uow: UnitOfWork, funds: Kind)
             return prior
         check_id(cmd.customer_id, "customer_id")
         if store.lock_payment(check_id(cmd.payment_id, "payment_id")) is not None:
-            raise Conflict(f"payment {cmd.payment_id!r} is already recorded",
-                           where="payment_id", allowed="a new payment id")
-        p, e = payments.pay(entry_id(cmd.tenant_id, cmd.idempotency_key), cmd.tenant_id,
-                            cmd.payment_id, cmd.customer_id, cmd.amount, cmd.method,
-                            cmd.provider, cmd.at, funds)
+            raise Conflict(
+                f"payment {cmd.payment_id!r} is already recorded",
+                where="payment_id",
+                allowed="a new payment id",
+            )
+        p, e = payments.pay(
+            entry_id(cmd.tenant_id, cmd.idempotency_key),
+            cmd.tenant_id,
+            cmd.payment_id,
+            cmd.customer_id,
+            cmd.amount,
+            cmd.method,
+            cmd.provider,
+            cmd.at,
+            funds,
+        )
         post_checked(store, [e], cmd.idempotency_key)
         store.add_payment(p)
         return finish(uow, store, cmd, [e], cmd.payment_id)
@@ -89,9 +114,15 @@ def transfer_wallet(cmd: c.TransferWallet, uow: UnitOfWork) -> Receipt:
             return prior
         source = _party(store, cmd.from_customer, "from_customer")
         target = _party(store, cmd.to_customer, "to_customer")
-        e = money_ops.transfer(entry_id(cmd.tenant_id, cmd.idempotency_key), source, target,
-                               cmd.amount, cmd.at, cmd.on_termination,
-                               check_id(cmd.transfer_id, "transfer_id"))
+        e = money_ops.transfer(
+            entry_id(cmd.tenant_id, cmd.idempotency_key),
+            source,
+            target,
+            cmd.amount,
+            cmd.at,
+            cmd.on_termination,
+            check_id(cmd.transfer_id, "transfer_id"),
+        )
         post_checked(store, [e], cmd.idempotency_key)
         return finish(uow, store, cmd, [e], cmd.transfer_id)
 
@@ -106,15 +137,31 @@ def pay_refund(cmd: c.PayRefund, uow: UnitOfWork) -> Receipt:
             raise not_found("payment", cmd.payment_id)
         if store.has_return("refund", check_id(cmd.refund_id, "refund_id")):
             raise Conflict(f"refund {cmd.refund_id!r} already exists", where="refund_id")
-        after, e = payments.refund(entry_id(cmd.tenant_id, cmd.idempotency_key), payment,
-                                   cmd.refund_id, cmd.amount, cmd.at)
+        after, e = payments.refund(
+            entry_id(cmd.tenant_id, cmd.idempotency_key), payment, cmd.refund_id, cmd.amount, cmd.at
+        )
         post_checked(store, [e], cmd.idempotency_key)
         store.save_payment(after)
-        store.add_return("refund", cmd.refund_id, payment, after.refunded_minor -
-                         payment.refunded_minor, e.entry_id, cmd.at, cmd.reason)
-        return finish(uow, store, cmd, [e], cmd.refund_id,
-                      {"payment_id": payment.payment_id,
-                       "refundable_left": str(after.money(after.refundable_minor).amount)})
+        store.add_return(
+            "refund",
+            cmd.refund_id,
+            payment,
+            after.refunded_minor - payment.refunded_minor,
+            e.entry_id,
+            cmd.at,
+            cmd.reason,
+        )
+        return finish(
+            uow,
+            store,
+            cmd,
+            [e],
+            cmd.refund_id,
+            {
+                "payment_id": payment.payment_id,
+                "refundable_left": str(after.money(after.refundable_minor).amount),
+            },
+        )
 
 
 def grant_account_credit(cmd: c.GrantAccountCredit, uow: UnitOfWork) -> Receipt:
@@ -123,9 +170,14 @@ def grant_account_credit(cmd: c.GrantAccountCredit, uow: UnitOfWork) -> Receipt:
         if (prior := replay(store, cmd)) is not None:
             return prior
         e = money_ops.grant_account_credit(
-            entry_id(cmd.tenant_id, cmd.idempotency_key), cmd.tenant_id,
-            check_id(cmd.customer_id, "customer_id"), cmd.amount, cmd.at,
-            check_id(cmd.grant_id, "grant_id"), cmd.reason)
+            entry_id(cmd.tenant_id, cmd.idempotency_key),
+            cmd.tenant_id,
+            check_id(cmd.customer_id, "customer_id"),
+            cmd.amount,
+            cmd.at,
+            check_id(cmd.grant_id, "grant_id"),
+            cmd.reason,
+        )
         post_checked(store, [e], cmd.idempotency_key)
         return finish(uow, store, cmd, [e], cmd.grant_id)
 
@@ -135,9 +187,16 @@ def charge_fee(cmd: c.ChargeFee, uow: UnitOfWork) -> Receipt:
         store = uow.ledger(cmd.tenant_id)
         if (prior := replay(store, cmd)) is not None:
             return prior
-        e = money_ops.fee(entry_id(cmd.tenant_id, cmd.idempotency_key), cmd.tenant_id,
-                          check_id(cmd.customer_id, "customer_id"), cmd.amount, cmd.at,
-                          check_id(cmd.fee_id, "fee_id"), cmd.reason, cmd.charge_to)
+        e = money_ops.fee(
+            entry_id(cmd.tenant_id, cmd.idempotency_key),
+            cmd.tenant_id,
+            check_id(cmd.customer_id, "customer_id"),
+            cmd.amount,
+            cmd.at,
+            check_id(cmd.fee_id, "fee_id"),
+            cmd.reason,
+            cmd.charge_to,
+        )
         post_checked(store, [e], cmd.idempotency_key)
         return finish(uow, store, cmd, [e], cmd.fee_id)
 
@@ -153,19 +212,44 @@ def record_chargeback(cmd: c.RecordChargeback, uow: UnitOfWork) -> Receipt:
         if store.has_return("chargeback", check_id(cmd.dispute_id, "dispute_id")):
             raise Conflict(f"chargeback {cmd.dispute_id!r} already recorded", where="dispute_id")
         balances = store.lock_balances([payment.funded])
-        after, e = payments.chargeback(entry_id(cmd.tenant_id, cmd.idempotency_key), payment,
-                                       cmd.dispute_id, cmd.amount, cmd.at,
-                                       balances[payment.funded])
+        after, e = payments.chargeback(
+            entry_id(cmd.tenant_id, cmd.idempotency_key),
+            payment,
+            cmd.dispute_id,
+            cmd.amount,
+            cmd.at,
+            balances[payment.funded],
+        )
         post_checked(store, [e], cmd.idempotency_key)
         store.save_payment(after)
-        store.add_return("chargeback", cmd.dispute_id, payment, after.charged_back_minor -
-                         payment.charged_back_minor, e.entry_id, cmd.at, cmd.reason)
+        store.add_return(
+            "chargeback",
+            cmd.dispute_id,
+            payment,
+            after.charged_back_minor - payment.charged_back_minor,
+            e.entry_id,
+            cmd.at,
+            cmd.reason,
+        )
         if cmd.hold:
-            store.add_hold(Hold(f"hold-{cmd.dispute_id}", payment.customer_id,
-                                cmd.reason or "chargeback", payment.payment_id, cmd.dispute_id,
-                                cmd.at))
-        return finish(uow, store, cmd, [e], cmd.dispute_id,
-                      {"payment_id": payment.payment_id, "hold": str(cmd.hold).lower()})
+            store.add_hold(
+                Hold(
+                    f"hold-{cmd.dispute_id}",
+                    payment.customer_id,
+                    cmd.reason or "chargeback",
+                    payment.payment_id,
+                    cmd.dispute_id,
+                    cmd.at,
+                )
+            )
+        return finish(
+            uow,
+            store,
+            cmd,
+            [e],
+            cmd.dispute_id,
+            {"payment_id": payment.payment_id, "hold": str(cmd.hold).lower()},
+        )
 
 
 def reverse_entry(cmd: c.ReverseEntry, uow: UnitOfWork) -> Receipt:
@@ -177,9 +261,17 @@ def reverse_entry(cmd: c.ReverseEntry, uow: UnitOfWork) -> Receipt:
         if original is None:
             raise not_found("entry", cmd.entry_id)
         if original.kind.value in ("payment", "wallet_top_up", "refund", "chargeback"):
-            raise InputError(f"entry {cmd.entry_id} belongs to payment records",
-                             where="entry_id", allowed="PayRefund or RecordChargeback")
-        e = reverse(original, entry_id(cmd.tenant_id, cmd.idempotency_key), cmd.at, cmd.memo,
-                    store.is_reversed(cmd.entry_id))
+            raise InputError(
+                f"entry {cmd.entry_id} belongs to payment records",
+                where="entry_id",
+                allowed="PayRefund or RecordChargeback",
+            )
+        e = reverse(
+            original,
+            entry_id(cmd.tenant_id, cmd.idempotency_key),
+            cmd.at,
+            cmd.memo,
+            store.is_reversed(cmd.entry_id),
+        )
         post_checked(store, [e], cmd.idempotency_key)
         return finish(uow, store, cmd, [e], cmd.entry_id)

@@ -32,7 +32,7 @@ def make_engine(url: str, **kw: Any) -> Engine:
         _sqlite_durable(engine)
         return engine
     kw.setdefault("pool_size", 8)
-    kw.setdefault("max_overflow", 40)
+    kw.setdefault("max_overflow", 24)
     return create_engine(url, **kw)
 
 

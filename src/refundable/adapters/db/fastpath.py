@@ -38,37 +38,56 @@ def known_events(conn: Connection, tenant: str, ids: Sequence[str]) -> dict[str,
     if conn.dialect.name == "postgresql":
         cur = _driver(conn).execute(
             "SELECT event_id, customer_id, units FROM usage_events "
-            "WHERE tenant_id = %s AND event_id = ANY(%s)", (tenant, list(ids)))
+            "WHERE tenant_id = %s AND event_id = ANY(%s)",
+            (tenant, list(ids)),
+        )
         return {r[0]: (r[1], int(r[2])) for r in cur.fetchall()}
     raw = _driver(conn)
     for start in range(0, len(ids), _CHUNK):
-        chunk = ids[start:start + _CHUNK]
+        chunk = ids[start : start + _CHUNK]
         marks = ",".join("?" * len(chunk))
         cur = raw.execute(
             f"SELECT event_id, customer_id, units FROM usage_events "
-            f"WHERE tenant_id = ? AND event_id IN ({marks})", (tenant, *chunk))
+            f"WHERE tenant_id = ? AND event_id IN ({marks})",
+            (tenant, *chunk),
+        )
         out.update((r[0], (r[1], int(r[2]))) for r in cur.fetchall())
     return out
 
 
 def insert_usage(
-    conn: Connection, tenant: str, events: Sequence[UsageEvent], entry_of: Mapping[str, str],
+    conn: Connection,
+    tenant: str,
+    events: Sequence[UsageEvent],
+    entry_of: Mapping[str, str],
     allocations: Sequence[Allocation],
 ) -> None:
-    event_rows = [(tenant, e.event_id, e.customer_id, e.units, to_us(e.occurred_at),
-                   entry_of[e.customer_id]) for e in events]
+    event_rows = [
+        (tenant, e.event_id, e.customer_id, e.units, to_us(e.occurred_at), entry_of[e.customer_id])
+        for e in events
+    ]
     alloc_rows = [(tenant, a.event_id, a.lot_id, a.units, a.value_minor) for a in allocations]
     if conn.dialect.name == "postgresql":
-        _copy(conn, "usage_events (tenant_id, event_id, customer_id, units, occurred_us, "
-                    "entry_id)", event_rows)
-        _copy(conn, "usage_allocations (tenant_id, event_id, lot_id, units, value_minor)",
-              alloc_rows)
+        _copy(
+            conn,
+            "usage_events (tenant_id, event_id, customer_id, units, occurred_us, entry_id)",
+            event_rows,
+        )
+        _copy(
+            conn, "usage_allocations (tenant_id, event_id, lot_id, units, value_minor)", alloc_rows
+        )
         return
     raw = _driver(conn)
-    raw.executemany("INSERT INTO usage_events (tenant_id, event_id, customer_id, units, "
-                    "occurred_us, entry_id) VALUES (?, ?, ?, ?, ?, ?)", event_rows)
-    raw.executemany("INSERT INTO usage_allocations (tenant_id, event_id, lot_id, units, "
-                    "value_minor) VALUES (?, ?, ?, ?, ?)", alloc_rows)
+    raw.executemany(
+        "INSERT INTO usage_events (tenant_id, event_id, customer_id, units, "
+        "occurred_us, entry_id) VALUES (?, ?, ?, ?, ?, ?)",
+        event_rows,
+    )
+    raw.executemany(
+        "INSERT INTO usage_allocations (tenant_id, event_id, lot_id, units, "
+        "value_minor) VALUES (?, ?, ?, ?, ?)",
+        alloc_rows,
+    )
 
 
 def _copy(conn: Connection, target: str, data: Iterable[tuple[Any, ...]]) -> None:

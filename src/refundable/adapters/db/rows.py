@@ -27,66 +27,122 @@ def from_us(us: int) -> datetime:
 
 def entry_row(e: JournalEntry, recorded_us: int, idem_key: str | None) -> dict[str, Any]:
     return {
-        "tenant_id": e.tenant_id, "entry_id": e.entry_id, "kind": e.kind.value,
-        "effective_us": to_us(e.effective_at), "recorded_us": recorded_us, "memo": e.memo,
-        "ref": e.ref, "reverses": e.reverses, "idem_key": idem_key,
+        "tenant_id": e.tenant_id,
+        "entry_id": e.entry_id,
+        "kind": e.kind.value,
+        "effective_us": to_us(e.effective_at),
+        "recorded_us": recorded_us,
+        "memo": e.memo,
+        "ref": e.ref,
+        "reverses": e.reverses,
+        "idem_key": idem_key,
         "meta": json.dumps(dict(e.meta), sort_keys=True) if e.meta else None,
     }
 
 
 def line_rows(e: JournalEntry) -> list[dict[str, Any]]:
     return [
-        {"tenant_id": e.tenant_id, "entry_id": e.entry_id, "line_no": i,
-         "account": line.account.code, "commodity": line.commodity, "amount": line.amount,
-         "lot_id": line.lot_id}
+        {
+            "tenant_id": e.tenant_id,
+            "entry_id": e.entry_id,
+            "line_no": i,
+            "account": line.account.code,
+            "commodity": line.commodity,
+            "amount": line.amount,
+            "lot_id": line.lot_id,
+        }
         for i, line in enumerate(e.lines)
     ]
 
 
 def entry_from(row: Mapping[str, Any], line_rows_: list[Mapping[str, Any]]) -> JournalEntry:
-    lines = tuple(Line(AccountKey.parse(r["account"]), int(r["amount"]), r["lot_id"])
-                  for r in sorted(line_rows_, key=lambda r: int(r["line_no"])))
+    lines = tuple(
+        Line(AccountKey.parse(r["account"]), int(r["amount"]), r["lot_id"])
+        for r in sorted(line_rows_, key=lambda r: int(r["line_no"]))
+    )
     return JournalEntry(
-        row["entry_id"], row["tenant_id"], EntryKind(row["kind"]), from_us(row["effective_us"]),
-        lines, row["memo"], row["ref"], row["reverses"],
+        row["entry_id"],
+        row["tenant_id"],
+        EntryKind(row["kind"]),
+        from_us(row["effective_us"]),
+        lines,
+        row["memo"],
+        row["ref"],
+        row["reverses"],
         json.loads(row["meta"]) if row["meta"] else {},
     )
 
 
 def lot_row(lot: CreditLot, entry_id: str) -> dict[str, Any]:
     return {
-        "tenant_id": lot.tenant_id, "lot_id": lot.lot_id, "customer_id": lot.customer_id,
-        "unit": lot.unit, "units": lot.units, "remaining": lot.remaining,
-        "price_minor": lot.price_minor, "currency": lot.currency,
-        "value_left_minor": lot.value_left_minor, "valid_until_us": to_us(lot.valid_until),
-        "source": lot.source.value, "acquired_us": to_us(lot.acquired_at),
-        "priority": lot.priority, "status": lot.status.value, "entry_id": entry_id,
+        "tenant_id": lot.tenant_id,
+        "lot_id": lot.lot_id,
+        "customer_id": lot.customer_id,
+        "unit": lot.unit,
+        "units": lot.units,
+        "remaining": lot.remaining,
+        "price_minor": lot.price_minor,
+        "currency": lot.currency,
+        "value_left_minor": lot.value_left_minor,
+        "valid_until_us": to_us(lot.valid_until),
+        "source": lot.source.value,
+        "acquired_us": to_us(lot.acquired_at),
+        "priority": lot.priority,
+        "status": lot.status.value,
+        "entry_id": entry_id,
     }
 
 
 def lot_from(r: Mapping[str, Any]) -> CreditLot:
     return CreditLot(
-        r["lot_id"], r["tenant_id"], r["customer_id"], r["unit"], int(r["units"]),
-        int(r["remaining"]), int(r["price_minor"]), r["currency"], int(r["value_left_minor"]),
-        from_us(r["valid_until_us"]), LotSource(r["source"]), from_us(r["acquired_us"]),
-        int(r["priority"]), LotStatus(r["status"]),
+        r["lot_id"],
+        r["tenant_id"],
+        r["customer_id"],
+        r["unit"],
+        int(r["units"]),
+        int(r["remaining"]),
+        int(r["price_minor"]),
+        r["currency"],
+        int(r["value_left_minor"]),
+        from_us(r["valid_until_us"]),
+        LotSource(r["source"]),
+        from_us(r["acquired_us"]),
+        int(r["priority"]),
+        LotStatus(r["status"]),
     )
 
 
 def payment_row(p: Payment) -> dict[str, Any]:
     return {
-        "tenant_id": p.tenant_id, "payment_id": p.payment_id, "customer_id": p.customer_id,
-        "amount_minor": p.amount_minor, "currency": p.currency, "method": p.method.value,
-        "provider": p.provider, "source_account": p.source.code, "funded_account": p.funded.code,
-        "entry_id": p.entry_id, "paid_us": to_us(p.paid_at), "refunded_minor": p.refunded_minor,
+        "tenant_id": p.tenant_id,
+        "payment_id": p.payment_id,
+        "customer_id": p.customer_id,
+        "amount_minor": p.amount_minor,
+        "currency": p.currency,
+        "method": p.method.value,
+        "provider": p.provider,
+        "source_account": p.source.code,
+        "funded_account": p.funded.code,
+        "entry_id": p.entry_id,
+        "paid_us": to_us(p.paid_at),
+        "refunded_minor": p.refunded_minor,
         "charged_back_minor": p.charged_back_minor,
     }
 
 
 def payment_from(r: Mapping[str, Any]) -> Payment:
     return Payment(
-        r["payment_id"], r["tenant_id"], r["customer_id"], int(r["amount_minor"]), r["currency"],
-        Method(r["method"]), r["provider"], AccountKey.parse(r["source_account"]),
-        AccountKey.parse(r["funded_account"]), r["entry_id"], from_us(r["paid_us"]),
-        int(r["refunded_minor"]), int(r["charged_back_minor"]),
+        r["payment_id"],
+        r["tenant_id"],
+        r["customer_id"],
+        int(r["amount_minor"]),
+        r["currency"],
+        Method(r["method"]),
+        r["provider"],
+        AccountKey.parse(r["source_account"]),
+        AccountKey.parse(r["funded_account"]),
+        r["entry_id"],
+        from_us(r["paid_us"]),
+        int(r["refunded_minor"]),
+        int(r["charged_back_minor"]),
     )

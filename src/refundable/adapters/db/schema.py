@@ -36,7 +36,9 @@ def _tenant() -> Column[str]:
 
 
 accounts = Table(
-    "accounts", metadata, _tenant(),
+    "accounts",
+    metadata,
+    _tenant(),
     Column("code", LONG_ID, primary_key=True),
     Column("kind", String(32), nullable=False),
     Column("commodity", String(8), nullable=False),
@@ -45,7 +47,9 @@ accounts = Table(
 )
 
 entries = Table(
-    "entries", metadata, _tenant(),
+    "entries",
+    metadata,
+    _tenant(),
     Column("entry_id", ID, primary_key=True),
     Column("kind", String(32), nullable=False),
     Column("effective_us", BigInteger, nullable=False),
@@ -60,7 +64,9 @@ entries = Table(
 )
 
 lines = Table(
-    "lines", metadata, _tenant(),
+    "lines",
+    metadata,
+    _tenant(),
     Column("entry_id", ID, primary_key=True),
     Column("line_no", Integer, primary_key=True),
     Column("account", LONG_ID, nullable=False),
@@ -72,7 +78,9 @@ lines = Table(
 )
 
 lots = Table(
-    "lots", metadata, _tenant(),
+    "lots",
+    metadata,
+    _tenant(),
     Column("lot_id", LONG_ID, primary_key=True),
     Column("customer_id", ID, nullable=False),
     Column("unit", String(8), nullable=False),
@@ -91,7 +99,9 @@ lots = Table(
 )
 
 payments = Table(
-    "payments", metadata, _tenant(),
+    "payments",
+    metadata,
+    _tenant(),
     Column("payment_id", ID, primary_key=True),
     Column("customer_id", ID, nullable=False),
     Column("amount_minor", BigInteger, nullable=False),
@@ -107,7 +117,9 @@ payments = Table(
 )
 
 payment_returns = Table(
-    "payment_returns", metadata, _tenant(),
+    "payment_returns",
+    metadata,
+    _tenant(),
     Column("kind", String(16), primary_key=True),  # refund | chargeback
     Column("return_id", ID, primary_key=True),
     Column("payment_id", ID, nullable=False),
@@ -120,7 +132,9 @@ payment_returns = Table(
 )
 
 parties = Table(
-    "parties", metadata, _tenant(),
+    "parties",
+    metadata,
+    _tenant(),
     Column("customer_id", ID, primary_key=True),
     Column("reseller_id", ID),
     Column("group_id", ID),
@@ -128,7 +142,9 @@ parties = Table(
 )
 
 usage_events = Table(
-    "usage_events", metadata, _tenant(),
+    "usage_events",
+    metadata,
+    _tenant(),
     Column("event_id", LONG_ID, primary_key=True),
     Column("customer_id", ID, nullable=False),
     Column("units", BigInteger, nullable=False),
@@ -137,7 +153,8 @@ usage_events = Table(
 )
 
 usage_allocations = Table(
-    "usage_allocations", metadata,
+    "usage_allocations",
+    metadata,
     Column("tenant_id", ID, nullable=False),
     Column("event_id", LONG_ID, nullable=False),
     Column("lot_id", LONG_ID, nullable=False),
@@ -147,7 +164,9 @@ usage_allocations = Table(
 )
 
 usage_failures = Table(
-    "usage_failures", metadata, _tenant(),
+    "usage_failures",
+    metadata,
+    _tenant(),
     Column("event_id", LONG_ID, primary_key=True),
     Column("cause", Text, nullable=False),
     Column("reinstated", Boolean, nullable=False),
@@ -156,7 +175,9 @@ usage_failures = Table(
 )
 
 holds = Table(
-    "holds", metadata, _tenant(),
+    "holds",
+    metadata,
+    _tenant(),
     Column("hold_id", ID, primary_key=True),
     Column("customer_id", ID, nullable=False),
     Column("reason", Text, nullable=False),
@@ -167,7 +188,9 @@ holds = Table(
 )
 
 idempotency = Table(
-    "idempotency", metadata, _tenant(),
+    "idempotency",
+    metadata,
+    _tenant(),
     Column("key", LONG_ID, primary_key=True),
     Column("command", String(64), nullable=False),
     Column("payload_hash", String(64), nullable=False),
@@ -175,5 +198,12 @@ idempotency = Table(
     Column("created_us", BigInteger, nullable=False),
 )
 
-APPEND_ONLY = ("entries", "lines", "payment_returns", "usage_events", "usage_allocations",
-               "usage_failures", "holds")
+APPEND_ONLY = (
+    "entries",
+    "lines",
+    "payment_returns",
+    "usage_events",
+    "usage_allocations",
+    "usage_failures",
+    "holds",
+)

@@ -41,8 +41,12 @@ class SqlUnitOfWork:
         self._tx = self._conn.begin()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         conn, tx = self._conn, self._tx
         self._conn = self._tx = None
         if conn is None or tx is None:

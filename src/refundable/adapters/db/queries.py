@@ -1,0 +1,239 @@
+"""The read side: balances as of any instant, statements, lot history, traceability.
+
+Reads run in their own short read-only transactions (deferred on SQLite, so they never wait
+for the writer). Balances "now" come from the account projection; balances as of an instant
+are summed from the lines of entries effective at or before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Engine, func, select
+
+from refundable.adapters.db import rows
+from refundable.adapters.db import schema as t
+from refundable.adapters.db.engine import READONLY
+from refundable.core.money import Money
+from refundable.ledger.accounts import AccountKey, to_units
+from refundable.ledger.credit_ops import Allocation
+from refundable.ledger.entries import JournalEntry
+from refundable.ledger.lots import CreditLot
+from refundable.service.ports import Hold
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    account: AccountKey
+    amount: Decimal  # on the account's normal side, in the commodity (ZAR 12.34, 500 MSGCR)
+
+
+@dataclass(frozen=True, slots=True)
+class StatementLine:
+    entry_id: str
+    effective_at: datetime
+    kind: str
+    memo: str
+    account: str
+    amount: Decimal
+    balance: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class LotMovement:
+    entry_id: str
+    effective_at: datetime
+    kind: str
+    units: int  # +added to the lot, -taken from it
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentReturn:
+    kind: str
+    return_id: str
+    payment_id: str
+    amount: Money
+    entry_id: str
+    at: datetime
+
+
+class SqlLedgerQueries:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine.execution_options(**{READONLY: True})
+
+    def balances(
+        self, tenant: str, as_of: datetime | None = None, owner: str | None = None
+    ) -> list[Balance]:
+        a, ln, e = t.accounts.c, t.lines.c, t.entries.c
+        if as_of is None:
+            stmt = select(a.code, a.balance).where(a.tenant_id == tenant)
+        else:
+            stmt = (
+                select(ln.account, func.sum(ln.amount))
+                .join(t.entries, (e.tenant_id == ln.tenant_id) & (e.entry_id == ln.entry_id))
+                .where(ln.tenant_id == tenant, e.effective_us <= rows.to_us(as_of))
+                .group_by(ln.account)
+            )
+        with self.engine.begin() as conn:
+            found = [(AccountKey.parse(code), int(s or 0)) for code, s in conn.execute(stmt)]
+        return sorted(
+            (
+                Balance(k, to_units(k.natural(s), k.commodity))
+                for k, s in found
+                if owner is None or k.owner == owner
+            ),
+            key=lambda b: b.account.code,
+        )
+
+    def balance(self, tenant: str, account: AccountKey, as_of: datetime | None = None) -> Decimal:
+        for b in self.balances(tenant, as_of, account.owner):
+            if b.account == account:
+                return b.amount
+        return to_units(0, account.commodity)
+
+    def journal(self, tenant: str) -> list[JournalEntry]:
+        e, ln = t.entries.c, t.lines.c
+        with self.engine.begin() as conn:
+            heads = conn.execute(
+                select(t.entries)
+                .where(e.tenant_id == tenant)
+                .order_by(e.effective_us, e.recorded_us, e.entry_id)
+            ).mappings()
+            heads = list(heads)
+            by_entry: dict[str, list[dict[str, object]]] = {}
+            for r in conn.execute(select(t.lines).where(ln.tenant_id == tenant)).mappings():
+                by_entry.setdefault(r["entry_id"], []).append(dict(r))
+        return [rows.entry_from(h, by_entry.get(h["entry_id"], [])) for h in heads]  # type: ignore[arg-type]
+
+    def statement(self, tenant: str, customer: str) -> list[StatementLine]:
+        """Every movement on the customer's own accounts, oldest first, with running balances
+        per account."""
+        running: dict[str, int] = {}
+        out: list[StatementLine] = []
+        for entry in self.journal(tenant):
+            for line in entry.lines:
+                if line.account.owner != customer or not line.account.kind.spec.per_customer:
+                    continue
+                code = line.account.code
+                running[code] = running.get(code, 0) + line.amount
+                k = line.account
+                out.append(
+                    StatementLine(
+                        entry.entry_id,
+                        entry.effective_at,
+                        entry.kind.value,
+                        entry.memo,
+                        code,
+                        to_units(k.natural(line.amount), k.commodity),
+                        to_units(k.natural(running[code]), k.commodity),
+                    )
+                )
+        return out
+
+    def lots_of(self, tenant: str, customer: str) -> list[CreditLot]:
+        lo = t.lots.c
+        with self.engine.begin() as conn:
+            found = (
+                conn.execute(
+                    select(t.lots)
+                    .where(lo.tenant_id == tenant, lo.customer_id == customer)
+                    .order_by(lo.acquired_us, lo.lot_id)
+                )
+                .mappings()
+                .all()
+            )
+        return [rows.lot_from(r) for r in found]
+
+    def lot_history(self, tenant: str, lot_id: str) -> list[LotMovement]:
+        ln, e = t.lines.c, t.entries.c
+        stmt = (
+            select(e.entry_id, e.effective_us, e.kind, ln.amount)
+            .join(t.entries, (e.tenant_id == ln.tenant_id) & (e.entry_id == ln.entry_id))
+            .where(ln.tenant_id == tenant, ln.lot_id == lot_id)
+            .order_by(e.effective_us, e.recorded_us, e.entry_id)
+        )
+        with self.engine.begin() as conn:
+            return [
+                LotMovement(r.entry_id, rows.from_us(r.effective_us), r.kind, -int(r.amount))
+                for r in conn.execute(stmt)
+            ]
+
+    def lots_of_event(self, tenant: str, event_id: str) -> list[Allocation]:
+        a = t.usage_allocations.c
+        with self.engine.begin() as conn:
+            found = conn.execute(
+                select(t.usage_allocations)
+                .where(a.tenant_id == tenant, a.event_id == event_id)
+                .order_by(a.lot_id)
+            )
+            return [
+                Allocation(r.event_id, r.lot_id, int(r.units), int(r.value_minor)) for r in found
+            ]
+
+    def returns_of(
+        self, tenant: str, payment_id: str | None = None, return_id: str | None = None
+    ) -> list[PaymentReturn]:
+        r = t.payment_returns.c
+        stmt = select(t.payment_returns).where(r.tenant_id == tenant)
+        if payment_id is not None:
+            stmt = stmt.where(r.payment_id == payment_id)
+        if return_id is not None:
+            stmt = stmt.where(r.return_id == return_id)
+        with self.engine.begin() as conn:
+            found = conn.execute(stmt.order_by(r.at_us, r.return_id)).mappings().all()
+        return [
+            PaymentReturn(
+                x["kind"],
+                x["return_id"],
+                x["payment_id"],
+                Money.from_minor(int(x["amount_minor"]), x["currency"]),
+                x["entry_id"],
+                rows.from_us(x["at_us"]),
+            )
+            for x in found
+        ]
+
+    def payment_of_refund(self, tenant: str, refund_id: str) -> str | None:
+        found = [x for x in self.returns_of(tenant, return_id=refund_id) if x.kind == "refund"]
+        return found[0].payment_id if found else None
+
+    def remaining_refundable(self, tenant: str, payment_id: str) -> Money | None:
+        p = t.payments.c
+        with self.engine.begin() as conn:
+            r = (
+                conn.execute(
+                    select(t.payments).where(p.tenant_id == tenant, p.payment_id == payment_id)
+                )
+                .mappings()
+                .first()
+            )
+        if r is None:
+            return None
+        pay = rows.payment_from(r)
+        return pay.money(pay.refundable_minor)
+
+    def holds_of(self, tenant: str, customer: str) -> list[Hold]:
+        h = t.holds.c
+        with self.engine.begin() as conn:
+            found = (
+                conn.execute(
+                    select(t.holds)
+                    .where(h.tenant_id == tenant, h.customer_id == customer)
+                    .order_by(h.placed_us)
+                )
+                .mappings()
+                .all()
+            )
+        return [
+            Hold(
+                x["hold_id"],
+                x["customer_id"],
+                x["reason"],
+                x["payment_id"],
+                x["dispute_id"],
+                rows.from_us(x["placed_us"]),
+            )
+            for x in found
+        ]

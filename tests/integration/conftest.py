@@ -1,0 +1,65 @@
+"""Stores for the integration tests: a SQLite file and a PostgreSQL database per session.
+
+Each pytest session (each xdist worker) gets its own SQLite file and its own PostgreSQL
+database with a unique name, dropped at the end; each test gets its own tenant id, so tests
+never see each other's rows. PostgreSQL is a hard dependency: if it cannot be reached the
+fixtures error and the tests FAIL, they are never skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+from refundable.bootstrap import App, bootstrap
+from refundable.core.time import UTC, FixedClock
+
+PG_URL = os.environ.get("REFUNDABLE_TEST_PG_URL",
+                        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+CLOCK = FixedClock(datetime(2026, 6, 1, tzinfo=UTC))
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    name = f"refundable_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
+    path = tmp_path_factory.mktemp("ledger") / "ledger.db"
+    app = bootstrap(f"sqlite:///{path}", CLOCK)
+    yield app
+    app.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgresql_app(pg_url: str) -> Iterator[App]:
+    app = bootstrap(pg_url, CLOCK)
+    yield app
+    app.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def app(request: pytest.FixtureRequest) -> App:
+    found: App = request.getfixturevalue(f"{request.param}_app")
+    return found
+
+
+@pytest.fixture
+def tenant() -> str:
+    return f"t{uuid.uuid4().hex[:16]}"

@@ -1,0 +1,105 @@
+"""Concurrency on PostgreSQL with real parallel connections (one thread, one connection and
+one unit of work per submission). Every thread starts at the same barrier."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import TypeVar
+
+import pytest
+from ledger_helpers import T0, at, card_payment, lot, top_up, zar
+
+from refundable.bootstrap import App
+from refundable.core.errors import InsufficientFunds, OverRefund, RefundableError
+from refundable.ledger import accounts as chart
+from refundable.ledger.payments import Method
+from refundable.service import commands as c
+
+pytestmark = pytest.mark.postgres
+R = TypeVar("R")
+
+
+def race(n: int, job: Callable[[int], R]) -> list[R | BaseException]:
+    barrier = threading.Barrier(n)
+    results: list[R | BaseException] = [RuntimeError("not run")] * n
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = job(i)
+        except BaseException as err:  # collected and asserted on below
+            results[i] = err
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return results
+
+
+def outcomes(results: list[object]) -> tuple[int, list[BaseException]]:
+    errors = [r for r in results if isinstance(r, BaseException)]
+    return len(results) - len(errors), errors
+
+
+def test_two_consumers_of_one_wallet_never_overdraw_it(postgresql_app: App, tenant: str) -> None:
+    app = postgresql_app
+    top_up(app, tenant, "C1", "100.00", "p1")
+    results = race(10, lambda i: app.ledger.handle(
+        c.ChargeFee(tenant, f"fee-{i}", f"f{i}", "C1", zar("15.00"), at(1), "usage")))
+    ok, errors = outcomes(results)  # type: ignore[arg-type]
+    assert ok == 6 and all(isinstance(e, InsufficientFunds) for e in errors)
+    assert app.queries.balance(tenant, chart.wallet("C1", "ZAR")) == zar("10.00").amount
+
+
+def test_two_wallet_spenders_racing_exactly(postgresql_app: App, tenant: str) -> None:
+    app = postgresql_app
+    top_up(app, tenant, "C1", "100.00", "p1")
+    results = race(2, lambda i: app.ledger.handle(
+        c.BuyCreditLot(tenant, f"b{i}", f"L{i}", "C1", 10, zar("60.00"), at(days=3),
+                       c.LotSource.purchase if hasattr(c, "LotSource") else _purchase(), T0,
+                       c.PaidFrom.wallet)))
+    ok, errors = outcomes(results)  # type: ignore[arg-type]
+    assert ok == 1 and isinstance(errors[0], InsufficientFunds)
+    assert app.queries.balance(tenant, chart.wallet("C1", "ZAR")) == zar("40.00").amount
+
+
+def _purchase() -> object:
+    from refundable.ledger.lots import LotSource
+
+    return LotSource.purchase
+
+
+def test_refunds_of_one_payment_never_exceed_it(postgresql_app: App, tenant: str) -> None:
+    app = postgresql_app
+    card_payment(app, tenant, "C1", "100.00", "p1")
+    results = race(8, lambda i: app.ledger.handle(
+        c.PayRefund(tenant, f"rf-{i}", f"r{i}", "p1", zar("30.00"), at(1))))
+    ok, errors = outcomes(results)  # type: ignore[arg-type]
+    assert ok == 3 and all(isinstance(e, OverRefund) for e in errors)
+    assert app.queries.remaining_refundable(tenant, "p1") == zar("10.00")
+    assert len(app.queries.returns_of(tenant, "p1")) == 3
+
+
+def test_32_submissions_of_one_key_make_exactly_one_entry(postgresql_app: App, tenant: str) -> None:
+    app = postgresql_app
+    cmd = c.TopUpWallet(tenant, "same-key", "p1", "C1", zar("25.00"), Method.card, "stripe", T0)
+    results = race(32, lambda _: app.ledger.handle(cmd))
+    ok, errors = outcomes(results)  # type: ignore[arg-type]
+    assert ok == 32, errors[:3]
+    receipts = {r.entry_ids for r in results if not isinstance(r, BaseException)}
+    assert len(receipts) == 1
+    assert len(app.queries.journal(tenant)) == 1
+    assert app.queries.balance(tenant, chart.wallet("C1", "ZAR")) == zar("25.00").amount
+
+
+def test_concurrent_credit_consumers_never_overdraw_a_lot(postgresql_app: App, tenant: str) -> None:
+    app = postgresql_app
+    lot(app, tenant, "C1", "L1", 100, "10.00", 30)
+    results = race(8, lambda i: app.ledger.handle(
+        c.ConsumeCredits(tenant, f"u{i}", f"ev{i}", "C1", 20, at(1))))
+    ok, errors = outcomes(results)  # type: ignore[arg-type]
+    assert ok == 5 and all(isinstance(e, RefundableError) for e in errors)
+    assert app.queries.balance(tenant, chart.credit_lots("C1")) == 0
