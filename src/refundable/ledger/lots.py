@@ -13,7 +13,7 @@ recognised parts always add up exactly to the price when the lot is used up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
@@ -87,8 +87,11 @@ class CreditLot:
         return replace(self, remaining=0, value_left_minor=0, status=status)
 
 
-def order_key(priority: LotPriority) -> object:
-    def key(lot: CreditLot) -> tuple[int, int, datetime, datetime, str]:
+OrderKey = tuple[int, int, datetime, datetime, str]
+
+
+def order_key(priority: LotPriority) -> Callable[[CreditLot], OrderKey]:
+    def key(lot: CreditLot) -> OrderKey:
         return (
             priority.rank(lot.source),
             lot.priority,
@@ -103,7 +106,7 @@ def order_key(priority: LotPriority) -> object:
 def fefo_order(
     lots: Iterable[CreditLot], priority: LotPriority = DEFAULT_PRIORITY
 ) -> list[CreditLot]:
-    return sorted(lots, key=order_key(priority))  # type: ignore[arg-type]
+    return sorted(lots, key=order_key(priority))
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ runs on plain integers to keep the per-event cost to a few hundred nanoseconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -54,7 +54,7 @@ class BatchAllocation:
 
 
 def allocate_batch(
-    lots_by_customer: dict[str, Sequence[CreditLot]],
+    lots_by_customer: Mapping[str, Sequence[CreditLot]],
     events: Iterable[UsageEvent],
     priority: LotPriority = DEFAULT_PRIORITY,
     partial: bool = False,

@@ -59,7 +59,11 @@ def compute_gross(spec: AmountSpec, r: Request, zone: ZoneInfo, day_count: DayCo
         return _failed_value(r)
     if f is Formula.fixed:
         assert spec.fixed is not None  # guaranteed by the loader
-        return Gross(spec.fixed, spec.fixed, f"fixed {spec.fixed}")
+        cap = spec.fixed
+        if r.charge is not None and r.charge.currency == spec.fixed.currency:
+            # never more than was paid (docs/policy-language.md, Amount formulas)
+            cap = Money(r.charge.amount, r.charge.currency)
+        return Gross(spec.fixed, cap, f"fixed {spec.fixed}")
     charge = _need_charge(r, f)
     paid = Money(charge.amount, charge.currency)
     if f is Formula.none:

@@ -10,6 +10,7 @@ instant, and the same inputs always give an equal Decision.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from refundable.core.errors import InputError
@@ -195,64 +196,57 @@ def _refused(
     explain: str | None = None,
 ) -> Decision:
     """The rule's situation matched but a requirement (or the window) did not hold."""
-    currency = _currency(policy, r)
-    decide_by = _decide_by(policy, r)
 
-    def explain_refusal() -> str:
+    def sentence() -> str:
         missing = explain or f"the policy requires {cond.text}"
         source = "" if clause == rule.clause else f" ({policy.cite(clause)})"
-        text = (
+        return (
             f"Denied: the request falls under {policy.cite(rule.clause)}, but {missing}"
             f"{source}; {cond.actual(r)}."
         )
-        return _with_deadlines(text, decide_by, None, policy)
 
-    return Decision(
-        policy=policy.id,
-        policy_version=policy.version,
-        outcome=Outcome.deny,
-        remedy=Remedy.none,
-        rule=rule.id,
-        clauses=tuple(dict.fromkeys((clause, rule.clause))),
-        currency=currency,
-        gross=_zero(currency),
-        fees=(),
-        net=_zero(currency),
-        units=None,
-        decide_by=decide_by,
-        pay_by=None,
-        explain=explain_refusal,
-        required_information=policy.required_information,
-        appeal=policy.appeal,
-        trace=trace,
-        request=r,
-    )
+    clauses = tuple(dict.fromkeys((clause, rule.clause)))
+    return _without_amount(policy, r, trace, Outcome.deny, Remedy.none, rule.id, clauses, sentence)
 
 
 def _default(policy: CompiledPolicy, r: Request, trace: tuple[TraceStep, ...]) -> Decision:
     d = policy.document.default
+
+    def sentence() -> str:
+        return f"{_VERBS[d.outcome]} under {policy.cite(d.clause)}: {d.explanation}"
+
+    return _without_amount(policy, r, trace, d.outcome, d.remedy, None, (d.clause,), sentence)
+
+
+def _without_amount(
+    policy: CompiledPolicy,
+    r: Request,
+    trace: tuple[TraceStep, ...],
+    outcome: Outcome,
+    remedy: Remedy,
+    rule: str | None,
+    clauses: tuple[str, ...],
+    sentence: Callable[[], str],
+) -> Decision:
+    """A decision that moves no money: a refusal, or the policy's default."""
     currency = _currency(policy, r)
     decide_by = _decide_by(policy, r)
-
-    def explain() -> str:
-        text = f"{_VERBS[d.outcome]} under {policy.cite(d.clause)}: {d.explanation}"
-        return _with_deadlines(text, decide_by, None, policy)
-
+    zero = _zero(currency)
     return Decision(
         policy=policy.id,
         policy_version=policy.version,
-        outcome=d.outcome,
-        remedy=d.remedy,
-        rule=None,
-        clauses=(d.clause,),
+        outcome=outcome,
+        remedy=remedy,
+        rule=rule,
+        clauses=clauses,
         currency=currency,
-        gross=_zero(currency),
+        gross=zero,
         fees=(),
-        net=_zero(currency),
+        net=zero,
         units=None,
         decide_by=decide_by,
         pay_by=None,
-        explain=explain,
+        explain=lambda: _with_deadlines(sentence(), decide_by, None, policy),
         required_information=policy.required_information,
         appeal=policy.appeal,
         trace=trace,

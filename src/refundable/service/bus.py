@@ -54,5 +54,5 @@ class LedgerBus:
             except Retry:
                 if attempt == self.max_attempts:
                     raise
-                time.sleep(random.uniform(0, 0.002 * attempt))  # noqa: S311 - jitter only
+                time.sleep(random.uniform(0, 0.002 * attempt))
         raise AssertionError("unreachable")

@@ -120,7 +120,7 @@ def replay(store: LedgerStore, cmd: Any) -> Receipt | None:
     return Receipt.from_json(claim.result)
 
 
-def post_checked(store: LedgerStore, entries: Sequence[JournalEntry], key: str) -> None:
+def post_checked(store: LedgerStore, entries: Sequence[JournalEntry], key: str | None) -> None:
     """Lock every account the entries touch, refuse if a floor would break, then post."""
     accounts = {line.account for e in entries for line in e.lines}
     balances = store.lock_balances(accounts)

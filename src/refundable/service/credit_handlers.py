@@ -10,6 +10,7 @@ from datetime import datetime
 
 from refundable.core.errors import Conflict, IdempotencyConflict, InputError
 from refundable.core.time import require_aware
+from refundable.ledger import accounts as chart
 from refundable.ledger import credit_ops
 from refundable.ledger.accounts import Kind, check_commodity, check_id
 from refundable.ledger.entries import JournalEntry
@@ -252,7 +253,7 @@ def forfeit_credits(cmd: c.ForfeitCredits, uow: UnitOfWork) -> Receipt:
             store, cmd.tenant_id, cmd.idempotency_key, lots, cmd.at, LotStatus.forfeited
         )
         keys = {
-            cur: credit_ops.chart.account_credit(customer, check_commodity(cur))
+            cur: chart.account_credit(customer, check_commodity(cur))
             for cur in cmd.account_credit_currencies
         }
         balances = store.lock_balances(keys.values())

@@ -13,6 +13,7 @@ from ledger_helpers import T0, at, card_payment, lot, top_up, zar
 from refundable.bootstrap import App
 from refundable.core.errors import InsufficientFunds, OverRefund, RefundableError
 from refundable.ledger import accounts as chart
+from refundable.ledger.lots import LotSource
 from refundable.ledger.payments import Method
 from refundable.service import commands as c
 
@@ -59,17 +60,11 @@ def test_two_wallet_spenders_racing_exactly(postgresql_app: App, tenant: str) ->
     top_up(app, tenant, "C1", "100.00", "p1")
     results = race(2, lambda i: app.ledger.handle(
         c.BuyCreditLot(tenant, f"b{i}", f"L{i}", "C1", 10, zar("60.00"), at(days=3),
-                       c.LotSource.purchase if hasattr(c, "LotSource") else _purchase(), T0,
+                       LotSource.purchase, T0,
                        c.PaidFrom.wallet)))
     ok, errors = outcomes(results)  # type: ignore[arg-type]
     assert ok == 1 and isinstance(errors[0], InsufficientFunds)
     assert app.queries.balance(tenant, chart.wallet("C1", "ZAR")) == zar("40.00").amount
-
-
-def _purchase() -> object:
-    from refundable.ledger.lots import LotSource
-
-    return LotSource.purchase
 
 
 def test_refunds_of_one_payment_never_exceed_it(postgresql_app: App, tenant: str) -> None:

@@ -192,9 +192,7 @@ def test_window_counts_local_days_even_when_instants_are_in_utc():
     charged = datetime(2026, 3, 1, 21, 30, tzinfo=UTC)  # 23:30 local, 1 Mar
     # 21:59Z on 8 Mar is 23:59 local: day 7. 22:00Z is midnight local: day 8.
     assert within_calendar_days(JHB, charged, datetime(2026, 3, 8, 21, 59, tzinfo=UTC), 7)
-    assert not within_calendar_days(
-        JHB, charged, datetime(2026, 3, 8, 22, 0, tzinfo=UTC), 7
-    )
+    assert not within_calendar_days(JHB, charged, datetime(2026, 3, 8, 22, 0, tzinfo=UTC), 7)
     # 30 minutes after the charge is already the next local day.
     assert calendar_days_between(JHB, charged, local("2026-03-02T00:00")) == 1
 

@@ -78,7 +78,8 @@ def test_reversal_refused_twice_and_of_a_reversal_and_of_lot_moves() -> None:
 
 
 def test_account_codes_round_trip_and_check_commodity() -> None:
-    for key in (WALLET, CLEARING, chart.credit_lots("C1"), chart.tenant_account(Kind.revenue, "USD")):
+    revenue = chart.tenant_account(Kind.revenue, "USD")
+    for key in (WALLET, CLEARING, chart.credit_lots("C1"), revenue):
         assert AccountKey.parse(key.code) == key
     with pytest.raises(CurrencyError, match="unknown commodity"):
         chart.wallet("C1", "XXX")

@@ -128,7 +128,7 @@ def test_lapse_moves_units_and_value_to_breakage() -> None:
 
 def test_reinstatement_creates_a_new_lot_with_the_drawn_value() -> None:
     orig = lot("a", 10, 30, price=1000)
-    new, e = reinstate("e1", "t1", "C1", "ev1", [Allocation("ev1", "a", 3, 300)],
+    new, _ = reinstate("e1", "t1", "C1", "ev1", [Allocation("ev1", "a", 3, 300)],
                        {"a": orig}, T0, None)
     assert new[0].source is LotSource.reinstatement and new[0].units == 3
     assert new[0].price_minor == 300 and new[0].valid_until == orig.valid_until

@@ -45,7 +45,14 @@ def test_swapping_the_rules_swaps_the_decision():
 
 def test_all_keys_of_when_must_hold():
     policy = compile_rules(
-        [rule("topup", "2", {"reason": "duplicate_charge", "charge.kind": "wallet_topup"}, refund())]
+        [
+            rule(
+                "topup",
+                "2",
+                {"reason": "duplicate_charge", "charge.kind": "wallet_topup"},
+                refund(),
+            )
+        ]
     )
     d = decide(policy, request(charge=charge()))
     assert d.rule is None

@@ -100,12 +100,11 @@ class SqlLedgerQueries:
                 select(t.entries)
                 .where(e.tenant_id == tenant)
                 .order_by(e.effective_us, e.recorded_us, e.entry_id)
-            ).mappings()
-            heads = list(heads)
+            ).mappings().all()
             by_entry: dict[str, list[dict[str, object]]] = {}
             for r in conn.execute(select(t.lines).where(ln.tenant_id == tenant)).mappings():
                 by_entry.setdefault(r["entry_id"], []).append(dict(r))
-        return [rows.entry_from(h, by_entry.get(h["entry_id"], [])) for h in heads]  # type: ignore[arg-type]
+        return [rows.entry_from(h, by_entry.get(h["entry_id"], [])) for h in heads]
 
     def statement(self, tenant: str, customer: str) -> list[StatementLine]:
         """Every movement on the customer's own accounts, oldest first, with running balances

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -55,7 +55,7 @@ def line_rows(e: JournalEntry) -> list[dict[str, Any]]:
     ]
 
 
-def entry_from(row: Mapping[str, Any], line_rows_: list[Mapping[str, Any]]) -> JournalEntry:
+def entry_from(row: Any, line_rows_: Iterable[Any]) -> JournalEntry:
     lines = tuple(
         Line(AccountKey.parse(r["account"]), int(r["amount"]), r["lot_id"])
         for r in sorted(line_rows_, key=lambda r: int(r["line_no"]))
@@ -93,7 +93,7 @@ def lot_row(lot: CreditLot, entry_id: str) -> dict[str, Any]:
     }
 
 
-def lot_from(r: Mapping[str, Any]) -> CreditLot:
+def lot_from(r: Any) -> CreditLot:
     return CreditLot(
         r["lot_id"],
         r["tenant_id"],
@@ -130,7 +130,7 @@ def payment_row(p: Payment) -> dict[str, Any]:
     }
 
 
-def payment_from(r: Mapping[str, Any]) -> Payment:
+def payment_from(r: Any) -> Payment:
     return Payment(
         r["payment_id"],
         r["tenant_id"],
