@@ -68,7 +68,7 @@ def cross_references(doc: PolicyDocument, data: Any, file: str, problems: list[P
             add(
                 loc,
                 f"cites clause {clause!r}, which is not listed under clauses",
-                "a clause id from the clauses list",
+                "a clause id from the clauses list: " + ", ".join(clause_ids),
             )
     for i, reading in enumerate(doc.readings):
         if reading.clause not in known:

@@ -8,11 +8,14 @@ Beancount loader's habit). Only a file without problems becomes a CompiledPolicy
 
 from __future__ import annotations
 
+import types
+import typing
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from refundable.adapters.holiday_calendar import holiday_source
 from refundable.core.errors import InputError, PolicyInvalid, Problem
@@ -54,13 +57,13 @@ def load_policy_text(text: str, file: str = "<policy>") -> CompiledPolicy:
 
 
 def _finish(data: Any, problems: list[Problem], file: str, path: Path | None) -> CompiledPolicy:
-    if data is None and not problems:
-        problems.append(Problem(file, None, "the file is empty"))
-    if problems:
-        raise PolicyInvalid(problems)
+    if data is None:
+        # A syntax error leaves nothing to check further; a duplicate key does not, so the
+        # stages below still run and report their problems in the same pass.
+        raise PolicyInvalid(problems or [Problem(file, None, "the file is empty")])
     doc = _validate(data, file, problems)
     if doc is None:
-        raise PolicyInvalid(problems)
+        raise PolicyInvalid(sorted(problems, key=lambda p: (p.line or 0, p.message)))
     checks.cross_references(doc, data, file, problems)
     compiled = _compile(doc, data, file, path, problems)
     if problems:
@@ -78,7 +81,11 @@ def _validate(data: Any, file: str, problems: list[Problem]) -> PolicyDocument |
         for e in error.errors():
             loc = e["loc"]
             where = ".".join(str(p) for p in loc)
-            problems.append(Problem(file, line_at(data, loc), f"{where}: {e['msg']}", _allowed(e)))
+            message = f"{where}: {e['msg']}"
+            if e["type"] == "extra_forbidden":
+                section = ".".join(str(p) for p in loc[:-1]) or "top level"
+                message = f"{section}: unknown key {loc[-1]!r}"
+            problems.append(Problem(file, line_at(data, loc), message, _allowed(e)))
         return None
 
 
@@ -87,8 +94,42 @@ def _allowed(error: Any) -> str | None:
     if "expected" in ctx:
         return str(ctx["expected"])
     if error.get("type") == "extra_forbidden":
-        return "see docs/policy-language.md for the keys of this section"
+        keys = _keys_at(error["loc"][:-1])
+        return ", ".join(keys) or "see docs/policy-language.md for the keys of this section"
     return None
+
+
+def _keys_at(loc: Sequence[Any]) -> list[str]:
+    """The keys the document section at ``loc`` accepts, found by walking the models (a
+    location part that is not a key, such as a union member's name, is skipped)."""
+    candidates: list[Any] = [PolicyDocument]
+    for part in loc:
+        found = [t for c in candidates for t in _inner(c, part)]
+        candidates = found or candidates
+    for c in candidates:
+        for t in _members(c):
+            if isinstance(t, type) and issubclass(t, BaseModel):
+                return [f.alias or name for name, f in t.model_fields.items()]
+    return []
+
+
+def _members(annotation: Any) -> list[Any]:
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType, typing.Annotated):
+        return [m for a in typing.get_args(annotation) for m in _members(a)]
+    return [annotation]
+
+
+def _inner(annotation: Any, part: Any) -> list[Any]:
+    out: list[Any] = []
+    for t in _members(annotation):
+        origin, args = typing.get_origin(t), typing.get_args(t)
+        if isinstance(t, type) and issubclass(t, BaseModel) and isinstance(part, str):
+            out += [f.annotation for n, f in t.model_fields.items() if part in (n, f.alias)]
+        elif origin is list and isinstance(part, int) and args:
+            out.append(args[0])
+        elif origin is dict and isinstance(part, str) and len(args) == 2:
+            out.append(args[1])
+    return out
 
 
 def _calendar(

@@ -50,17 +50,25 @@ def parse_request_text(text: str, *, policy: str | None = None) -> Request:
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise InputError(f"invalid YAML: {error}", where="request") from None
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error)
+        where = f"line {mark.line + 1}" if mark is not None else "request"
+        raise InputError(f"invalid YAML: {problem}", where=where) from None
     return parse_request(data, policy=policy)
 
 
 def _input_error(error: ValidationError) -> InputError:
     problems = []
-    for e in error.errors():
+    # An unknown field comes first: a typo ("reson") also makes the real field missing, and
+    # the typo is what the person has to fix.
+    errors = sorted(error.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    for e in errors:
         where = ".".join(str(p) for p in e["loc"]) or "request"
         message = e["msg"].removeprefix("Value error, ")
         if e["type"] == "extra_forbidden":
             message = "unknown field (check the spelling)"
+        elif e["type"] == "missing":
+            message = "required field is missing"
         elif e["type"] == "enum":
             message = f"{e.get('input')!r} is not allowed; expected {e['ctx']['expected']}"
         problems.append(f"{where}: {message}")
