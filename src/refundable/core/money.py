@@ -323,9 +323,8 @@ class FxRate:
         return cls(base, quote, to_decimal(rate, f"fx.{pair}"), **kw)
 
     def inverse(self) -> FxRate:
-        return FxRate(
-            self.quote, self.base, _CONTEXT.divide(Decimal(1), self.rate), self.as_of, self.source
-        )
+        inverted = _CONTEXT.divide(Decimal(1), self.rate)
+        return FxRate(self.quote, self.base, inverted, self.as_of, f"{self.source}, inverted")
 
 
 @dataclass(frozen=True, slots=True)

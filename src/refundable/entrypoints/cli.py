@@ -15,6 +15,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from refundable import bootstrap_policy
@@ -33,8 +34,10 @@ from refundable.policy.scenarios import ScenarioResult, run_all, run_file
 app = typer.Typer(no_args_is_help=True, help="Refundable: decide refund requests by policy.")
 policy_app = typer.Typer(no_args_is_help=True, help="Validate, test and explain policy files.")
 app.add_typer(policy_app, name="policy")
-out = Console(highlight=False, soft_wrap=False, width=120)
-err = Console(stderr=True, highlight=False)
+# soft_wrap: one line per problem or result whatever the width, so file:line stays greppable;
+# escape: codes like [invalid_input] and user text are not rich markup
+out = Console(highlight=False, soft_wrap=True, width=120)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 T = TypeVar("T")
 
@@ -49,13 +52,13 @@ def _guard(fn: Callable[[], T]) -> T:
         return fn()
     except PolicyInvalid as error:
         for problem in error.problems:
-            err.print(f"[red]error[/red] {problem.render()}")
+            err.print(f"[red]error[/red] {escape(problem.render())}")
         err.print(f"{len(error.problems)} problem(s)")
         raise typer.Exit(status_of(error).exit_code) from None
     except RefundableError as error:
-        err.print(f"[red]error[/red] [{error.code}] {error}")
+        err.print(f"[red]error[/red] {escape(f'[{error.code}] {error}')}")
         for extra in error.details.get("problems", [])[1:]:
-            err.print(f"      {extra}")
+            err.print(f"      {escape(extra)}")
         raise typer.Exit(status_of(error).exit_code) from None
 
 
@@ -103,26 +106,29 @@ def _read(path: Path) -> str:
 
 
 def render_decision(d: Decision, title: str | None = None) -> None:
+    """A two-column table; every value is escaped so user text is never read as markup."""
     colour = {"approve": "green", "deny": "red", "review": "yellow"}[d.outcome.value]
     table = Table(title=title, show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
     table.add_column()
     table.add_row("outcome", f"[{colour}]{d.outcome.value}[/{colour}]")
     table.add_row("remedy", d.remedy.value)
-    table.add_row("policy", f"{d.policy} version {d.policy_version}")
-    table.add_row("rule", d.rule or "(default)")
-    table.add_row("clauses", ", ".join(d.clauses))
+    table.add_row("policy", escape(f"{d.policy} version {d.policy_version}"))
+    table.add_row("rule", escape(d.rule or "(default)"))
+    table.add_row("clauses", escape(", ".join(d.clauses)))
     table.add_row("gross", str(d.gross))
     for f in d.fees:
-        table.add_row(f"fee {f.id}", f"{f.amount} (clause {f.clause}; {f.basis})")
+        table.add_row(escape(f"fee {f.id}"), escape(f"{f.amount} (clause {f.clause}; {f.basis})"))
     table.add_row("net", str(d.net))
     if d.units is not None:
         table.add_row("units", f"{d.units} message credits")
     if d.decide_by:
-        table.add_row("decide by", f"{d.decide_by.at.isoformat()} (clause {d.decide_by.clause})")
+        table.add_row(
+            "decide by", escape(f"{d.decide_by.at.isoformat()} (clause {d.decide_by.clause})")
+        )
     if d.pay_by:
-        table.add_row("pay by", f"{d.pay_by.at.isoformat()} (clause {d.pay_by.clause})")
-    table.add_row("explanation", d.explanation)
+        table.add_row("pay by", escape(f"{d.pay_by.at.isoformat()} (clause {d.pay_by.clause})"))
+    table.add_row("explanation", escape(d.explanation))
     out.print(table)
 
 
@@ -173,7 +179,7 @@ def validate(
             except PolicyInvalid as error:
                 problems.extend(error.problems)
     for p in problems:
-        err.print(f"[red]error[/red] {p.render()}")
+        err.print(f"[red]error[/red] {escape(p.render())}")
     if problems or count == 0:
         err.print(f"{len(problems)} problem(s) in {count} file(s)")
         raise typer.Exit(3)
@@ -200,11 +206,11 @@ def _report(results: list[ScenarioResult], verbose: bool) -> None:
     for r in results:
         if r.passed:
             if verbose:
-                out.print(f"[green]PASS[/green] {r.file}:{r.line} {r.name}")
+                out.print(f"[green]PASS[/green] {escape(f'{r.file}:{r.line} {r.name}')}")
             continue
-        out.print(f"[red]FAIL[/red] {r.file}:{r.line} {r.name}")
+        out.print(f"[red]FAIL[/red] {escape(f'{r.file}:{r.line} {r.name}')}")
         for m in r.mismatches:
-            out.print(f"     {m}")
+            out.print(f"     {escape(m)}")
 
 
 @policy_app.command("coverage")

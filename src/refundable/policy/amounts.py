@@ -8,13 +8,14 @@ Ratios use integer microseconds, never floats, and the policy's named day-count 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from refundable.core.errors import InputError
-from refundable.core.money import FxTable, Money, Rounding
+from refundable.core.money import FxRate, FxTable, Money, Rounding
 from refundable.policy.document import DayCount, Formula
 from refundable.policy.factpaths import Getter
 from refundable.policy.facts import Charge, Request
@@ -37,7 +38,7 @@ class AmountSpec:
 class Gross:
     amount: Money  # unrounded
     cap: Money
-    basis: str
+    basis: Callable[[], str]  # rendered when read: formatting money is not free
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,22 +64,24 @@ def compute_gross(spec: AmountSpec, r: Request, zone: ZoneInfo, day_count: DayCo
         if r.charge is not None and r.charge.currency == spec.fixed.currency:
             # never more than was paid (docs/policy-language.md, Amount formulas)
             cap = Money(r.charge.amount, r.charge.currency)
-        return Gross(spec.fixed, cap, f"fixed {spec.fixed}")
+        return Gross(spec.fixed, cap, lambda: f"fixed {spec.fixed}")
     charge = _need_charge(r, f)
     paid = Money(charge.amount, charge.currency)
     if f is Formula.none:
-        return Gross(Money.zero(charge.currency), paid, "nothing")
+        return Gross(Money.zero(charge.currency), paid, lambda: "nothing")
     if f is Formula.full:
-        return Gross(paid, paid, f"the full charge of {paid}")
+        return Gross(paid, paid, lambda: f"the full charge of {paid}")
     if f is Formula.difference:
         return _difference(charge, paid)
     if f is Formula.percent_kept:
         assert spec.percent is not None
         share = (_HUNDRED - spec.percent) / _HUNDRED
-        return Gross(paid * share, paid, f"{paid} less the {spec.percent}% the business keeps")
+        return Gross(
+            paid * share, paid, lambda: f"{paid} less the {spec.percent}% the business keeps"
+        )
     if f is Formula.unused_share:
         unused = Decimal(1) - r.usage.consumed_fraction
-        return Gross(paid * unused, paid, f"{paid} x unused share {unused}")
+        return Gross(paid * unused, paid, lambda: f"{paid} x unused share {unused}")
     return _pro_rata(spec, r, charge, paid, zone, day_count)
 
 
@@ -102,7 +105,7 @@ def _difference(charge: Charge, paid: Money) -> Gross:
         )
     correct = Money(charge.correct_amount, charge.currency)
     over = (paid - correct).max(Money.zero(charge.currency))
-    return Gross(over, paid, f"{paid} charged less {correct} due")
+    return Gross(over, paid, lambda: f"{paid} charged less {correct} due")
 
 
 def _wallet_excess(r: Request) -> Gross:
@@ -116,7 +119,7 @@ def _wallet_excess(r: Request) -> Gross:
     balance = Money(a.wallet_balance, a.currency)
     due = Money(a.amount_due or Decimal(0), a.currency)
     excess = (balance - due).max(Money.zero(a.currency))
-    return Gross(excess, balance, f"wallet balance {balance} less {due} due")
+    return Gross(excess, balance, lambda: f"wallet balance {balance} less {due} due")
 
 
 def _failed_value(r: Request) -> Gross:
@@ -129,7 +132,7 @@ def _failed_value(r: Request) -> Gross:
             allowed="failed_delivery.value with account.currency or a charge",
         )
     value = Money(fd.value, currency)
-    return Gross(value, value, f"value of {fd.units} failed messages, {value}")
+    return Gross(value, value, lambda: f"value of {fd.units} failed messages, {value}")
 
 
 def _period(charge: Charge) -> tuple[datetime, datetime]:
@@ -163,6 +166,13 @@ def _pro_rata(
 ) -> Gross:
     p_start, p_end = _period(charge)
     whole = _length(p_start, p_end, zone, dc)
+    if whole == 0:  # actual_days on a period inside one local day: no ratio to take
+        raise InputError(
+            "the charge period starts and ends on the same local day, so it has no length in "
+            f"{dc.value}",
+            where="charge.period",
+            allowed="a period spanning at least one local midnight, or day_count actual_seconds",
+        )
     if spec.formula is Formula.pro_rata_elapsed:
         a = spec.start(r) if spec.start else None
         b = spec.end(r) if spec.end else None
@@ -182,21 +192,25 @@ def _pro_rata(
             base = paid
         part = _length(max(as_of, p_start), p_end, zone, dc)
     ratio = Decimal(part) / Decimal(whole)
-    basis = f"{base} x {_show(part, dc)} / {_show(whole, dc)} ({dc.value})"
-    return Gross(base * ratio, paid, basis)
+    return Gross(
+        base * ratio, paid, lambda: f"{base} x {_show(part, dc)} / {_show(whole, dc)} ({dc.value})"
+    )
 
 
 def convert_and_cap(
     gross: Gross, currency: str, fx: FxTable, rounding: Rounding
-) -> tuple[Money, list[str]]:
-    """Gross in the decision currency: capped at what was paid, never negative, rounded once."""
+) -> tuple[Money, FxRate | None]:
+    """Gross in the decision currency: capped at what was paid, never negative, rounded once.
+    Returns the rate used, if a conversion was needed."""
     amount = gross.amount.min(gross.cap).max(Money.zero(gross.amount.currency))
-    notes = []
+    rate = None
     if amount.currency != currency:
         amount, rate = fx.convert(amount, currency)
-        if rate is not None:
-            notes.append(f"converted at {rate.pair} {rate.rate}")
-    return amount.round(rounding), notes
+    return amount.round(rounding), rate
+
+
+def rate_text(rate: FxRate) -> str:
+    return f"{rate.pair} {rate.rate:.8g}"
 
 
 def fee_amount(
@@ -214,6 +228,6 @@ def fee_amount(
         minimum, rate = fx.convert(fee.minimum, cur)
         if minimum > value:
             value = minimum
-            shown = f"{fee.minimum}" + (f" at {rate.pair} {rate.rate}" if rate else "")
+            shown = f"{fee.minimum}" + (f" at {rate_text(rate)}" if rate else "")
             basis = f"minimum {shown} (above {fee.percent}% of {gross})"
     return value.round(rounding), basis

@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 from refundable.core.money import Rounding
-from refundable.core.time import BusinessCalendar
+from refundable.core.time import UTC, BusinessCalendar
 from refundable.policy.amounts import AmountSpec, CompiledFee
 from refundable.policy.conditions import Cond
 from refundable.policy.decision import TraceStep
@@ -118,6 +118,9 @@ class Window:
     text: str
 
 
+_DAWN = datetime.min.replace(tzinfo=UTC)
+
+
 @dataclass(frozen=True)
 class CompiledPolicy:
     id: str
@@ -137,6 +140,8 @@ class CompiledPolicy:
     required_information: tuple[str, ...]
     appeal: str | None
     clause_titles: dict[str, str] = field(default_factory=dict)
+    # Local midnight of effective_from: the first instant this version governs.
+    starts_at: datetime = _DAWN
     not_reached_after: tuple[tuple[TraceStep, ...], ...] = ()
 
     def title(self, clause: str) -> str:

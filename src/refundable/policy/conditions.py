@@ -122,7 +122,8 @@ def _any(items: list[Cond]) -> Cond:
                 return True
         return False
 
-    text = "(" + " or ".join(c.text for c in items) + ")"
+    shown = (f"({c.text})" if " and " in c.text else c.text for c in items)
+    text = "(" + " or ".join(shown) + ")"
     return Cond(test, text, actual)
 
 
@@ -186,10 +187,11 @@ def _compare(
     raw: dict[str, Any],
     ctx: CompileContext,
 ) -> Cond:
+    shown = str(literal).lower() if isinstance(literal, bool) else literal
     if op == "eq":
-        return Cond(lambda r: get(r) == literal, f"{key} is {literal}", actual)
+        return Cond(lambda r: get(r) == literal, f"{key} is {shown}", actual)
     if op == "ne":
-        return Cond(lambda r: get(r) != literal, f"{key} is not {literal}", actual)
+        return Cond(lambda r: get(r) != literal, f"{key} is not {shown}", actual)
     if fact.kind not in ("amount", "int"):
         ctx.problem(
             raw, key, f"{key} is not a number; {op} needs one", "eq, ne, in, not_in, present"
@@ -245,6 +247,8 @@ def _show_actual(fact: Fact) -> Callable[[Request], str]:
         v = fact.get(r)
         if isinstance(v, Enum):
             v = v.value
+        if isinstance(v, tuple | list):
+            v = ", ".join(map(str, v)) or "empty"
         return f"{fact.path} was {'not given' if v is None else v}"
 
     return show

@@ -82,7 +82,12 @@ class Decision:
     fx_used: tuple[FxRate, ...] = ()
     trace: tuple[TraceStep, ...] = ()
     request: Request | None = field(default=None, compare=False, repr=False)
-    amount_basis: str = ""
+    basis: Callable[[], str] = field(default=lambda: "", compare=False, repr=False)
+
+    @property
+    def amount_basis(self) -> str:
+        """How the gross was computed ("ZAR 720.00 x 73h00 / 720h00 (actual_seconds)")."""
+        return self.basis()
 
     @property
     def explanation(self) -> str:

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from refundable.core.errors import InputError
 from refundable.core.money import FxRate, FxTable, Money
-from refundable.policy.amounts import compute_gross, convert_and_cap, fee_amount
+from refundable.policy.amounts import compute_gross, convert_and_cap, fee_amount, rate_text
 from refundable.policy.compiled import CompiledPolicy, CompiledRule, FeeChoice
 from refundable.policy.conditions import Cond
 from refundable.policy.decision import Deadline, Decision, FeeLine, TraceStep
@@ -92,17 +92,18 @@ def _apply(
     then = rule.then
     currency = _currency(policy, r)
     fx = _fx(r)
-    gross, basis = _zero(currency), ""
+    gross, basis = _zero(currency), _no_basis
     if rule.amount is not None:
         computed = compute_gross(rule.amount, r, policy.calendar.zone, policy.day_count)
-        gross, notes = convert_and_cap(computed, currency, fx, policy.rounding)
-        basis = "; ".join([computed.basis, *notes])
+        gross, rate = convert_and_cap(computed, currency, fx, policy.rounding)
+        basis = _basis(computed.basis, rate)
     fees: tuple[FeeLine, ...] = ()
     if then.remedy is Remedy.refund and gross.is_positive:
         fees = tuple(_charge_fee(choice, gross, fx, policy) for choice in rule.fees)
     net = gross
     for fee in fees:
         net = net - fee.amount
+    net = net.max(_zero(currency))  # fees never turn a refund into a debt
     outcome, clauses = then.outcome, (rule.clause, *rule.also_cites, *(f.clause for f in fees))
     eaten = bool(fees) and not net.is_positive and _no_refund_if_exceeds(rule)
     nothing = _nothing_due(rule, gross)
@@ -118,10 +119,10 @@ def _apply(
         if nothing:
             text = (
                 f"Denied: the request falls under {policy.cite(rule.clause)}, but nothing is "
-                f"due ({basis})."
+                f"due ({basis()})."
             )
         else:
-            text = _explain_applied(policy, rule, outcome, gross, fees, net, units, basis, eaten)
+            text = _explain_applied(policy, rule, outcome, gross, fees, net, units, basis(), eaten)
         return _with_deadlines(text, decide_by, pay_by, policy)
 
     return Decision(
@@ -147,8 +148,18 @@ def _apply(
         fx_used=fx.rates,
         trace=trace,
         request=r,
-        amount_basis=basis,
+        basis=basis,
     )
+
+
+def _no_basis() -> str:
+    return ""
+
+
+def _basis(gross_basis: Callable[[], str], rate: FxRate | None) -> Callable[[], str]:
+    if rate is None:
+        return gross_basis
+    return lambda: f"{gross_basis()}; converted at {rate_text(rate)}"
 
 
 def _nothing_due(rule: CompiledRule, gross: Money) -> bool:

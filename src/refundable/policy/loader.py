@@ -11,6 +11,7 @@ from __future__ import annotations
 import types
 import typing
 from collections.abc import Sequence
+from datetime import datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -230,6 +231,7 @@ def _compile(
         appeal=appeal,
         clause_titles={c.id: c.title for c in doc.clauses},
         not_reached_after=not_reached_after(rules),
+        starts_at=datetime.combine(doc.effective_from, time.min, tzinfo=calendar.zone),
     )
 
 

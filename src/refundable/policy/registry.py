@@ -77,12 +77,12 @@ class PolicyRegistry:
 
     def in_force(self, policy_id: str, at: datetime) -> CompiledPolicy:
         history = self._history(policy_id)
-        local_day = at.astimezone(history[0].calendar.zone).date()
         chosen = None
-        for version in history:
-            if version.effective_from <= local_day:
+        for version in history:  # few versions, oldest first: compare instants, no tz maths
+            if version.starts_at <= at:
                 chosen = version
         if chosen is None:
+            local_day = at.astimezone(history[0].calendar.zone).date()
             raise NoPolicyVersionInForce(
                 f"no version of policy {policy_id!r} was in force on {local_day}",
                 where="requested_at",

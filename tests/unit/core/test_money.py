@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from refundable.core.errors import CurrencyError, FxRateMissing, InputError
@@ -224,6 +224,7 @@ ratio_lists = st.lists(st.integers(min_value=0, max_value=1000), min_size=1, max
 )
 
 
+@settings(deadline=None)  # never a timing assertion
 @given(amount=amounts, ratios=ratio_lists)
 def test_allocated_parts_add_up_and_each_is_within_one_cent_of_its_share(amount, ratios):
     money = zar(str(amount))
@@ -237,6 +238,7 @@ def test_allocated_parts_add_up_and_each_is_within_one_cent_of_its_share(amount,
         assert abs(part.amount - exact) < Decimal("0.01")
 
 
+@settings(deadline=None)
 @given(amount=amounts, n=st.integers(min_value=1, max_value=50))
 def test_split_parts_add_up_and_differ_by_at_most_one_cent(amount, n):
     parts = zar(str(amount)).split(n)

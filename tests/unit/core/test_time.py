@@ -223,3 +223,11 @@ def test_fixed_clock_always_says_the_same_instant():
     clock = FixedClock(at)
     assert clock.now() == at
     assert clock.now() == clock.now()
+
+
+def test_deadline_across_a_daylight_saving_change_closes_at_local_time():
+    london = BusinessCalendar(ZoneInfo("Europe/London"), NINE_TO_FIVE, no_holidays)
+    # Fri 27 Mar 2026 is GMT; clocks go forward on Sun 29 Mar; Mon 30 Mar closes 17:00 BST.
+    deadline = london.business_deadline(datetime(2026, 3, 27, 10, 0, tzinfo=UTC), 1)
+    assert deadline.isoformat() == "2026-03-30T17:00:00+01:00"
+    assert deadline == datetime(2026, 3, 30, 16, 0, tzinfo=UTC)

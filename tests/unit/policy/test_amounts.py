@@ -460,3 +460,24 @@ def test_units_must_come_from_a_whole_number_fact():
     with pytest.raises(PolicyInvalid) as caught:
         compile_rules([rule("r", "2", WHEN, then)])
     assert caught.value.problems[0].message == "units: 'reason' is not a whole-number fact"
+
+
+def test_fee_above_the_refund_never_makes_net_negative():
+    # a flat 150.00 fee on a 100.00 refund that the policy does not deny: net is 0.00, not -50
+    fees = {"flat": {"clause": "6", "description": "Flat fee", "no_refund_if_exceeds": False,
+                     "fixed": {"amount": "150.00", "currency": "ZAR"}}}  # fmt: skip
+    d = decide(fee_policy(fees, ["flat"]), request(charge=charge("100.00")))
+    assert d.net.amount == Decimal("0.00")
+    assert not d.net.is_negative
+    assert d.pay_by is None
+
+
+def test_pro_rata_over_a_period_shorter_than_a_day_under_actual_days_is_a_clear_error():
+    period = {"start": "2026-03-02T08:00:00+02:00", "end": "2026-03-02T20:00:00+02:00"}
+    policy = compile_rules(
+        [rule("r", "2", WHEN, refund("pro_rata_unused"))], settings={"day_count": "actual_days"}
+    )
+    with pytest.raises(InputError) as caught:
+        decide(policy, request(charge=charge("100.00", period=period)))
+    assert caught.value.where == "charge.period"
+    assert "has no length in actual_days" in caught.value.message

@@ -106,12 +106,12 @@ def test_failing_requirement_denies_citing_the_rule_and_the_requirement_clause()
     assert d.net.is_zero
     assert d.explanation == (
         "Denied: the request falls under clause 2 (Clause 2), but a bank statement showing "
-        "both charges is required (clause 5 (Clause 5)); evidence was ('screenshot',)."
+        "both charges is required (clause 5 (Clause 5)); evidence was screenshot."
     )
     (step,) = d.to_dict()["trace"]
     assert step["status"] == "requirement_failed"
     assert step["why"] == (
-        "requirement not met: evidence includes bank_statement (evidence was ('screenshot',))"
+        "requirement not met: evidence includes bank_statement (evidence was screenshot)"
     )
 
 
