@@ -16,8 +16,9 @@ from refundable.core.time import UTC, BusinessCalendar
 from refundable.policy.amounts import AmountSpec, CompiledFee
 from refundable.policy.conditions import Cond
 from refundable.policy.decision import TraceStep
-from refundable.policy.document import DayCount, PolicyDocument, Then
+from refundable.policy.document import DayCount, PolicyDocument, Remedy, Then
 from refundable.policy.factpaths import Getter
+from refundable.policy.facts import Reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,11 @@ class CompiledRule:
     fees: tuple[FeeChoice, ...]
     payout: PromiseSpec | None
     windowed: bool
+    index: int = 0
+    cites: tuple[str, ...] = ()
+    factors: tuple[str, ...] = ()
+    alternatives: tuple[Remedy, ...] = ()
+    notes: tuple[str, ...] = ()
     # Trace steps are constant per rule and per failing condition: built once here, so a
     # decision's trace costs no allocation.
     not_applicable: tuple[TraceStep, ...] = ()
@@ -93,9 +99,14 @@ class CompiledRule:
     not_reached: TraceStep | None = None
 
 
-def with_trace_steps(rule: CompiledRule) -> CompiledRule:
+def with_trace_steps(rule: CompiledRule, index: int) -> CompiledRule:
     return replace(
         rule,
+        index=index,
+        cites=tuple(dict.fromkeys((rule.clause, *rule.also_cites))),
+        factors=tuple(rule.then.factors),
+        alternatives=tuple(rule.then.alternatives),
+        notes=tuple(rule.then.notes),
         not_applicable=tuple(
             TraceStep(rule.id, rule.clause, "not_applicable", c) for c in rule.when
         ),
@@ -111,6 +122,39 @@ def not_reached_after(rules: tuple[CompiledRule, ...]) -> tuple[tuple[TraceStep,
     )
 
 
+def reason_plans(
+    rules: tuple[CompiledRule, ...],
+) -> dict[str, tuple[CompiledRule | tuple[TraceStep, ...], ...]]:
+    """For each reason, the rules in order: those whose ``when`` requires another reason are
+    replaced by their precomputed "does not apply" steps (grouped in runs), so deciding
+    evaluates only the rules that can match while the trace still lists every rule."""
+    plans: dict[str, tuple[CompiledRule | tuple[TraceStep, ...], ...]] = {}
+    for reason in REASONS:
+        plan: list[CompiledRule | tuple[TraceStep, ...]] = []
+        run: list[TraceStep] = []
+        for rule in rules:
+            blocked = _blocked_by_reason(rule, reason)
+            if blocked is not None:
+                run.append(blocked)
+                continue
+            if run:
+                plan.append(tuple(run))
+                run = []
+            plan.append(rule)
+        if run:
+            plan.append(tuple(run))
+        plans[reason] = tuple(plan)
+    return plans
+
+
+def _blocked_by_reason(rule: CompiledRule, reason: str) -> TraceStep | None:
+    """The "does not apply" step of the rule's reason condition, if it excludes ``reason``."""
+    for i, c in enumerate(rule.when):
+        if c.fact == "reason" and c.values is not None and reason not in c.values:
+            return rule.not_applicable[i]
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Window:
     cond: Cond
@@ -118,6 +162,7 @@ class Window:
     text: str
 
 
+REASONS = tuple(r.value for r in Reason)
 _DAWN = datetime.min.replace(tzinfo=UTC)
 
 
@@ -143,6 +188,7 @@ class CompiledPolicy:
     # Local midnight of effective_from: the first instant this version governs.
     starts_at: datetime = _DAWN
     not_reached_after: tuple[tuple[TraceStep, ...], ...] = ()
+    plans: dict[str, tuple[CompiledRule | tuple[TraceStep, ...], ...]] = field(default_factory=dict)
 
     def title(self, clause: str) -> str:
         return self.clause_titles.get(clause, "")

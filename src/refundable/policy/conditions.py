@@ -35,6 +35,9 @@ class Cond:
     test: Test
     text: str
     actual: Callable[[Request], str]
+    # For "<fact> is one of {values}": lets the compiler index rules by that fact (reason).
+    fact: str | None = None
+    values: frozenset[Any] | None = None
 
 
 @dataclass
@@ -171,7 +174,8 @@ def _operator(
         values = frozenset(_literal(raw, key, fact, v, ctx) for v in operand)
         shown = ", ".join(sorted(str(v) for v in values))
         if op == "in":
-            return Cond(lambda r: get(r) in values, f"{key} is one of {shown}", actual)
+            text = f"{key} is one of {shown}"
+            return Cond(lambda r: get(r) in values, text, actual, key, values)
         return Cond(lambda r: get(r) not in values, f"{key} is none of {shown}", actual)
     literal = _literal(raw, key, fact, operand, ctx)
     return _compare(key, get, op, literal, actual, fact, raw, ctx)
@@ -189,7 +193,8 @@ def _compare(
 ) -> Cond:
     shown = str(literal).lower() if isinstance(literal, bool) else literal
     if op == "eq":
-        return Cond(lambda r: get(r) == literal, f"{key} is {shown}", actual)
+        text = f"{key} is {shown}"
+        return Cond(lambda r: get(r) == literal, text, actual, key, frozenset([literal]))
     if op == "ne":
         return Cond(lambda r: get(r) != literal, f"{key} is not {shown}", actual)
     if fact.kind not in ("amount", "int"):

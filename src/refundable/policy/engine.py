@@ -34,12 +34,16 @@ def decide(policy: CompiledPolicy, request: Request) -> Decision:
             allowed=policy.id,
         )
     trace: list[TraceStep] = []
-    for index, rule in enumerate(policy.rules):
+    for rule in policy.plans[request.reason]:
+        if type(rule) is tuple:  # rules that cannot apply to this reason: precomputed steps
+            trace.extend(rule)
+            continue
+        assert isinstance(rule, CompiledRule)
         skipped = _first_failing(rule, request)
         if skipped is not None:
             trace.append(skipped)
             continue
-        rest = policy.not_reached_after[index]
+        rest = policy.not_reached_after[rule.index]
         window = policy.window
         if rule.windowed and window is not None and not window.cond.test(request):
             trace.append(TraceStep(rule.id, rule.clause, "outside_window", window.cond))
@@ -104,7 +108,9 @@ def _apply(
     for fee in fees:
         net = net - fee.amount
     net = net.max(_zero(currency))  # fees never turn a refund into a debt
-    outcome, clauses = then.outcome, (rule.clause, *rule.also_cites, *(f.clause for f in fees))
+    outcome, clauses = then.outcome, rule.cites
+    if fees:
+        clauses = tuple(dict.fromkeys((*clauses, *(f.clause for f in fees))))
     eaten = bool(fees) and not net.is_positive and _no_refund_if_exceeds(rule)
     nothing = _nothing_due(rule, gross)
     if eaten or nothing:
@@ -131,7 +137,7 @@ def _apply(
         outcome=outcome,
         remedy=Remedy.none if eaten or nothing else then.remedy,
         rule=rule.id,
-        clauses=tuple(dict.fromkeys(clauses)),
+        clauses=clauses,
         currency=currency,
         gross=gross,
         fees=fees,
@@ -140,9 +146,9 @@ def _apply(
         decide_by=decide_by,
         pay_by=pay_by,
         explain=explain,
-        factors=tuple(then.factors),
-        alternatives=tuple(then.alternatives),
-        notes=tuple(then.notes),
+        factors=rule.factors,
+        alternatives=rule.alternatives,
+        notes=rule.notes,
         required_information=policy.required_information,
         appeal=policy.appeal,
         fx_used=fx.rates,

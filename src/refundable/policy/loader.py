@@ -38,6 +38,7 @@ from refundable.policy.compiled import (
     Requirement,
     Window,
     not_reached_after,
+    reason_plans,
     with_trace_steps,
 )
 from refundable.policy.conditions import CompileContext, compile_condition, leaves
@@ -199,7 +200,7 @@ def _compile(
         covered = set(w.covers)
     raw_rules: LineList = data.get("rules", LineList())
     rules = tuple(
-        with_trace_steps(_rule(rule, raw_rules[i], fees, ctx, rule.id in covered))
+        with_trace_steps(_rule(rule, raw_rules[i], fees, ctx, rule.id in covered), i)
         for i, rule in enumerate(doc.rules)
     )
     p = doc.process
@@ -231,6 +232,7 @@ def _compile(
         appeal=appeal,
         clause_titles={c.id: c.title for c in doc.clauses},
         not_reached_after=not_reached_after(rules),
+        plans=reason_plans(rules),
         starts_at=datetime.combine(doc.effective_from, time.min, tzinfo=calendar.zone),
     )
 
