@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from refundable.bootstrap_policy import REPO_ROOT
+from refundable.bootstrap import REPO_ROOT
 from refundable.policy.engine import decide
 from refundable.policy.facts import Request
 from refundable.policy.registry import PolicyRegistry

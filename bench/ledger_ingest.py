@@ -35,8 +35,9 @@ from refundable.service import commands as c
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 CUSTOMERS = 100
-PG_URL = os.environ.get("REFUNDABLE_TEST_PG_URL",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_URL = os.environ.get(
+    "REFUNDABLE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 
 
 def setup(app: App, tenant: str, units_per_customer: int) -> None:
@@ -47,15 +48,25 @@ def setup(app: App, tenant: str, units_per_customer: int) -> None:
             (f"{cust}-paid-a", units_per_customer, 30, LotSource.purchase, "500.00"),
             (f"{cust}-paid-b", units_per_customer, 20, LotSource.purchase, "500.00"),
         ):
-            app.ledger.handle(c.BuyCreditLot(
-                tenant, f"lot-{lot_id}", lot_id, cust, units, Money.of(price, "ZAR"),
-                T0 + timedelta(days=days), source, T0))
+            app.ledger.handle(
+                c.BuyCreditLot(
+                    tenant,
+                    f"lot-{lot_id}",
+                    lot_id,
+                    cust,
+                    units,
+                    Money.of(price, "ZAR"),
+                    T0 + timedelta(days=days),
+                    source,
+                    T0,
+                )
+            )
 
 
 def make_batches(total: int, batch: int) -> list[tuple[UsageEvent, ...]]:
     at = T0 + timedelta(hours=1)
     events = [UsageEvent(f"evt-{i:09d}", f"C{i % CUSTOMERS}", 1, at) for i in range(total)]
-    return [tuple(events[i:i + batch]) for i in range(0, total, batch)]
+    return [tuple(events[i : i + batch]) for i in range(0, total, batch)]
 
 
 def ingest(app: App, tenant: str, batches: list[tuple[UsageEvent, ...]]) -> float:
@@ -91,13 +102,18 @@ def run(name: str, url: str, total: int, batch: int) -> dict[str, float]:
     assert dup.details["duplicates"] == str(len(batches[0]))
     t_bare = bare(app, bare_tenant, batches)
     app.engine.dispose()
-    result = {"ingest_eps": total / t_ingest, "bare_eps": total / t_bare,
-              "dup_eps": len(batches[0]) / t_dup}
+    result = {
+        "ingest_eps": total / t_ingest,
+        "bare_eps": total / t_bare,
+        "dup_eps": len(batches[0]) / t_dup,
+    }
     result["fraction"] = result["ingest_eps"] / result["bare_eps"]
-    print(f"{name:<10} ingest {result['ingest_eps']:>10,.0f} events/s   bare insert "
-          f"{result['bare_eps']:>10,.0f} rows/s   ingest/bare {result['fraction']:.0%}   "
-          f"re-sent batch {result['dup_eps']:>10,.0f} events/s   "
-          f"({total:,} events, batches of {batch:,})")
+    print(
+        f"{name:<10} ingest {result['ingest_eps']:>10,.0f} events/s   bare insert "
+        f"{result['bare_eps']:>10,.0f} events/s   ingest/bare {result['fraction']:.0%}   "
+        f"re-sent batch {result['dup_eps']:>10,.0f} events/s   "
+        f"({total:,} events, batches of {batch:,})"
+    )
     return result
 
 

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from datetime import datetime
 
 from ledger_ingest import drop_pg, pg_database
-
 from refundable.bootstrap import App, bootstrap
 from refundable.core.money import Money
 from refundable.core.time import UTC, FixedClock
@@ -39,14 +38,24 @@ def timed(n: int, job: Callable[[int], object]) -> float:
 
 
 def payment(app: App, tenant: str, i: int, prefix: str = "p") -> object:
-    return app.ledger.handle(c.RecordPayment(
-        tenant, f"{prefix}{i}", f"{prefix}{i}", f"C{i % 50}", Money.of("100.00", "ZAR"),
-        Method.card, "stripe", T0))
+    return app.ledger.handle(
+        c.RecordPayment(
+            tenant,
+            f"{prefix}{i}",
+            f"{prefix}{i}",
+            f"C{i % 50}",
+            Money.of("100.00", "ZAR"),
+            Method.card,
+            "stripe",
+            T0,
+        )
+    )
 
 
 def refund(app: App, tenant: str, i: int) -> object:
-    return app.ledger.handle(c.PayRefund(
-        tenant, f"r{i}", f"r{i}", f"p{i}", Money.of("40.00", "ZAR"), T0))
+    return app.ledger.handle(
+        c.PayRefund(tenant, f"r{i}", f"r{i}", f"p{i}", Money.of("40.00", "ZAR"), T0)
+    )
 
 
 def concurrent(app: App, tenant: str, n: int, clients: int) -> float:
@@ -54,9 +63,18 @@ def concurrent(app: App, tenant: str, n: int, clients: int) -> float:
 
     def worker(k: int) -> None:
         for i in range(per):
-            app.ledger.handle(c.RecordPayment(
-                tenant, f"q{k}-{i}", f"q{k}-{i}", f"K{k}", Money.of("1.00", "ZAR"),
-                Method.card, "stripe", T0))
+            app.ledger.handle(
+                c.RecordPayment(
+                    tenant,
+                    f"q{k}-{i}",
+                    f"q{k}-{i}",
+                    f"K{k}",
+                    Money.of("1.00", "ZAR"),
+                    Method.card,
+                    "stripe",
+                    T0,
+                )
+            )
 
     threads = [threading.Thread(target=worker, args=(k,)) for k in range(clients)]
     start = time.perf_counter()
@@ -74,8 +92,10 @@ def run(name: str, url: str, n: int, clients: int) -> None:
     refund_rate = timed(n, lambda i: refund(app, tenant, i))
     line = f"{name:<10} payments {pay_rate:>8,.0f}/s   refunds {refund_rate:>8,.0f}/s   (n={n:,})"
     if clients > 1:
-        line += (f"   payments with {clients} concurrent clients "
-                 f"{concurrent(app, tenant, n, clients):>8,.0f}/s")
+        line += (
+            f"   payments with {clients} concurrent clients "
+            f"{concurrent(app, tenant, n, clients):>8,.0f}/s"
+        )
     print(line)
     app.engine.dispose()
 

@@ -1,26 +1,73 @@
 """The one place where configuration becomes wired objects.
 
-``bootstrap()`` reads the database URL (argument, else ``REFUNDABLE_DB_URL``, else a SQLite
-file under ``var/`` in the repository), creates the engine, applies the migrations and returns
-the ledger's command bus and read side. Nothing here runs at import time.
+Two halves, both built on demand and never at import time:
+
+* the decision side: where the policies and example requests live, the registry of compiled
+  policies (compiled once per process), and the call that decides under the version in force;
+* the ledger side: ``bootstrap()`` reads the database URL (argument, else ``REFUNDABLE_DB_URL``,
+  else a SQLite file under ``var/`` in the repository), creates the engine, applies the
+  migrations and returns the ledger's command bus and read side.
+
+The database adapters are imported inside ``bootstrap()``, so commands that only decide (the
+CLI's ``decide``, ``policy ...``) start without loading SQLAlchemy and Alembic.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-
-from refundable.adapters.clock import SystemClock
-from refundable.adapters.db.engine import make_engine, migrate
-from refundable.adapters.db.queries import SqlLedgerQueries
-from refundable.adapters.db.uow import SqlUnitOfWork
 from refundable.core.time import Clock
-from refundable.service.bus import LedgerBus
+from refundable.policy.decision import Decision
+from refundable.policy.engine import decide as decide_request
+from refundable.policy.facts import Request
+from refundable.policy.registry import PolicyRegistry
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from refundable.adapters.db.queries import SqlLedgerQueries
+    from refundable.service.bus import LedgerBus
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+# --- decision side ----------------------------------------------------------------------------
+
+
+def policies_dir() -> Path:
+    """REFUNDABLE_POLICIES, else ./policies when it exists, else the shipped policies."""
+    configured = os.environ.get("REFUNDABLE_POLICIES")
+    if configured:
+        return Path(configured)
+    local = Path.cwd() / "policies"
+    return local if local.is_dir() else REPO_ROOT / "policies"
+
+
+def examples_dir() -> Path:
+    local = Path.cwd() / "examples" / "requests"
+    return local if local.is_dir() else REPO_ROOT / "examples" / "requests"
+
+
+@lru_cache(maxsize=8)
+def _load(root: Path) -> PolicyRegistry:
+    return PolicyRegistry.load(root)
+
+
+def registry(root: Path | None = None) -> PolicyRegistry:
+    """The compiled policies under root (compiled once per process)."""
+    return _load((root or policies_dir()).resolve())
+
+
+def decide(reg: PolicyRegistry, request: Request) -> Decision:
+    """Decide under the policy version in force when the request was made."""
+    return decide_request(reg.in_force(request.policy, request.requested_at), request)
+
+
+# --- ledger side ------------------------------------------------------------------------------
 
 
 def default_db_url() -> str:
@@ -38,6 +85,12 @@ class App:
 def bootstrap(
     db_url: str | None = None, clock: Clock | None = None, apply_migrations: bool = True
 ) -> App:
+    from refundable.adapters.clock import SystemClock
+    from refundable.adapters.db.engine import make_engine, migrate
+    from refundable.adapters.db.queries import SqlLedgerQueries
+    from refundable.adapters.db.uow import SqlUnitOfWork
+    from refundable.service.bus import LedgerBus
+
     engine = make_engine(db_url or default_db_url())
     if apply_migrations:
         migrate(engine)

@@ -20,8 +20,9 @@ from sqlalchemy.engine import make_url
 from refundable.bootstrap import App, bootstrap
 from refundable.core.time import UTC, FixedClock
 
-PG_URL = os.environ.get("REFUNDABLE_TEST_PG_URL",
-                        "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_URL = os.environ.get(
+    "REFUNDABLE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
 CLOCK = FixedClock(datetime(2026, 6, 1, tzinfo=UTC))
 
 

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from refundable import bootstrap_policy
+from refundable import bootstrap as wiring
 from refundable.core.errors import PolicyInvalid, RefundableError, status_of
 from refundable.policy.compiled import CompiledPolicy
 from refundable.policy.coverage import coverage
@@ -63,7 +63,7 @@ def _guard(fn: Callable[[], T]) -> T:
 
 
 def _registry(policies: Path | None) -> PolicyRegistry:
-    return bootstrap_policy.registry(policies)
+    return wiring.registry(policies)
 
 
 @app.command()
@@ -89,7 +89,7 @@ def decide(
                 request,
             )
         request = parse_request_text(text, policy=policy)
-        return bootstrap_policy.decide(_registry(policies), request)
+        return wiring.decide(_registry(policies), request)
 
     decision = _guard(run)
     if as_json:
@@ -139,7 +139,7 @@ def demo(
 ) -> None:
     """Decide every shipped example request of every policy and print the decisions."""
     registry = _guard(lambda: _registry(policies))
-    folder = examples or bootstrap_policy.examples_dir()
+    folder = examples or wiring.examples_dir()
     files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.json"))
     if not files:
         err.print(f"no example requests in {folder}")
@@ -157,7 +157,7 @@ def demo(
 
 
 def _decider(registry: PolicyRegistry, path: Path) -> Callable[[], Decision]:
-    return lambda: bootstrap_policy.decide(registry, parse_request_text(_read(path)))
+    return lambda: wiring.decide(registry, parse_request_text(_read(path)))
 
 
 @policy_app.command("validate")

@@ -31,13 +31,19 @@ def statement(tenant: str, customer: str, db: str | None = DB) -> None:
     """Every movement on one customer's accounts, with running balances."""
     wired = bootstrap(db)
     for s in wired.queries.statement(tenant, customer):
-        typer.echo(f"{s.effective_at.isoformat()}  {s.kind:<20} {s.account:<36} "
-                   f"{s.amount:>12} {s.balance:>12}  {s.memo}")
+        typer.echo(
+            f"{s.effective_at.isoformat()}  {s.kind:<20} {s.account:<36} "
+            f"{s.amount:>12} {s.balance:>12}  {s.memo}"
+        )
 
 
 @app.command()
-def export(tenant: str, fmt: str = typer.Option("csv", "--format", help="csv or beancount"),
-           out: Path | None = None, db: str | None = DB) -> None:
+def export(
+    tenant: str,
+    fmt: str = typer.Option("csv", "--format", help="csv or beancount"),
+    out: Path | None = None,
+    db: str | None = DB,
+) -> None:
     """Export the tenant's journal as CSV or Beancount text."""
     if fmt not in ("csv", "beancount"):
         raise typer.BadParameter("use csv or beancount", param_hint="--format")

@@ -36,10 +36,8 @@ class LotPurchase:
     unit: str = chart.CREDIT_UNIT
 
 
-def buy_lot(
-    entry_id: str, tenant_id: str, p: LotPurchase, at: datetime
-) -> tuple[CreditLot, JournalEntry]:
-    """A new lot: units issued to the customer; its price (if any) into deferred revenue."""
+def _check_purchase(p: LotPurchase, at: datetime) -> tuple[int, int]:
+    """The lot's units and price in minor units, or the reason it cannot be bought."""
     units = positive_units(p.units, "units")
     check_id(p.lot_id, "lot_id")
     if not at < p.valid_until:
@@ -61,40 +59,30 @@ def buy_lot(
             where="paid_from",
             allowed="wallet, account_credit, receivable",
         )
-    lot = CreditLot(
-        p.lot_id,
-        tenant_id,
-        p.customer_id,
-        p.unit,
-        units,
-        units,
-        price,
-        p.price.currency,
-        price,
-        p.valid_until,
-        p.source,
-        at,
+    return units, price
+
+
+def buy_lot(
+    entry_id: str, tenant_id: str, p: LotPurchase, at: datetime
+) -> tuple[CreditLot, JournalEntry]:
+    """A new lot: units issued to the customer; its price (if any) into deferred revenue."""
+    units, price = _check_purchase(p, at)
+    c = p.price.currency
+    lot = CreditLot.fresh(
+        p.lot_id, tenant_id, p.customer_id, p.unit, units, price, c, p.valid_until, p.source, at,
         p.priority,
-    )
+    )  # fmt: skip
     lines = [
         Line(chart.tenant_account(Kind.credits_issued, p.unit), units),
         Line(chart.credit_lots(p.customer_id, p.unit), -units, p.lot_id),
     ]
     if price:
-        c = p.price.currency
         lines += [
             Line(AccountKey(p.paid_from, c, p.customer_id), price),
             Line(chart.deferred_revenue(p.customer_id, c), -price),
         ]
-    e = JournalEntry(
-        entry_id,
-        tenant_id,
-        EntryKind.lot_purchase,
-        at,
-        tuple(lines),
-        f"{p.source.value} lot {p.lot_id}: {units} {p.unit}",
-        p.lot_id,
-    )
+    memo = f"{p.source.value} lot {p.lot_id}: {units} {p.unit}"
+    e = JournalEntry(entry_id, tenant_id, EntryKind.lot_purchase, at, tuple(lines), memo, p.lot_id)
     return lot, e
 
 
@@ -168,6 +156,33 @@ class Allocation:
     value_minor: int
 
 
+def _reinstated(
+    orig: CreditLot, a: Allocation, customer: str, event_id: str, at: datetime,
+    valid_until: datetime | None,
+) -> tuple[CreditLot, list[Line]]:  # fmt: skip
+    until = valid_until or orig.valid_until
+    if not at < until:
+        raise InputError(
+            f"credits reinstated from lot {orig.lot_id} would already be expired",
+            where="valid_until",
+            allowed=f"an instant after {at.isoformat()}",
+        )
+    lot = CreditLot.fresh(
+        f"{orig.lot_id}~r~{event_id}", orig.tenant_id, customer, orig.unit, a.units,
+        a.value_minor, orig.currency, until, LotSource.reinstatement, at, orig.priority,
+    )  # fmt: skip
+    lines = [
+        Line(chart.tenant_account(Kind.credits_consumed, orig.unit), a.units),
+        Line(chart.credit_lots(customer, orig.unit), -a.units, lot.lot_id),
+    ]
+    if a.value_minor:
+        lines += [
+            Line(chart.tenant_account(Kind.revenue, orig.currency), a.value_minor),
+            Line(chart.deferred_revenue(customer, orig.currency), -a.value_minor),
+        ]
+    return lot, lines
+
+
 def reinstate(
     entry_id: str,
     tenant_id: str,
@@ -184,46 +199,9 @@ def reinstate(
     new_lots: list[CreditLot] = []
     lines: list[Line] = []
     for a in allocations:
-        orig = originals[a.lot_id]
-        until = valid_until or orig.valid_until
-        if not at < until:
-            raise InputError(
-                f"credits reinstated from lot {orig.lot_id} would already be expired",
-                where="valid_until",
-                allowed=f"an instant after {at.isoformat()}",
-            )
-        lot = CreditLot(
-            f"{orig.lot_id}~r~{event_id}",
-            tenant_id,
-            customer,
-            orig.unit,
-            a.units,
-            a.units,
-            a.value_minor,
-            orig.currency,
-            a.value_minor,
-            until,
-            LotSource.reinstatement,
-            at,
-            orig.priority,
-        )
+        lot, more = _reinstated(originals[a.lot_id], a, customer, event_id, at, valid_until)
         new_lots.append(lot)
-        lines += [
-            Line(chart.tenant_account(Kind.credits_consumed, orig.unit), a.units),
-            Line(chart.credit_lots(customer, orig.unit), -a.units, lot.lot_id),
-        ]
-        if a.value_minor:
-            lines += [
-                Line(chart.tenant_account(Kind.revenue, orig.currency), a.value_minor),
-                Line(chart.deferred_revenue(customer, orig.currency), -a.value_minor),
-            ]
-    e = JournalEntry(
-        entry_id,
-        tenant_id,
-        EntryKind.usage_reinstatement,
-        at,
-        tuple(lines),
-        f"reinstatement for failed usage {event_id}",
-        event_id,
-    )
-    return new_lots, e
+        lines += more
+    memo = f"reinstatement for failed usage {event_id}"
+    kind = EntryKind.usage_reinstatement
+    return new_lots, JournalEntry(entry_id, tenant_id, kind, at, tuple(lines), memo, event_id)

@@ -70,6 +70,18 @@ class CreditLot:
     priority: int = 0  # lower first, within the same source rank
     status: LotStatus = LotStatus.open
 
+    @classmethod
+    def fresh(
+        cls, lot_id: str, tenant_id: str, customer_id: str, unit: str, units: int,
+        price_minor: int, currency: str, valid_until: datetime, source: LotSource,
+        acquired_at: datetime, priority: int = 0,
+    ) -> CreditLot:  # fmt: skip
+        """A new, untouched lot: all units remaining, its whole price still deferred."""
+        return cls(
+            lot_id, tenant_id, customer_id, unit, units, units, price_minor, currency,
+            price_minor, valid_until, source, acquired_at, priority,
+        )  # fmt: skip
+
     def usable_at(self, at: datetime) -> bool:
         return self.status is LotStatus.open and self.remaining > 0 and at < self.valid_until
 

@@ -12,7 +12,7 @@ from refundable.core.money import Money
 from refundable.ledger import accounts as chart
 from refundable.ledger.accounts import Kind, positive_minor
 from refundable.ledger.entries import EntryKind, JournalEntry, entry
-from refundable.ledger.transfers import Party, transfer_route
+from refundable.ledger.transfers import Party, TransferRoute, transfer_route
 
 
 def charge(
@@ -46,10 +46,11 @@ def transfer(
     at: datetime,
     on_termination: bool,
     transfer_id: str,
+    allowed: frozenset[TransferRoute],
 ) -> JournalEntry:
-    """Wallet to wallet, only along an allowed route (see ``transfers``)."""
+    """Wallet to wallet, only along a route the policy allows (see ``transfers``)."""
     minor = positive_minor(amount, "amount")
-    route = transfer_route(source, target, on_termination)
+    route = transfer_route(source, target, on_termination, allowed)
     c = amount.currency
     return entry(
         entry_id,

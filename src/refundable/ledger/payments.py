@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 
-from refundable.core.errors import InputError, OverRefund
+from refundable.core.errors import CurrencyError, InputError, OverRefund
 from refundable.core.money import Money
 from refundable.ledger import accounts as chart
 from refundable.ledger.accounts import AccountKey, Kind, check_id, positive_minor
@@ -122,7 +122,7 @@ def pay(
 def _check_refundable(payment: Payment, amount: Money, what: str) -> int:
     minor = positive_minor(amount, "amount")
     if amount.currency != payment.currency:
-        raise InputError(
+        raise CurrencyError(
             f"{what} in {amount.currency} against a {payment.currency} payment",
             where=f"payment {payment.payment_id}",
             allowed=payment.currency,

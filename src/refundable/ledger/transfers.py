@@ -26,22 +26,40 @@ class Party:
 
 
 class TransferRoute(Enum):
+    """The routes a policy can allow; values are the policy language's names
+    (``wallet.transfers_allowed``)."""
+
     reseller_to_client = "reseller_to_client"
-    affiliates = "affiliates"
-    nonprofit_on_termination = "nonprofit_on_termination"
+    between_affiliates = "between_affiliates"
+    approved_nonprofit_on_termination = "approved_nonprofit_on_termination"
 
 
-def transfer_route(source: Party, target: Party, on_termination: bool) -> TransferRoute:
-    """The route that allows moving funds from ``source`` to ``target``, or a refusal."""
+def transfer_route(
+    source: Party, target: Party, on_termination: bool, allowed: frozenset[TransferRoute]
+) -> TransferRoute:
+    """The route that moves funds from ``source`` to ``target``, if the policy in force allows
+    it (``allowed``); otherwise a refusal that says why."""
+    route = _route(source, target, on_termination)
+    if route not in allowed:
+        names = ", ".join(sorted(r.value for r in allowed)) or "none"
+        raise TransferNotAllowed(
+            f"the policy in force does not allow {route.value} transfers",
+            where=f"transfer {source.customer_id} -> {target.customer_id}",
+            allowed=f"routes the policy allows: {names}",
+        )
+    return route
+
+
+def _route(source: Party, target: Party, on_termination: bool) -> TransferRoute:
     where = f"transfer {source.customer_id} -> {target.customer_id}"
     if source.customer_id == target.customer_id:
         raise InputError("a transfer needs two different customers", where=where)
     if target.reseller_id == source.customer_id:
         return TransferRoute.reseller_to_client
     if source.group_id is not None and source.group_id == target.group_id:
-        return TransferRoute.affiliates
+        return TransferRoute.between_affiliates
     if on_termination and target.approved_nonprofit:
-        return TransferRoute.nonprofit_on_termination
+        return TransferRoute.approved_nonprofit_on_termination
     raise TransferNotAllowed(
         f"{target.customer_id} is not a client of {source.customer_id}, not an affiliate in "
         f"its group, and not an approved non-profit receiving on termination",

@@ -41,7 +41,9 @@ class _Book:
     lots: list[CreditLot]
     remaining: list[int]
     value_left: list[int]
-    drawn: dict[int, tuple[int, int]] = field(default_factory=dict)  # index -> (units, value)
+    drawn_units: list[int] = field(default_factory=list)  # per lot index, this batch
+    drawn_value: list[int] = field(default_factory=list)
+    head: int = 0  # first lot that may still have credits
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,9 +80,12 @@ def allocate_batch(
     changed: list[CreditLot] = []
     draws: dict[str, list[Draw]] = {}
     for customer, book in books.items():
-        if book.drawn:
-            draws[customer] = [Draw(book.lots[i].lot_id, u, v) for i, (u, v) in book.drawn.items()]
-            changed += [_settle(book, i) for i in book.drawn]
+        touched = [i for i, units in enumerate(book.drawn_units) if units]
+        if touched:
+            draws[customer] = [
+                Draw(book.lots[i].lot_id, book.drawn_units[i], book.drawn_value[i]) for i in touched
+            ]
+            changed += [_settle(book, i) for i in touched]
     return BatchAllocation(changed, allocations, draws, accepted, rejected)
 
 
@@ -90,7 +95,11 @@ def _book(lots: Sequence[CreditLot], priority: LotPriority) -> _Book:
         for lot in fefo_order(lots, priority)
         if lot.status is LotStatus.open and lot.remaining > 0
     ]
-    return _Book(ordered, [x.remaining for x in ordered], [x.value_left_minor for x in ordered])
+    n = len(ordered)
+    return _Book(
+        ordered, [x.remaining for x in ordered], [x.value_left_minor for x in ordered],
+        [0] * n, [0] * n,
+    )  # fmt: skip
 
 
 def _draw(book: _Book, ev: UsageEvent, out: list[Allocation]) -> Exception | None:
@@ -101,23 +110,35 @@ def _draw(book: _Book, ev: UsageEvent, out: list[Allocation]) -> Exception | Non
         )
     at = ev.occurred_at
     lots, remaining = book.lots, book.remaining
+    while book.head < len(lots) and not remaining[book.head]:
+        book.head += 1
+    head = book.head
+    # Fast path: the first lot with credits left is valid and covers the event on its own,
+    # which is exactly what the general loop below would choose.
+    if head < len(lots) and remaining[head] >= need and at < lots[head].valid_until:
+        _take(book, head, need, ev, out)
+        return None
     usable = [i for i, lot in enumerate(lots) if remaining[i] and at < lot.valid_until]
     if sum(remaining[i] for i in usable) < need:
         return _shortfall(book, ev, usable)
     for i in usable:
         take = min(need, remaining[i])
-        lot = lots[i]
-        left = remaining[i] - take
-        value_left = lot.price_minor * left // lot.units
-        value = book.value_left[i] - value_left
-        remaining[i], book.value_left[i] = left, value_left
-        units0, value0 = book.drawn.get(i, (0, 0))
-        book.drawn[i] = (units0 + take, value0 + value)
-        out.append(Allocation(ev.event_id, lot.lot_id, take, value))
+        _take(book, i, take, ev, out)
         need -= take
         if need == 0:
             break
     return None
+
+
+def _take(book: _Book, i: int, take: int, ev: UsageEvent, out: list[Allocation]) -> None:
+    lot = book.lots[i]
+    left = book.remaining[i] - take
+    value_left = lot.price_minor * left // lot.units
+    value = book.value_left[i] - value_left
+    book.remaining[i], book.value_left[i] = left, value_left
+    book.drawn_units[i] += take
+    book.drawn_value[i] += value
+    out.append(Allocation(ev.event_id, lot.lot_id, take, value))
 
 
 def _shortfall(book: _Book, ev: UsageEvent, usable: list[int]) -> Exception:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from refundable.core.errors import Conflict
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
 from refundable.service import money_handlers as money
@@ -51,8 +52,11 @@ class LedgerBus:
         for attempt in range(1, self.max_attempts + 1):
             try:
                 return handler(command, self.uow_factory())
-            except Retry:
+            except Retry as err:
                 if attempt == self.max_attempts:
-                    raise
+                    raise Conflict(
+                        f"{type(command).__name__} kept colliding with concurrent work",
+                        allowed=f"retry later; gave up after {attempt} attempts",
+                    ) from err
                 time.sleep(random.uniform(0, 0.002 * attempt))
         raise AssertionError("unreachable")

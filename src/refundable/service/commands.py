@@ -17,6 +17,7 @@ from refundable.ledger.accounts import CREDIT_UNIT
 from refundable.ledger.lots import DEFAULT_PRIORITY, LotPriority, LotSource
 from refundable.ledger.money_ops import FeeFrom
 from refundable.ledger.payments import Method
+from refundable.ledger.transfers import TransferRoute
 from refundable.ledger.usage import UsageEvent
 
 
@@ -167,6 +168,9 @@ class TransferWallet:
     amount: Money
     at: datetime
     on_termination: bool = False
+    # The routes the policy in force allows (service.policy_rules.transfer_routes); none by
+    # default, so no transfer moves money without a policy's permission.
+    allowed: frozenset[TransferRoute] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)

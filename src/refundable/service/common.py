@@ -61,7 +61,13 @@ class Receipt:
 
 
 def entry_id(tenant_id: str, key: str, n: int = 0) -> str:
-    return str(uuid.uuid5(_NS, f"{tenant_id}\x1f{key}\x1f{n}"))
+    """The n-th entry of the command with idempotency key ``key``."""
+    return str(uuid.uuid5(_NS, f"{tenant_id}\x1fkey\x1f{key}\x1f{n}"))
+
+
+def usage_entry_id(tenant_id: str, first_event_id: str) -> str:
+    """A batch's entry for one customer, named after its first new event (unique forever)."""
+    return str(uuid.uuid5(_NS, f"{tenant_id}\x1fusage\x1f{first_event_id}"))
 
 
 def _plain(value: Any) -> Any:
@@ -77,6 +83,8 @@ def _plain(value: Any) -> Any:
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
+    if isinstance(value, frozenset | set):
+        return sorted(_plain(v) for v in value)  # order-free, so the digest is stable
     return value
 
 

@@ -18,9 +18,18 @@ from refundable.ledger.lots import CreditLot, LotPriority, LotStatus
 from refundable.ledger.money_ops import forfeit_account_credit
 from refundable.ledger.usage import BatchAllocation, UsageEvent, allocate_batch
 from refundable.service import commands as c
-from refundable.service.common import Receipt, entry_id, finish, not_found, post_checked, replay
+from refundable.service.common import (
+    Receipt,
+    entry_id,
+    finish,
+    not_found,
+    post_checked,
+    replay,
+    usage_entry_id,
+)
 from refundable.service.ports import LedgerStore, UnitOfWork
 
+MAX_BATCH = 1_000_000  # a limit on everything: one transaction holds at most this many events
 _PAID_FROM = {
     c.PaidFrom.wallet: Kind.wallet,
     c.PaidFrom.account_credit: Kind.account_credit,
@@ -81,11 +90,24 @@ def _new_events(store: LedgerStore, events: Sequence[UsageEvent]) -> tuple[list[
 
 
 def _validate(events: Sequence[UsageEvent]) -> None:
+    """Cheap per-event checks (the hot path); ids of customers are checked once each."""
+    if len(events) > MAX_BATCH:
+        raise InputError(
+            f"{len(events)} events in one batch",
+            where="events",
+            allowed=f"at most {MAX_BATCH:,} per batch",
+        )
     customers: set[str] = set()
     for ev in events:
         if not isinstance(ev, UsageEvent) or ev.occurred_at.tzinfo is None:
             raise InputError(
                 f"event {ev!r} is not a UsageEvent with an aware occurred_at", where="events"
+            )
+        if not ev.event_id or len(ev.event_id) > 200 or not isinstance(ev.event_id, str):
+            raise InputError(
+                f"event id {ev.event_id!r}",
+                where="events.event_id",
+                allowed="a non-empty string of at most 200 characters",
             )
         customers.add(ev.customer_id)
     for cust in customers:
@@ -103,9 +125,11 @@ def ingest(
 ) -> tuple[list[JournalEntry], BatchAllocation, int]:
     """Allocate new events to lots and write entries, lot state and traceability rows."""
     _validate(events)
-    fresh, duplicates = _new_events(store, events)
-    customers = sorted({ev.customer_id for ev in fresh})
+    # Lock first, then look for known events: a concurrent batch of the same customers has
+    # committed by the time the lock is granted, so its events are seen as duplicates here.
+    customers = sorted({ev.customer_id for ev in events})
     lots = store.lock_lots(customers, check_commodity(unit, "unit"))
+    fresh, duplicates = _new_events(store, events)
     batch = allocate_batch(lots, fresh, priority, partial)
     first_event: dict[str, str] = {}
     for ev in batch.accepted:
@@ -113,7 +137,7 @@ def ingest(
     entries: list[JournalEntry] = []
     entry_of: dict[str, str] = {}
     for customer, draws in batch.draws.items():
-        eid = entry_of[customer] = entry_id(tenant_id, f"usage\x1f{first_event[customer]}")
+        eid = entry_of[customer] = usage_entry_id(tenant_id, first_event[customer])
         entries.append(
             credit_ops.usage_entry(
                 eid,

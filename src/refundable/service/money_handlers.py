@@ -3,6 +3,8 @@ or claim the idempotency key, load and lock, call one pure ledger function, post
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from refundable.core.errors import Conflict, InputError
 from refundable.ledger import money_ops, payments
 from refundable.ledger.accounts import Kind, check_id
@@ -87,6 +89,8 @@ def _receive(cmd: c.RecordPayment | c.TopUpWallet, uow: UnitOfWork, funds: Kind)
             cmd.at,
             funds,
         )
+        if isinstance(cmd, c.TopUpWallet):
+            e = replace(e, memo=f"{e.memo} ({cmd.mode.value})", meta={"mode": cmd.mode.value})
         post_checked(store, [e], cmd.idempotency_key)
         store.add_payment(p)
         return finish(uow, store, cmd, [e], cmd.payment_id)
@@ -122,6 +126,7 @@ def transfer_wallet(cmd: c.TransferWallet, uow: UnitOfWork) -> Receipt:
             cmd.at,
             cmd.on_termination,
             check_id(cmd.transfer_id, "transfer_id"),
+            cmd.allowed,
         )
         post_checked(store, [e], cmd.idempotency_key)
         return finish(uow, store, cmd, [e], cmd.transfer_id)

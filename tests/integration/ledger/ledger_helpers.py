@@ -28,22 +28,44 @@ def customer(app: App, tenant: str, cid: str, **links: object) -> Receipt:
 
 
 def top_up(app: App, tenant: str, cid: str, amount: str, pid: str) -> Receipt:
-    return app.ledger.handle(c.TopUpWallet(tenant, f"top-{pid}", pid, cid, zar(amount),
-                                           Method.eft, "bank", T0))
+    return app.ledger.handle(
+        c.TopUpWallet(tenant, f"top-{pid}", pid, cid, zar(amount), Method.eft, "bank", T0)
+    )
 
 
 def card_payment(app: App, tenant: str, cid: str, amount: str, pid: str) -> Receipt:
     app.ledger.handle(c.RecordCharge(tenant, f"chg-{pid}", f"inv-{pid}", cid, zar(amount), T0))
-    return app.ledger.handle(c.RecordPayment(tenant, f"pay-{pid}", pid, cid, zar(amount),
-                                             Method.card, "stripe", T0))
+    return app.ledger.handle(
+        c.RecordPayment(tenant, f"pay-{pid}", pid, cid, zar(amount), Method.card, "stripe", T0)
+    )
 
 
-def lot(app: App, tenant: str, cid: str, lot_id: str, units: int, price: str, days: float,
-        source: LotSource = LotSource.purchase, paid_from: c.PaidFrom = c.PaidFrom.invoice,
-        bought: float = 0) -> Receipt:
-    return app.ledger.handle(c.BuyCreditLot(
-        tenant, f"lot-{lot_id}", lot_id, cid, units, zar(price), at(days=days), source,
-        at(days=bought), paid_from))
+def lot(
+    app: App,
+    tenant: str,
+    cid: str,
+    lot_id: str,
+    units: int,
+    price: str,
+    days: float,
+    source: LotSource = LotSource.purchase,
+    paid_from: c.PaidFrom = c.PaidFrom.invoice,
+    bought: float = 0,
+) -> Receipt:
+    return app.ledger.handle(
+        c.BuyCreditLot(
+            tenant,
+            f"lot-{lot_id}",
+            lot_id,
+            cid,
+            units,
+            zar(price),
+            at(days=days),
+            source,
+            at(days=bought),
+            paid_from,
+        )
+    )
 
 
 def journal_size(app: App, tenant: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ledger_helpers import T0, at, card_payment, customer, journal_size, lot, top_up, zar
 
-from refundable.bootstrap import App
+from refundable.bootstrap import REPO_ROOT, App
 from refundable.core.errors import (
     Conflict,
     IdempotencyConflict,
@@ -23,8 +23,13 @@ from refundable.ledger.invariants import audit
 from refundable.ledger.lots import LotSource, LotStatus
 from refundable.ledger.money_ops import FeeFrom
 from refundable.ledger.payments import Method
+from refundable.ledger.usage import UsageEvent
+from refundable.policy.loader import load_policy_file
 from refundable.service import commands as c
+from refundable.service.policy_rules import transfer_routes
 
+# The routes the shipped Kero policy allows, read from the policy file itself.
+KERO = transfer_routes(load_policy_file(REPO_ROOT / "policies" / "kero.yaml"))
 W = chart.wallet
 
 
@@ -49,8 +54,9 @@ def test_same_key_same_payload_returns_the_first_result(app: App, tenant: str) -
     assert again == first and again.replayed and not first.replayed
     assert journal_size(app, tenant) == 1
     with pytest.raises(IdempotencyConflict, match="different TopUpWallet"):
-        app.ledger.handle(c.TopUpWallet(tenant, "k1", "p1", "C1", zar("11"), Method.card,
-                                        "stripe", T0))
+        app.ledger.handle(
+            c.TopUpWallet(tenant, "k1", "p1", "C1", zar("11"), Method.card, "stripe", T0)
+        )
     with pytest.raises(IdempotencyConflict):
         app.ledger.handle(c.RecordCharge(tenant, "k1", "inv", "C1", zar("10"), T0))
     assert app.queries.balance(tenant, W("C1", "ZAR")) == zar("10").amount
@@ -63,13 +69,18 @@ def test_wallet_cannot_be_overdrawn_by_fee_or_transfer(app: App, tenant: str) ->
     app.ledger.handle(c.ChargeFee(tenant, "f1", "fee1", "R1", zar("5"), at(1), "admin"))
     before = journal_size(app, tenant)
     with pytest.raises(InsufficientFunds, match=r"holds 20\.00 ZAR, 21\.00 requested"):
-        app.ledger.handle(c.TransferWallet(tenant, "t1", "tr1", "R1", "C1", zar("21"), at(2)))
-    app.ledger.handle(c.TransferWallet(tenant, "t2", "tr2", "R1", "C1", zar("20"), at(2)))
+        app.ledger.handle(
+            c.TransferWallet(tenant, "t1", "tr1", "R1", "C1", zar("21"), at(2), allowed=KERO)
+        )
+    app.ledger.handle(
+        c.TransferWallet(tenant, "t2", "tr2", "R1", "C1", zar("20"), at(2), allowed=KERO)
+    )
     assert journal_size(app, tenant) == before + 1
     assert app.queries.balance(tenant, W("R1", "ZAR")) == zar("0").amount
     assert app.queries.balance(tenant, W("C1", "ZAR")) == zar("20").amount
-    app.ledger.handle(c.ChargeFee(tenant, "f2", "fee2", "C1", zar("3"), at(3), "late",
-                                  FeeFrom.receivable))
+    app.ledger.handle(
+        c.ChargeFee(tenant, "f2", "fee2", "C1", zar("3"), at(3), "late", FeeFrom.receivable)
+    )
     assert app.queries.balance(tenant, chart.receivable("C1", "ZAR")) == zar("3").amount
 
 
@@ -79,17 +90,28 @@ def test_transfers_only_along_allowed_routes(app: App, tenant: str) -> None:
     customer(app, tenant, "X")
     customer(app, tenant, "NP", approved_nonprofit=True)
     top_up(app, tenant, "A", "30", "p1")
-    app.ledger.handle(c.TransferWallet(tenant, "t1", "tr1", "A", "B", zar("10"), at(1)))
+    app.ledger.handle(
+        c.TransferWallet(tenant, "t1", "tr1", "A", "B", zar("10"), at(1), allowed=KERO)
+    )
     before = journal_size(app, tenant)
     with pytest.raises(TransferNotAllowed, match="not a client of A"):
-        app.ledger.handle(c.TransferWallet(tenant, "t2", "tr2", "A", "X", zar("1"), at(1)))
+        app.ledger.handle(
+            c.TransferWallet(tenant, "t2", "tr2", "A", "X", zar("1"), at(1), allowed=KERO)
+        )
     with pytest.raises(TransferNotAllowed):
-        app.ledger.handle(c.TransferWallet(tenant, "t3", "tr3", "A", "NP", zar("1"), at(1)))
+        app.ledger.handle(
+            c.TransferWallet(tenant, "t3", "tr3", "A", "NP", zar("1"), at(1), allowed=KERO)
+        )
     with pytest.raises(NotFound):
-        app.ledger.handle(c.TransferWallet(tenant, "t4", "tr4", "A", "nobody", zar("1"), at(1)))
+        app.ledger.handle(
+            c.TransferWallet(tenant, "t4", "tr4", "A", "nobody", zar("1"), at(1), allowed=KERO)
+        )
     assert journal_size(app, tenant) == before
-    app.ledger.handle(c.TransferWallet(tenant, "t5", "tr5", "A", "NP", zar("20"), at(2),
-                                       on_termination=True))
+    app.ledger.handle(
+        c.TransferWallet(
+            tenant, "t5", "tr5", "A", "NP", zar("20"), at(2), on_termination=True, allowed=KERO
+        )
+    )
     assert app.queries.balance(tenant, W("NP", "ZAR")) == zar("20").amount
 
 
@@ -137,8 +159,9 @@ def test_failed_usage_reinstates_what_the_policy_allows(app: App, tenant: str) -
     with pytest.raises(Conflict, match="already marked failed"):
         app.ledger.handle(c.FailUsage(tenant, "f3", "ev1", "again", True, at(3)))
     assert app.queries.balance(tenant, chart.credit_lots("C1")) == 8
-    reinstated = [x for x in app.queries.lots_of(tenant, "C1")
-                  if x.source is LotSource.reinstatement]
+    reinstated = [
+        x for x in app.queries.lots_of(tenant, "C1") if x.source is LotSource.reinstatement
+    ]
     assert [(x.units, x.price_minor) for x in reinstated] == [(4, 400)]
     revenue = chart.tenant_account(Kind.revenue, "ZAR")
     assert app.queries.balance(tenant, revenue) == zar("2").amount
@@ -157,17 +180,23 @@ def test_usage_batch_is_idempotent_per_event(app: App, tenant: str) -> None:
     changed = (UsageEvent("m5", "C1", 2, at(1)),)
     with pytest.raises(IdempotencyConflict, match="m5"):
         app.ledger.handle(c.IngestUsage(tenant, changed, at(1)))
-    partial = app.ledger.handle(c.IngestUsage(
-        tenant, (UsageEvent("big", "C1", 5000, at(1)), UsageEvent("ok", "C1", 1, at(1))), at(1),
-        partial=True))
+    partial = app.ledger.handle(
+        c.IngestUsage(
+            tenant,
+            (UsageEvent("big", "C1", 5000, at(1)), UsageEvent("ok", "C1", 1, at(1))),
+            at(1),
+            partial=True,
+        )
+    )
     assert partial.details["rejected_ids"] == "big" and partial.details["accepted"] == "1"
 
 
 def test_chargeback_reverses_the_payment_and_places_a_hold(app: App, tenant: str) -> None:
     card_payment(app, tenant, "C1", "80.00", "p1")
     app.ledger.handle(c.PayRefund(tenant, "rf1", "r1", "p1", zar("30"), at(1)))
-    app.ledger.handle(c.RecordChargeback(tenant, "cb1", "d1", "p1", zar("50"), at(2),
-                                         reason="fraud claim"))
+    app.ledger.handle(
+        c.RecordChargeback(tenant, "cb1", "d1", "p1", zar("50"), at(2), reason="fraud claim")
+    )
     assert app.queries.remaining_refundable(tenant, "p1") == zar("0")
     assert app.queries.balance(tenant, chart.receivable("C1", "ZAR")) == zar("50").amount
     holds = app.queries.holds_of(tenant, "C1")
@@ -179,8 +208,16 @@ def test_chargeback_reverses_the_payment_and_places_a_hold(app: App, tenant: str
 def test_forfeit_on_termination_lapses_lots_and_account_credit(app: App, tenant: str) -> None:
     lot(app, tenant, "C1", "L1", 10, "10.00", 30)
     app.ledger.handle(c.GrantAccountCredit(tenant, "g1", "gr1", "C1", zar("7.50"), at(1), "sorry"))
-    app.ledger.handle(c.ForfeitCredits(tenant, "ff1", "C1", c.ForfeitReason.termination, at(2),
-                                       account_credit_currencies=("ZAR",)))
+    app.ledger.handle(
+        c.ForfeitCredits(
+            tenant,
+            "ff1",
+            "C1",
+            c.ForfeitReason.termination,
+            at(2),
+            account_credit_currencies=("ZAR",),
+        )
+    )
     assert app.queries.balance(tenant, chart.account_credit("C1", "ZAR")) == zar("0").amount
     assert app.queries.balance(tenant, chart.credit_lots("C1")) == 0
     breakage = app.queries.balance(tenant, chart.tenant_account(Kind.breakage, "ZAR"))
@@ -205,8 +242,10 @@ def test_balances_as_of_any_instant_and_statement(app: App, tenant: str) -> None
     assert app.queries.balance(tenant, wallet, at(2)) == zar("10").amount
     assert app.queries.balance(tenant, wallet) == zar("15").amount
     lines = app.queries.statement(tenant, "C1")
-    assert [(x.amount, x.balance) for x in lines] == [(zar("10").amount, zar("10").amount),
-                                                     (zar("5").amount, zar("15").amount)]
+    assert [(x.amount, x.balance) for x in lines] == [
+        (zar("10").amount, zar("10").amount),
+        (zar("5").amount, zar("15").amount),
+    ]
 
 
 def test_ledger_stays_consistent_after_a_mixed_day(app: App, tenant: str) -> None:
@@ -219,26 +258,50 @@ def test_ledger_stays_consistent_after_a_mixed_day(app: App, tenant: str) -> Non
     entries = app.queries.journal(tenant)
     lots = app.queries.lots_of(tenant, "C1")
     assert audit([(e.entry_id, line) for e in entries for line in e.lines], lots) == []
-    assert sum(b.amount for b in app.queries.balances(tenant)
-               if b.account.kind is Kind.wallet) == zar("0").amount
+    assert (
+        sum(b.amount for b in app.queries.balances(tenant) if b.account.kind is Kind.wallet)
+        == zar("0").amount
+    )
 
 
-@pytest.mark.parametrize("make", [
-    lambda t: c.RecordCharge(t, "k", "i1", "C1", Money.of("0", "ZAR"), T0),
-    lambda t: c.RecordCharge(t, "k", "i1", "C1", Money.of("-1", "ZAR"), T0),
-    lambda t: c.RecordCharge(t, "k", "i1", "C1", Money.of("1.001", "ZAR"), T0),
-    lambda t: c.TopUpWallet(t, "k", "p1", "C1", Money.of("5", "ZAR"), Method.card, None, T0),
-    lambda t: c.ChargeFee(t, "k", "f1", "C1", Money.of("5", "ZAR"), T0, "x"),
-    lambda t: c.BuyCreditLot(t, "k", "L1", "C1", 0, Money.of("5", "ZAR"), at(days=1),
-                             LotSource.purchase, T0),
-    lambda t: c.ConsumeCredits(t, "k", "e1", "C1", 1, T0),
-    lambda t: c.RecordCharge(t, "k", "i1", "bad id!", Money.of("1", "ZAR"), T0),
-    lambda t: c.RecordCharge(t, "k", "i1", "C1", Money.of("1", "ZAR"),
-                             T0.replace(tzinfo=None)),
-    lambda t: c.PayRefund(t, "k", "r1", "nope", Money.of("1", "ZAR"), T0),
-])
-def test_bad_input_is_refused_with_a_typed_error_and_writes_nothing(app: App, tenant: str,
-                                                                    make: object) -> None:
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: c.RecordCharge(t, "k", "i1", "C1", Money.of("0", "ZAR"), T0),
+        lambda t: c.RecordCharge(t, "k", "i1", "C1", Money.of("-1", "ZAR"), T0),
+        lambda t: c.RecordCharge(t, "k", "i1", "C1", Money.of("1.001", "ZAR"), T0),
+        lambda t: c.TopUpWallet(t, "k", "p1", "C1", Money.of("5", "ZAR"), Method.card, None, T0),
+        lambda t: c.ChargeFee(t, "k", "f1", "C1", Money.of("5", "ZAR"), T0, "x"),
+        lambda t: c.BuyCreditLot(
+            t, "k", "L1", "C1", 0, Money.of("5", "ZAR"), at(days=1), LotSource.purchase, T0
+        ),
+        lambda t: c.ConsumeCredits(t, "k", "e1", "C1", 1, T0),
+        lambda t: c.RecordCharge(t, "k", "i1", "bad id!", Money.of("1", "ZAR"), T0),
+        lambda t: c.RecordCharge(t, "k", "i1", "C1", Money.of("1", "ZAR"), T0.replace(tzinfo=None)),
+        lambda t: c.PayRefund(t, "k", "r1", "nope", Money.of("1", "ZAR"), T0),
+        lambda t: c.RecordCharge(t, "k", "i1", "C1", Money.of("1", "XYZ"), T0),
+        lambda t: c.BuyCreditLot(
+            t,
+            "k",
+            "L1",
+            "C1",
+            5,
+            Money.of("5", "ZAR"),
+            at(days=1),
+            LotSource.purchase,
+            T0,
+            unit="XYZ",
+        ),
+        lambda t: c.TransferWallet(
+            t, "k", "tr", "C1", "C1", Money.of("1", "ZAR"), T0, allowed=KERO
+        ),
+        lambda t: c.IngestUsage(t, (UsageEvent("e1", "C1", 1, T0),), T0),
+        lambda t: c.IngestUsage(t, (UsageEvent("e1", "C1", -1, T0),), T0),
+    ],
+)
+def test_bad_input_is_refused_with_a_typed_error_and_writes_nothing(
+    app: App, tenant: str, make: object
+) -> None:
     from refundable.core.errors import RefundableError
 
     with pytest.raises(RefundableError) as info:
@@ -246,3 +309,56 @@ def test_bad_input_is_refused_with_a_typed_error_and_writes_nothing(app: App, te
     assert info.value.message and info.value.code != "refundable_error"
     assert journal_size(app, tenant) == 0
     assert app.queries.balances(tenant) == []
+
+
+def test_refund_in_another_currency_is_refused_and_writes_nothing(app: App, tenant: str) -> None:
+    from refundable.core.errors import CurrencyError
+
+    card_payment(app, tenant, "C1", "10.00", "p1")
+    before = journal_size(app, tenant)
+    with pytest.raises(CurrencyError, match="USD against a ZAR payment"):
+        app.ledger.handle(c.PayRefund(tenant, "rf", "r1", "p1", Money.of("1", "USD"), at(1)))
+    assert journal_size(app, tenant) == before
+    assert app.queries.remaining_refundable(tenant, "p1") == zar("10.00")
+
+
+def test_batch_of_many_customers_traces_every_event_to_its_lots(app: App, tenant: str) -> None:
+    for cust in ("A", "B"):
+        lot(app, tenant, cust, f"{cust}-soon", 3, "3.00", 2)
+        lot(app, tenant, cust, f"{cust}-late", 10, "10.00", 9)
+    events = tuple(UsageEvent(f"{cust}{i}", cust, 2, at(1)) for i in range(3) for cust in "AB")
+    receipt = app.ledger.handle(c.IngestUsage(tenant, events, at(1)))
+    assert len(receipt.entry_ids) == 2  # one entry per customer per batch
+    assert [(x.lot_id, x.units) for x in app.queries.lots_of_event(tenant, "A1")] == [
+        ("A-late", 1),
+        ("A-soon", 1),
+    ]
+    assert app.queries.balance(tenant, chart.credit_lots("A")) == 7
+    revenue = chart.tenant_account(Kind.revenue, "ZAR")
+    assert app.queries.balance(tenant, revenue) == zar("12.00").amount
+
+
+def test_account_credit_pays_and_a_refund_returns_to_it(app: App, tenant: str) -> None:
+    app.ledger.handle(c.GrantAccountCredit(tenant, "g1", "gr1", "C1", zar("50"), T0, "outage"))
+    app.ledger.handle(c.RecordCharge(tenant, "ch1", "inv1", "C1", zar("30"), T0))
+    app.ledger.handle(
+        c.RecordPayment(tenant, "p1", "p1", "C1", zar("30"), Method.account_credit, None, T0)
+    )
+    assert app.queries.balance(tenant, chart.account_credit("C1", "ZAR")) == zar("20").amount
+    with pytest.raises(InsufficientFunds):
+        app.ledger.handle(
+            c.RecordPayment(tenant, "p2", "p2", "C1", zar("21"), Method.account_credit, None, T0)
+        )
+    app.ledger.handle(c.PayRefund(tenant, "rf1", "r1", "p1", zar("30"), at(1)))
+    assert app.queries.balance(tenant, chart.account_credit("C1", "ZAR")) == zar("50").amount
+    assert app.queries.balance(tenant, chart.receivable("C1", "ZAR")) == zar("0").amount
+
+
+def test_parent_accounts_roll_up_their_sub_accounts(app: App, tenant: str) -> None:
+    top_up(app, tenant, "A", "10.00", "p1")
+    top_up(app, tenant, "B", "2.50", "p2")
+    card_payment(app, tenant, "A", "7.00", "p3")
+    totals = app.queries.rollup(tenant)
+    assert totals[("wallet", "ZAR")] == zar("12.50").amount
+    assert totals[("clearing", "ZAR")] == zar("19.50").amount
+    assert totals[("receivable", "ZAR")] == zar("0").amount

@@ -15,6 +15,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from refundable.bootstrap import App
 from refundable.core.errors import (
+    InputError,
     InsufficientFunds,
     LotExpired,
     OverRefund,
@@ -26,7 +27,11 @@ from refundable.ledger import accounts as chart
 from refundable.ledger.invariants import audit
 from refundable.ledger.lots import LotSource
 from refundable.ledger.payments import Method
+from refundable.ledger.transfers import TransferRoute
+from refundable.ledger.usage import UsageEvent
 from refundable.service import commands as c
+
+ALL_ROUTES = frozenset(TransferRoute)
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 CUSTOMERS = ("R1", "C1")  # C1 is a client of reseller R1: R1 -> C1 transfers only
@@ -48,6 +53,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.wallet = dict.fromkeys(CUSTOMERS, 0)
         self.refundable: dict[str, int] = {}
         self.lots: dict[str, tuple[str, int, datetime]] = {}  # lot -> (customer, left, until)
+        self.consumed: list[tuple[str, str]] = []  # (usage event id, customer) not failed yet
         self.handle(c.RegisterCustomer(self.tenant, "r-R1", "R1"))
         self.handle(c.RegisterCustomer(self.tenant, "r-C1", "C1", reseller_id="R1"))
 
@@ -59,14 +65,18 @@ class LedgerMachine(RuleBasedStateMachine):
         return f"k{self.n}"
 
     def usable(self, customer: str) -> int:
-        return sum(left for cust, left, until in self.lots.values()
-                   if cust == customer and self.now < until)
+        return sum(
+            left
+            for cust, left, until in self.lots.values()
+            if cust == customer and self.now < until
+        )
 
     @rule(who=st.sampled_from(CUSTOMERS), amount=cents)
     def top_up(self, who: str, amount: int) -> None:
         pid = self.key()
-        self.handle(c.TopUpWallet(self.tenant, pid, pid, who, zar(amount), Method.card,
-                                  "stripe", self.now))
+        self.handle(
+            c.TopUpWallet(self.tenant, pid, pid, who, zar(amount), Method.card, "stripe", self.now)
+        )
         self.wallet[who] += amount
         self.refundable[pid] = amount
 
@@ -87,7 +97,11 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         k = self.key()
         try:
-            self.handle(c.TransferWallet(self.tenant, k, k, src, dst, zar(amount), self.now))
+            self.handle(
+                c.TransferWallet(
+                    self.tenant, k, k, src, dst, zar(amount), self.now, allowed=ALL_ROUTES
+                )
+            )
         except TransferNotAllowed:
             assert (src, dst) != ("R1", "C1")
         except InsufficientFunds:
@@ -117,19 +131,38 @@ class LedgerMachine(RuleBasedStateMachine):
         from refundable.adapters.db import schema as t
 
         with self.app.engine.connect() as conn:
-            row = conn.execute(t.payments.select().where(
-                t.payments.c.tenant_id == self.tenant, t.payments.c.payment_id == pid)).first()
+            row = conn.execute(
+                t.payments.select().where(
+                    t.payments.c.tenant_id == self.tenant, t.payments.c.payment_id == pid
+                )
+            ).first()
         assert row is not None
         return str(row.customer_id)
 
-    @rule(who=st.sampled_from(CUSTOMERS), units=st.integers(1, 40), price=st.integers(0, 900),
-          days=st.integers(1, 5), promo=st.booleans())
+    @rule(
+        who=st.sampled_from(CUSTOMERS),
+        units=st.integers(1, 40),
+        price=st.integers(0, 900),
+        days=st.integers(1, 5),
+        promo=st.booleans(),
+    )
     def buy_lot(self, who: str, units: int, price: int, days: int, promo: bool) -> None:
         k = self.key()
         source = LotSource.promotion if promo or price == 0 else LotSource.purchase
         until = self.now + timedelta(days=days)
-        self.handle(c.BuyCreditLot(self.tenant, k, k, who, units, zar(price) if price else
-                                   Money.zero("ZAR"), until, source, self.now))
+        self.handle(
+            c.BuyCreditLot(
+                self.tenant,
+                k,
+                k,
+                who,
+                units,
+                zar(price) if price else Money.zero("ZAR"),
+                until,
+                source,
+                self.now,
+            )
+        )
         self.lots[k] = (who, units, until)
 
     @rule(who=st.sampled_from(CUSTOMERS), units=st.integers(1, 30))
@@ -142,7 +175,43 @@ class LedgerMachine(RuleBasedStateMachine):
             assert units > usable
         else:
             assert units <= usable
+            self.consumed.append((k, who))
             self.reload_lots()
+
+    @rule(who=st.sampled_from(CUSTOMERS), count=st.integers(1, 25), resend=st.booleans())
+    def ingest(self, who: str, count: int, resend: bool) -> None:
+        """A batch of one-credit events with partial acceptance; optionally sent twice."""
+        first = self.key()
+        events = tuple(UsageEvent(f"{first}-{i}", who, 1, self.now) for i in range(count))
+        usable = self.usable(who)
+        receipt = self.app.ledger.handle(c.IngestUsage(self.tenant, events, self.now, partial=True))
+        assert receipt.details["accepted"] == str(min(count, usable))
+        accepted = [e.event_id for e in events[: min(count, usable)]]
+        self.consumed += [(e, who) for e in accepted]
+        if resend:
+            again = self.app.ledger.handle(
+                c.IngestUsage(self.tenant, events[: len(accepted)], self.now, partial=True)
+            )
+            assert again.details["duplicates"] == str(len(accepted)) and not again.entry_ids
+        self.reload_lots()
+
+    @rule(data=st.data())
+    def fail_and_reinstate(self, data: st.DataObject) -> None:
+        if not self.consumed:
+            return
+        event_id, who = data.draw(st.sampled_from(self.consumed))
+        self.consumed.remove((event_id, who))
+        drawn = self.app.queries.lots_of_event(self.tenant, event_id)
+        expiries = [self.lots[a.lot_id][2] for a in drawn]
+        k = self.key()
+        try:
+            self.handle(c.FailUsage(self.tenant, k, event_id, "carrier", True, self.now))
+        except InputError:
+            assert any(not self.now < until for until in expiries)
+            return
+        assert all(self.now < until for until in expiries)
+        for a, until in zip(drawn, expiries, strict=True):
+            self.lots[f"{a.lot_id}~r~{event_id}"] = (who, a.units, until)
 
     @rule(hours=st.integers(1, 48))
     def tick(self, hours: int) -> None:
@@ -151,8 +220,10 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule()
     def expire(self) -> None:
         self.handle(c.ExpireLots(self.tenant, self.key(), self.now))
-        self.lots = {k: (cust, left if self.now < until else 0, until)
-                     for k, (cust, left, until) in self.lots.items()}
+        self.lots = {
+            k: (cust, left if self.now < until else 0, until)
+            for k, (cust, left, until) in self.lots.items()
+        }
 
     def reload_lots(self) -> None:
         for who in CUSTOMERS:
@@ -177,9 +248,15 @@ class LedgerMachine(RuleBasedStateMachine):
 
 def run(app: App, examples: int, steps: int) -> None:
     machine = type("Machine", (LedgerMachine,), {"app": app})
-    run_state_machine_as_test(machine, settings=settings(
-        max_examples=examples, stateful_step_count=steps, deadline=None,
-        suppress_health_check=list(HealthCheck)))
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=examples,
+            stateful_step_count=steps,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        ),
+    )
 
 
 def test_random_operations_keep_the_ledger_sound_on_sqlite(sqlite_app: App) -> None:

@@ -21,17 +21,21 @@ BEAN_CHECK = Path(sys.executable).parent / "bean-check"
 
 def _raw(engine: Engine, sql: str, **params: object) -> None:
     with engine.begin() as conn:
-        conn.exec_driver_sql(sql, tuple(params.values()) if engine.dialect.name == "sqlite"
-                             else params)  # type: ignore[arg-type]
+        conn.exec_driver_sql(
+            sql, tuple(params.values()) if engine.dialect.name == "sqlite" else params
+        )  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("sql", [
-    "UPDATE lines SET amount = amount + 1 WHERE tenant_id = {p}",
-    "DELETE FROM lines WHERE tenant_id = {p}",
-    "UPDATE entries SET memo = 'edited' WHERE tenant_id = {p}",
-    "DELETE FROM entries WHERE tenant_id = {p}",
-    "DELETE FROM usage_allocations WHERE tenant_id = {p}",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE lines SET amount = amount + 1 WHERE tenant_id = {p}",
+        "DELETE FROM lines WHERE tenant_id = {p}",
+        "UPDATE entries SET memo = 'edited' WHERE tenant_id = {p}",
+        "DELETE FROM entries WHERE tenant_id = {p}",
+        "DELETE FROM usage_allocations WHERE tenant_id = {p}",
+    ],
+)
 def test_database_refuses_to_change_posted_rows(app: App, tenant: str, sql: str) -> None:
     lot(app, tenant, "C1", "L1", 10, "1.00", 5)
     app.ledger.handle(c.ConsumeCredits(tenant, "u1", "ev1", "C1", 2, at(1)))
@@ -70,12 +74,19 @@ def test_beancount_export_passes_bean_check(app: App, tenant: str, tmp_path: Pat
     app.ledger.handle(c.ExpireLots(tenant, "x1", at(days=6)))
     path = tmp_path / "ledger.beancount"
     path.write_text(to_beancount(app.queries.journal(tenant)))
-    done = subprocess.run([str(BEAN_CHECK), str(path)], capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run([str(BEAN_CHECK), str(path)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
     broken = tmp_path / "broken.beancount"
     broken.write_text(path.read_text().replace("120.50 ZAR", "120.51 ZAR", 1))
-    bad = subprocess.run([str(BEAN_CHECK), str(broken)], capture_output=True, text=True,
-                         check=False)
+    bad = subprocess.run(
+        [str(BEAN_CHECK), str(broken)], capture_output=True, text=True, check=False
+    )
     assert bad.returncode != 0  # the check can fail: it really balances our numbers
 
+
+@pytest.mark.postgres
+def test_postgresql_refuses_truncate_of_the_journal(postgresql_app: App, tenant: str) -> None:
+    lot(postgresql_app, tenant, "C1", "L1", 10, "1.00", 5)
+    with pytest.raises(DBAPIError, match="append-only"):
+        _raw(postgresql_app.engine, "TRUNCATE lines")
+    assert len(postgresql_app.queries.journal(tenant)) == 1

@@ -20,7 +20,9 @@ CLEARING = chart.clearing("stripe", "ZAR")
 def test_charge_debits_receivable_and_credits_revenue() -> None:
     e = charge("e1", "t1", "C1", Money.of("99.95", "ZAR"), T0, "inv-1")
     assert [(line.account.code, line.amount) for line in e.lines] == [
-        ("receivable/C1/ZAR", 9995), ("revenue/ZAR", -9995)]
+        ("receivable/C1/ZAR", 9995),
+        ("revenue/ZAR", -9995),
+    ]
     assert e.kind is EntryKind.charge and e.ref == "inv-1"
 
 
@@ -38,8 +40,13 @@ def test_mixed_currencies_in_one_entry_are_refused() -> None:
 def test_balances_per_commodity_with_units_and_money_together() -> None:
     lots = chart.credit_lots("C1")
     issued = chart.tenant_account(Kind.credits_issued, "MSGCR")
-    e = JournalEntry("e1", "t1", EntryKind.lot_purchase, T0, (
-        Line(issued, 500), Line(lots, -500, "L1"), Line(WALLET, 1000), Line(CLEARING, -1000)))
+    e = JournalEntry(
+        "e1",
+        "t1",
+        EntryKind.lot_purchase,
+        T0,
+        (Line(issued, 500), Line(lots, -500, "L1"), Line(WALLET, 1000), Line(CLEARING, -1000)),
+    )
     assert e.deltas()[lots] == -500
 
 
@@ -47,8 +54,13 @@ def test_entry_needs_two_lines_and_no_zero_line() -> None:
     with pytest.raises(InvariantBroken):
         JournalEntry("e1", "t1", EntryKind.fee, T0, (Line(WALLET, 0),))
     with pytest.raises(InputError, match="zero"):
-        JournalEntry("e1", "t1", EntryKind.fee, T0,
-                     (Line(WALLET, 0), Line(CLEARING, 0), Line(WALLET, 1), Line(CLEARING, -1)))
+        JournalEntry(
+            "e1",
+            "t1",
+            EntryKind.fee,
+            T0,
+            (Line(WALLET, 0), Line(CLEARING, 0), Line(WALLET, 1), Line(CLEARING, -1)),
+        )
 
 
 def test_naive_datetime_is_refused() -> None:
@@ -71,8 +83,9 @@ def test_reversal_refused_twice_and_of_a_reversal_and_of_lot_moves() -> None:
         reverse(reverse(original, "e2", T0), "e3", T0)
     lots = chart.credit_lots("C1")
     issued = chart.tenant_account(Kind.credits_issued, "MSGCR")
-    lot_move = JournalEntry("e4", "t1", EntryKind.lot_purchase, T0,
-                            (Line(issued, 5), Line(lots, -5, "L1")))
+    lot_move = JournalEntry(
+        "e4", "t1", EntryKind.lot_purchase, T0, (Line(issued, 5), Line(lots, -5, "L1"))
+    )
     with pytest.raises(ImmutableEntry, match="credit lots"):
         reverse(lot_move, "e5", T0)
 
@@ -103,3 +116,25 @@ def test_amounts_must_be_positive_and_fit_the_minor_unit() -> None:
         charge("e1", "t1", "C1", Money.of("1.005", "ZAR"), T0, "inv")
     with pytest.raises(InputError, match="float"):
         Money.of(1.5, "ZAR")
+
+
+def test_bus_gives_up_with_a_conflict_after_bounded_retries() -> None:
+    from refundable.core.errors import Conflict
+    from refundable.service import commands as c
+    from refundable.service.bus import LedgerBus
+    from refundable.service.ports import Retry
+
+    attempts = []
+
+    class AlwaysConflicting:
+        def __enter__(self) -> "AlwaysConflicting":
+            attempts.append(1)
+            raise Retry("simulated deadlock")
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+    bus = LedgerBus(AlwaysConflicting, max_attempts=3)  # type: ignore[arg-type]
+    with pytest.raises(Conflict, match="gave up after 3 attempts"):
+        bus.handle(c.RecordCharge("t1", "k", "i1", "C1", Money.of("1", "ZAR"), T0))
+    assert len(attempts) == 3

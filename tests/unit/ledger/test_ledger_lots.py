@@ -23,17 +23,45 @@ from refundable.ledger.usage import UsageEvent, allocate_batch
 T0 = datetime(2026, 3, 1, tzinfo=UTC)
 
 
-def lot(lot_id: str, units: int, days: int, source: LotSource = LotSource.purchase,
-        price: int = 0, acquired: int = 0, priority: int = 0) -> CreditLot:
-    return CreditLot(lot_id, "t1", "C1", "MSGCR", units, units, price, "ZAR", price,
-                     T0 + timedelta(days=days), source, T0 + timedelta(hours=acquired), priority)
+def lot(
+    lot_id: str,
+    units: int,
+    days: int,
+    source: LotSource = LotSource.purchase,
+    price: int = 0,
+    acquired: int = 0,
+    priority: int = 0,
+) -> CreditLot:
+    return CreditLot(
+        lot_id,
+        "t1",
+        "C1",
+        "MSGCR",
+        units,
+        units,
+        price,
+        "ZAR",
+        price,
+        T0 + timedelta(days=days),
+        source,
+        T0 + timedelta(hours=acquired),
+        priority,
+    )
 
 
 def test_promotional_before_paid_then_soonest_to_expire_then_oldest() -> None:
-    lots = [lot("paid-late", 10, 30), lot("paid-soon", 10, 5), lot("promo", 10, 60,
-            LotSource.promotion), lot("paid-soon-newer", 10, 5, acquired=2)]
+    lots = [
+        lot("paid-late", 10, 30),
+        lot("paid-soon", 10, 5),
+        lot("promo", 10, 60, LotSource.promotion),
+        lot("paid-soon-newer", 10, 5, acquired=2),
+    ]
     assert [x.lot_id for x in fefo_order(lots)] == [
-        "promo", "paid-soon", "paid-soon-newer", "paid-late"]
+        "promo",
+        "paid-soon",
+        "paid-soon-newer",
+        "paid-late",
+    ]
 
 
 def test_priority_is_configurable() -> None:
@@ -89,8 +117,11 @@ def test_batch_allocation_matches_one_by_one_allocation() -> None:
 
 
 def test_batch_refuses_or_rejects_uncoverable_events() -> None:
-    events = [UsageEvent("e1", "C1", 5, T0), UsageEvent("e2", "C1", 50, T0),
-              UsageEvent("e3", "C2", 1, T0)]
+    events = [
+        UsageEvent("e1", "C1", 5, T0),
+        UsageEvent("e2", "C1", 50, T0),
+        UsageEvent("e3", "C2", 1, T0),
+    ]
     with pytest.raises(InsufficientFunds):
         allocate_batch({"C1": [lot("a", 10, 30)]}, events)
     batch = allocate_batch({"C1": [lot("a", 10, 30)]}, events, partial=True)
@@ -99,22 +130,55 @@ def test_batch_refuses_or_rejects_uncoverable_events() -> None:
 
 
 def test_buy_lot_entry_and_refusals() -> None:
-    p = LotPurchase("L1", "C1", 1000, Money.of("150", "ZAR"), T0 + timedelta(days=30),
-                    LotSource.purchase, Kind.wallet)
+    p = LotPurchase(
+        "L1",
+        "C1",
+        1000,
+        Money.of("150", "ZAR"),
+        T0 + timedelta(days=30),
+        LotSource.purchase,
+        Kind.wallet,
+    )
     new, e = buy_lot("e1", "t1", p, T0)
     assert new.remaining == 1000 and new.value_left_minor == 15000
     assert sorted(line.amount for line in e.lines) == [-15000, -1000, 1000, 15000]
     with pytest.raises(InputError, match="valid only until"):
-        buy_lot("e1", "t1", LotPurchase("L1", "C1", 10, Money.of("1", "ZAR"), T0,
-                                        LotSource.purchase, Kind.wallet), T0)
+        buy_lot(
+            "e1",
+            "t1",
+            LotPurchase("L1", "C1", 10, Money.of("1", "ZAR"), T0, LotSource.purchase, Kind.wallet),
+            T0,
+        )
     with pytest.raises(InputError, match="price"):
-        buy_lot("e1", "t1", LotPurchase("L1", "C1", 10, Money.of("0", "ZAR"),
-                                        T0 + timedelta(days=1), LotSource.purchase,
-                                        Kind.wallet), T0)
+        buy_lot(
+            "e1",
+            "t1",
+            LotPurchase(
+                "L1",
+                "C1",
+                10,
+                Money.of("0", "ZAR"),
+                T0 + timedelta(days=1),
+                LotSource.purchase,
+                Kind.wallet,
+            ),
+            T0,
+        )
     with pytest.raises(InputError, match="units"):
-        buy_lot("e1", "t1", LotPurchase("L1", "C1", -1, Money.of("1", "ZAR"),
-                                        T0 + timedelta(days=1), LotSource.purchase,
-                                        Kind.wallet), T0)
+        buy_lot(
+            "e1",
+            "t1",
+            LotPurchase(
+                "L1",
+                "C1",
+                -1,
+                Money.of("1", "ZAR"),
+                T0 + timedelta(days=1),
+                LotSource.purchase,
+                Kind.wallet,
+            ),
+            T0,
+        )
 
 
 def test_lapse_moves_units_and_value_to_breakage() -> None:
@@ -128,10 +192,19 @@ def test_lapse_moves_units_and_value_to_breakage() -> None:
 
 def test_reinstatement_creates_a_new_lot_with_the_drawn_value() -> None:
     orig = lot("a", 10, 30, price=1000)
-    new, _ = reinstate("e1", "t1", "C1", "ev1", [Allocation("ev1", "a", 3, 300)],
-                       {"a": orig}, T0, None)
+    new, _ = reinstate(
+        "e1", "t1", "C1", "ev1", [Allocation("ev1", "a", 3, 300)], {"a": orig}, T0, None
+    )
     assert new[0].source is LotSource.reinstatement and new[0].units == 3
     assert new[0].price_minor == 300 and new[0].valid_until == orig.valid_until
     with pytest.raises(InputError, match="already be expired"):
-        reinstate("e1", "t1", "C1", "ev1", [Allocation("ev1", "a", 3, 300)], {"a": orig},
-                  T0 + timedelta(days=31), None)
+        reinstate(
+            "e1",
+            "t1",
+            "C1",
+            "ev1",
+            [Allocation("ev1", "a", 3, 300)],
+            {"a": orig},
+            T0 + timedelta(days=31),
+            None,
+        )

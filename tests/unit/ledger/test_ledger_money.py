@@ -27,7 +27,9 @@ def test_refunds_go_back_to_the_original_method_and_never_exceed_the_payment() -
     p, _ = pay("e1", "t1", "p1", "C1", zar("100"), Method.card, "stripe", T0)
     p, e = refund("e2", p, "r1", zar("60"), T0)
     assert {line.account.code: line.amount for line in e.lines} == {
-        "refunds/ZAR": 6000, "clearing/stripe/ZAR": -6000}
+        "refunds/ZAR": 6000,
+        "clearing/stripe/ZAR": -6000,
+    }
     p, _ = refund("e3", p, "r2", zar("40"), T0)
     assert p.refundable_minor == 0
     with pytest.raises(OverRefund, match=r"at most ZAR 0.00"):
@@ -60,8 +62,11 @@ def test_chargeback_of_a_spent_top_up_reopens_a_receivable() -> None:
     amounts: dict[str, int] = {}
     for line in e.lines:
         amounts[line.account.code] = amounts.get(line.account.code, 0) + line.amount
-    assert amounts == {"wallet/C1/ZAR": 2000, "receivable/C1/ZAR": 3000,
-                       "clearing/stripe/ZAR": -5000}
+    assert amounts == {
+        "wallet/C1/ZAR": 2000,
+        "receivable/C1/ZAR": 3000,
+        "clearing/stripe/ZAR": -5000,
+    }
     assert p2.refundable_minor == 0
 
 
@@ -73,21 +78,45 @@ def test_floor_check_refuses_overdraw_with_a_clear_message() -> None:
         check_floors({wallet: -2000}, [e])
 
 
+ALL = frozenset(TransferRoute)
+
+
 def test_transfer_routes() -> None:
     reseller = Party("t1", "R1")
     client = Party("t1", "C1", reseller_id="R1", group_id="G")
     affiliate = Party("t1", "C2", group_id="G")
     charity = Party("t1", "NP", approved_nonprofit=True)
     stranger = Party("t1", "X")
-    assert transfer_route(reseller, client, False) is TransferRoute.reseller_to_client
-    assert transfer_route(client, affiliate, False) is TransferRoute.affiliates
-    assert transfer_route(client, charity, True) is TransferRoute.nonprofit_on_termination
-    for src, dst, term in [(client, reseller, False), (client, stranger, False),
-                           (client, charity, False), (stranger, client, True)]:
+    assert transfer_route(reseller, client, False, ALL) is TransferRoute.reseller_to_client
+    assert transfer_route(client, affiliate, False, ALL) is TransferRoute.between_affiliates
+    assert (
+        transfer_route(client, charity, True, ALL)
+        is TransferRoute.approved_nonprofit_on_termination
+    )
+    for src, dst, term in [
+        (client, reseller, False),
+        (client, stranger, False),
+        (client, charity, False),
+        (stranger, client, True),
+    ]:
         with pytest.raises(TransferNotAllowed, match="allowed: reseller"):
-            transfer_route(src, dst, term)
+            transfer_route(src, dst, term, ALL)
     with pytest.raises(TransferNotAllowed):
-        transfer("e1", client, stranger, zar("1"), T0, False, "tr1")
+        transfer("e1", client, stranger, zar("1"), T0, False, "tr1", ALL)
+
+
+def test_a_route_the_policy_does_not_allow_is_refused_with_the_routes_it_does() -> None:
+    reseller = Party("t1", "R1")
+    client = Party("t1", "C1", reseller_id="R1")
+    only_affiliates = frozenset({TransferRoute.between_affiliates})
+    with pytest.raises(TransferNotAllowed) as caught:
+        transfer_route(reseller, client, False, only_affiliates)
+    assert str(caught.value) == (
+        "transfer R1 -> C1: the policy in force does not allow reseller_to_client transfers; "
+        "allowed: routes the policy allows: between_affiliates"
+    )
+    with pytest.raises(TransferNotAllowed, match="allowed: routes the policy allows: none"):
+        transfer("e1", reseller, client, zar("1"), T0, False, "tr1", frozenset())
 
 
 def test_csv_round_trip_and_beancount_names() -> None:

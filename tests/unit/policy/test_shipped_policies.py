@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from refundable.bootstrap_policy import REPO_ROOT
+from refundable.bootstrap import REPO_ROOT
 from refundable.entrypoints.cli import policy_schema
 from refundable.policy.coverage import coverage
 from refundable.policy.engine import decide

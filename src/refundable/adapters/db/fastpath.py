@@ -15,6 +15,7 @@ these rows commit or vanish together.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -40,6 +41,9 @@ def known_events(conn: Connection, tenant: str, ids: Sequence[str]) -> dict[str,
             "SELECT event_id, customer_id, units FROM usage_events "
             "WHERE tenant_id = %s AND event_id = ANY(%s)",
             (tenant, list(ids)),
+            # Never a cached generic plan: one made while the table was small (sequential
+            # scan) would stay in use as it grows, costing O(table x batch) per call.
+            prepare=False,
         )
         return {r[0]: (r[1], int(r[2])) for r in cur.fetchall()}
     raw = _driver(conn)
@@ -62,10 +66,15 @@ def insert_usage(
     entry_of: Mapping[str, str],
     allocations: Sequence[Allocation],
 ) -> None:
+    instants: dict[datetime, int] = {}  # events of a batch share few instants: convert once
     event_rows = [
-        (tenant, e.event_id, e.customer_id, e.units, to_us(e.occurred_at), entry_of[e.customer_id])
+        (
+            tenant, e.event_id, e.customer_id, e.units,
+            instants.get(e.occurred_at) or instants.setdefault(e.occurred_at, to_us(e.occurred_at)),
+            entry_of[e.customer_id],
+        )
         for e in events
-    ]
+    ]  # fmt: skip
     alloc_rows = [(tenant, a.event_id, a.lot_id, a.units, a.value_minor) for a in allocations]
     if conn.dialect.name == "postgresql":
         _copy(

@@ -17,7 +17,7 @@ from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
 from refundable.adapters.db.engine import READONLY
 from refundable.core.money import Money
-from refundable.ledger.accounts import AccountKey, to_units
+from refundable.ledger.accounts import AccountKey, Kind, to_units
 from refundable.ledger.credit_ops import Allocation
 from refundable.ledger.entries import JournalEntry
 from refundable.ledger.lots import CreditLot
@@ -93,14 +93,27 @@ class SqlLedgerQueries:
                 return b.amount
         return to_units(0, account.commodity)
 
+    def rollup(self, tenant: str, as_of: datetime | None = None) -> dict[tuple[str, str], Decimal]:
+        """Parent-account totals: every account of one kind and commodity summed (all customer
+        wallets in ZAR, all clearing accounts in USD, ...), on the kind's normal side."""
+        out: dict[tuple[str, str], Decimal] = {}
+        for b in self.balances(tenant, as_of):
+            key = (b.account.kind.name, b.account.commodity)
+            out[key] = out.get(key, to_units(0, b.account.commodity)) + b.amount
+        return out
+
     def journal(self, tenant: str) -> list[JournalEntry]:
         e, ln = t.entries.c, t.lines.c
         with self.engine.begin() as conn:
-            heads = conn.execute(
-                select(t.entries)
-                .where(e.tenant_id == tenant)
-                .order_by(e.effective_us, e.recorded_us, e.entry_id)
-            ).mappings().all()
+            heads = (
+                conn.execute(
+                    select(t.entries)
+                    .where(e.tenant_id == tenant)
+                    .order_by(e.effective_us, e.recorded_us, e.entry_id)
+                )
+                .mappings()
+                .all()
+            )
             by_entry: dict[str, list[dict[str, object]]] = {}
             for r in conn.execute(select(t.lines).where(ln.tenant_id == tenant)).mappings():
                 by_entry.setdefault(r["entry_id"], []).append(dict(r))
@@ -108,27 +121,34 @@ class SqlLedgerQueries:
 
     def statement(self, tenant: str, customer: str) -> list[StatementLine]:
         """Every movement on the customer's own accounts, oldest first, with running balances
-        per account."""
+        per account (only those lines are read, not the whole journal)."""
+        ln, e, a = t.lines.c, t.entries.c, t.accounts.c
+        own = [k.name for k in Kind if k.spec.per_customer]
+        stmt = (
+            select(e.entry_id, e.effective_us, e.kind, e.memo, ln.account, ln.amount)
+            .join(t.entries, (e.tenant_id == ln.tenant_id) & (e.entry_id == ln.entry_id))
+            .join(t.accounts, (a.tenant_id == ln.tenant_id) & (a.code == ln.account))
+            .where(ln.tenant_id == tenant, a.owner == customer, a.kind.in_(own))
+            .order_by(e.effective_us, e.recorded_us, e.entry_id, ln.line_no)
+        )
         running: dict[str, int] = {}
         out: list[StatementLine] = []
-        for entry in self.journal(tenant):
-            for line in entry.lines:
-                if line.account.owner != customer or not line.account.kind.spec.per_customer:
-                    continue
-                code = line.account.code
-                running[code] = running.get(code, 0) + line.amount
-                k = line.account
-                out.append(
-                    StatementLine(
-                        entry.entry_id,
-                        entry.effective_at,
-                        entry.kind.value,
-                        entry.memo,
-                        code,
-                        to_units(k.natural(line.amount), k.commodity),
-                        to_units(k.natural(running[code]), k.commodity),
-                    )
+        with self.engine.begin() as conn:
+            found = conn.execute(stmt).all()
+        for r in found:
+            k = AccountKey.parse(r.account)
+            running[r.account] = running.get(r.account, 0) + int(r.amount)
+            out.append(
+                StatementLine(
+                    r.entry_id,
+                    rows.from_us(r.effective_us),
+                    r.kind,
+                    r.memo,
+                    r.account,
+                    to_units(k.natural(int(r.amount)), k.commodity),
+                    to_units(k.natural(running[r.account]), k.commodity),
                 )
+            )
         return out
 
     def lots_of(self, tenant: str, customer: str) -> list[CreditLot]:

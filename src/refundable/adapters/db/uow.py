@@ -8,8 +8,10 @@ is locked" after the busy timeout.
 
 from __future__ import annotations
 
+import sqlite3
 from types import TracebackType
 
+import psycopg
 from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError
 
@@ -21,11 +23,16 @@ from refundable.service.ports import LedgerStore, Retry
 _TRANSIENT_PG = {"40001", "40P01", "23505"}
 
 
-def is_transient(err: DBAPIError) -> bool:
-    code = getattr(err.orig, "sqlstate", None)
+def is_transient(err: BaseException | None) -> bool:
+    """A conflict that a fresh attempt can resolve. Accepts SQLAlchemy-wrapped errors and raw
+    driver errors (the ingestion fast path talks to the drivers directly)."""
+    orig = err.orig if isinstance(err, DBAPIError) else err
+    if not isinstance(orig, psycopg.Error | sqlite3.Error):
+        return False
+    code = getattr(orig, "sqlstate", None)
     if code is not None:
         return code in _TRANSIENT_PG
-    text = str(err.orig).lower()
+    text = str(orig).lower()
     return "database is locked" in text or "unique constraint failed" in text
 
 
@@ -56,8 +63,8 @@ class SqlUnitOfWork:
                 tx.rollback()
         finally:
             conn.close()
-        if isinstance(exc, DBAPIError) and is_transient(exc):
-            raise Retry(str(exc.orig)) from exc
+        if is_transient(exc):
+            raise Retry(str(exc)) from exc
 
     def ledger(self, tenant_id: str) -> LedgerStore:
         if self._conn is None:

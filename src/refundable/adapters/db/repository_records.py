@@ -1,0 +1,186 @@
+"""Business records beside the journal: parties, payments and their returns, usage events
+and their allocations and failures, account holds. Same tenant scope and transaction as the
+journal (``SqlLedgerStore`` inherits these)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+
+from refundable.adapters.db import fastpath, rows
+from refundable.adapters.db import schema as t
+from refundable.adapters.db.repository_base import SqlBase
+from refundable.ledger.credit_ops import Allocation
+from refundable.ledger.payments import Payment
+from refundable.ledger.transfers import Party
+from refundable.ledger.usage import UsageEvent
+from refundable.service.ports import Hold
+
+
+class SqlRecords(SqlBase):
+    # parties ---------------------------------------------------------------------------------
+    def party(self, customer_id: str) -> Party | None:
+        p = t.parties.c
+        r = (
+            self.conn.execute(
+                select(t.parties).where(p.tenant_id == self.tenant_id, p.customer_id == customer_id)
+            )
+            .mappings()
+            .first()
+        )
+        if r is None:
+            return None
+        return Party(
+            self.tenant_id,
+            r["customer_id"],
+            r["reseller_id"],
+            r["group_id"],
+            bool(r["approved_nonprofit"]),
+        )
+
+    def add_party(self, party: Party) -> None:
+        self.conn.execute(
+            t.parties.insert(),
+            {
+                "tenant_id": self.tenant_id,
+                "customer_id": party.customer_id,
+                "reseller_id": party.reseller_id,
+                "group_id": party.group_id,
+                "approved_nonprofit": party.approved_nonprofit,
+            },
+        )
+
+    # payments --------------------------------------------------------------------------------
+    def lock_payment(self, payment_id: str) -> Payment | None:
+        p = t.payments.c
+        stmt = select(t.payments).where(p.tenant_id == self.tenant_id, p.payment_id == payment_id)
+        r = self.conn.execute(self._lock(stmt)).mappings().first()
+        return None if r is None else rows.payment_from(r)
+
+    def add_payment(self, payment: Payment) -> None:
+        self.conn.execute(t.payments.insert(), rows.payment_row(payment))
+
+    def save_payment(self, payment: Payment) -> None:
+        p = t.payments.c
+        self.conn.execute(
+            update(t.payments)
+            .where(p.tenant_id == self.tenant_id, p.payment_id == payment.payment_id)
+            .values(
+                refunded_minor=payment.refunded_minor, charged_back_minor=payment.charged_back_minor
+            )
+        )
+
+    def add_return(
+        self,
+        kind: str,
+        return_id: str,
+        payment: Payment,
+        amount_minor: int,
+        entry_id: str,
+        at: datetime,
+        reason: str,
+    ) -> None:
+        self.conn.execute(
+            t.payment_returns.insert(),
+            {
+                "tenant_id": self.tenant_id,
+                "kind": kind,
+                "return_id": return_id,
+                "payment_id": payment.payment_id,
+                "amount_minor": amount_minor,
+                "currency": payment.currency,
+                "entry_id": entry_id,
+                "at_us": rows.to_us(at),
+                "reason": reason,
+            },
+        )
+
+    def has_return(self, kind: str, return_id: str) -> bool:
+        r = t.payment_returns.c
+        return (
+            self.conn.execute(
+                select(r.return_id).where(
+                    r.tenant_id == self.tenant_id, r.kind == kind, r.return_id == return_id
+                )
+            ).first()
+            is not None
+        )
+
+    # usage -----------------------------------------------------------------------------------
+    def known_events(self, event_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
+        return fastpath.known_events(self.conn, self.tenant_id, event_ids)
+
+    def add_usage(
+        self,
+        events: Sequence[UsageEvent],
+        entry_of: Mapping[str, str],
+        allocations: Sequence[Allocation],
+    ) -> None:
+        fastpath.insert_usage(self.conn, self.tenant_id, events, entry_of, allocations)
+
+    def usage_event(self, event_id: str) -> UsageEvent | None:
+        u = t.usage_events.c
+        r = (
+            self.conn.execute(
+                select(t.usage_events).where(u.tenant_id == self.tenant_id, u.event_id == event_id)
+            )
+            .mappings()
+            .first()
+        )
+        if r is None:
+            return None
+        return UsageEvent(
+            r["event_id"], r["customer_id"], int(r["units"]), rows.from_us(r["occurred_us"])
+        )
+
+    def allocations_of(self, event_id: str) -> list[Allocation]:
+        a = t.usage_allocations.c
+        return [
+            Allocation(r.event_id, r.lot_id, int(r.units), int(r.value_minor))
+            for r in self.conn.execute(
+                select(t.usage_allocations).where(
+                    a.tenant_id == self.tenant_id, a.event_id == event_id
+                )
+            )
+        ]
+
+    def failure_of(self, event_id: str) -> tuple[str, bool] | None:
+        f = t.usage_failures.c
+        r = self.conn.execute(
+            select(f.cause, f.reinstated).where(
+                f.tenant_id == self.tenant_id, f.event_id == event_id
+            )
+        ).first()
+        return None if r is None else (r.cause, bool(r.reinstated))
+
+    def add_failure(
+        self, event_id: str, cause: str, reinstated: bool, entry_id: str | None, at: datetime
+    ) -> None:
+        self.conn.execute(
+            t.usage_failures.insert(),
+            {
+                "tenant_id": self.tenant_id,
+                "event_id": event_id,
+                "cause": cause,
+                "reinstated": reinstated,
+                "entry_id": entry_id,
+                "failed_us": rows.to_us(at),
+            },
+        )
+
+    # holds -----------------------------------------------------------------------------------
+    def add_hold(self, hold: Hold) -> None:
+        self.conn.execute(
+            t.holds.insert(),
+            {
+                "tenant_id": self.tenant_id,
+                "hold_id": hold.hold_id,
+                "customer_id": hold.customer_id,
+                "reason": hold.reason,
+                "payment_id": hold.payment_id,
+                "dispute_id": hold.dispute_id,
+                "placed_us": rows.to_us(hold.placed_at),
+            },
+        )
