@@ -96,6 +96,20 @@ def test_no_clause_is_uncovered(path):
     assert uncovered == []
 
 
+@pytest.mark.parametrize("path", POLICY_FILES, ids=lambda p: p.name)
+def test_every_rule_and_the_default_is_exercised_by_a_scenario(path):
+    policy = load_policy_file(path)
+    decided = {
+        r.decision.rule
+        for s in SCENARIO_FILES
+        if _scenario_policy(s) == policy.id
+        for r in _results(s)
+        if r.decision is not None
+    }
+    assert [rule.id for rule in policy.rules if rule.id not in decided] == []
+    assert None in decided, "no scenario reaches the policy's default"
+
+
 @pytest.mark.parametrize(
     "path",
     sorted(EXAMPLES.glob("*.yaml")) + sorted(EXAMPLES.glob("*.json")),
