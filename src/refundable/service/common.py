@@ -13,7 +13,7 @@ import dataclasses
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -154,6 +154,21 @@ def finish(
     store.remember(cmd.idempotency_key, receipt.to_json())
     uow.commit()
     return receipt
+
+
+def post_one(
+    cmd: Any, uow: UnitOfWork, ref: str, build: Callable[[LedgerStore, str], JournalEntry]
+) -> Receipt:
+    """The whole shape of a handler that posts one entry: open the unit of work, return the
+    first result on a retry, build the entry from what the store holds, post it (floors
+    checked), commit and keep the receipt."""
+    with uow:
+        store = uow.ledger(cmd.tenant_id)
+        if (prior := replay(store, cmd)) is not None:
+            return prior
+        e = build(store, entry_id(cmd.tenant_id, cmd.idempotency_key))
+        post_checked(store, [e], cmd.idempotency_key)
+        return finish(uow, store, cmd, [e], ref)
 
 
 def not_found(what: str, ident: str) -> NotFound:

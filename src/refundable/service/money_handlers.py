@@ -17,6 +17,7 @@ from refundable.service.common import (
     finish,
     not_found,
     post_checked,
+    post_one,
     replay,
 )
 from refundable.service.ports import Hold, LedgerStore, UnitOfWork
@@ -112,24 +113,21 @@ def _party(store: LedgerStore, customer_id: str, where: str) -> Party:
 
 
 def transfer_wallet(cmd: c.TransferWallet, uow: UnitOfWork) -> Receipt:
-    with uow:
-        store = uow.ledger(cmd.tenant_id)
-        if (prior := replay(store, cmd)) is not None:
-            return prior
-        source = _party(store, cmd.from_customer, "from_customer")
-        target = _party(store, cmd.to_customer, "to_customer")
-        e = money_ops.transfer(
-            entry_id(cmd.tenant_id, cmd.idempotency_key),
-            source,
-            target,
+    return post_one(
+        cmd,
+        uow,
+        cmd.transfer_id,
+        lambda store, eid: money_ops.transfer(
+            eid,
+            _party(store, cmd.from_customer, "from_customer"),
+            _party(store, cmd.to_customer, "to_customer"),
             cmd.amount,
             cmd.at,
             cmd.on_termination,
             check_id(cmd.transfer_id, "transfer_id"),
             cmd.allowed,
-        )
-        post_checked(store, [e], cmd.idempotency_key)
-        return finish(uow, store, cmd, [e], cmd.transfer_id)
+        ),
+    )
 
 
 def pay_refund(cmd: c.PayRefund, uow: UnitOfWork) -> Receipt:
@@ -170,30 +168,29 @@ def pay_refund(cmd: c.PayRefund, uow: UnitOfWork) -> Receipt:
 
 
 def grant_account_credit(cmd: c.GrantAccountCredit, uow: UnitOfWork) -> Receipt:
-    with uow:
-        store = uow.ledger(cmd.tenant_id)
-        if (prior := replay(store, cmd)) is not None:
-            return prior
-        e = money_ops.grant_account_credit(
-            entry_id(cmd.tenant_id, cmd.idempotency_key),
+    return post_one(
+        cmd,
+        uow,
+        cmd.grant_id,
+        lambda _store, eid: money_ops.grant_account_credit(
+            eid,
             cmd.tenant_id,
             check_id(cmd.customer_id, "customer_id"),
             cmd.amount,
             cmd.at,
             check_id(cmd.grant_id, "grant_id"),
             cmd.reason,
-        )
-        post_checked(store, [e], cmd.idempotency_key)
-        return finish(uow, store, cmd, [e], cmd.grant_id)
+        ),
+    )
 
 
 def charge_fee(cmd: c.ChargeFee, uow: UnitOfWork) -> Receipt:
-    with uow:
-        store = uow.ledger(cmd.tenant_id)
-        if (prior := replay(store, cmd)) is not None:
-            return prior
-        e = money_ops.fee(
-            entry_id(cmd.tenant_id, cmd.idempotency_key),
+    return post_one(
+        cmd,
+        uow,
+        cmd.fee_id,
+        lambda _store, eid: money_ops.fee(
+            eid,
             cmd.tenant_id,
             check_id(cmd.customer_id, "customer_id"),
             cmd.amount,
@@ -201,9 +198,8 @@ def charge_fee(cmd: c.ChargeFee, uow: UnitOfWork) -> Receipt:
             check_id(cmd.fee_id, "fee_id"),
             cmd.reason,
             cmd.charge_to,
-        )
-        post_checked(store, [e], cmd.idempotency_key)
-        return finish(uow, store, cmd, [e], cmd.fee_id)
+        ),
+    )
 
 
 def record_chargeback(cmd: c.RecordChargeback, uow: UnitOfWork) -> Receipt:
