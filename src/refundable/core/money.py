@@ -41,6 +41,10 @@ MINOR_UNITS: dict[str, int] = {
 }  # fmt: skip
 
 
+# The minor unit of each currency as a Decimal exponent (0.01 for ZAR), for quantize().
+_QUANTUM: dict[str, Decimal] = {code: Decimal(1).scaleb(-n) for code, n in MINOR_UNITS.items()}
+
+
 class Rounding(Enum):
     """Named rounding modes; a policy picks one by name, the default is half-up."""
 
@@ -214,7 +218,7 @@ class Money:
         return MINOR_UNITS[self.currency]
 
     def round(self, mode: Rounding = Rounding.half_up) -> Money:
-        quantum = Decimal(1).scaleb(-self.minor_units)
+        quantum = _QUANTUM[self.currency]
         return Money(self.amount.quantize(quantum, rounding=mode.value), self.currency)
 
     def to_minor(self) -> int:

@@ -202,7 +202,9 @@ def convert_and_cap(
 ) -> tuple[Money, FxRate | None]:
     """Gross in the decision currency: capped at what was paid, never negative, rounded once.
     Returns the rate used, if a conversion was needed."""
-    amount = gross.amount.min(gross.cap).max(Money.zero(gross.amount.currency))
+    amount = gross.amount if gross.amount <= gross.cap else gross.cap
+    if amount.is_negative:
+        amount = Money.zero(amount.currency)
     rate = None
     if amount.currency != currency:
         amount, rate = fx.convert(amount, currency)

@@ -5,52 +5,24 @@ A condition in a policy file is a small mapping (``reason: duplicate_charge``,
 vocabulary (unknown facts, values outside an enumeration, missing parameters are problems with
 file:line) and compiles it once into a :class:`Cond`: a test function plus a sentence that
 says what it requires, and a function that says what the request actually had. Deciding then
-costs a few attribute reads per rule, never a re-interpretation of the document.
+costs a few attribute reads per rule, never a re-interpretation of the document. Time windows
+live in :mod:`refundable.policy.timewindows`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 
-from refundable.core.errors import Problem
 from refundable.core.money import to_decimal
-from refundable.core.time import BusinessCalendar, within_calendar_days
+from refundable.policy.cond import CompileContext, Cond, never
 from refundable.policy.factpaths import FACTS, Fact
 from refundable.policy.facts import Request
-from refundable.policy.yamlsource import LineDict
+from refundable.policy.timewindows import time_condition
 
-Test = Callable[[Request], bool]
-
-
-@dataclass(frozen=True, slots=True)
-class Cond:
-    """One compiled condition: ``test`` decides, ``text`` says what is required, ``actual``
-    says what the request had (used only when a trace is rendered)."""
-
-    test: Test
-    text: str
-    actual: Callable[[Request], str]
-    # For "<fact> is one of {values}": lets the compiler index rules by that fact (reason).
-    fact: str | None = None
-    values: frozenset[Any] | None = None
-
-
-@dataclass
-class CompileContext:
-    file: str
-    calendar: BusinessCalendar
-    params: dict[str, Decimal]
-    problems: list[Problem]
-
-    def problem(self, node: Any, key: Any, message: str, allowed: str | None = None) -> None:
-        line = node.line_of(key) if isinstance(node, LineDict) else getattr(node, "line", None)
-        self.problems.append(Problem(self.file, line, message, allowed))
-
+__all__ = ["CompileContext", "Cond", "compile_condition", "leaves"]
 
 _COMBINATORS = ("all", "any", "not")
 _TIME_KEYS = ("within", "exceeds")
@@ -62,7 +34,7 @@ def compile_condition(raw: Any, ctx: CompileContext, owner: Any = None, key: Any
     """Compile a condition mapping (all keys must hold) into one Cond."""
     if not isinstance(raw, dict) or not raw:
         ctx.problem(owner, key, "a condition must be a non-empty mapping", _ALLOWED_KEYS)
-        return _never("invalid condition")
+        return never("invalid condition")
     parts = [_compile_key(raw, k, ctx) for k in raw]
     return parts[0] if len(parts) == 1 else _all(parts)
 
@@ -78,11 +50,11 @@ def _compile_key(raw: dict[str, Any], key: str, ctx: CompileContext) -> Cond:
     if key in _COMBINATORS:
         return _combinator(raw, key, value, ctx)
     if key in _TIME_KEYS:
-        return _time_condition(raw, key, value, ctx)
+        return time_condition(raw, key, value, ctx)
     fact = FACTS.get(key)
     if fact is None:
         ctx.problem(raw, key, f"unknown fact or condition {key!r}", _ALLOWED_KEYS)
-        return _never(f"unknown {key}")
+        return never(f"unknown {key}")
     return _fact_condition(raw, key, fact, value, ctx)
 
 
@@ -92,7 +64,7 @@ def _combinator(raw: dict[str, Any], key: str, value: Any, ctx: CompileContext) 
         return Cond(lambda r: not inner.test(r), f"not ({inner.text})", inner.actual)
     if not isinstance(value, list) or not value:
         ctx.problem(raw, key, f"{key} takes a non-empty list of conditions")
-        return _never(key)
+        return never(key)
     items = [compile_condition(item, ctx, raw, key) for item in value]
     return _all(items) if key == "all" else _any(items)
 
@@ -130,10 +102,6 @@ def _any(items: list[Cond]) -> Cond:
     return Cond(test, text, actual)
 
 
-def _never(text: str) -> Cond:
-    return Cond(lambda r: False, text, lambda r: "invalid")
-
-
 # --- fact comparisons -------------------------------------------------------------------------
 
 
@@ -143,7 +111,7 @@ def _fact_condition(
     if isinstance(value, dict):
         if len(value) != 1 or next(iter(value)) not in _OPERATORS:
             ctx.problem(raw, key, f"{key}: expected one operator", ", ".join(_OPERATORS))
-            return _never(key)
+            return never(key)
         op, operand = next(iter(value.items()))
     elif isinstance(value, list):
         op, operand = "in", value
@@ -170,7 +138,7 @@ def _operator(
     if op in ("in", "not_in"):
         if not isinstance(operand, list) or not operand:
             ctx.problem(raw, key, f"{key}: {op} takes a non-empty list")
-            return _never(key)
+            return never(key)
         values = frozenset(_literal(raw, key, fact, v, ctx) for v in operand)
         shown = ", ".join(sorted(str(v) for v in values))
         if op == "in":
@@ -201,7 +169,7 @@ def _compare(
         ctx.problem(
             raw, key, f"{key} is not a number; {op} needs one", "eq, ne, in, not_in, present"
         )
-        return _never(key)
+        return never(key)
     symbol = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}[op]
     cmp: dict[str, Callable[[Any, Any], bool]] = {
         "gt": lambda a, b: a > b,
@@ -257,156 +225,3 @@ def _show_actual(fact: Fact) -> Callable[[Request], str]:
         return f"{fact.path} was {'not given' if v is None else v}"
 
     return show
-
-
-# --- time conditions --------------------------------------------------------------------------
-
-
-def _number(node: dict[str, Any], key: str, value: Any, ctx: CompileContext) -> Decimal:
-    if isinstance(value, dict) and set(value) == {"param"}:
-        name = value["param"]
-        if name not in ctx.params:
-            ctx.problem(
-                node,
-                key,
-                f"unknown parameter {name!r}",
-                ", ".join(sorted(ctx.params)) or "none defined",
-            )
-            return Decimal(0)
-        return ctx.params[name]
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        ctx.problem(node, key, f"{key} must be a number or {{param: name}}, not {value!r}")
-        return Decimal(0)
-    try:
-        number = to_decimal(value, key)
-    except ValueError:
-        ctx.problem(node, key, f"{value!r} is not a number")
-        return Decimal(0)
-    if number < 0:
-        ctx.problem(node, key, f"{key} must not be negative")
-    return number
-
-
-def _instant_fact(
-    node: dict[str, Any], key: str, ctx: CompileContext, default: str | None
-) -> Fact | None:
-    path = node.get(key, default)
-    fact = FACTS.get(path) if isinstance(path, str) else None
-    if fact is None or fact.kind != "instant":
-        instants = ", ".join(p for p, f in FACTS.items() if f.kind == "instant")
-        ctx.problem(node, key, f"{key}: {path!r} is not an instant of the request", instants)
-        return None
-    return fact
-
-
-def _time_condition(raw: dict[str, Any], key: str, value: Any, ctx: CompileContext) -> Cond:
-    if not isinstance(value, dict):
-        ctx.problem(
-            raw, key, f"{key} takes a mapping", "{days|hours|business_days: N, of: <instant>}"
-        )
-        return _never(key)
-    units = [u for u in ("days", "hours", "business_days") if u in value]
-    allowed_units = ("days", "hours", "business_days") if key == "within" else ("days", "hours")
-    if len(units) != 1 or units[0] not in allowed_units:
-        ctx.problem(raw, key, f"{key} needs exactly one length", ", ".join(allowed_units))
-        return _never(key)
-    unit = units[0]
-    n = _number(value, unit, value[unit], ctx)
-    extra = set(value) - {unit, "of", "at", "from", "to"}
-    if extra:
-        ctx.problem(
-            value,
-            sorted(extra)[0],
-            f"{key}: unexpected key {sorted(extra)[0]!r}",
-            f"{unit}, of, at" if key == "within" else f"{unit}, from, to",
-        )
-    if key == "within":
-        start = _instant_fact(value, "of", ctx, None)
-        end = _instant_fact(value, "at", ctx, "requested_at")
-    else:
-        start = _instant_fact(value, "from", ctx, None)
-        end = _instant_fact(value, "to", ctx, None)
-    if start is None or end is None:
-        return _never(key)
-    if key == "within":
-        return _within(unit, n, start, end, ctx.calendar)
-    return _exceeds(unit, n, start, end)
-
-
-def _within(unit: str, n: Decimal, start: Fact, end: Fact, cal: BusinessCalendar) -> Cond:
-    of, at = start.get, end.get
-    text = f"{end.path} within {_fmt(n)} {unit.replace('_', ' ')} of {start.path}"
-    if unit == "days":
-        days = int(n)
-
-        def test(r: Request) -> bool:
-            a, b = of(r), at(r)
-            return a is not None and b is not None and within_calendar_days(cal.zone, a, b, days)
-    elif unit == "hours":
-        span = timedelta(hours=float(n)) if n != int(n) else timedelta(hours=int(n))
-
-        def test(r: Request) -> bool:
-            a, b = of(r), at(r)
-            return a is not None and b is not None and a <= b <= a + span
-    else:
-        count = int(n)
-
-        def test(r: Request) -> bool:
-            a, b = of(r), at(r)
-            if a is None or b is None or b < a:
-                return False
-            last = cal.add_business_days(cal.effective_receipt_day(a), count)
-            return cal.effective_receipt_day(b) <= last
-
-    return Cond(test, text, lambda r: _gap(of(r), at(r), start.path, end.path, cal, unit))
-
-
-def _exceeds(unit: str, n: Decimal, start: Fact, end: Fact) -> Cond:
-    span = timedelta(hours=int(n)) if unit == "hours" else timedelta(days=int(n))
-    if n != int(n):
-        span = timedelta(hours=float(n)) if unit == "hours" else timedelta(days=float(n))
-    a_get, b_get = start.get, end.get
-
-    def test(r: Request) -> bool:
-        a, b = a_get(r), b_get(r)
-        return a is not None and b is not None and b - a > span
-
-    text = f"{start.path} to {end.path} lasts more than {_fmt(n)} {unit}"
-
-    def actual(r: Request) -> str:
-        a, b = a_get(r), b_get(r)
-        if a is None or b is None:
-            return f"{start.path} or {end.path} not given"
-        return f"it lasted {_hours(b - a)} hours"
-
-    return Cond(test, text, actual)
-
-
-def _gap(
-    a: datetime | None,
-    b: datetime | None,
-    a_name: str,
-    b_name: str,
-    cal: BusinessCalendar,
-    unit: str,
-) -> str:
-    if a is None or b is None:
-        return f"{a_name} or {b_name} not given"
-    if b < a:
-        return f"{b_name} is before {a_name}"
-    if unit == "hours":
-        return f"{b_name} was {_hours(b - a)} hours after {a_name}"
-    if unit == "days":
-        days = (b.astimezone(cal.zone).date() - a.astimezone(cal.zone).date()).days
-        return f"{b_name} was {days} calendar days after {a_name}"
-    n = cal.business_days_between(cal.effective_receipt_day(a), cal.effective_receipt_day(b))
-    return f"{b_name} counts as {n} business days after {a_name}"
-
-
-def _hours(span: timedelta) -> str:
-    minutes = span // timedelta(minutes=1)
-    return f"{minutes // 60}:{minutes % 60:02d}"
-
-
-def _fmt(n: Decimal) -> str:
-    return str(int(n)) if n == int(n) else str(n)

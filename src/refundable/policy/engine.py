@@ -11,16 +11,16 @@ instant, and the same inputs always give an equal Decision.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 from refundable.core.errors import InputError
-from refundable.core.money import FxRate, FxTable, Money
-from refundable.policy.amounts import compute_gross, convert_and_cap, fee_amount, rate_text
-from refundable.policy.compiled import CompiledPolicy, CompiledRule, FeeChoice
+from refundable.core.money import FxRate, FxTable
+from refundable.policy.compiled import CompiledPolicy, CompiledRule
 from refundable.policy.conditions import Cond
-from refundable.policy.decision import Deadline, Decision, FeeLine, TraceStep
-from refundable.policy.document import Formula, Outcome, Remedy
+from refundable.policy.decision import Deadline, Decision, TraceStep
+from refundable.policy.document import Outcome, Remedy
 from refundable.policy.facts import Request
+from refundable.policy.settlement import settle, zero
+from refundable.policy.wording import VERBS, explain_applied, with_deadlines
 
 _EMPTY_FX = FxTable()
 
@@ -68,14 +68,6 @@ def _first_failing(rule: CompiledRule, request: Request) -> TraceStep | None:
     return None
 
 
-def _zero(currency: str) -> Money:
-    """A rounded zero ("0.00"), so every amount in a decision has the currency's decimals."""
-    return _ZEROS.get(currency) or _ZEROS.setdefault(currency, Money.zero(currency).round())
-
-
-_ZEROS: dict[str, Money] = {}
-
-
 def _currency(policy: CompiledPolicy, r: Request) -> str:
     if policy.refund_currency:
         return policy.refund_currency
@@ -96,52 +88,38 @@ def _apply(
     then = rule.then
     currency = _currency(policy, r)
     fx = _fx(r)
-    gross, basis = _zero(currency), _no_basis
-    if rule.amount is not None:
-        computed = compute_gross(rule.amount, r, policy.calendar.zone, policy.day_count)
-        gross, rate = convert_and_cap(computed, currency, fx, policy.rounding)
-        basis = _basis(computed.basis, rate)
-    fees: tuple[FeeLine, ...] = ()
-    if then.remedy is Remedy.refund and gross.is_positive:
-        fees = tuple(_charge_fee(choice, gross, fx, policy) for choice in rule.fees)
-    net = gross
-    for fee in fees:
-        net = net - fee.amount
-    net = net.max(_zero(currency))  # fees never turn a refund into a debt
-    outcome, clauses = then.outcome, rule.cites
-    if fees:
-        clauses = tuple(dict.fromkeys((*clauses, *(f.clause for f in fees))))
-    eaten = bool(fees) and not net.is_positive and _no_refund_if_exceeds(rule)
-    nothing = _nothing_due(rule, gross)
-    if eaten or nothing:
-        outcome, net = Outcome.deny, _zero(currency)
+    money = settle(policy, rule, r, currency, fx)
+    outcome = Outcome.deny if money.refused else then.outcome
+    clauses = rule.cites
+    if money.fees:
+        clauses = tuple(dict.fromkeys((*clauses, *(f.clause for f in money.fees))))
     units = rule.units(r) if rule.units is not None else None
     decide_by = _decide_by(policy, r)
     pay_by = None
-    if outcome is Outcome.approve and then.remedy is Remedy.refund and net.is_positive:
+    if outcome is Outcome.approve and then.remedy is Remedy.refund and money.net.is_positive:
         pay_by = _pay_by(policy, rule, r)
 
     def explain() -> str:
-        if nothing:
+        if money.nothing:
             text = (
                 f"Denied: the request falls under {policy.cite(rule.clause)}, but nothing is "
-                f"due ({basis()})."
+                f"due ({money.basis()})."
             )
         else:
-            text = _explain_applied(policy, rule, outcome, gross, fees, net, units, basis(), eaten)
-        return _with_deadlines(text, decide_by, pay_by, policy)
+            text = explain_applied(policy, rule, outcome, money, units)
+        return with_deadlines(text, decide_by, pay_by, policy)
 
     return Decision(
         policy=policy.id,
         policy_version=policy.version,
         outcome=outcome,
-        remedy=Remedy.none if eaten or nothing else then.remedy,
+        remedy=Remedy.none if money.refused else then.remedy,
         rule=rule.id,
         clauses=clauses,
         currency=currency,
-        gross=gross,
-        fees=fees,
-        net=net,
+        gross=money.gross,
+        fees=money.fees,
+        net=money.net,
         units=units,
         decide_by=decide_by,
         pay_by=pay_by,
@@ -154,53 +132,8 @@ def _apply(
         fx_used=fx.rates,
         trace=trace,
         request=r,
-        basis=basis,
+        basis=money.basis,
     )
-
-
-def _no_basis() -> str:
-    return ""
-
-
-def _basis(gross_basis: Callable[[], str], rate: FxRate | None) -> Callable[[], str]:
-    if rate is None:
-        return gross_basis
-    return lambda: f"{gross_basis()}; converted at {rate_text(rate)}"
-
-
-def _nothing_due(rule: CompiledRule, gross: Money) -> bool:
-    """An approving rule whose formula comes to zero (no overcharge, an empty wallet) has
-    nothing to give: that is a denial, not an approval of zero."""
-    return (
-        rule.then.outcome is not Outcome.deny
-        and rule.amount is not None
-        and rule.amount.formula is not Formula.none
-        and not gross.is_positive
-    )
-
-
-def _no_refund_if_exceeds(rule: CompiledRule) -> bool:
-    return any(o.no_refund_if_exceeds for choice in rule.fees for o in choice.options)
-
-
-def _charge_fee(choice: FeeChoice, gross: Money, fx: FxTable, policy: CompiledPolicy) -> FeeLine:
-    """The fee of one choice; for a higher-of choice only the highest option is charged."""
-    best: FeeLine | None = None
-    for option in choice.options:
-        amount, basis = fee_amount(option, gross, fx, policy.rounding)
-        if best is None or amount > best.amount:
-            best = FeeLine(option.id, option.clause, option.description, amount, basis)
-    assert best is not None  # a choice always has at least one option (loader)
-    if len(choice.options) > 1:
-        others = ", ".join(o.id for o in choice.options if o.id != best.id)
-        best = FeeLine(
-            best.id,
-            best.clause,
-            best.description,
-            best.amount,
-            f"{best.basis}; the higher of this and {others}, never both",
-        )
-    return best
 
 
 def _refused(
@@ -230,7 +163,7 @@ def _default(policy: CompiledPolicy, r: Request, trace: tuple[TraceStep, ...]) -
     d = policy.document.default
 
     def sentence() -> str:
-        return f"{_VERBS[d.outcome]} under {policy.cite(d.clause)}: {d.explanation}"
+        return f"{VERBS[d.outcome]} under {policy.cite(d.clause)}: {d.explanation}"
 
     return _without_amount(policy, r, trace, d.outcome, d.remedy, None, (d.clause,), sentence)
 
@@ -248,7 +181,7 @@ def _without_amount(
     """A decision that moves no money: a refusal, or the policy's default."""
     currency = _currency(policy, r)
     decide_by = _decide_by(policy, r)
-    zero = _zero(currency)
+    nil = zero(currency)
     return Decision(
         policy=policy.id,
         policy_version=policy.version,
@@ -257,13 +190,13 @@ def _without_amount(
         rule=rule,
         clauses=clauses,
         currency=currency,
-        gross=zero,
+        gross=nil,
         fees=(),
-        net=zero,
+        net=nil,
         units=None,
         decide_by=decide_by,
         pay_by=None,
-        explain=lambda: _with_deadlines(sentence(), decide_by, None, policy),
+        explain=lambda: with_deadlines(sentence(), decide_by, None, policy),
         required_information=policy.required_information,
         appeal=policy.appeal,
         trace=trace,
@@ -290,83 +223,3 @@ def _pay_by(policy: CompiledPolicy, rule: CompiledRule, r: Request) -> Deadline 
         if best is None or at > best.at:
             best = Deadline(at, p.clause, p.payment_text)
     return best
-
-
-_VERBS = {
-    Outcome.approve: "Approved",
-    Outcome.deny: "Denied",
-    Outcome.review: "Referred for review",
-}
-
-_REMEDY_TEXT = {
-    Remedy.refund: "refund to the original payment method",
-    Remedy.account_credit: "account credit",
-    Remedy.message_credits: "message credits reinstated to the account",
-    Remedy.wallet_credit: "funds reinstated to the wallet",
-    Remedy.service_extension: "extension of the subscription period",
-    Remedy.none: "no remedy",
-}
-
-
-def _explain_applied(
-    policy: CompiledPolicy,
-    rule: CompiledRule,
-    outcome: Outcome,
-    gross: Money,
-    fees: tuple[FeeLine, ...],
-    net: Money,
-    units: int | None,
-    basis: str,
-    eaten: bool,
-) -> str:
-    then = rule.then
-    parts = [f"{_VERBS[outcome]} under {policy.cite(rule.clause)}: {rule.description}"]
-    if eaten:
-        parts.append(
-            f"The fees ({', '.join(f'{f.amount} under {policy.cite(f.clause)}' for f in fees)}) "
-            f"would take the whole {gross}, so no refund is paid."
-        )
-    elif then.remedy is not Remedy.none and outcome is not Outcome.deny:
-        lead = "Proposed" if outcome is Outcome.review else "Remedy"
-        amount = f" of {net}" if rule.amount is not None else ""
-        if units is not None:
-            amount = f" of {units} credits"
-        parts.append(f"{lead}: {_REMEDY_TEXT[then.remedy]}{amount}.")
-        if fees:
-            shown = "; ".join(f"{f.description} {f.amount} ({policy.cite(f.clause)})" for f in fees)
-            parts.append(f"Gross {gross} less {shown}.")
-        if basis:
-            parts.append(f"Computed as {basis}.")
-    if outcome is Outcome.review and then.factors:
-        parts.append(
-            "The business decides at its discretion, weighing: " + "; ".join(then.factors) + "."
-        )
-    if then.alternatives:
-        parts.append(
-            "Other remedies the clause allows: "
-            + ", ".join(_REMEDY_TEXT[a] for a in then.alternatives)
-            + "."
-        )
-    if then.explanation:
-        parts.append(then.explanation)
-    return " ".join(parts)
-
-
-def _with_deadlines(
-    text: str, decide_by: Deadline | None, pay_by: Deadline | None, policy: CompiledPolicy
-) -> str:
-    extra = []
-    if decide_by is not None:
-        extra.append(
-            f"A decision is due by {_when(decide_by.at, policy)} ({policy.cite(decide_by.clause)})."
-        )
-    if pay_by is not None:
-        extra.append(
-            f"Payment is due by {_when(pay_by.at, policy)} ({policy.cite(pay_by.clause)})."
-        )
-    return " ".join([text, *extra])
-
-
-def _when(at: datetime, policy: CompiledPolicy) -> str:
-    local = at.astimezone(policy.calendar.zone)
-    return local.strftime("%a %d %b %Y %H:%M ") + (local.tzname() or "")
