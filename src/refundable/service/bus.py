@@ -32,6 +32,7 @@ HANDLERS: dict[type, Handler] = {
     c.GrantAccountCredit: money.grant_account_credit,
     c.ChargeFee: money.charge_fee,
     c.RecordChargeback: money.record_chargeback,
+    c.ReleaseHold: money.release_hold,
     c.ReverseEntry: money.reverse_entry,
     c.BuyCreditLot: credits.buy_credit_lot,
     c.ConsumeCredits: credits.consume_credits,

@@ -40,6 +40,14 @@ class ForfeitReason(Enum):
     closure = "closure"
 
 
+class HoldResolution(Enum):
+    """How the dispute behind an account hold ended."""
+
+    won = "won"  # decided for the business
+    lost = "lost"  # decided for the customer
+    withdrawn = "withdrawn"  # the customer or the issuer dropped it
+
+
 @dataclass(frozen=True, slots=True)
 class RegisterCustomer:
     tenant_id: str
@@ -220,6 +228,19 @@ class RecordChargeback:
 
 
 @dataclass(frozen=True, slots=True)
+class ReleaseHold:
+    """End an account hold once its issue is resolved. Writes a release record (the hold
+    itself is append-only and never changes) and no journal entry."""
+
+    tenant_id: str
+    idempotency_key: str
+    hold_id: str
+    at: datetime
+    resolution: HoldResolution
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class ReverseEntry:
     tenant_id: str
     idempotency_key: str
@@ -244,5 +265,6 @@ Command = (
     | GrantAccountCredit
     | ChargeFee
     | RecordChargeback
+    | ReleaseHold
     | ReverseEntry
 )

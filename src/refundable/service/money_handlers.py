@@ -253,6 +253,45 @@ def record_chargeback(cmd: c.RecordChargeback, uow: UnitOfWork) -> Receipt:
         )
 
 
+def release_hold(cmd: c.ReleaseHold, uow: UnitOfWork) -> Receipt:
+    with uow:
+        store = uow.ledger(cmd.tenant_id)
+        if (prior := replay(store, cmd)) is not None:
+            return prior
+        if not isinstance(cmd.resolution, c.HoldResolution):
+            raise InputError(
+                f"resolution {cmd.resolution!r}",
+                where="resolution",
+                allowed=", ".join(r.value for r in c.HoldResolution),
+            )
+        hold = store.lock_hold(check_id(cmd.hold_id, "hold_id"))
+        if hold is None:
+            raise not_found("hold", cmd.hold_id)
+        if hold.released_at is not None:
+            raise Conflict(
+                f"hold {hold.hold_id!r} was already released ({hold.resolution}) at "
+                f"{hold.released_at.isoformat()}",
+                where="hold_id",
+                allowed="a hold still in force",
+            )
+        if cmd.at < hold.placed_at:
+            raise InputError(
+                f"release at {cmd.at.isoformat()} is before the hold was placed "
+                f"({hold.placed_at.isoformat()})",
+                where="at",
+                allowed="an instant at or after the hold was placed",
+            )
+        store.release_hold(hold.hold_id, cmd.resolution.value, cmd.reason, cmd.at)
+        return finish(
+            uow,
+            store,
+            cmd,
+            [],
+            hold.hold_id,
+            {"customer_id": hold.customer_id, "resolution": cmd.resolution.value},
+        )
+
+
 def reverse_entry(cmd: c.ReverseEntry, uow: UnitOfWork) -> Receipt:
     with uow:
         store = uow.ledger(cmd.tenant_id)

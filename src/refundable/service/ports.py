@@ -39,12 +39,17 @@ class Claim:
 
 @dataclass(frozen=True, slots=True)
 class Hold:
+    """An account hold; ``released_at``/``resolution`` are set once it has been released
+    (a release is its own append-only record, the hold itself never changes)."""
+
     hold_id: str
     customer_id: str
     reason: str
     payment_id: str | None
     dispute_id: str | None
     placed_at: datetime
+    released_at: datetime | None = None
+    resolution: str | None = None
 
 
 class LedgerStore(Protocol):
@@ -104,6 +109,8 @@ class LedgerStore(Protocol):
 
     # holds
     def add_hold(self, hold: Hold) -> None: ...
+    def lock_hold(self, hold_id: str) -> Hold | None: ...
+    def release_hold(self, hold_id: str, resolution: str, reason: str, at: datetime) -> None: ...
 
 
 class UnitOfWork(Protocol):

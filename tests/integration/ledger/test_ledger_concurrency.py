@@ -12,7 +12,7 @@ import pytest
 from ledger_helpers import T0, at, card_payment, lot, top_up, zar
 
 from refundable.bootstrap import App
-from refundable.core.errors import InsufficientFunds, OverRefund, RefundableError
+from refundable.core.errors import Conflict, InsufficientFunds, OverRefund, RefundableError
 from refundable.ledger import accounts as chart
 from refundable.ledger.lots import LotSource
 from refundable.ledger.payments import Method
@@ -143,6 +143,32 @@ def test_overlapping_batches_ingested_concurrently_count_each_event_once(
     accepted = sum(int(r.details["accepted"]) for r in results if not isinstance(r, BaseException))
     assert accepted == 400
     assert app.queries.balance(tenant, chart.credit_lots("C1")) == 600
+
+
+@pytest.mark.postgres
+def test_concurrent_releases_of_one_hold_release_it_once(postgresql_app: App, tenant: str) -> None:
+    app = postgresql_app
+    card_payment(app, tenant, "C1", "50.00", "p1")
+    app.ledger.handle(c.RecordChargeback(tenant, "cb1", "d1", "p1", zar("50.00"), at(1)))
+    resolutions = list(c.HoldResolution)
+    results = race(
+        8,
+        lambda i: app.ledger.handle(
+            c.ReleaseHold(tenant, f"rel-{i}", "hold-d1", at(2), resolutions[i % 3], f"try {i}")
+        ),
+    )
+    ok, errors = outcomes(results)  # type: ignore[arg-type]
+    assert ok == 1 and len(errors) == 7, errors[:3]
+    assert all(isinstance(e, Conflict) and "already released" in str(e) for e in errors), errors
+    [hold] = app.queries.holds_of(tenant, "C1")
+    [winner] = [r for r in results if not isinstance(r, BaseException)]
+    assert hold.released_at == at(2) and hold.resolution == winner.details["resolution"]
+    assert app.queries.active_holds(tenant, "C1") == []
+    with app.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT count(*) FROM hold_releases WHERE tenant_id = %(t)s", {"t": tenant}
+        ).scalar()
+    assert rows == 1
 
 
 def test_sqlite_writers_serialise_on_one_wallet(sqlite_app: App, tenant: str) -> None:

@@ -10,6 +10,7 @@ from refundable.core.errors import (
     Conflict,
     IdempotencyConflict,
     ImmutableEntry,
+    InputError,
     InsufficientFunds,
     LotExpired,
     NotFound,
@@ -203,6 +204,63 @@ def test_chargeback_reverses_the_payment_and_places_a_hold(app: App, tenant: str
     assert [(h.dispute_id, h.reason) for h in holds] == [("d1", "fraud claim")]
     with pytest.raises(OverRefund):
         app.ledger.handle(c.RecordChargeback(tenant, "cb2", "d2", "p1", zar("1"), at(2)))
+
+
+def _disputed(app: App, tenant: str) -> str:
+    """A card payment charged back with a hold; the hold's id."""
+    card_payment(app, tenant, "C1", "80.00", "p1")
+    app.ledger.handle(
+        c.RecordChargeback(tenant, "cb1", "d1", "p1", zar("80"), at(2), reason="fraud claim")
+    )
+    [hold] = app.queries.active_holds(tenant, "C1")
+    assert hold.released_at is None and hold.resolution is None
+    return hold.hold_id
+
+
+def test_released_hold_is_no_longer_active_and_keeps_its_history(app: App, tenant: str) -> None:
+    hold_id = _disputed(app, tenant)
+    before = journal_size(app, tenant)
+    receipt = app.ledger.handle(
+        c.ReleaseHold(tenant, "rel1", hold_id, at(30), c.HoldResolution.won, "issuer sided with us")
+    )
+    assert receipt.entry_ids == () and receipt.ref == hold_id
+    assert receipt.details == {"customer_id": "C1", "resolution": "won"}
+    assert journal_size(app, tenant) == before
+    assert app.queries.active_holds(tenant, "C1") == []
+    [hold] = app.queries.holds_of(tenant, "C1")
+    assert (hold.hold_id, hold.dispute_id, hold.reason) == (hold_id, "d1", "fraud claim")
+    assert (hold.placed_at, hold.released_at, hold.resolution) == (at(2), at(30), "won")
+
+
+def test_hold_is_released_only_once_and_replay_returns_the_first_receipt(
+    app: App, tenant: str
+) -> None:
+    hold_id = _disputed(app, tenant)
+    first_cmd = c.ReleaseHold(tenant, "rel1", hold_id, at(30), c.HoldResolution.lost)
+    first = app.ledger.handle(first_cmd)
+    again = app.ledger.handle(first_cmd)
+    assert again == first and again.replayed and not first.replayed
+    with pytest.raises(IdempotencyConflict, match="different ReleaseHold"):
+        app.ledger.handle(c.ReleaseHold(tenant, "rel1", hold_id, at(30), c.HoldResolution.won))
+    with pytest.raises(Conflict, match=r"already released \(lost\) at 2026-03-02T15:00:00\+00:00"):
+        app.ledger.handle(c.ReleaseHold(tenant, "rel2", hold_id, at(31), c.HoldResolution.won))
+    [hold] = app.queries.holds_of(tenant, "C1")
+    assert (hold.released_at, hold.resolution) == (at(30), "lost")
+    # the refused release wrote nothing, not even its idempotency key: the key is still free
+    assert not app.ledger.handle(c.RegisterCustomer(tenant, "rel2", "C9")).replayed
+
+
+def test_unknown_or_early_release_of_a_hold_is_refused(app: App, tenant: str) -> None:
+    hold_id = _disputed(app, tenant)
+    with pytest.raises(NotFound, match="no hold 'hold-nope'"):
+        app.ledger.handle(c.ReleaseHold(tenant, "rel1", "hold-nope", at(30), c.HoldResolution.won))
+    with pytest.raises(InputError, match="before the hold was placed"):
+        app.ledger.handle(c.ReleaseHold(tenant, "rel2", hold_id, at(1), c.HoldResolution.won))
+    with pytest.raises(InputError, match="has no timezone"):
+        app.ledger.handle(
+            c.ReleaseHold(tenant, "rel3", hold_id, T0.replace(tzinfo=None), c.HoldResolution.won)
+        )
+    assert [h.hold_id for h in app.queries.active_holds(tenant, "C1")] == [hold_id]
 
 
 def test_forfeit_on_termination_lapses_lots_and_account_credit(app: App, tenant: str) -> None:

@@ -234,17 +234,26 @@ class SqlLedgerQueries:
         return pay.money(pay.refundable_minor)
 
     def holds_of(self, tenant: str, customer: str) -> list[Hold]:
-        h = t.holds.c
+        """Every hold ever placed on the customer, oldest first, with how and when each was
+        released (``released_at``/``resolution`` None while it is still in force)."""
+        return self._holds(tenant, customer, active_only=False)
+
+    def active_holds(self, tenant: str, customer: str) -> list[Hold]:
+        """The customer's holds still in force (placed and not released), oldest first."""
+        return self._holds(tenant, customer, active_only=True)
+
+    def _holds(self, tenant: str, customer: str, active_only: bool) -> list[Hold]:
+        h, r = t.holds.c, t.hold_releases.c
+        stmt = (
+            select(t.holds, r.resolution, r.released_us)
+            .outerjoin(t.hold_releases, (r.tenant_id == h.tenant_id) & (r.hold_id == h.hold_id))
+            .where(h.tenant_id == tenant, h.customer_id == customer)
+            .order_by(h.placed_us, h.hold_id)
+        )
+        if active_only:
+            stmt = stmt.where(r.hold_id.is_(None))
         with self.engine.begin() as conn:
-            found = (
-                conn.execute(
-                    select(t.holds)
-                    .where(h.tenant_id == tenant, h.customer_id == customer)
-                    .order_by(h.placed_us)
-                )
-                .mappings()
-                .all()
-            )
+            found = conn.execute(stmt).mappings().all()
         return [
             Hold(
                 x["hold_id"],
@@ -253,6 +262,8 @@ class SqlLedgerQueries:
                 x["payment_id"],
                 x["dispute_id"],
                 rows.from_us(x["placed_us"]),
+                None if x["released_us"] is None else rows.from_us(x["released_us"]),
+                x["resolution"],
             )
             for x in found
         ]

@@ -1,6 +1,6 @@
 """Business records beside the journal: parties, payments and their returns, usage events
-and their allocations and failures, account holds. Same tenant scope and transaction as the
-journal (``SqlLedgerStore`` inherits these)."""
+and their allocations and failures, account holds and their releases. Same tenant scope and
+transaction as the journal (``SqlLedgerStore`` inherits these)."""
 
 from __future__ import annotations
 
@@ -182,5 +182,44 @@ class SqlRecords(SqlBase):
                 "payment_id": hold.payment_id,
                 "dispute_id": hold.dispute_id,
                 "placed_us": rows.to_us(hold.placed_at),
+            },
+        )
+
+    def lock_hold(self, hold_id: str) -> Hold | None:
+        """The hold with its release, if any. On PostgreSQL the hold's row is locked first, so
+        concurrent releasers of one hold queue here and each then reads the release committed
+        before it (the release is read by a second statement, after the lock is granted)."""
+        h, r = t.holds.c, t.hold_releases.c
+        stmt = select(t.holds).where(h.tenant_id == self.tenant_id, h.hold_id == hold_id)
+        x = self.conn.execute(self._lock(stmt)).mappings().first()
+        if x is None:
+            return None
+        rel = self.conn.execute(
+            select(r.resolution, r.released_us).where(
+                r.tenant_id == self.tenant_id, r.hold_id == hold_id
+            )
+        ).first()
+        return Hold(
+            x["hold_id"],
+            x["customer_id"],
+            x["reason"],
+            x["payment_id"],
+            x["dispute_id"],
+            rows.from_us(x["placed_us"]),
+            None if rel is None else rows.from_us(rel.released_us),
+            None if rel is None else rel.resolution,
+        )
+
+    def release_hold(self, hold_id: str, resolution: str, reason: str, at: datetime) -> None:
+        """Record the release as a new row; a second release of the hold breaks the primary
+        key (a concurrent one surfaces as a transient conflict and the command is re-run)."""
+        self.conn.execute(
+            t.hold_releases.insert(),
+            {
+                "tenant_id": self.tenant_id,
+                "hold_id": hold_id,
+                "resolution": resolution,
+                "reason": reason,
+                "released_us": rows.to_us(at),
             },
         )

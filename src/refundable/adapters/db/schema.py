@@ -6,7 +6,7 @@ are integer microseconds since the Unix epoch (UTC): both are exact, compact, so
 and read the same on both stores with no driver-specific type conversion on the hot path.
 
 Append-only tables (``APPEND_ONLY``) get database triggers that refuse UPDATE and DELETE (see
-the migration). ``accounts.balance``, ``lots``, ``payments`` counters and ``idempotency``
+the migrations). ``accounts.balance``, ``lots``, ``payments`` counters and ``idempotency``
 results are projections kept in step with the journal inside the same transaction.
 """
 
@@ -187,6 +187,18 @@ holds = Table(
     Index("ix_holds_customer", "tenant_id", "customer_id"),
 )
 
+# How a hold ended (won, lost, withdrawn): a new row, never an update of ``holds``. The primary
+# key allows one release per hold, so two concurrent releases cannot both be written.
+hold_releases = Table(
+    "hold_releases",
+    metadata,
+    _tenant(),
+    Column("hold_id", ID, primary_key=True),
+    Column("resolution", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("released_us", BigInteger, nullable=False),
+)
+
 idempotency = Table(
     "idempotency",
     metadata,
@@ -206,4 +218,5 @@ APPEND_ONLY = (
     "usage_allocations",
     "usage_failures",
     "holds",
+    "hold_releases",
 )

@@ -7,11 +7,14 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
+from refundable.adapters.db.append_only import install_append_only_triggers
+
 revision = "0001_ledger"
 down_revision = None
 branch_labels = None
 depends_on = None
 
+# The tables this revision makes append-only (later revisions add their own).
 APPEND_ONLY = (
     "entries",
     "lines",
@@ -21,39 +24,6 @@ APPEND_ONLY = (
     "usage_failures",
     "holds",
 )
-
-PG_FUNCTION = """
-CREATE OR REPLACE FUNCTION refundable_append_only() RETURNS trigger AS $$
-BEGIN
-  RAISE EXCEPTION 'append-only: % on % is not allowed; post a reversing entry instead',
-    TG_OP, TG_TABLE_NAME USING ERRCODE = 'raise_exception';
-END;
-$$ LANGUAGE plpgsql
-"""
-
-
-def _append_only_triggers() -> None:
-    """The database itself refuses UPDATE and DELETE (and TRUNCATE on PostgreSQL) of posted
-    rows, so no code path, script or console session can rewrite history."""
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(PG_FUNCTION)
-        for t in APPEND_ONLY:
-            op.execute(
-                f"CREATE TRIGGER {t}_append_only BEFORE UPDATE OR DELETE ON {t} "
-                "FOR EACH ROW EXECUTE FUNCTION refundable_append_only()"
-            )
-            op.execute(
-                f"CREATE TRIGGER {t}_no_truncate BEFORE TRUNCATE ON {t} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION refundable_append_only()"
-            )
-        return
-    for t in APPEND_ONLY:
-        for verb in ("UPDATE", "DELETE"):
-            op.execute(
-                f"CREATE TRIGGER {t}_no_{verb.lower()} BEFORE {verb} ON {t} BEGIN "
-                f"SELECT RAISE(ABORT, 'append-only: {verb} on {t} is not allowed; "
-                "post a reversing entry instead'); END"
-            )
 
 
 def upgrade() -> None:
@@ -209,7 +179,7 @@ def upgrade() -> None:
         sa.Column("failed_us", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "event_id"),
     )
-    _append_only_triggers()
+    install_append_only_triggers(APPEND_ONLY)
 
 
 def downgrade() -> None:
