@@ -254,16 +254,4 @@ class SqlLedgerQueries:
             stmt = stmt.where(r.hold_id.is_(None))
         with self.engine.begin() as conn:
             found = conn.execute(stmt).mappings().all()
-        return [
-            Hold(
-                x["hold_id"],
-                x["customer_id"],
-                x["reason"],
-                x["payment_id"],
-                x["dispute_id"],
-                rows.from_us(x["placed_us"]),
-                None if x["released_us"] is None else rows.from_us(x["released_us"]),
-                x["resolution"],
-            )
-            for x in found
-        ]
+        return [rows.hold_from(x, x["released_us"], x["resolution"]) for x in found]

@@ -199,16 +199,9 @@ class SqlRecords(SqlBase):
                 r.tenant_id == self.tenant_id, r.hold_id == hold_id
             )
         ).first()
-        return Hold(
-            x["hold_id"],
-            x["customer_id"],
-            x["reason"],
-            x["payment_id"],
-            x["dispute_id"],
-            rows.from_us(x["placed_us"]),
-            None if rel is None else rows.from_us(rel.released_us),
-            None if rel is None else rel.resolution,
-        )
+        if rel is None:
+            return rows.hold_from(x, None, None)
+        return rows.hold_from(x, rel.released_us, rel.resolution)
 
     def release_hold(self, hold_id: str, resolution: str, reason: str, at: datetime) -> None:
         """Record the release as a new row; a second release of the hold breaks the primary

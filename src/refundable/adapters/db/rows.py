@@ -12,6 +12,7 @@ from refundable.ledger.accounts import AccountKey
 from refundable.ledger.entries import EntryKind, JournalEntry, Line
 from refundable.ledger.lots import CreditLot, LotSource, LotStatus
 from refundable.ledger.payments import Method, Payment
+from refundable.service.ports import Hold
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
@@ -145,4 +146,18 @@ def payment_from(r: Any) -> Payment:
         from_us(r["paid_us"]),
         int(r["refunded_minor"]),
         int(r["charged_back_minor"]),
+    )
+
+
+def hold_from(r: Any, released_us: int | None, resolution: str | None) -> Hold:
+    """A hold row, with its release (if any) from the append-only hold_releases table."""
+    return Hold(
+        r["hold_id"],
+        r["customer_id"],
+        r["reason"],
+        r["payment_id"],
+        r["dispute_id"],
+        from_us(r["placed_us"]),
+        None if released_us is None else from_us(released_us),
+        resolution,
     )
