@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from refundable.bootstrap import REPO_ROOT
+from refundable.config import shipped_policies_dir
 from refundable.policy.engine import decide
 from refundable.policy.facts import Request
 from refundable.policy.registry import PolicyRegistry
@@ -77,8 +77,8 @@ def main() -> None:
     args = ap.parse_args()
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {0})
-    registry = PolicyRegistry.load(REPO_ROOT / "policies")
-    base = workload(REPO_ROOT / "policies")
+    registry = PolicyRegistry.load(shipped_policies_dir())
+    base = workload(shipped_policies_dir())
     rng = random.Random(7)
     items = [base[rng.randrange(len(base))] for _ in range(args.n)]
     parsed = [r for r, _ in items]
@@ -114,10 +114,14 @@ def main() -> None:
     results["p50_us"] = samples[len(samples) // 2] / 1000
     results["p99_us"] = samples[int(len(samples) * 0.99)] / 1000
     results["max_us"] = samples[-1] / 1000
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
-          f"Python {platform.python_version()}, pinned to 1 core")
-    print(f"workload: {len(base)} distinct requests from {len(registry.ids)} policies "
-          f"({', '.join(registry.ids)}), {args.n} decisions, best of {args.rounds} rounds")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, "
+        f"Python {platform.python_version()}, pinned to 1 core"
+    )
+    print(
+        f"workload: {len(base)} distinct requests from {len(registry.ids)} policies "
+        f"({', '.join(registry.ids)}), {args.n} decisions, best of {args.rounds} rounds"
+    )
     for key, value in results.items():
         print(f"{key:>15}: {value:,.1f}")
 

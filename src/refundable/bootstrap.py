@@ -5,7 +5,7 @@ Two halves, both built on demand and never at import time:
 * the decision side: where the policies and example requests live, the registry of compiled
   policies (compiled once per process), and the call that decides under the version in force;
 * the ledger side: ``bootstrap()`` reads the database URL (argument, else ``REFUNDABLE_DB_URL``,
-  else a SQLite file under ``var/`` in the repository), creates the engine, applies the
+  else a SQLite file in the per-user data directory), creates the engine, applies the
   migrations and returns the ledger's command bus and read side.
 
 The database adapters are imported inside ``bootstrap()``, so commands that only decide (the
@@ -14,12 +14,12 @@ CLI's ``decide``, ``policy ...``) start without loading SQLAlchemy and Alembic.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from refundable.config import Settings, shipped_examples_dir
 from refundable.core.time import Clock
 from refundable.policy.decision import Decision
 from refundable.policy.engine import decide as decide_request
@@ -32,24 +32,18 @@ if TYPE_CHECKING:
     from refundable.adapters.db.queries import SqlLedgerQueries
     from refundable.service.bus import LedgerBus
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 # --- decision side ----------------------------------------------------------------------------
 
 
-def policies_dir() -> Path:
-    """REFUNDABLE_POLICIES, else ./policies when it exists, else the shipped policies."""
-    configured = os.environ.get("REFUNDABLE_POLICIES")
-    if configured:
-        return Path(configured)
-    local = Path.cwd() / "policies"
-    return local if local.is_dir() else REPO_ROOT / "policies"
+def policies_dir(settings: Settings | None = None) -> Path:
+    """REFUNDABLE_POLICIES, else the shipped policies (package data)."""
+    return (settings or Settings.from_env()).resolved_policies_dir
 
 
 def examples_dir() -> Path:
-    local = Path.cwd() / "examples" / "requests"
-    return local if local.is_dir() else REPO_ROOT / "examples" / "requests"
+    return shipped_examples_dir()
 
 
 @lru_cache(maxsize=8)
@@ -70,8 +64,8 @@ def decide(reg: PolicyRegistry, request: Request) -> Decision:
 # --- ledger side ------------------------------------------------------------------------------
 
 
-def default_db_url() -> str:
-    return os.environ.get("REFUNDABLE_DB_URL") or f"sqlite:///{REPO_ROOT / 'var' / 'refundable.db'}"
+def default_db_url(settings: Settings | None = None) -> str:
+    return (settings or Settings.from_env()).resolved_db_url
 
 
 @dataclass(frozen=True)

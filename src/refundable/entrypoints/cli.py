@@ -187,11 +187,14 @@ def validate(
 
 @policy_app.command("test")
 def test(
-    path: Annotated[Path, typer.Argument(help="Scenario file or directory")] = Path("policies"),
+    path: Annotated[
+        Path | None, typer.Argument(help="Scenario file or directory (default: shipped)")
+    ] = None,
     policies: PoliciesOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Run scenario files ("given this request, expect this decision")."""
+    path = path or wiring.policies_dir()
     root = policies or (path if path.is_dir() else path.parent)
     registry = _guard(lambda: PolicyRegistry.load(root))
     results = run_all(path, registry) if path.is_dir() else run_file(path, registry)

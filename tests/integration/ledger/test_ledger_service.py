@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from ledger_helpers import T0, at, card_payment, customer, journal_size, lot, top_up, zar
 
-from refundable.bootstrap import REPO_ROOT, App
+from refundable.bootstrap import App
+from refundable.config import shipped_policies_dir
 from refundable.core.errors import (
     Conflict,
     IdempotencyConflict,
@@ -30,7 +31,7 @@ from refundable.service import commands as c
 from refundable.service.policy_rules import transfer_routes
 
 # The routes the shipped Kero policy allows, read from the policy file itself.
-KERO = transfer_routes(load_policy_file(REPO_ROOT / "policies" / "kero.yaml"))
+KERO = transfer_routes(load_policy_file(shipped_policies_dir() / "kero.yaml"))
 W = chart.wallet
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from refundable.bootstrap import REPO_ROOT
+from refundable.config import shipped_policies_dir
 from refundable.core.errors import InputError
 from refundable.ledger.transfers import TransferRoute
 from refundable.policy.loader import load_policy_file
@@ -21,7 +21,7 @@ SAST = timezone(timedelta(hours=2))
 
 
 def policy(name: str):  # type: ignore[no-untyped-def]
-    return load_policy_file(REPO_ROOT / "policies" / f"{name}.yaml")
+    return load_policy_file(shipped_policies_dir() / f"{name}.yaml")
 
 
 def test_kero_allows_its_three_transfer_routes_and_conek_none() -> None:
@@ -47,4 +47,3 @@ def test_conek_gives_credits_back_only_for_platform_failures() -> None:
     assert reinstates_on_failure(conek, "platform")
     assert not reinstates_on_failure(conek, "invalid_recipient")
     assert not reinstates_on_failure(policy("kero"), "platform")
-

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from refundable.bootstrap import REPO_ROOT
+from refundable.config import shipped_examples_dir, shipped_policies_dir
 from refundable.entrypoints.cli import policy_schema
 from refundable.policy.coverage import coverage
 from refundable.policy.engine import decide
@@ -19,8 +19,8 @@ from refundable.policy.requests import parse_request_text
 from refundable.policy.scenarios import ScenarioResult, run_file
 from refundable.policy.yamlsource import read_yaml
 
-POLICIES = REPO_ROOT / "policies"
-EXAMPLES = REPO_ROOT / "examples" / "requests"
+POLICIES = shipped_policies_dir()
+EXAMPLES = shipped_examples_dir()
 POLICY_FILES = policy_files(POLICIES)
 SCENARIO_FILES = sorted(POLICIES.glob(f"*{SCENARIO_SUFFIX}"))
 MIN_SCENARIOS = 15

@@ -1,0 +1,70 @@
+"""Settings: the only place that reads the environment.
+
+Every knob the product has is one field here, read once from the environment (and overridden by
+command-line arguments), then handed to ``bootstrap`` which turns it into wired objects. Nothing
+else calls ``os.environ``. Every variable is documented in ``docs/configuration.md``; adding a
+field here without a row there fails a test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "REFUNDABLE_"
+
+
+def shipped_policies_dir() -> Path:
+    """The four shipped policies and their scenarios, as package data."""
+    return Path(str(files("refundable") / "policies"))
+
+
+def shipped_examples_dir() -> Path:
+    """The shipped example requests, as package data."""
+    return Path(str(files("refundable") / "examples" / "requests"))
+
+
+def default_data_dir() -> Path:
+    """Per-user data directory (XDG on Linux), never inside the installed package."""
+    from platformdirs import user_data_path
+
+    return user_data_path("refundable", appauthor=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """What a deployment can configure. ``None`` means "use the documented default"."""
+
+    db_url: str | None = None  # REFUNDABLE_DB_URL; default: SQLite in data_dir
+    data_dir: Path | None = None  # REFUNDABLE_DATA_DIR; default: per-user data dir
+    policies_dir: Path | None = None  # REFUNDABLE_POLICIES; default: shipped policies
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw:
+                values[f.name] = Path(raw) if f.name.endswith("_dir") else raw
+        base = cls(**values)
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return replace(base, **given) if given else base
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir or default_data_dir()
+
+    @property
+    def resolved_db_url(self) -> str:
+        if self.db_url:
+            return self.db_url
+        return f"sqlite:///{self.resolved_data_dir / 'refundable.db'}"
+
+    @property
+    def resolved_policies_dir(self) -> Path:
+        return self.policies_dir or shipped_policies_dir()

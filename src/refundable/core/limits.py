@@ -1,0 +1,63 @@
+"""A limit on everything (TIGER_STYLE): the bounds every input is checked against.
+
+One table, so the parsers, the commands, the storage types and the docs agree. A value past a
+limit is refused where it enters (request parser, command constructor, policy loader) with an
+``InputError`` naming the limit; the storage columns are sized to hold every value the limits
+allow (``docs/limits.md``). Change a number here and the checks, the columns and the docs follow.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Final
+
+# Money: at most 10^15 major units (a quadrillion) in any currency. With up to 4 minor digits
+# (ISO-4217 maximum in use, e.g. CLF, UYW) the minor-unit integer stays below 10^19 and fits a
+# signed 64-bit column (9.22e18) with room for sums of many such amounts in NUMERIC columns.
+MAX_AMOUNT: Final = Decimal("1000000000000000")  # 10^15 major units, exclusive
+MAX_AMOUNT_MINOR: Final = 10**18  # minor units of a single amount, exclusive
+MAX_MINOR_DIGITS: Final = 4
+
+# Message credits and other units: whole, non-negative, below 10^12 per movement.
+MAX_UNITS: Final = 10**12
+
+# Priorities of credit lots (lower is consumed first) fit a signed 32-bit column.
+MIN_PRIORITY: Final = -(2**31)
+MAX_PRIORITY: Final = 2**31 - 1
+
+# Identifiers supplied by callers (customer, charge, payment, event, dispute, idempotency keys).
+# Derived ids (e.g. a hold named after its dispute) are hashed when they would grow past this.
+MAX_ID_LENGTH: Final = 64
+ID_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9._:\-]{0,63}$"
+
+# Free text (reasons, notes, names): bounded, and never echoed whole in an error.
+MAX_TEXT_LENGTH: Final = 2000
+MAX_ECHO_LENGTH: Final = 80
+
+# Batches and lists.
+MAX_BATCH_EVENTS: Final = 100_000
+MAX_LIST_ITEMS: Final = 1_000
+
+# Documents parsed from text: size and nesting before parsing, alias expansion while parsing.
+MAX_DOCUMENT_BYTES: Final = 1_000_000
+MAX_NESTING_DEPTH: Final = 32
+MAX_YAML_ALIASES: Final = 100
+
+# Time: instants from 1970 to 2199; business-day counts a policy may name.
+MIN_YEAR: Final = 1970
+MAX_YEAR: Final = 2199
+MAX_BUSINESS_DAYS: Final = 3660
+MAX_CALENDAR_DAYS: Final = 36600
+
+# Exchange rates accepted from callers: positive, between 10^-9 and 10^9.
+MIN_FX_RATE: Final = Decimal("0.000000001")
+MAX_FX_RATE: Final = Decimal("1000000000")
+
+# Policy parameters and percentages.
+MAX_PERCENT: Final = Decimal(100)
+
+
+def echo(value: object) -> str:
+    """A value as it may appear in an error message: printable and at most MAX_ECHO_LENGTH."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in repr(value))
+    return text if len(text) <= MAX_ECHO_LENGTH else text[: MAX_ECHO_LENGTH - 1] + "…"
