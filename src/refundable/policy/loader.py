@@ -37,6 +37,7 @@ from refundable.policy.compiled import (
     PromiseSpec,
     Requirement,
     Window,
+    compile_needs,
     not_reached_after,
     reason_plans,
     with_trace_steps,
@@ -311,6 +312,7 @@ def _rule(
         fees=tuple(c for c in choices if c.options),
         payout=_promise(then.payout, ctx),
         windowed=windowed,
+        needs=compile_needs(rule, raw, ctx),
     )
 
 

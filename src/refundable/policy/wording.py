@@ -90,3 +90,18 @@ def with_deadlines(
 def _when(at: datetime, policy: CompiledPolicy) -> str:
     local = at.astimezone(policy.calendar.zone)
     return local.strftime("%a %d %b %Y %H:%M ") + (local.tzname() or "")
+
+
+def information_note(asks: tuple[str, ...]) -> str:
+    """The trace's reason for a rule that could not be decided without more information."""
+    return "may apply, but needs: " + "; ".join(asks)
+
+
+def explain_information_needed(
+    policy: CompiledPolicy, rule: CompiledRule, asks: tuple[str, ...]
+) -> str:
+    """A request the rule may cover but cannot decide yet: say what is missing."""
+    return (
+        f"{VERBS[Outcome.review]} under {policy.cite(rule.clause)}: {rule.description} "
+        f"Before it can be decided we need {'; '.join(asks)}."
+    )
