@@ -42,7 +42,7 @@ def is_needed(item: str, needed: frozenset[str]) -> bool:
     return item in needed or item.startswith("fx:")
 
 
-def test3(cond: Cond, r: Request, needed: frozenset[str]) -> bool | None:
+def truth3(cond: Cond, r: Request, needed: frozenset[str]) -> bool | None:
     """Kleene evaluation: None when the answer depends on a needed fact the request lacks.
 
     Only facts a rule declares in ``needs`` count as unknown; any other absent fact keeps its
@@ -54,9 +54,9 @@ def test3(cond: Cond, r: Request, needed: frozenset[str]) -> bool | None:
             return None
         return cond.test(r)
     if cond.op == "not":
-        inner = test3(cond.parts[0], r, needed)
+        inner = truth3(cond.parts[0], r, needed)
         return None if inner is None else not inner
-    values = [test3(p, r, needed) for p in cond.parts]
+    values = [truth3(p, r, needed) for p in cond.parts]
     decisive = cond.op == "any"  # any: one True decides; all: one False decides
     if decisive in values:
         return decisive

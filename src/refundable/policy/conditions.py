@@ -65,7 +65,10 @@ def _combinator(raw: dict[str, Any], key: str, value: Any, ctx: CompileContext) 
     if key == "not":
         inner = compile_condition(value, ctx, raw, key)
         return Cond(
-            lambda r: not inner.test(r), f"not ({inner.text})", inner.actual, op="not",
+            lambda r: not inner.test(r),
+            f"not ({inner.text})",
+            inner.actual,
+            op="not",
             parts=(inner,),
         )
     if not isinstance(value, list) or not value:

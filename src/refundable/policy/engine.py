@@ -5,8 +5,9 @@ matches decides, so a policy reads top to bottom like the business's own text. A
 can still deny: the request may fall outside the policy's request window or miss one of the
 rule's requirements; the decision then cites both the rule and what was missing, which is
 what an agent needs to tell the customer. A rule that declares the facts it ``needs`` asks
-for a missing one (a review naming it) instead of reading its absence as a "no". No I/O and no clock: the request carries every
-instant, and the same inputs always give an equal Decision.
+for a missing one (a review naming it) instead of reading its absence as a "no". No I/O and
+no clock: the request carries every instant, and the same inputs always give an equal
+Decision.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from refundable.core.errors import InputError
 from refundable.core.money import FxRate, FxTable
 from refundable.policy.compiled import CompiledPolicy, CompiledRule, Requirement
-from refundable.policy.cond import missing_items, test3
+from refundable.policy.cond import missing_items, truth3
 from refundable.policy.conditions import Cond
 from refundable.policy.decision import Deadline, Decision, InformationNeeded, TraceStep
 from refundable.policy.document import Outcome, Remedy
@@ -87,7 +88,7 @@ def _unknown_situation(rule: CompiledRule, r: Request) -> tuple[str, ...]:
     condition of ``when`` is known to fail and at least one depends on a missing fact."""
     missing: list[str] = []
     for c in rule.when:
-        value = test3(c, r, rule.needed)
+        value = truth3(c, r, rule.needed)
         if value is False:
             return ()
         if value is None:
@@ -105,7 +106,7 @@ def _requirements(rule: CompiledRule, r: Request) -> tuple[Requirement | None, t
             continue
         if not rule.asks:
             return req, ()
-        value = test3(req.cond, r, rule.needed)
+        value = truth3(req.cond, r, rule.needed)
         if value is None:
             missing.extend(missing_items(req.cond, r, rule.needed))
         elif not value:

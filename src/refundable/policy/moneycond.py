@@ -59,7 +59,7 @@ def money_compare(
             raw,
             key,
             f"{key}: a threshold with a currency needs a money fact and {{amount, currency}}",
-            f"{', '.join(CURRENCY_OF)} compared with {{amount: \"1000000.00\", currency: ZAR}}",
+            f'{", ".join(CURRENCY_OF)} compared with {{amount: "1000000.00", currency: ZAR}}',
         )
         return never(key)
     try:

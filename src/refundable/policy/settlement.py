@@ -52,7 +52,11 @@ def settle(
         basis = _basis(computed.basis, rate)
         paid = fx.convert(computed.cap, currency)[0].round(policy.rounding)
     fees: tuple[FeeLine, ...] = ()
-    if rule.then.remedy is Remedy.refund and gross.is_positive:
+    # Fees apply to money paid out; a denying rule may also list them to show what the
+    # business retains of the payment and under which clause (Kelbix's 100% fees).
+    if gross.is_positive and (
+        rule.then.remedy is Remedy.refund or rule.then.outcome is Outcome.deny
+    ):
         fees = tuple(_charge_fee(choice, gross, fx, policy) for choice in rule.fees)
     net = gross
     for fee in fees:

@@ -131,9 +131,7 @@ def _missing(start: Fact, end: Fact) -> Callable[[Request], tuple[str, ...]]:
     a_get, b_get = start.get, end.get
 
     def missing(r: Request) -> tuple[str, ...]:
-        return tuple(
-            f.path for f, v in ((start, a_get(r)), (end, b_get(r))) if v is None
-        )
+        return tuple(f.path for f, v in ((start, a_get(r)), (end, b_get(r))) if v is None)
 
     return missing
 
