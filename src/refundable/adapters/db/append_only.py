@@ -129,8 +129,10 @@ def install_payment_counter_guard() -> None:
             "FOR EACH STATEMENT EXECUTE FUNCTION refundable_append_only()"
         )
         return
-    fixed = ("tenant_id", "payment_id", "customer_id", "amount_minor", "currency", "method")
-    fixed += ("provider", "source_account", "funded_account", "entry_id", "paid_us")
+    fixed = [
+        *("tenant_id", "payment_id", "customer_id", "amount_minor", "currency", "method"),
+        *("provider", "source_account", "funded_account", "entry_id", "paid_us"),
+    ]
     changed = " OR ".join(f"NEW.{col} IS NOT OLD.{col}" for col in fixed)
     op.execute(
         f"CREATE TRIGGER payments_fixed BEFORE UPDATE ON payments WHEN {changed} BEGIN "

@@ -18,7 +18,7 @@ depends_on = None
 
 # The unique keys of the append-only tables of 0001 and 0002 (primary key first), written out
 # here because a migration must build the same thing forever.
-UNIQUE_KEYS = {
+UNIQUE_KEYS: dict[str, list[tuple[str, ...]]] = {
     "entries": [("tenant_id", "entry_id"), ("tenant_id", "reverses")],
     "lines": [("tenant_id", "entry_id", "line_no")],
     "payment_returns": [("tenant_id", "kind", "return_id")],
