@@ -61,3 +61,9 @@ def echo(value: object) -> str:
     """A value as it may appear in an error message: printable and at most MAX_ECHO_LENGTH."""
     text = "".join(ch if ch.isprintable() else "?" for ch in repr(value))
     return text if len(text) <= MAX_ECHO_LENGTH else text[: MAX_ECHO_LENGTH - 1] + "…"
+
+
+# --- h6 authoring: currencies -------------------------------------------------------------------
+# A currency withdrawn from ISO 4217 less than this many months before the ISO list's
+# publication stays accepted, so charges made before a changeover can still be refunded.
+CURRENCY_WITHDRAWN_GRACE_MONTHS: Final = 24
