@@ -310,7 +310,7 @@ def number(value: Decimal | int) -> str:
 
 
 def money(value: Decimal, currency: str | None) -> str:
-    if currency in MINOR_UNITS:
+    if currency is not None and currency in MINOR_UNITS:
         return str(Money(value, currency).round())
     return number(value)
 

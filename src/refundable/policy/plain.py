@@ -48,15 +48,20 @@ class Finding:
 
 
 def statement(raw: Mapping[str, Any], ph: Phrasing) -> str:
-    """The condition as a plain sentence ("the reason for the request is a duplicate charge")."""
-    return lb.words([key_statement(k, v, ph) for k, v in raw.items()])
+    """The condition as a plain sentence ("the reason for the request is a duplicate charge");
+    parts that hold alternatives are set apart with semicolons so "or" never swallows "and"."""
+    parts = [key_statement(k, v, ph) for k, v in raw.items()]
+    if len(parts) > 1 and any(" or " in p for p in parts):
+        return "; ".join(parts[:-1]) + "; and " + parts[-1]
+    return lb.words(parts)
 
 
 def key_statement(key: str, value: Any, ph: Phrasing, negated: bool = False) -> str:
     if key == "all":
         return lb.words([statement(c, ph) for c in value])
     if key == "any":
-        shown = [statement(c, ph) for c in value]
+        said = [statement(c, ph) for c in value]
+        shown = [f"({s})" if " and " in s else s for s in said]
         return "either " + lb.words(shown, "or") if len(shown) > 1 else shown[0]
     if key == "not":
         if len(value) == 1:

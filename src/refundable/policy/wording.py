@@ -215,13 +215,13 @@ def explain_refused(
     ph = phrasing(policy)
     found = findings(raw, r, ph) if raw is not None else [Finding("the condition was not met")]
     facts = "; ".join(f.found for f in found)
-    source = "" if clause == rule.clause else f"under {cite(clause)} "
+    own = clause == rule.clause
+    limit = found[0].limit if len(found) == 1 else None
+    if limit is not None and not explain:
+        return f"{head}{facts}, and {'the policy' if own else cite(clause)} {limit}."
+    source = "" if own else f"under {cite(clause)} "
     if explain:
         return f"{head}{source}{explain}: {facts}."
-    limit = found[0].limit if len(found) == 1 else None
-    if limit is not None:
-        who = cite(clause) if clause != rule.clause else "the policy"
-        return f"{head}{facts}, and {who} {limit}."
     asked = statement(raw, ph) if raw is not None else "its conditions"
     return f"{head}{source}the policy requires that {asked}: {facts}."
 
