@@ -61,3 +61,11 @@ def echo(value: object) -> str:
     """A value as it may appear in an error message: printable and at most MAX_ECHO_LENGTH."""
     text = "".join(ch if ch.isprintable() else "?" for ch in repr(value))
     return text if len(text) <= MAX_ECHO_LENGTH else text[: MAX_ECHO_LENGTH - 1] + "…"
+
+
+# --- policy parsing (h5) ---------------------------------------------------------------------
+# Values a YAML document may expand to once aliases are followed (an alias bomb of 1.4 KB
+# would otherwise expand to millions); a policy of 500 lines holds about 3,000.
+MAX_YAML_NODES: Final = 100_000
+# Hours a time window or promise may name: as many as MAX_CALENDAR_DAYS.
+MAX_HOURS: Final = MAX_CALENDAR_DAYS * 24
