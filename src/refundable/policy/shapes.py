@@ -45,7 +45,7 @@ def shape_problems(
     problems: list[Problem] = []
     for path, errors in groups.items():
         line = line_at(data, path)
-        ruled = [e for e in errors if e["type"] == "value_error"]
+        ruled = [e for e in errors if _breaks_a_rule(e["type"])]
         if ruled:  # the value has one member's shape but breaks its rule: say which rule
             problems.extend(_single(e, data, file, root) for e in ruled)
         elif len(errors) > 1 and all(_split(data, e["loc"])[0] == path for e in errors):
@@ -53,6 +53,13 @@ def shape_problems(
         else:
             problems.extend(_single(e, data, file, root) for e in errors)
     return problems
+
+
+def _breaks_a_rule(kind: str) -> bool:
+    """An error of a value that has a union member's shape but breaks one of its rules (a
+    validator, a length), as opposed to not having the member's shape at all."""
+    shape = kind.endswith(("_type", "_parsing")) or kind in ("missing", "extra_forbidden")
+    return not shape
 
 
 def _split(data: Any, loc: Sequence[Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
