@@ -19,13 +19,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from refundable import bootstrap as wiring
-from refundable.core.errors import PolicyInvalid, RefundableError, status_of
+from refundable.core.errors import PolicyInvalid, Problem, RefundableError, status_of
 from refundable.policy.compiled import CompiledPolicy
 from refundable.policy.coverage import coverage
 from refundable.policy.decision import Decision
 from refundable.policy.document import PolicyDocument
 from refundable.policy.engine import decide as decide_request
 from refundable.policy.explain import describe_policy
+from refundable.policy.lint import Shadowed, lint_policy
 from refundable.policy.loader import load_policy_file
 from refundable.policy.registry import PolicyRegistry, policy_files
 from refundable.policy.requests import parse_request_text
@@ -163,26 +164,82 @@ def _decider(registry: PolicyRegistry, path: Path) -> Callable[[], Decision]:
 @policy_app.command("validate")
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="Policy files or directories")],
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat warnings (shadowed rules) as errors")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:
-    """Check policy files; print every problem with file:line."""
-    problems = []
-    count = 0
+    """Check policy files; print every problem with file:line, and warn about rules that an
+    earlier rule always pre-empts (shadowed rules)."""
+    problems: list[Problem] = []
+    warnings: list[Shadowed] = []
+    checked: list[dict[str, Any]] = []
     for root in paths:
         for path in policy_files(root):
-            count += 1
             try:
                 compiled = load_policy_file(path)
-                out.print(
-                    f"[green]ok[/green] {path}: {compiled.id} {compiled.version}, "
-                    f"{len(compiled.rules)} rules, {len(compiled.document.clauses)} clauses"
-                )
             except PolicyInvalid as error:
                 problems.extend(error.problems)
+                checked.append({"file": str(path), "valid": False})
+                continue
+            found = lint_policy(compiled, str(path))
+            warnings.extend(found)
+            checked.append(_validated(path, compiled, len(found)))
+    failed = bool(problems) or not checked or (strict and bool(warnings))
+    if as_json:
+        print(json.dumps(_validation_json(checked, problems, warnings, failed), indent=2))
+    else:
+        _print_validation(checked, problems, warnings)
+    if failed:
+        raise typer.Exit(3)
+
+
+def _validated(path: Path, compiled: CompiledPolicy, warnings: int) -> dict[str, Any]:
+    return {
+        "file": str(path),
+        "valid": True,
+        "policy": compiled.id,
+        "version": compiled.version,
+        "rules": len(compiled.rules),
+        "clauses": len(compiled.document.clauses),
+        "warnings": warnings,
+    }
+
+
+def _validation_json(
+    checked: list[dict[str, Any]],
+    problems: list[Problem],
+    warnings: list[Shadowed],
+    failed: bool,
+) -> dict[str, Any]:
+    return {
+        "ok": not failed,
+        "files": checked,
+        "problems": [
+            {"file": p.file, "line": p.line, "message": p.message, "allowed": p.allowed}
+            for p in problems
+        ],
+        "warnings": [w.to_dict() for w in warnings],
+    }
+
+
+def _print_validation(
+    checked: list[dict[str, Any]], problems: list[Problem], warnings: list[Shadowed]
+) -> None:
+    for c in checked:
+        if c["valid"]:
+            out.print(
+                f"[green]ok[/green] {escape(c['file'])}: {escape(c['policy'])} "
+                f"{escape(c['version'])}, {c['rules']} rules, {c['clauses']} clauses"
+            )
+    for w in warnings:
+        err.print(f"[yellow]warning[/yellow] {escape(w.render())}")
     for p in problems:
         err.print(f"[red]error[/red] {escape(p.render())}")
-    if problems or count == 0:
-        err.print(f"{len(problems)} problem(s) in {count} file(s)")
-        raise typer.Exit(3)
+    if problems or warnings or not checked:
+        err.print(
+            f"{len(problems)} problem(s) in {len(checked)} file(s); {len(warnings)} warning(s)"
+        )
 
 
 @policy_app.command("test")
