@@ -21,7 +21,7 @@ from rich.table import Table
 from refundable import bootstrap as wiring
 from refundable.core.errors import PolicyInvalid, Problem, RefundableError, status_of
 from refundable.policy.compiled import CompiledPolicy
-from refundable.policy.coverage import coverage
+from refundable.policy.coverage import ClauseCoverage, coverage
 from refundable.policy.decision import Decision
 from refundable.policy.document import PolicyDocument
 from refundable.policy.engine import decide as decide_request
@@ -277,30 +277,81 @@ def _report(results: list[ScenarioResult], verbose: bool) -> None:
 def coverage_cmd(
     path: Annotated[Path, typer.Argument(help="A policy file")],
     scenarios: Annotated[Path | None, typer.Option(help="Its scenario file")] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail when an implemented clause is never tested")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON")] = False,
 ) -> None:
-    """Show, clause by clause, what enforces each clause of the source policy."""
+    """Show, clause by clause, what enforces each clause of the source policy, the rules
+    that cite it and the scenarios that exercise it; flag clauses no scenario tests."""
     policy = _guard(lambda: load_policy_file(path))
     sfile = scenarios or path.with_name(f"{policy.id}.scenarios.yaml")
     results = run_file(sfile, PolicyRegistry.from_policies([policy])) if sfile.exists() else []
     rows = coverage(policy, results)
-    table = Table(title=f"{policy.document.name} {policy.version}: clause coverage")
+    uncovered = [r for r in rows if r.status == "uncovered"]
+    untested = [r for r in rows if r.untested]
+    failed = bool(uncovered) or (strict and bool(untested))
+    if as_json:
+        body = {
+            "policy": policy.id,
+            "version": policy.version,
+            "scenario_file": str(sfile) if sfile.exists() else None,
+            "ok": not failed,
+            "clauses": [r.to_dict() for r in rows],
+        }
+        print(json.dumps(body, indent=2))
+    else:
+        _print_coverage(policy, rows)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _scenario_lines(row: ClauseCoverage) -> str:
+    """How many scenarios exercise a clause, and the lines of the first few."""
+    shown = ", ".join(str(s.line) for s in row.exercised_by[:4])
+    more = ", …" if len(row.exercised_by) > 4 else ""
+    return escape(f"{len(row.exercised_by)} (lines {shown}{more})") if row.exercised_by else ""
+
+
+def _print_coverage(policy: CompiledPolicy, rows: list[ClauseCoverage]) -> None:
+    files = sorted({s.file for r in rows for s in r.exercised_by})
+    table = Table(
+        title=f"{policy.document.name} {policy.version}: clause coverage",
+        caption=f"scenario lines refer to {', '.join(files)}" if files else None,
+    )
     for col in ("clause", "title", "status", "enforced by / reason", "scenarios"):
         table.add_column(col, overflow="fold")
     for row in rows:
         colour = {"implemented": "green", "informational": "cyan"}.get(row.status, "red")
         detail = ", ".join(row.enforced_by) or (row.reason or "")
+        tested = (
+            "[red]untested[/red]"
+            if row.untested
+            else "outside decisions (own tests)"
+            if row.outside_decisions and not row.exercised_by
+            else _scenario_lines(row)
+        )
         table.add_row(
-            row.clause, row.title, f"[{colour}]{row.status}[/{colour}]", detail, str(row.scenarios)
+            escape(row.clause),
+            escape(row.title),
+            f"[{colour}]{row.status}[/{colour}]",
+            escape(detail),
+            tested,
         )
     out.print(table)
-    uncovered = [r for r in rows if r.status == "uncovered"]
+    uncovered = sum(r.status == "uncovered" for r in rows)
     implemented = sum(r.status == "implemented" for r in rows)
+    untested = [r for r in rows if r.untested]
     out.print(
         f"{len(rows)} clauses: {implemented} implemented, "
-        f"{len(rows) - implemented - len(uncovered)} informational, {len(uncovered)} uncovered"
+        f"{len(rows) - implemented - uncovered} informational, {uncovered} uncovered; "
+        f"{len(untested)} implemented but never tested"
     )
-    if uncovered:
-        raise typer.Exit(1)
+    for r in untested:
+        err.print(
+            f"[yellow]untested[/yellow] clause {escape(r.clause)} ({escape(r.title)}): "
+            f"enforced by {escape(', '.join(r.enforced_by))}, but no scenario's decision cites it"
+        )
 
 
 @policy_app.command("explain")
