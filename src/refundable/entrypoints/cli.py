@@ -288,7 +288,8 @@ def _scenario_lines(row: ClauseCoverage) -> str:
     """How many scenarios exercise a clause, and the lines of the first few."""
     shown = ", ".join(str(s.line) for s in row.exercised_by[:4])
     more = ", …" if len(row.exercised_by) > 4 else ""
-    return escape(f"{len(row.exercised_by)} (lines {shown}{more})") if row.exercised_by else ""
+    word = "line" if len(row.exercised_by) == 1 else "lines"
+    return escape(f"{len(row.exercised_by)} ({word} {shown}{more})") if row.exercised_by else ""
 
 
 def _print_coverage(policy: CompiledPolicy, rows: list[ClauseCoverage]) -> None:
