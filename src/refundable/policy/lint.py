@@ -113,8 +113,15 @@ def _conj(raw: Any) -> Conj:
         elif key == "any" and isinstance(value, list):
             atoms.add(("any", frozenset(_conj(item) for item in value)))
         else:
-            atoms.add(_atom(str(key), value))
+            atom = _atom(str(key), value)
+            if not (atom[0] == "present" and atom[2] is True and atom[1] in _ALWAYS):
+                atoms.add(atom)
     return frozenset(atoms)
+
+
+# Facts every request carries (required by the request model): ``present: true`` on them
+# holds for every request, the way "any request" is written since ``when: {}`` is refused.
+_ALWAYS = frozenset({"policy", "requested_at", "reason"})
 
 
 def _atom(key: str, value: Any) -> Atom:

@@ -24,7 +24,8 @@ DENY = {"outcome": "deny"}
 
 def shadows(*whens: dict[str, Any]) -> list[tuple[str, str]]:
     """(shadowed rule, by rule) for rules r0, r1, ... with the given conditions, in order."""
-    rules = [rule(f"r{i}", "2", when, DENY) for i, when in enumerate(whens)]
+    # The rule helper writes `when: {}` out as "any request"; keep each condition as given.
+    rules = [{**rule(f"r{i}", "2", when, DENY), "when": when} for i, when in enumerate(whens)]
     doc = PolicyDocument.model_validate(policy_doc(rules))
     lines = [10 * (i + 1) for i in range(len(whens))]
     return [(w.rule, w.shadowed_by) for w in shadowed_rules(doc, lines, "p.yaml")]
@@ -38,6 +39,12 @@ def test_an_empty_situation_first_shadows_every_later_rule():
         ("r1", "r0"),
         ("r2", "r0"),
     ]
+
+
+def test_any_request_written_out_shadows_every_later_rule():
+    anything = {"requested_at": {"present": True}}
+    assert shadows(anything, {"reason": "duplicate_charge"}) == [("r1", "r0")]
+    assert shadows({"reason": "cooling_off"}, anything) == []
 
 
 def test_identical_conditions_shadow_the_second_rule():
