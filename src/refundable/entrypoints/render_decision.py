@@ -70,7 +70,10 @@ def _deadline_row(
 
 
 def _required_rows(table: Table, d: Decision) -> None:
-    """What the customer must provide for the request to be handled (the policy's list)."""
+    """What the customer must provide for the request to be handled: first what this decision
+    is waiting for (information needed, ADR 0017), then the policy's list."""
+    for i, needed in enumerate(d.information_needed):
+        table.add_row("still needed" if i == 0 else "", escape(f"- {needed.ask}"))
     for i, item in enumerate(d.required_information):
         table.add_row("must provide" if i == 0 else "", escape(f"- {item}"))
 

@@ -299,5 +299,9 @@ def explain_information_needed(
     """A request the rule may cover but cannot decide yet: say what is missing."""
     return (
         f"{VERBS[Outcome.review]} under {policy.cite(rule.clause)}: {rule.description} "
-        f"Before it can be decided we need {'; '.join(asks)}."
+        f"Before it can be decided, we need to know {_and(asks)}."
     )
+
+
+def _and(items: tuple[str, ...]) -> str:
+    return items[0] if len(items) == 1 else "; ".join(items[:-1]) + " and " + items[-1]
