@@ -282,7 +282,26 @@ def narrate(policy: CompiledPolicy, r: Request, step: TraceStep) -> str:
     ph = phrasing(policy)
     facts = "; ".join(f.found for f in findings(raw, r, ph))
     if step.status == "not_applicable":
-        return f"does not apply: it covers requests where {statement(raw, ph)}; here {facts}"
+        return (
+            f"does not apply: it covers requests where {_asked(step.cond, raw, ph)}; here {facts}"
+        )
     if step.status == "outside_window":
         return f"applies, but the request came outside the request window: {facts}"
-    return f"applies, but it requires that {statement(raw, ph)}: {facts}"
+    return f"applies, but it requires that {_asked(step.cond, raw, ph)}: {facts}"
+
+
+# What a compiled condition asks does not depend on the request: said once per condition
+# (a JSON trace says it for every rule of every decision). Bounded: cleared when full.
+_ASKED: dict[Cond, str] = {}
+_ASKED_MAX = 20_000
+
+
+def _asked(cond: Cond | None, raw: Mapping[str, Any], ph: Phrasing) -> str:
+    if cond is None:
+        return statement(raw, ph)
+    said = _ASKED.get(cond)
+    if said is None:
+        if len(_ASKED) >= _ASKED_MAX:
+            _ASKED.clear()
+        said = _ASKED[cond] = statement(raw, ph)
+    return said
