@@ -124,10 +124,7 @@ def explain_applied(
     then = rule.then
     parts = [f"{VERBS[outcome]} under {cite(rule.clause)}: {rule.description}"]
     if money.eaten:
-        parts.append(
-            f"The fees ({_fees(money.fees, cite)}) would take the whole {money.gross}, "
-            "so no refund is paid."
-        )
+        parts.append(_eaten(money, cite))
     elif then.remedy is not Remedy.none and outcome is not Outcome.deny:
         parts += _money_sentences(rule, outcome, money, units, cite)
     if outcome is Outcome.review and then.factors:
@@ -140,6 +137,20 @@ def explain_applied(
     if then.explanation:
         parts.append(then.explanation)
     return " ".join(parts)
+
+
+def _eaten(money: Settlement, cite: Citer) -> str:
+    """Fees that leave nothing: a fee that is the whole amount is said as what is kept."""
+    if len(money.fees) == 1 and money.fees[0].amount == money.gross:
+        fee = money.fees[0]
+        return (
+            f"The business keeps all of the {money.gross} under {cite(fee.clause)} "
+            f"({_lower(fee.description)}), so no refund is paid."
+        )
+    return (
+        f"The fees ({_fees(money.fees, cite)}) would take the whole {money.gross}, "
+        "so no refund is paid."
+    )
 
 
 def remedy_text(remedy: Remedy, amount: object | None, units: int | None) -> str:
@@ -305,3 +316,18 @@ def _asked(cond: Cond | None, raw: Mapping[str, Any], ph: Phrasing) -> str:
             _ASKED.clear()
         said = _ASKED[cond] = statement(raw, ph)
     return said
+
+
+def information_note(asks: tuple[str, ...]) -> str:
+    """The trace's reason for a rule that could not be decided without more information."""
+    return "may apply, but needs: " + "; ".join(asks)
+
+
+def explain_information_needed(
+    policy: CompiledPolicy, rule: CompiledRule, asks: tuple[str, ...]
+) -> str:
+    """A request the rule may cover but cannot decide yet: say what is missing."""
+    return (
+        f"{VERBS[Outcome.review]} under {policy.cite(rule.clause)}: {rule.description} "
+        f"Before it can be decided we need to know {lb.words(list(asks))}."
+    )
