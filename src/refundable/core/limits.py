@@ -74,3 +74,8 @@ MAX_STORED_ID_LENGTH: Final = 200
 # Instants are stored as microseconds since 1970; these bounds follow MIN_YEAR and MAX_YEAR.
 MIN_INSTANT_US: Final = 0  # 1970-01-01T00:00:00Z
 MAX_INSTANT_US: Final = 7_258_118_400_000_000 - 1  # before 2200-01-01T00:00:00Z
+
+# --- h6 authoring: currencies -------------------------------------------------------------------
+# A currency withdrawn from ISO 4217 less than this many months before the ISO list's
+# publication stays accepted, so charges made before a changeover can still be refunded.
+CURRENCY_WITHDRAWN_GRACE_MONTHS: Final = 24
