@@ -113,13 +113,21 @@ def decide(app: App, tenant: str, decision_id: str, cid: str, request: Request) 
 
 def refund(
     app: App, tenant: str, key: str, refund_id: str, payment_id: str, amount: str,
-    cid: str = "C1", when: datetime | None = None,
+    cid: str | None = None, when: datetime | None = None,
 ) -> Receipt:  # fmt: skip
-    """Decide a duplicate-charge refund of ``amount`` for ``cid`` (the payer) and pay it."""
-    decide(app, tenant, f"d-{refund_id}", cid, duplicate_charge(amount))
+    """Decide a duplicate-charge refund of ``amount`` for the payer (``cid``, by default the
+    payment's customer) and pay it."""
+    payer = cid or payer_of(app, tenant, payment_id)
+    decide(app, tenant, f"d-{refund_id}", payer, duplicate_charge(amount))
     return app.ledger.handle(
         c.PayRefund(tenant, key, refund_id, payment_id, f"d-{refund_id}", when or at(1))
     )
+
+
+def payer_of(app: App, tenant: str, payment_id: str) -> str:
+    with app.ledger.uow_factory() as uow:
+        payment = uow.repositories(tenant).payments.lock(payment_id)
+    return payment.customer_id if payment is not None else "C1"
 
 
 def grant(app: App, tenant: str, key: str, grant_id: str, cid: str, amount: str) -> Receipt:

@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from refundable.service.catalog import PolicyCatalog
     from refundable.service.queries import LedgerQueries
 
-
 # --- decision side ----------------------------------------------------------------------------
 
 

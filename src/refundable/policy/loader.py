@@ -18,13 +18,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from refundable.adapters.holiday_calendar import holiday_source
+from refundable.adapters.holiday_calendar import jurisdiction
 from refundable.core.errors import InputError, PolicyInvalid, Problem
 from refundable.core.money import Money, Rounding
 from refundable.core.time import (
     BusinessCalendar,
     BusinessHours,
     HolidaySource,
+    WeekendSource,
     load_zone,
     no_holidays,
 )
@@ -44,6 +45,7 @@ from refundable.policy.compiled import (
 from refundable.policy.conditions import CompileContext, compile_condition, leaves
 from refundable.policy.document import AmountDoc, Fee, HigherOf, PolicyDocument, Promise, Rule
 from refundable.policy.factpaths import FACTS
+from refundable.policy.labels import appeal_text
 from refundable.policy.yamlsource import LineDict, LineList, line_at, load_yaml, read_yaml
 
 
@@ -144,9 +146,11 @@ def _calendar(
         zone = load_zone("UTC")
     cal = doc.calendar
     source: HolidaySource = no_holidays
+    weekend: tuple[frozenset[int], WeekendSource | None] = (frozenset({5, 6}), None)
     if cal.country:
         try:
-            source = holiday_source(cal.country, cal.subdivision)
+            place = jurisdiction(cal.country, cal.subdivision)
+            source, weekend = place.holidays, (place.weekend, place.weekend_days)
         except InputError as error:
             problems.append(
                 Problem(file, line_at(data, ("calendar", "country")), error.message, error.allowed)
@@ -161,7 +165,8 @@ def _calendar(
         )
         hours = BusinessHours(cal.business_hours.closes, cal.business_hours.opens)
     extra = {h.date: h.name for h in cal.extra_holidays}
-    return BusinessCalendar(zone, hours, source, extra, name=f"{doc.policy} {doc.version}")
+    name = f"{doc.policy} {doc.version}"
+    return BusinessCalendar(zone, hours, source, extra, weekend[0], name, weekend[1])
 
 
 def _params(doc: PolicyDocument) -> dict[str, Decimal]:
@@ -204,13 +209,7 @@ def _compile(
         for i, rule in enumerate(doc.rules)
     )
     p = doc.process
-    appeal = None
-    if p.appeal is not None:
-        appeal = (
-            f"Appeal allowed ({', '.join(p.appeal.stages)}); clause {p.appeal.clause}"
-            if p.appeal.allowed
-            else f"No appeal: the decision is final (clause {p.appeal.clause})"
-        )
+    appeal = appeal_text(p.appeal)
     return CompiledPolicy(
         id=doc.policy,
         version=doc.version,

@@ -109,11 +109,11 @@ def pay_refund(cmd: c.PayRefund, ctx: Context) -> Done:
     after, e = payments.refund(ctx.entry_id(), payment, cmd.refund_id, amount, cmd.at)
     e = replace(e, meta={**e.meta, "decision_id": record.decision_id})
     ctx.post([e])
-    ctx.repos.payments.save(after)
     minor = after.refunded_minor - payment.refunded_minor
     ctx.repos.payments.add_return(
         "refund", cmd.refund_id, payment, minor, e.entry_id, cmd.at, cmd.reason or record.cite()
     )
+    ctx.repos.payments.save(after)  # after its return row: the database checks the sum
     return Done.of(
         [e],
         cmd.refund_id,
@@ -157,11 +157,11 @@ def record_chargeback(cmd: c.RecordChargeback, ctx: Context) -> Done:
         ctx.entry_id(), payment, cmd.dispute_id, cmd.amount, cmd.at, balances[payment.funded]
     )
     ctx.post([e])
-    ctx.repos.payments.save(after)
     minor = after.charged_back_minor - payment.charged_back_minor
     ctx.repos.payments.add_return(
         "chargeback", cmd.dispute_id, payment, minor, e.entry_id, cmd.at, cmd.reason
     )
+    ctx.repos.payments.save(after)  # after its return row: the database checks the sum
     details = {Detail.payment_id: payment.payment_id, Detail.hold: str(hold is not None).lower()}
     if hold is not None:
         hold_id = derived_id("hold", cmd.dispute_id)
@@ -209,6 +209,9 @@ def reverse_entry(cmd: c.ReverseEntry, ctx: Context) -> Done:
             where="entry_id",
             allowed="PayRefund or RecordChargeback",
         )
+    # Lock the accounts first: a concurrent reverser of the same entry then waits here and
+    # sees the winner's reversal (AlreadyReversed), instead of a floor broken by it.
+    ctx.repos.journal.lock_balances({line.account for line in original.lines})
     already = ctx.repos.journal.is_reversed(cmd.entry_id)
     e = reverse(original, ctx.entry_id(), cmd.at, cmd.memo, already)
     ctx.post([e])

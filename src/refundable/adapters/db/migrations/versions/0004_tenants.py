@@ -3,17 +3,20 @@
 Policy versions and decisions are append-only: a published version never changes (a change
 is a new version), and a decision is kept as it was made.
 
-Revision ID: 0003_tenants
-Revises: 0002_hold_releases
+Revision ID: 0004_tenants
+Revises: 0003_storage_guards
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-from refundable.adapters.db.append_only import install_append_only_triggers
+from refundable.adapters.db.append_only import (
+    install_append_only_triggers,
+    install_replace_guards,
+)
 
-revision = "0003_tenants"
-down_revision = "0002_hold_releases"
+revision = "0004_tenants"
+down_revision = "0003_storage_guards"
 branch_labels = None
 depends_on = None
 
@@ -62,7 +65,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("tenant_id", "decision_id"),
     )
     install_append_only_triggers(["policy_versions", "decisions"])
+    install_replace_guards(
+        {
+            "policy_versions": [("tenant_id", "version"), ("tenant_id", "starts_us")],
+            "decisions": [("tenant_id", "decision_id")],
+        }
+    )
 
 
 def downgrade() -> None:
-    raise NotImplementedError("the ledger is append-only: there is no way down from 0003")
+    raise NotImplementedError("the ledger is append-only: there is no way down from 0004")
