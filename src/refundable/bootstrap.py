@@ -100,10 +100,13 @@ def default_db_url(settings: Settings | None = None) -> str:
 def bootstrap(
     settings: Settings | str | None = None,
     clock: Clock | None = None,
-    apply_migrations: bool = True,
+    apply_migrations: bool | None = None,
 ) -> App:
     """Settings (or a database URL) to a wired app. ``memory:`` wires the in-memory store
-    (fast service tests); anything else is a SQLAlchemy URL (SQLite or PostgreSQL)."""
+    (fast service tests); anything else is a SQLAlchemy URL (SQLite or PostgreSQL).
+    Migrations run here only when asked (``apply_migrations``) or, by default, when
+    ``Settings.migrate_on_start`` says so (embedded SQLite); otherwise the schema must already
+    be at head (``refundable db upgrade``, ADR 0033)."""
     from refundable.adapters.clock import SystemClock
     from refundable.service.bus import MessageBus
     from refundable.service.catalog import PolicyCatalog
@@ -121,12 +124,14 @@ def bootstrap(
         store = MemoryStore()
         bus = MessageBus(lambda: MemoryUnitOfWork(store), catalog, the_clock)
         return App(bus, MemoryQueries(store), the_clock, catalog)
-    from refundable.adapters.db.engine import make_engine, migrate
+    from refundable.adapters.db.engine import make_engine, migrate, require_schema_at_head
     from refundable.adapters.db.queries import SqlLedgerQueries
     from refundable.adapters.db.uow import SqlUnitOfWork
 
     engine = make_engine(url)
-    if apply_migrations:
+    if settings.resolved_migrate_on_start if apply_migrations is None else apply_migrations:
         migrate(engine)
+    else:
+        require_schema_at_head(engine)
     bus = MessageBus(lambda: SqlUnitOfWork(engine, the_clock), catalog, the_clock)
     return App(bus, SqlLedgerQueries(engine), the_clock, catalog, engine)

@@ -15,6 +15,7 @@ import psycopg
 from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError
 
+from refundable.adapters.db.engine import begin_write
 from refundable.adapters.db.repository import SqlJournal, SqlLots, SqlReceipts
 from refundable.adapters.db.repository_records import (
     SqlCustomers,
@@ -51,8 +52,7 @@ class SqlUnitOfWork:
         self._tx: RootTransaction | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
-        self._conn = self.engine.connect()
-        self._tx = self._conn.begin()
+        self._conn, self._tx = begin_write(self.engine)
         return self
 
     def __exit__(
