@@ -219,6 +219,20 @@ def test_a_retained_fee_reads_as_what_the_business_keeps():
     )
 
 
+def test_a_failed_requirement_says_what_the_request_had_only_when_it_adds_something():
+    written = scenario("conek", "cooling-off not given in writing is denied")
+    assert written.explanation.startswith(
+        "Denied: the request falls under clause 10.2 (CPA cooling-off after a direct-marketing "
+        "sign-up), but the cancellation must be given to us in writing, and this one was not. "
+        "A decision is due"
+    )
+    channel = scenario("conek", "cooling-off claimed for a self-service sign-up is denied")
+    assert (
+        "but the cooling-off right applies only to a sign-up that resulted from direct "
+        "marketing: the sign-up came through self-service. A decision is due"
+    ) in channel.explanation
+
+
 # --- deadlines --------------------------------------------------------------------------------
 
 
