@@ -333,3 +333,15 @@ def test_policy_explain_has_no_field_paths(policy):
     lines = [line for line in rules.splitlines() if not re.match(r"^\s*\d+\. ", line)]
     assert len(lines) > 10
     assert forbidden_in("\n".join(lines)) == []
+
+
+def test_policy_explain_says_conditions_requirements_and_questions_in_words():
+    lines = describe_policy(registry().latest("conek")).splitlines()
+    assert "    when the reason for the request is a duplicate charge" in lines
+    assert (
+        "    requires: the cancellation must reach us within 5 business days of the purchase "
+        "(clause 10.2)"
+    ) in lines
+    assert any(
+        line.startswith("    if not given, asks for: how the customer came") for line in lines
+    )
