@@ -61,3 +61,10 @@ def echo(value: object) -> str:
     """A value as it may appear in an error message: printable and at most MAX_ECHO_LENGTH."""
     text = "".join(ch if ch.isprintable() else "?" for ch in repr(value))
     return text if len(text) <= MAX_ECHO_LENGTH else text[: MAX_ECHO_LENGTH - 1] + "…"
+
+
+# --- request input (h2) ----------------------------------------------------------------------
+# Nodes a YAML document may hold once its aliases are expanded (an alias bomb of 1 KB would
+# otherwise expand to billions), and the longest literal a number, amount or instant may be.
+MAX_EXPANDED_NODES: Final = 100_000
+MAX_NUMBER_CHARS: Final = 40

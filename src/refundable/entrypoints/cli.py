@@ -8,7 +8,6 @@ from the one exception tree and leave with the exit code of the one status table
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -20,15 +19,15 @@ from rich.table import Table
 
 from refundable import bootstrap as wiring
 from refundable.core.errors import PolicyInvalid, RefundableError, status_of
+from refundable.core.textinput import read_bounded
 from refundable.policy.compiled import CompiledPolicy
 from refundable.policy.coverage import coverage
 from refundable.policy.decision import Decision
 from refundable.policy.document import PolicyDocument
-from refundable.policy.engine import decide as decide_request
 from refundable.policy.explain import describe_policy
 from refundable.policy.loader import load_policy_file
 from refundable.policy.registry import PolicyRegistry, policy_files
-from refundable.policy.requests import parse_request_text
+from refundable.policy.requests import parse_request_text, zones
 from refundable.policy.scenarios import ScenarioResult, run_all, run_file
 
 app = typer.Typer(no_args_is_help=True, help="Refundable: decide refund requests by policy.")
@@ -78,18 +77,16 @@ def decide(
     """Decide one request and print the decision."""
 
     def run() -> Decision:
-        text = sys.stdin.read() if str(request_file) == "-" else _read(request_file)
+        # bounded read: size, encoding and structure are checked before parsing (textinput);
+        # a --policy that disagrees with the request's own policy: is refused, not overridden
+        text = read_bounded(request_file)
         if policy is not None and Path(policy).suffix in (".yaml", ".yml"):
-            compiled = load_policy_file(Path(policy))
-            request = parse_request_text(text, policy=compiled.id)
-            return decide_request(
-                PolicyRegistry.from_policies([compiled]).in_force(
-                    request.policy, request.requested_at
-                ),
-                request,
-            )
-        request = parse_request_text(text, policy=policy)
-        return wiring.decide(_registry(policies), request)
+            registry = PolicyRegistry.from_policies([load_policy_file(Path(policy))])
+            request = parse_request_text(text, policy=registry.ids[0], zone=zones(registry))
+            return wiring.decide(registry, request)
+        registry = _registry(policies)
+        request = parse_request_text(text, policy=policy, zone=zones(registry))
+        return wiring.decide(registry, request)
 
     decision = _guard(run)
     if as_json:

@@ -19,6 +19,7 @@ from refundable.policy.conditions import Cond
 from refundable.policy.decision import Deadline, Decision, TraceStep
 from refundable.policy.document import Outcome, Remedy
 from refundable.policy.facts import Request
+from refundable.policy.requests import require_what_policy_reads
 from refundable.policy.settlement import settle, zero
 from refundable.policy.wording import VERBS, explain_applied, with_deadlines
 
@@ -33,6 +34,7 @@ def decide(policy: CompiledPolicy, request: Request) -> Decision:
             where="policy",
             allowed=policy.id,
         )
+    require_what_policy_reads(policy, request)
     trace: list[TraceStep] = []
     for rule in policy.plans[request.reason]:
         if type(rule) is tuple:  # rules that cannot apply to this reason: precomputed steps

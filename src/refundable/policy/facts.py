@@ -9,52 +9,286 @@ Unknown fields are refused too, so a typo ("reson") is an error rather than a si
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import re
+from collections.abc import Callable
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
-from refundable.core.money import MINOR_UNITS, to_decimal
+from refundable.core.errors import InputError, OutOfRange
+from refundable.core.limits import (
+    ID_PATTERN,
+    MAX_AMOUNT,
+    MAX_FX_RATE,
+    MAX_ID_LENGTH,
+    MAX_LIST_ITEMS,
+    MAX_NUMBER_CHARS,
+    MAX_TEXT_LENGTH,
+    MAX_UNITS,
+    MAX_YEAR,
+    MIN_FX_RATE,
+    MIN_YEAR,
+    echo,
+)
+from refundable.core.money import MINOR_UNITS
+
+
+class FieldProblem(ValueError):
+    """What a field validator found wrong, with what is allowed and the error class to raise
+    (``field`` names a sub-field when a model-level check blames one field)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        allowed: str | None = None,
+        error: type[InputError] = InputError,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.allowed = allowed
+        self.error = error
+        self.field = field
+
+
+_DECIMAL = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+_PLAIN_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_DECIMAL_ALLOWED = (
+    'a decimal string such as "499.00" (digits and one point; no _, spaces or exponent)'
+)
 
 
 def _strict_decimal(value: Any) -> Decimal:
+    """Amounts: decimal strings (or ints), within MAX_AMOUNT; floats, 1_000 and 1e3 refused."""
     if isinstance(value, float):
-        raise ValueError(
-            f'amount {value!r} is a float; write it as a decimal string such as "{value}"'
+        raise FieldProblem(
+            f'amount {value!r} is a float; write it as a decimal string such as "{value}"',
+            allowed=_DECIMAL_ALLOWED,
         )
     if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise ValueError(f"expected a decimal string, got {type(value).__name__}")
-    return to_decimal(value)
-
-
-def _aware(value: Any) -> Any:
+        raise FieldProblem(
+            f"expected a decimal string, got {type(value).__name__}", allowed=_DECIMAL_ALLOWED
+        )
     if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError(
-                f"{value!r} is not an ISO-8601 instant (e.g. 2026-03-02T10:15:00+02:00)"
-            ) from None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        raise ValueError("a date is not an instant; give a time and an offset")
+        if len(value) > MAX_NUMBER_CHARS:
+            raise FieldProblem(
+                f"{echo(value)} is too long for an amount",
+                allowed=f"at most {MAX_NUMBER_CHARS} characters",
+                error=OutOfRange,
+            )
+        if not _DECIMAL.fullmatch(value):
+            raise FieldProblem(
+                f"{echo(value)} is not a plain decimal number", allowed=_DECIMAL_ALLOWED
+            )
+    result = Decimal(value)
+    if not result.is_finite():
+        raise FieldProblem("amount is not finite", allowed=_DECIMAL_ALLOWED)
+    if abs(result) >= MAX_AMOUNT:
+        raise FieldProblem(
+            f"{echo(str(value))} is beyond the largest amount",
+            allowed=f"less than {MAX_AMOUNT:,} in absolute value",
+            error=OutOfRange,
+        )
+    return result
+
+
+def _whole(limit: int) -> Callable[[Any], int]:
+    """Counts: JSON/YAML integers from 0 to below ``limit``; "120", 1_000 and 1.0 refused."""
+
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise FieldProblem(
+                f"{echo(value)} is not a whole number", allowed="an unquoted integer such as 120"
+            )
+        if not 0 <= value < limit:
+            raise FieldProblem(
+                f"{echo(value)} is out of range",
+                allowed=f"0 to {limit - 1:,}",
+                error=OutOfRange,
+            )
+        return value
+
+    return check
+
+
+def _flag(value: Any) -> bool:
+    """Booleans are true or false, never "yes", 1 or "on"."""
+    if not isinstance(value, bool):
+        raise FieldProblem(f"{echo(value)} is not a boolean", allowed="true or false (unquoted)")
+    return value
+
+
+def _text(limit: int) -> Callable[[Any], str]:
+    """Free text: a string of at most ``limit`` characters without control characters."""
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise FieldProblem(f"expected text, got {type(value).__name__}", allowed="a string")
+        if len(value) > limit:
+            raise FieldProblem(
+                f"text of {len(value):,} characters is too long",
+                allowed=f"at most {limit:,} characters",
+                error=OutOfRange,
+            )
+        if _CONTROL.search(value):
+            raise FieldProblem(
+                f"{echo(value)} contains a control character",
+                allowed="printable text (no control or bidirectional characters)",
+            )
+        return value
+
+    return check
+
+
+def _identifier(value: Any) -> str:
+    text = _text(MAX_ID_LENGTH)(value)
+    if not re.fullmatch(ID_PATTERN, text):
+        raise FieldProblem(
+            f"{echo(text)} is not an identifier",
+            allowed=f"letters, digits and . _ : - (at most {MAX_ID_LENGTH}, starting with a "
+            "letter or digit)",
+        )
+    return text
+
+
+def _policy_id(value: Any) -> str:
+    text = _text(MAX_ID_LENGTH)(value)
+    if not re.fullmatch(r"[a-z][a-z0-9_-]*", text):
+        raise FieldProblem(
+            f"{echo(text)} is not a policy id",
+            allowed="lower-case letters, digits, _ and -, starting with a letter (e.g. conek)",
+        )
+    return text
+
+
+_INSTANT_ALLOWED = "ISO-8601 with an offset, e.g. 2026-03-02T10:15:00+02:00"
+
+
+def _in_years(value: date, allowed: str) -> None:
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise FieldProblem(
+            f"year {value.year} is out of range",
+            allowed=f"years {MIN_YEAR} to {MAX_YEAR}; {allowed}",
+            error=OutOfRange,
+        )
+
+
+def _parse_text_time(value: str) -> date | datetime:
+    """ISO text -> a date (YYYY-MM-DD alone) or a datetime, with a readable reason if not."""
+    if len(value) > MAX_NUMBER_CHARS:
+        raise FieldProblem(
+            f"{echo(value)} is too long for a date or time", allowed=_INSTANT_ALLOWED
+        )
+    try:
+        if _PLAIN_DATE.fullmatch(value):
+            return date.fromisoformat(value)
+        return datetime.fromisoformat(value)
+    except ValueError as error:
+        reason = str(error)
+        why = f": {reason}" if "range" in reason or "must be in" in reason else ""
+        raise FieldProblem(
+            f"{echo(value)} is not a valid ISO-8601 date or time{why}", allowed=_INSTANT_ALLOWED
+        ) from None
+
+
+def _instant(value: Any) -> datetime | date:
+    """An ISO-8601 instant with an offset (or a date, for the caller to judge)."""
+    if isinstance(value, int | float | Decimal):  # bool is an int too
+        raise FieldProblem(
+            f"{echo(value)} is a number; epoch times are not accepted", allowed=_INSTANT_ALLOWED
+        )
+    if isinstance(value, str):
+        value = _parse_text_time(value)
+    if not isinstance(value, date):
+        raise FieldProblem(
+            f"expected an instant, got {type(value).__name__}", allowed=_INSTANT_ALLOWED
+        )
+    _in_years(value, _INSTANT_ALLOWED)
     if isinstance(value, datetime) and (value.tzinfo is None or value.utcoffset() is None):
-        raise ValueError(
-            f"datetime {value.isoformat()} has no timezone; add an offset such as +02:00"
+        raise FieldProblem(
+            f"datetime {value.isoformat()} has no timezone; add an offset such as +02:00",
+            allowed=_INSTANT_ALLOWED,
         )
     return value
+
+
+def _aware(value: Any) -> datetime:
+    """Instants (``_at`` fields): a time and an offset are required; a plain date is refused."""
+    result = _instant(value)
+    if not isinstance(result, datetime):
+        raise FieldProblem(
+            "a date is not an instant; give a time and an offset", allowed=_INSTANT_ALLOWED
+        )
+    return result
+
+
+ZoneSource = Callable[[], ZoneInfo | None]
+
+
+def _day_or_instant(value: Any, info: ValidationInfo) -> datetime:
+    """Date-valued fields: a plain date means local midnight in the policy's timezone (ADR
+    0018); an instant with an offset is taken as it is."""
+    result = _instant(value)
+    if isinstance(result, datetime):
+        return result
+    source = (info.context or {}).get("zone")
+    zone = source() if callable(source) else None
+    if zone is None:
+        raise FieldProblem(
+            f"the date {result.isoformat()} needs the policy's timezone, which is not known here",
+            allowed="an instant with an offset (2026-03-31T00:00:00+02:00), or a date in a "
+            "request decided under a known policy",
+        )
+    return datetime.combine(result, time.min, tzinfo=zone)
 
 
 def _currency(value: Any) -> Any:
     if not isinstance(value, str) or value not in MINOR_UNITS:
-        raise ValueError(f"unknown currency {value!r}; use an ISO-4217 code such as ZAR or USD")
+        raise FieldProblem(
+            f"unknown currency {echo(value)}; use an ISO-4217 code such as ZAR or USD",
+            allowed="an ISO-4217 code in upper case (ZAR, USD, EUR, ...)",
+        )
     return value
+
+
+def fits_currency(amount: Decimal | None, currency: str | None, field: str) -> None:
+    """Refuse an amount with more decimals than its currency has (no silent rounding)."""
+    if amount is None or currency is None or currency not in MINOR_UNITS:
+        return
+    places = MINOR_UNITS[currency]
+    if amount.quantize(Decimal(1).scaleb(-places)) != amount:
+        raise FieldProblem(
+            f"{amount} has more decimals than {currency} has",
+            allowed=f"at most {places} decimal places for {currency} (nothing is rounded)",
+            field=field,
+        )
 
 
 Amount = Annotated[Decimal, BeforeValidator(_strict_decimal)]
 Instant = Annotated[datetime, BeforeValidator(_aware)]
+LocalDay = Annotated[datetime, BeforeValidator(_day_or_instant)]
 CurrencyCode = Annotated[str, BeforeValidator(_currency)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
+Units = Annotated[int, BeforeValidator(_whole(MAX_UNITS))]
+SmallCount = Annotated[int, BeforeValidator(_whole(MAX_LIST_ITEMS))]
+Text = Annotated[str, BeforeValidator(_text(MAX_TEXT_LENGTH))]
+ShortText = Annotated[str, BeforeValidator(_text(MAX_ID_LENGTH))]
+Identifier = Annotated[str, BeforeValidator(_identifier)]
+PolicyId = Annotated[str, BeforeValidator(_policy_id)]
 
 
 class _Strict(BaseModel):
@@ -149,112 +383,181 @@ class DeliveryFailureCause(StrEnum):
     customer_error = "customer_error"
 
 
+def _describe(text: str) -> Any:
+    return Field(description=text)
+
+
 class Period(_Strict):
-    start: Instant
-    end: Instant
+    """The span of service a charge paid for (pro-rata refunds measure against it)."""
+
+    start: Instant = _describe("First instant of the paid period.")
+    end: Instant = _describe("End of the paid period (after start).")
 
     @model_validator(mode="after")
     def _ordered(self) -> Period:
         if self.end <= self.start:
-            raise ValueError("period.end must be after period.start")
+            raise FieldProblem(
+                "period.end must be after period.start", allowed="end > start", field="end"
+            )
         return self
 
 
 class Charge(_Strict):
-    id: str | None = None
-    kind: ChargeKind
-    amount: Amount
-    currency: CurrencyCode
-    charged_at: Instant
-    billing: Billing = Billing.once
-    period: Period | None = None
-    initial_purchase: bool = False
-    auto: bool = False
-    correct_amount: Amount | None = None
-    invoice_date: Instant | None = None
-    payment_method: str | None = None
+    """The payment the request is about."""
+
+    id: Identifier | None = Field(None, description="The business's id of the charge.")
+    kind: ChargeKind = _describe("What was bought.")
+    amount: Amount = _describe("What was paid, a decimal string in the charge's currency.")
+    currency: CurrencyCode = _describe("ISO-4217 code of the charge.")
+    charged_at: Instant = _describe("When the customer was charged (instant with offset).")
+    billing: Billing = Field(Billing.once, description="How often the charge recurs.")
+    period: Period | None = Field(None, description="The service period the charge paid for.")
+    initial_purchase: Flag = Field(
+        False, description="True when this is the customer's first purchase of the service."
+    )
+    auto: Flag = Field(False, description="True when the charge was an automatic top-up.")
+    correct_amount: Amount | None = Field(
+        None, description="What should have been charged (billing errors)."
+    )
+    invoice_date: LocalDay | None = Field(
+        None,
+        description="Date of the invoice: a plain date (read in the policy's timezone) or an "
+        "instant with offset.",
+    )
+    payment_method: ShortText | None = Field(
+        None, description="How it was paid (e.g. card, eft); picks the payout promise."
+    )
 
     @field_validator("amount", "correct_amount")
     @classmethod
     def _not_negative(cls, value: Decimal | None) -> Decimal | None:
         if value is not None and value < 0:
-            raise ValueError("must not be negative")
+            raise FieldProblem("must not be negative", allowed="0 or more")
         return value
+
+    @model_validator(mode="after")
+    def _cents(self) -> Charge:
+        fits_currency(self.amount, self.currency, "amount")
+        fits_currency(self.correct_amount, self.currency, "correct_amount")
+        return self
 
 
 class Account(_Strict):
-    currency: CurrencyCode | None = None
-    status: AccountStatus = AccountStatus.active
-    closure_cause: ClosureCause | None = None
-    signup_channel: SignupChannel | None = None
-    is_business: bool = False
-    wallet_balance: Amount | None = None
-    amount_due: Amount | None = None
-    closed_at: Instant | None = None
+    """The customer's account as it stands at the request."""
+
+    currency: CurrencyCode | None = Field(None, description="Currency of the account or wallet.")
+    status: AccountStatus = Field(AccountStatus.active, description="State of the account.")
+    closure_cause: ClosureCause | None = Field(None, description="Why the account was closed.")
+    signup_channel: SignupChannel | None = Field(
+        None, description="How the customer signed up (direct marketing matters for cooling-off)."
+    )
+    is_business: Flag = Field(False, description="True when the customer is a business.")
+    wallet_balance: Amount | None = Field(None, description="Pre-paid wallet balance.")
+    amount_due: Amount | None = Field(None, description="What the customer still owes.")
+    closed_at: Instant | None = Field(None, description="When the account was closed.")
+
+    @model_validator(mode="after")
+    def _cents(self) -> Account:
+        fits_currency(self.wallet_balance, self.currency, "wallet_balance")
+        fits_currency(self.amount_due, self.currency, "amount_due")
+        return self
 
 
 class Incident(_Strict):
-    started_at: Instant
-    resolved_at: Instant | None = None
-    reported_at: Instant | None = None
-    cause: IncidentCause
-    impact: Impact = Impact.degraded
+    """A service incident the request relies on (outages, non-delivery)."""
+
+    started_at: Instant = _describe("When the incident began.")
+    resolved_at: Instant | None = Field(None, description="When it was resolved, if it was.")
+    reported_at: Instant | None = Field(None, description="When the customer reported it.")
+    cause: IncidentCause = _describe("Whose fault the incident was.")
+    impact: Impact = Field(Impact.degraded, description="How badly the service was affected.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Incident:
         if self.resolved_at is not None and self.resolved_at < self.started_at:
-            raise ValueError("incident.resolved_at is before incident.started_at")
+            raise FieldProblem(
+                "incident.resolved_at is before incident.started_at",
+                allowed="resolved_at at or after started_at",
+                field="resolved_at",
+            )
         return self
 
 
 class FailedDelivery(_Strict):
-    units: int = Field(ge=0)
-    value: Amount | None = None
-    cause: DeliveryFailureCause
+    """Messages that failed. Credit policies read ``units``, wallet policies ``value``: a
+    request gives what its policy reads (checked when the policy is known)."""
+
+    units: Units | None = Field(None, description="Number of failed messages (credit policies).")
+    value: Amount | None = Field(
+        None, description="Money value of the failed messages (wallet policies)."
+    )
+    cause: DeliveryFailureCause = _describe("Why the messages failed.")
 
 
 class Usage(_Strict):
-    consumed_fraction: Amount = Decimal(0)
+    """How much of what was paid for has been used."""
+
+    consumed_fraction: Amount = Field(
+        Decimal(0), description='Share of the service used, from "0" to "1".'
+    )
 
     @field_validator("consumed_fraction")
     @classmethod
     def _fraction(cls, value: Decimal) -> Decimal:
         if not 0 <= value <= 1:
-            raise ValueError("consumed_fraction must be between 0 and 1")
+            raise FieldProblem(
+                "consumed_fraction must be between 0 and 1", allowed='"0" to "1"', error=OutOfRange
+            )
         return value
 
 
 class PlanChange(_Strict):
-    effective_at: Instant
-    from_price: Amount
-    to_price: Amount
+    """A move to a cheaper plan (downgrade credits)."""
+
+    effective_at: Instant = _describe("When the new plan takes effect.")
+    from_price: Amount = _describe("Price of the old plan per period.")
+    to_price: Amount = _describe("Price of the new plan per period.")
 
 
 class Project(_Strict):
-    work_started: bool = False
-    work_presented: bool = False
-    unanswered_contact_attempts: int = Field(default=0, ge=0)
-    changes_completed: bool = False
-    delivered: bool = False
+    """Progress of project work (development agencies)."""
+
+    work_started: Flag = Field(False, description="True once work on the project has begun.")
+    work_presented: Flag = Field(False, description="True once work was shown to the customer.")
+    unanswered_contact_attempts: SmallCount = Field(
+        0, description="Times the business tried to reach the customer without an answer."
+    )
+    changes_completed: Flag = Field(False, description="True once requested changes are done.")
+    delivered: Flag = Field(False, description="True once the work was delivered.")
 
 
 class Request(_Strict):
     """One refund request: the facts a decision is made from."""
 
-    policy: str
-    requested_at: Instant
-    reason: Reason
-    decided_at: Instant | None = None
-    charge: Charge | None = None
-    account: Account = Account()
-    incident: Incident | None = None
-    failed_delivery: FailedDelivery | None = None
-    usage: Usage = Usage()
-    plan_change: PlanChange | None = None
-    project: Project = Project()
-    evidence: tuple[str, ...] = ()
-    written: bool = False
-    fx: dict[str, Amount] = Field(default_factory=dict)
+    policy: PolicyId = _describe("Id of the policy that governs the request (e.g. conek).")
+    requested_at: Instant = _describe("When the customer asked (instant with offset).")
+    reason: Reason = _describe("Why the customer asks.")
+    decided_at: Instant | None = Field(
+        None, description="When the business decided (not before requested_at); default: now."
+    )
+    charge: Charge | None = Field(None, description="The payment the request is about.")
+    account: Account = Field(Account(), description="The customer's account.")
+    incident: Incident | None = Field(None, description="The incident relied on, if any.")
+    failed_delivery: FailedDelivery | None = Field(None, description="Failed messages, if any.")
+    usage: Usage = Field(Usage(), description="How much of the service was used.")
+    plan_change: PlanChange | None = Field(None, description="A plan downgrade, if any.")
+    project: Project = Field(Project(), description="Project progress (project work).")
+    evidence: tuple[Text, ...] = Field(
+        (),
+        max_length=MAX_LIST_ITEMS,
+        description="Kinds of evidence supplied (e.g. documentation).",
+    )
+    written: Flag = Field(False, description="True when the request was made in writing.")
+    fx: dict[str, Amount] = Field(
+        default_factory=dict,
+        max_length=MAX_LIST_ITEMS,
+        description='Exchange rates supplied with the request, e.g. {"USD/ZAR": "18.50"}.',
+    )
 
     @field_validator("fx")
     @classmethod
@@ -262,7 +565,33 @@ class Request(_Strict):
         for pair, rate in value.items():
             base, sep, quote = pair.partition("/")
             if not sep or base not in MINOR_UNITS or quote not in MINOR_UNITS:
-                raise ValueError(f"fx pair {pair!r} must be BASE/QUOTE ISO codes, e.g. USD/ZAR")
+                raise FieldProblem(
+                    f"fx pair {echo(pair)} must be BASE/QUOTE ISO codes, e.g. USD/ZAR",
+                    allowed="BASE/QUOTE, e.g. USD/ZAR",
+                )
             if rate <= 0:
                 raise ValueError(f"fx rate for {pair} must be positive")
+            if not MIN_FX_RATE <= rate <= MAX_FX_RATE:
+                raise FieldProblem(
+                    f"fx rate {rate} for {pair} is out of range",
+                    allowed=f"{MIN_FX_RATE} to {MAX_FX_RATE:,}",
+                    error=OutOfRange,
+                    field=pair,
+                )
         return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Request:
+        if self.decided_at is not None and self.decided_at < self.requested_at:
+            raise FieldProblem(
+                "decided_at is before requested_at",
+                allowed="a decision at or after the request",
+                field="decided_at",
+            )
+        currency = self.charge.currency if self.charge else self.account.currency
+        if self.failed_delivery is not None:
+            fits_currency(self.failed_delivery.value, currency, "failed_delivery.value")
+        if self.plan_change is not None and self.charge is not None:
+            fits_currency(self.plan_change.from_price, currency, "plan_change.from_price")
+            fits_currency(self.plan_change.to_price, currency, "plan_change.to_price")
+        return self
