@@ -180,6 +180,28 @@ def status_of(error: RefundableError) -> Status:
     return STATUS.get(error.code, STATUS[RefundableError.code])
 
 
+# --- storage (h8-storage): errors raised at the storage boundary ------------------------------
+
+
+class AlreadyReversed(ImmutableEntry, Conflict):
+    """A second reversal of one entry (also the losers of concurrent reversals)."""
+
+    code = "already_reversed"
+
+
+class LimitExceeded(InputError):
+    """A value past one of ``core.limits`` reached the store (an amount, a balance, an id's
+    length, an instant); refused before anything was written."""
+
+    code = "limit_exceeded"
+
+
+class StoreBusy(Conflict):
+    """The store stayed locked by other writers past the bounded wait; try again later."""
+
+    code = "store_busy"
+
+
 # --- request input (h2): text that cannot be read safely, numbers past the limits ------------
 
 
@@ -216,6 +238,9 @@ class PolicyMismatch(InputError):
 
 STATUS.update(
     {
+        AlreadyReversed.code: Status(409, 5),
+        LimitExceeded.code: Status(422, 2),
+        StoreBusy.code: Status(503, 75),
         InputTooLarge.code: Status(413, 2),
         InputNotText.code: Status(415, 2),
         MalformedInput.code: Status(400, 2),

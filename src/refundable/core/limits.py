@@ -63,6 +63,19 @@ def echo(value: object) -> str:
     return text if len(text) <= MAX_ECHO_LENGTH else text[: MAX_ECHO_LENGTH - 1] + "…"
 
 
+# --- storage (h8-storage): what the columns hold; see docs/limits.md and ADR 0032 -------------
+# An account balance stays within ±MAX_BALANCE_MINOR. With every single amount below
+# MAX_AMOUNT_MINOR, balance + amount stays below 5 * 10^18 < 2^63 - 1, so the 64-bit columns of
+# both stores never overflow (SQLite would silently turn the sum into a float). The database
+# refuses a balance past the limit (CHECK on PostgreSQL, a trigger on SQLite).
+MAX_BALANCE_MINOR: Final = 4 * 10**18
+# Ids the store derives (account codes, line references, event-scoped keys) fit this column.
+MAX_STORED_ID_LENGTH: Final = 200
+# Instants are stored as microseconds since 1970; these bounds follow MIN_YEAR and MAX_YEAR.
+MIN_INSTANT_US: Final = 0  # 1970-01-01T00:00:00Z
+MAX_INSTANT_US: Final = 7_258_118_400_000_000 - 1  # before 2200-01-01T00:00:00Z
+
+
 # --- request input (h2) ----------------------------------------------------------------------
 # Nodes a YAML document may hold once its aliases are expanded (an alias bomb of 1 KB would
 # otherwise expand to billions), and the longest literal a number, amount or instant may be.
