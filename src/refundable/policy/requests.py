@@ -134,35 +134,54 @@ def _problem(e: Any) -> tuple[type[InputError], str, str, str | None]:
     if kind == "extra_forbidden":
         return InputError, where, "unknown field (check the spelling)", _fields_at(loc[:-1])
     if kind == "missing":
-        return InputError, where, "required field is missing", None
+        return InputError, where, "required field is missing", _described(loc)
     if kind == "enum":
         expected = str(e["ctx"]["expected"])
         return (
             InputError,
             where,
-            f"{echo(e.get('input'))} is not allowed; expected {expected}",
-            (expected),
+            f"{echo(e.get('input'))} is not one of the allowed values",
+            expected,
         )
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         got = type(e.get("input")).__name__
         return InputError, where, f"expected a mapping of fields, got {got}", "a mapping"
-    if kind in ("too_long", "tuple_type", "list_type"):
-        error = OutOfRange if kind == "too_long" else InputError
-        return error, where, str(e["msg"]), None
-    return InputError, where, str(e["msg"]).removeprefix("Value error, "), None
+    if kind == "too_long":
+        most = (e.get("ctx") or {}).get("max_length")
+        return OutOfRange, where, "too many items", f"at most {most} items"
+    if kind in ("tuple_type", "list_type"):
+        got = type(e.get("input")).__name__
+        return InputError, where, f"expected a list, got {got}", "a list"
+    return (
+        InputError,
+        where,
+        str(e["msg"]).removeprefix("Value error, "),
+        "see docs/request-vocabulary.md",
+    )
 
 
 def _fields_at(loc: tuple[Any, ...]) -> str | None:
     """The field names the model at ``loc`` accepts (for "unknown field" errors)."""
-    model: Any = Request
+    model = _model_at(loc)
+    return ", ".join(model.model_fields) if model is not None else None
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] | None = Request
     for part in loc:
-        field = model.model_fields.get(part) if isinstance(part, str) else None
+        field = model.model_fields.get(part) if model and isinstance(part, str) else None
         if field is None:
             return None
         model = _model_in(field.annotation)
-        if model is None:
-            return None
-    return ", ".join(model.model_fields)
+    return model
+
+
+def _described(loc: tuple[Any, ...]) -> str:
+    """What a missing field holds, from its description in the vocabulary."""
+    model = _model_at(loc[:-1])
+    field = model.model_fields.get(loc[-1]) if model is not None and loc else None
+    text = field.description if field is not None else None
+    return text or "see docs/request-vocabulary.md"
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:

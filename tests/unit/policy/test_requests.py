@@ -58,8 +58,9 @@ def test_unknown_reason_lists_the_allowed_values():
     error = refused(yaml_request("reason: refund_please\n"))
     assert error.code == "invalid_input"
     assert error.where == "reason"
-    assert error.message == (
-        "'refund_please' is not allowed; expected 'duplicate_charge', 'billing_error', "
+    assert error.message == "'refund_please' is not one of the allowed values"
+    assert error.allowed == (
+        "'duplicate_charge', 'billing_error', "
         "'unauthorized_charge', 'compromised_account', 'service_non_delivery', "
         "'service_outage', 'technical_issue', 'failed_delivery', 'change_of_mind', "
         "'cooling_off', 'cancellation', 'downgrade', 'account_closure', "
