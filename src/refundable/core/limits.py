@@ -81,3 +81,9 @@ MAX_INSTANT_US: Final = 7_258_118_400_000_000 - 1  # before 2200-01-01T00:00:00Z
 # otherwise expand to billions), and the longest literal a number, amount or instant may be.
 MAX_EXPANDED_NODES: Final = 100_000
 MAX_NUMBER_CHARS: Final = 40
+
+
+# --- h6 authoring: currencies -------------------------------------------------------------------
+# A currency withdrawn from ISO 4217 less than this many months before the ISO list's
+# publication stays accepted, so charges made before a changeover can still be refunded.
+CURRENCY_WITHDRAWN_GRACE_MONTHS: Final = 24
