@@ -20,7 +20,9 @@ from refundable.core.limits import MAX_FX_RATE, MAX_LIST_ITEMS, MIN_FX_RATE, ech
 from refundable.core.money import MINOR_UNITS
 from refundable.policy.fieldtypes import (
     Amount,
+    Currency,
     CurrencyCode,
+    DecimalText,
     FieldProblem,
     Flag,
     Identifier,
@@ -153,8 +155,8 @@ class Charge(_Strict):
 
     id: Identifier | None = Field(None, description="The business's id of the charge.")
     kind: ChargeKind = _describe("What was bought.")
-    amount: Amount = _describe("What was paid, a decimal string in the charge's currency.")
-    currency: CurrencyCode = _describe("ISO-4217 code of the charge.")
+    amount: DecimalText = _describe("What was paid, a decimal string in the charge's currency.")
+    currency: Currency = _describe("ISO-4217 code of the charge.")
     charged_at: Instant = _describe("When the customer was charged (instant with offset).")
     billing: Billing = Field(Billing.once, description="How often the charge recurs.")
     period: Period | None = Field(None, description="The service period the charge paid for.")
@@ -162,7 +164,7 @@ class Charge(_Strict):
         False, description="True when this is the customer's first purchase of the service."
     )
     auto: Flag = Field(False, description="True when the charge was an automatic top-up.")
-    correct_amount: Amount | None = Field(
+    correct_amount: DecimalText | None = Field(
         None, description="What should have been charged (billing errors)."
     )
     invoice_date: LocalDay | None = Field(
@@ -191,15 +193,15 @@ class Charge(_Strict):
 class Account(_Strict):
     """The customer's account as it stands at the request."""
 
-    currency: CurrencyCode | None = Field(None, description="Currency of the account or wallet.")
+    currency: Currency | None = Field(None, description="Currency of the account or wallet.")
     status: AccountStatus = Field(AccountStatus.active, description="State of the account.")
     closure_cause: ClosureCause | None = Field(None, description="Why the account was closed.")
     signup_channel: SignupChannel | None = Field(
         None, description="How the customer signed up (direct marketing matters for cooling-off)."
     )
     is_business: Flag = Field(False, description="True when the customer is a business.")
-    wallet_balance: Amount | None = Field(None, description="Pre-paid wallet balance.")
-    amount_due: Amount | None = Field(None, description="What the customer still owes.")
+    wallet_balance: DecimalText | None = Field(None, description="Pre-paid wallet balance.")
+    amount_due: DecimalText | None = Field(None, description="What the customer still owes.")
     closed_at: Instant | None = Field(None, description="When the account was closed.")
 
     @model_validator(mode="after")
@@ -234,7 +236,7 @@ class FailedDelivery(_Strict):
     request gives what its policy reads (checked when the policy is known)."""
 
     units: Units | None = Field(None, description="Number of failed messages (credit policies).")
-    value: Amount | None = Field(
+    value: DecimalText | None = Field(
         None, description="Money value of the failed messages (wallet policies)."
     )
     cause: DeliveryFailureCause = _describe("Why the messages failed.")
@@ -243,7 +245,7 @@ class FailedDelivery(_Strict):
 class Usage(_Strict):
     """How much of what was paid for has been used."""
 
-    consumed_fraction: Amount = Field(
+    consumed_fraction: DecimalText = Field(
         Decimal(0), description='Share of the service used, from "0" to "1".'
     )
 
@@ -261,8 +263,8 @@ class PlanChange(_Strict):
     """A move to a cheaper plan (downgrade credits)."""
 
     effective_at: Instant = _describe("When the new plan takes effect.")
-    from_price: Amount = _describe("Price of the old plan per period.")
-    to_price: Amount = _describe("Price of the new plan per period.")
+    from_price: DecimalText = _describe("Price of the old plan per period.")
+    to_price: DecimalText = _describe("Price of the new plan per period.")
 
 
 class Project(_Strict):
@@ -299,7 +301,7 @@ class Request(_Strict):
         description="Kinds of evidence supplied (e.g. documentation).",
     )
     written: Flag = Field(False, description="True when the request was made in writing.")
-    fx: dict[str, Amount] = Field(
+    fx: dict[str, DecimalText] = Field(
         default_factory=dict,
         max_length=MAX_LIST_ITEMS,
         description='Exchange rates supplied with the request, e.g. {"USD/ZAR": "18.50"}.',

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BeforeValidator, ValidationInfo
+from pydantic import BeforeValidator, ValidationInfo, WithJsonSchema
 
 from refundable.core.errors import InputError, OutOfRange
 from refundable.core.limits import (
@@ -268,14 +268,53 @@ def fits_currency(amount: Decimal | None, currency: str | None, field: str) -> N
         )
 
 
+def _schema(**body: Any) -> WithJsonSchema:
+    return WithJsonSchema(body, mode="validation")
+
+
+_DECIMAL_SCHEMA = {"type": "string", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
+_INSTANT_SCHEMA = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": r"(Z|[+-][0-9]{2}:?[0-9]{2})$",
+}
+
+# Plain forms, shared with the policy language (document.py): their schema is the policy
+# schema's business.
 Amount = Annotated[Decimal, BeforeValidator(_strict_decimal)]
-Instant = Annotated[datetime, BeforeValidator(_aware)]
-LocalDay = Annotated[datetime, BeforeValidator(_day_or_instant)]
 CurrencyCode = Annotated[str, BeforeValidator(_currency)]
-Flag = Annotated[bool, BeforeValidator(_flag)]
-Units = Annotated[int, BeforeValidator(_whole(MAX_UNITS))]
-SmallCount = Annotated[int, BeforeValidator(_whole(MAX_LIST_ITEMS))]
-Text = Annotated[str, BeforeValidator(_text(MAX_TEXT_LENGTH))]
-ShortText = Annotated[str, BeforeValidator(_text(MAX_ID_LENGTH))]
-Identifier = Annotated[str, BeforeValidator(_identifier)]
-PolicyId = Annotated[str, BeforeValidator(_policy_id)]
+
+# The request vocabulary's forms, each with the JSON Schema it publishes.
+DecimalText = Annotated[Amount, _schema(**_DECIMAL_SCHEMA, maxLength=MAX_NUMBER_CHARS)]
+Currency = Annotated[CurrencyCode, _schema(type="string", pattern="^[A-Z]{3}$")]
+Instant = Annotated[datetime, BeforeValidator(_aware), _schema(**_INSTANT_SCHEMA)]
+LocalDay = Annotated[
+    datetime,
+    BeforeValidator(_day_or_instant),
+    _schema(anyOf=[{"type": "string", "format": "date"}, _INSTANT_SCHEMA]),
+]
+Flag = Annotated[bool, BeforeValidator(_flag), _schema(type="boolean")]
+Units = Annotated[
+    int,
+    BeforeValidator(_whole(MAX_UNITS)),
+    _schema(type="integer", minimum=0, maximum=MAX_UNITS - 1),
+]
+SmallCount = Annotated[
+    int,
+    BeforeValidator(_whole(MAX_LIST_ITEMS)),
+    _schema(type="integer", minimum=0, maximum=MAX_LIST_ITEMS - 1),
+]
+Text = Annotated[
+    str, BeforeValidator(_text(MAX_TEXT_LENGTH)), _schema(type="string", maxLength=MAX_TEXT_LENGTH)
+]
+ShortText = Annotated[
+    str, BeforeValidator(_text(MAX_ID_LENGTH)), _schema(type="string", maxLength=MAX_ID_LENGTH)
+]
+Identifier = Annotated[
+    str, BeforeValidator(_identifier), _schema(type="string", pattern=ID_PATTERN)
+]
+PolicyId = Annotated[
+    str,
+    BeforeValidator(_policy_id),
+    _schema(type="string", pattern="^[a-z][a-z0-9_-]*$", maxLength=MAX_ID_LENGTH),
+]
