@@ -126,7 +126,7 @@ _DECISION_FIELDS: dict[str, dict[str, Any]] = {
         items={
             "type": "object",
             "additionalProperties": False,
-            "required": ["rule", "clause", "status", "why"],
+            "required": ["rule", "clause", "status", "why", "text"],
             "properties": {
                 "rule": {"type": "string"},
                 "clause": {"type": "string"},
@@ -139,7 +139,8 @@ _DECISION_FIELDS: dict[str, dict[str, Any]] = {
                         "not_reached",
                     ]
                 },
-                "why": {"type": "string"},
+                "why": {"type": "string", "description": "The reason, in fact paths."},
+                "text": {"type": "string", "description": "The reason, for the customer."},
             },
         },
     ),
