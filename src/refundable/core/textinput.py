@@ -1,21 +1,19 @@
-"""Reading untrusted text before any parser trusts it: size, encoding, nesting, aliases, keys.
+"""Reading untrusted text before any parser trusts it: size, encoding, nesting, keys, numbers.
 
-A 1.4 KB YAML alias bomb, 100,000 nested brackets, a binary file or a duplicate key must each
-end in one clear error, never a RecursionError, an out-of-memory or a silent "last key wins".
-So every document passes these gates, in this order, each one cheap and bounded:
+A 2 GB upload, a binary file, 100,000 nested brackets or a duplicate key must each end in one
+clear error, never a MemoryError, a RecursionError or a silent "last key wins". So every
+document passes these gates, in this order, each one cheap and bounded:
 
 1. bytes: at most ``MAX_DOCUMENT_BYTES``, read no further than that (a 10 GB file costs 1 MB);
 2. text: strict UTF-8, no NUL or other control characters except tab and line breaks;
-3. structure, before any object is built: for JSON a scan of the brackets, for YAML the event
-   stream (the parser is iterative, only the composer recurses), which bounds nesting depth,
-   aliases and their expanded size, and refuses duplicate keys and non-scalar keys, each with
-   its path and line;
-4. values: YAML is read with the YAML 1.2 core schema (``yes`` and ``NO`` are strings, ``1_000``
-   is a string, timestamps stay text for the caller's own parser); numbers that no longer fit
-   (``1e400``, 5,000-digit integers, ``1e-400`` that rounds to zero) are refused with the path.
+3. structure before objects: for JSON a scan of the brackets; for YAML the event stream
+   (:mod:`refundable.core.yamlinput`), bounding depth, aliases and their expanded size and
+   refusing duplicate or non-scalar keys, each with its path and line;
+4. values: numbers that no longer fit (``1e400``, 5,000-digit integers, ``1e-400`` that rounds
+   to zero, NaN) are refused with their path.
 
-Shared by the request parser; the policy reader can reuse ``check_text``, ``scan_yaml`` and
-``YAML12Loader`` (ADR 0018).
+The request parser uses ``load_document``; the policy reader (h5) uses ``check_size``,
+``check_controls``, ``read_text`` and ``printable`` (ADR 0018).
 """
 
 from __future__ import annotations
@@ -25,20 +23,22 @@ import math
 import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import yaml
-
-from refundable.core.errors import InputNotText, InputTooLarge, MalformedInput, OutOfRange
+from refundable.core.errors import (
+    InputError,
+    InputNotText,
+    InputTooLarge,
+    MalformedInput,
+    OutOfRange,
+)
 from refundable.core.limits import (
     MAX_DOCUMENT_BYTES,
     MAX_ECHO_LENGTH,
-    MAX_EXPANDED_NODES,
     MAX_NESTING_DEPTH,
     MAX_NUMBER_CHARS,
-    MAX_YAML_ALIASES,
     echo,
 )
 
@@ -109,6 +109,69 @@ def check_text(data: bytes | str, what: str = "request") -> str:
     return text
 
 
+# --- the same gates with a file:line location, for the policy reader (h5) ------------------
+
+# C0 controls except tab, line feed and carriage return; DEL; C1 controls.
+_CONTROL_C1 = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def check_size(size: int, where: str) -> None:
+    """Refuse a document over MAX_DOCUMENT_BYTES before reading or parsing it."""
+    if size > MAX_DOCUMENT_BYTES:
+        raise InputError(
+            f"the document is {size:,} bytes, too large to read",
+            where=where,
+            allowed=f"at most {MAX_DOCUMENT_BYTES:,} bytes",
+        )
+
+
+def decode_utf8(data: bytes, where: str) -> str:
+    """Bytes to text, refusing anything that is not UTF-8 text (binary files, Latin-1, NUL)."""
+    check_size(len(data), where)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise InputError(
+            f"byte 0x{data[error.start]:02x} is not UTF-8 text (is this a binary file?)",
+            where=f"{where}:{line}",
+            allowed="a UTF-8 text file",
+        ) from None
+    text = text.removeprefix("\ufeff")
+    check_controls(text, where)
+    return text
+
+
+def check_controls(text: str, where: str) -> None:
+    """Refuse raw control characters (NUL, ESC, ...): they are never part of a policy or a
+    request, and echoing them would let a file drive the reader's terminal."""
+    found = _CONTROL_C1.search(text)
+    if found is not None:
+        line = text.count("\n", 0, found.start()) + 1
+        raise InputError(
+            f"control character U+{ord(found.group()):04X} in the text (is this a binary file?)",
+            where=f"{where}:{line}",
+            allowed="printable text, tabs and line breaks",
+        )
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character shown as '?', safe to print to a terminal."""
+    return _CONTROL_C1.sub("?", text)
+
+
+def read_text(path: Path, where: str | None = None) -> str:
+    """Read a text file with the guards above; OSError becomes an InputError."""
+    name = where or str(path)
+    try:
+        check_size(path.stat().st_size, name)
+        with path.open("rb") as handle:
+            data = handle.read(MAX_DOCUMENT_BYTES + 1)
+    except OSError as error:
+        raise InputError(f"cannot read file: {error.strerror or error}", where=name) from None
+    return decode_utf8(data, name)
+
+
 # --- 3: structure before objects --------------------------------------------------------------
 
 _JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
@@ -123,152 +186,16 @@ def check_json_depth(text: str, what: str = "request") -> None:
             depth += 1
             if depth > MAX_NESTING_DEPTH:
                 line = text.count("\n", 0, match.start()) + 1
-                raise _too_deep(what, f"line {line}")
+                raise too_deep(what, f"line {line}")
         elif token in "]}":
             depth -= 1
 
 
-def _too_deep(what: str, where: str) -> InputTooLarge:
+def too_deep(what: str, where: str) -> InputTooLarge:
     return InputTooLarge(
         f"the {what} is nested more than {MAX_NESTING_DEPTH} levels deep",
         where=where,
         allowed=f"at most {MAX_NESTING_DEPTH} levels of lists and mappings",
-    )
-
-
-@dataclass
-class _Frame:
-    path: str
-    is_map: bool
-    anchor: str | None
-    line: int
-    size: int = 1
-    index: int = 0
-    key: str | None = None  # the key whose value comes next (maps)
-    keys: dict[str, int] = field(default_factory=dict)
-
-    def child_path(self) -> str:
-        part = self.key if self.is_map else str(self.index)
-        return f"{self.path}.{part}" if self.path else str(part)
-
-
-@dataclass
-class _Scan:
-    what: str
-    stack: list[_Frame] = field(default_factory=list)
-    anchors: dict[str, int] = field(default_factory=dict)
-    aliases: int = 0
-    total: int = 0
-
-    def count(self, size: int, line: int) -> None:
-        """``size`` more values in the expanded document; refused past the limit."""
-        self.total += size
-        if self.total > MAX_EXPANDED_NODES:
-            raise InputTooLarge(
-                f"the {self.what} expands to more than {MAX_EXPANDED_NODES:,} values",
-                where=f"line {line}",
-                allowed=f"at most {MAX_EXPANDED_NODES:,} values after aliases are expanded",
-            )
-
-    def place(self, size: int) -> None:
-        """A finished node of ``size`` expanded values goes into its parent."""
-        if self.stack:
-            parent = self.stack[-1]
-            parent.size += size
-            if parent.is_map and parent.key is not None:
-                parent.key = None
-            else:
-                parent.index += 1
-
-
-def scan_yaml(text: str, what: str = "request") -> None:
-    """Walk the YAML event stream (no objects built): depth, aliases, expanded size, keys."""
-    scan = _Scan(what)
-    try:
-        for event in yaml.parse(text, Loader=_EventLoader):
-            _event(scan, event)
-    except yaml.YAMLError as error:
-        raise yaml_error(error, what) from None
-
-
-def _event(scan: _Scan, event: yaml.Event) -> None:
-    line = event.start_mark.line + 1 if event.start_mark is not None else 0
-    parent = scan.stack[-1] if scan.stack else None
-    expecting_key = parent is not None and parent.is_map and parent.key is None
-    if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
-        if expecting_key:
-            raise _bad_key(parent, line, "a list or mapping")
-        if len(scan.stack) >= MAX_NESTING_DEPTH:
-            raise _too_deep(scan.what, f"line {line}")
-        path = parent.child_path() if parent is not None else ""
-        is_map = isinstance(event, yaml.MappingStartEvent)
-        scan.count(1, line)
-        scan.stack.append(_Frame(path, is_map, event.anchor, line))
-    elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
-        done = scan.stack.pop()  # its values were counted as they came
-        if done.anchor is not None:
-            scan.anchors[done.anchor] = done.size
-        scan.place(done.size)
-    elif isinstance(event, yaml.AliasEvent):
-        _alias(scan, event, parent, expecting_key, line)
-    elif isinstance(event, yaml.ScalarEvent):
-        if expecting_key:
-            assert parent is not None
-            _key(parent, event.value, line)
-            return
-        if event.anchor is not None:
-            scan.anchors[event.anchor] = 1
-        scan.count(1, line)
-        scan.place(1)
-
-
-def _alias(
-    scan: _Scan, event: yaml.AliasEvent, parent: _Frame | None, expecting_key: bool, line: int
-) -> None:
-    if expecting_key:
-        raise _bad_key(parent, line, "an alias")
-    scan.aliases += 1
-    if scan.aliases > MAX_YAML_ALIASES:
-        raise InputTooLarge(
-            f"the {scan.what} uses more than {MAX_YAML_ALIASES} aliases",
-            where=f"line {line}",
-            allowed=f"at most {MAX_YAML_ALIASES} aliases (*name)",
-        )
-    size = scan.anchors.get(event.anchor or "", 1)
-    scan.count(size, line)
-    scan.place(size)
-
-
-def _key(parent: _Frame, key: str, line: int) -> None:
-    if key in parent.keys:
-        where = f"{parent.path}.{key}" if parent.path else key
-        raise MalformedInput(
-            f"duplicate key {echo(key)} (line {line}; first at line {parent.keys[key]})",
-            where=plain(where),
-            allowed="each key once per mapping",
-        )
-    parent.keys[key] = line
-    parent.key = key
-
-
-def _bad_key(parent: _Frame | None, line: int, kind: str) -> MalformedInput:
-    where = parent.path if parent is not None and parent.path else f"line {line}"
-    return MalformedInput(
-        f"{kind} is used as a key (line {line})",
-        where=plain(where),
-        allowed="a plain text key",
-    )
-
-
-def yaml_error(error: yaml.YAMLError, what: str = "request") -> MalformedInput:
-    """A YAML syntax error as one line: the problem and its line, never the offending text."""
-    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    problem = getattr(error, "problem", None) or type(error).__name__
-    where = f"line {mark.line + 1}" if mark is not None else what
-    return MalformedInput(
-        f"invalid YAML: {plain(problem)}",
-        where=where,
-        allowed="YAML (or JSON) text; see docs/request-vocabulary.md",
     )
 
 
@@ -288,7 +215,7 @@ class BadNumber:
     literal: str
 
 
-def _number(text: str) -> int | float | BadNumber:
+def parse_number(text: str) -> int | float | BadNumber:
     """A JSON/YAML number literal as int or float, or BadNumber when it does not fit."""
     cleaned = text.lstrip("+")
     if len(cleaned) > MAX_NUMBER_CHARS:
@@ -303,54 +230,6 @@ def _number(text: str) -> int | float | BadNumber:
     return value
 
 
-class YAML12Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Safe YAML with the YAML 1.2 core schema: only true/false are booleans, only ~/null
-    are null, numbers are plain decimal (no 1_000, no sexagesimal), timestamps stay text."""
-
-    yaml_implicit_resolvers: dict[str, Any] = {}  # noqa: RUF012 (PyYAML's class registry)
-
-
-_RESOLVERS = [
-    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
-    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
-    (
-        "tag:yaml.org,2002:float",
-        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
-        r"|[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$",
-        list("-+0123456789."),
-    ),
-]
-for _tag, _pattern, _first in _RESOLVERS:
-    YAML12Loader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
-
-
-def _construct_number(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
-    text = str(loader.construct_scalar(node))
-    if text.lstrip("+-").lower() in (".inf", ".nan"):
-        return BadNumber(text)
-    return _number(text)
-
-
-YAML12Loader.add_constructor("tag:yaml.org,2002:int", _construct_number)
-YAML12Loader.add_constructor("tag:yaml.org,2002:float", _construct_number)
-
-
-class _EventLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """Only parses (events); never constructs."""
-
-
-def load_yaml(text: str, what: str = "request") -> Any:
-    """Checked text -> plain Python data, after the structure scan; numbers checked."""
-    scan_yaml(text, what)
-    try:
-        data = yaml.load(text, Loader=YAML12Loader)  # a SafeLoader subclass
-    except yaml.YAMLError as error:
-        raise yaml_error(error, what) from None
-    check_numbers(data)
-    return data
-
-
 def load_json(text: str, what: str = "request") -> Any:
     """Checked text -> plain Python data: depth scanned first, duplicate keys refused."""
     check_json_depth(text, what)
@@ -358,8 +237,8 @@ def load_json(text: str, what: str = "request") -> Any:
         data = json.loads(
             text,
             object_pairs_hook=_no_duplicates,
-            parse_int=_number,
-            parse_float=_number,
+            parse_int=parse_number,
+            parse_float=parse_number,
             parse_constant=BadNumber,
         )
     except json.JSONDecodeError as error:
@@ -437,6 +316,8 @@ def load_document(data: bytes | str, what: str = "request") -> Any:
     text = check_text(data, what)
     if _JSON_START.match(text):
         return load_json(text, what)
+    from refundable.core.yamlinput import load_yaml  # YAML needs the JSON gates' numbers
+
     return load_yaml(text, what)
 
 
