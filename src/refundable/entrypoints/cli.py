@@ -18,15 +18,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from refundable import bootstrap as wiring
-from refundable.core.errors import PolicyInvalid, RefundableError, status_of
+from refundable.core.errors import PolicyInvalid, Problem, RefundableError, status_of
 from refundable.core.textinput import read_bounded
 from refundable.entrypoints.cli_schema import app as schema_app
 from refundable.entrypoints.render_decision import print_decision
 from refundable.policy.compiled import CompiledPolicy
-from refundable.policy.coverage import coverage
+from refundable.policy.coverage import ClauseCoverage, coverage
 from refundable.policy.decision import Decision
 from refundable.policy.document import PolicyDocument
 from refundable.policy.explain import describe_policy
+from refundable.policy.lint import Shadowed, lint_policy
 from refundable.policy.loader import load_policy_file
 from refundable.policy.registry import PolicyRegistry, policy_files
 from refundable.policy.requests import parse_request_text, zones
@@ -140,26 +141,82 @@ def _decider(registry: PolicyRegistry, path: Path) -> Callable[[], Decision]:
 @policy_app.command("validate")
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="Policy files or directories")],
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat warnings (shadowed rules) as errors")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:
-    """Check policy files; print every problem with file:line."""
-    problems = []
-    count = 0
+    """Check policy files; print every problem with file:line, and warn about rules that an
+    earlier rule always pre-empts (shadowed rules)."""
+    problems: list[Problem] = []
+    warnings: list[Shadowed] = []
+    checked: list[dict[str, Any]] = []
     for root in paths:
         for path in policy_files(root):
-            count += 1
             try:
                 compiled = load_policy_file(path)
-                out.print(
-                    f"[green]ok[/green] {path}: {compiled.id} {compiled.version}, "
-                    f"{len(compiled.rules)} rules, {len(compiled.document.clauses)} clauses"
-                )
             except PolicyInvalid as error:
                 problems.extend(error.problems)
+                checked.append({"file": str(path), "valid": False})
+                continue
+            found = lint_policy(compiled, str(path))
+            warnings.extend(found)
+            checked.append(_validated(path, compiled, len(found)))
+    failed = bool(problems) or not checked or (strict and bool(warnings))
+    if as_json:
+        print(json.dumps(_validation_json(checked, problems, warnings, failed), indent=2))
+    else:
+        _print_validation(checked, problems, warnings)
+    if failed:
+        raise typer.Exit(3)
+
+
+def _validated(path: Path, compiled: CompiledPolicy, warnings: int) -> dict[str, Any]:
+    return {
+        "file": str(path),
+        "valid": True,
+        "policy": compiled.id,
+        "version": compiled.version,
+        "rules": len(compiled.rules),
+        "clauses": len(compiled.document.clauses),
+        "warnings": warnings,
+    }
+
+
+def _validation_json(
+    checked: list[dict[str, Any]],
+    problems: list[Problem],
+    warnings: list[Shadowed],
+    failed: bool,
+) -> dict[str, Any]:
+    return {
+        "ok": not failed,
+        "files": checked,
+        "problems": [
+            {"file": p.file, "line": p.line, "message": p.message, "allowed": p.allowed}
+            for p in problems
+        ],
+        "warnings": [w.to_dict() for w in warnings],
+    }
+
+
+def _print_validation(
+    checked: list[dict[str, Any]], problems: list[Problem], warnings: list[Shadowed]
+) -> None:
+    for c in checked:
+        if c["valid"]:
+            out.print(
+                f"[green]ok[/green] {escape(c['file'])}: {escape(c['policy'])} "
+                f"{escape(c['version'])}, {c['rules']} rules, {c['clauses']} clauses"
+            )
+    for w in warnings:
+        err.print(f"[yellow]warning[/yellow] {escape(w.render())}")
     for p in problems:
         err.print(f"[red]error[/red] {escape(p.render())}")
-    if problems or count == 0:
-        err.print(f"{len(problems)} problem(s) in {count} file(s)")
-        raise typer.Exit(3)
+    if problems or warnings or not checked:
+        err.print(
+            f"{len(problems)} problem(s) in {len(checked)} file(s); {len(warnings)} warning(s)"
+        )
 
 
 @policy_app.command("test")
@@ -197,30 +254,82 @@ def _report(results: list[ScenarioResult], verbose: bool) -> None:
 def coverage_cmd(
     path: Annotated[Path, typer.Argument(help="A policy file")],
     scenarios: Annotated[Path | None, typer.Option(help="Its scenario file")] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail when an implemented clause is never tested")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON")] = False,
 ) -> None:
-    """Show, clause by clause, what enforces each clause of the source policy."""
+    """Show, clause by clause, what enforces each clause of the source policy, the rules
+    that cite it and the scenarios that exercise it; flag clauses no scenario tests."""
     policy = _guard(lambda: load_policy_file(path))
     sfile = scenarios or path.with_name(f"{policy.id}.scenarios.yaml")
     results = run_file(sfile, PolicyRegistry.from_policies([policy])) if sfile.exists() else []
     rows = coverage(policy, results)
-    table = Table(title=f"{policy.document.name} {policy.version}: clause coverage")
+    uncovered = [r for r in rows if r.status == "uncovered"]
+    untested = [r for r in rows if r.untested]
+    failed = bool(uncovered) or (strict and bool(untested))
+    if as_json:
+        body = {
+            "policy": policy.id,
+            "version": policy.version,
+            "scenario_file": str(sfile) if sfile.exists() else None,
+            "ok": not failed,
+            "clauses": [r.to_dict() for r in rows],
+        }
+        print(json.dumps(body, indent=2))
+    else:
+        _print_coverage(policy, rows)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _scenario_lines(row: ClauseCoverage) -> str:
+    """How many scenarios exercise a clause, and the lines of the first few."""
+    shown = ", ".join(str(s.line) for s in row.exercised_by[:4])
+    more = ", …" if len(row.exercised_by) > 4 else ""
+    word = "line" if len(row.exercised_by) == 1 else "lines"
+    return escape(f"{len(row.exercised_by)} ({word} {shown}{more})") if row.exercised_by else ""
+
+
+def _print_coverage(policy: CompiledPolicy, rows: list[ClauseCoverage]) -> None:
+    files = sorted({s.file for r in rows for s in r.exercised_by})
+    table = Table(
+        title=f"{policy.document.name} {policy.version}: clause coverage",
+        caption=f"scenario lines refer to {', '.join(files)}" if files else None,
+    )
     for col in ("clause", "title", "status", "enforced by / reason", "scenarios"):
         table.add_column(col, overflow="fold")
     for row in rows:
         colour = {"implemented": "green", "informational": "cyan"}.get(row.status, "red")
         detail = ", ".join(row.enforced_by) or (row.reason or "")
+        tested = (
+            "[red]untested[/red]"
+            if row.untested
+            else "outside decisions (own tests)"
+            if row.outside_decisions and not row.exercised_by
+            else _scenario_lines(row)
+        )
         table.add_row(
-            row.clause, row.title, f"[{colour}]{row.status}[/{colour}]", detail, str(row.scenarios)
+            escape(row.clause),
+            escape(row.title),
+            f"[{colour}]{row.status}[/{colour}]",
+            escape(detail),
+            tested,
         )
     out.print(table)
-    uncovered = [r for r in rows if r.status == "uncovered"]
+    uncovered = sum(r.status == "uncovered" for r in rows)
     implemented = sum(r.status == "implemented" for r in rows)
+    untested = [r for r in rows if r.untested]
     out.print(
         f"{len(rows)} clauses: {implemented} implemented, "
-        f"{len(rows) - implemented - len(uncovered)} informational, {len(uncovered)} uncovered"
+        f"{len(rows) - implemented - uncovered} informational, {uncovered} uncovered; "
+        f"{len(untested)} implemented but never tested"
     )
-    if uncovered:
-        raise typer.Exit(1)
+    for r in untested:
+        err.print(
+            f"[yellow]untested[/yellow] clause {escape(r.clause)} ({escape(r.title)}): "
+            f"enforced by {escape(', '.join(r.enforced_by))}, but no scenario's decision cites it"
+        )
 
 
 @policy_app.command("explain")

@@ -207,6 +207,16 @@ def policy_reads(document: Any) -> frozenset[str]:
     return result
 
 
+def policy_asks(document: Any) -> frozenset[str]:
+    """Fact paths a policy's rules name in ``requires``: when one is missing, the engine asks
+    for it in a review (information_needed) instead of the parser refusing the request."""
+    found: set[str] = set()
+    for rule in document.rules:
+        for req in rule.requires:
+            _mentions(req.condition, found)
+    return frozenset(found)
+
+
 def _mentions(node: Any, found: set[str], depth: int = 0) -> None:
     """Fact paths named in a condition: as keys, or as values (``of``, ``at``, ``from``,
     ``to``); a time condition without ``at`` runs to requested_at."""

@@ -160,10 +160,15 @@ class Charge(_Strict):
     charged_at: Instant = _describe("When the customer was charged (instant with offset).")
     billing: Billing = Field(Billing.once, description="How often the charge recurs.")
     period: Period | None = Field(None, description="The service period the charge paid for.")
-    initial_purchase: Flag = Field(
-        False, description="True when this is the customer's first purchase of the service."
+    # Unknown (None) unless stated: a rule that needs it asks (ADR 0017), never assumes no.
+    initial_purchase: Flag | None = Field(
+        None,
+        description="True when this is the customer's first purchase of the service; "
+        "unknown when not given.",
     )
-    auto: Flag = Field(False, description="True when the charge was an automatic top-up.")
+    auto: Flag | None = Field(
+        None, description="True when the charge was an automatic top-up; unknown when not given."
+    )
     correct_amount: DecimalText | None = Field(
         None, description="What should have been charged (billing errors)."
     )
@@ -218,7 +223,9 @@ class Incident(_Strict):
     resolved_at: Instant | None = Field(None, description="When it was resolved, if it was.")
     reported_at: Instant | None = Field(None, description="When the customer reported it.")
     cause: IncidentCause = _describe("Whose fault the incident was.")
-    impact: Impact = Field(Impact.degraded, description="How badly the service was affected.")
+    impact: Impact | None = Field(
+        None, description="How badly the service was affected; unknown when not given (ADR 0017)."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Incident:
@@ -300,7 +307,12 @@ class Request(_Strict):
         max_length=MAX_LIST_ITEMS,
         description="Kinds of evidence supplied (e.g. documentation).",
     )
-    written: Flag = Field(False, description="True when the request was made in writing.")
+    # None: not stated; requests come through written channels (ADR 0004, Conek 10.2).
+    written: Flag | None = Field(
+        None,
+        description="Whether the request was made in writing; unknown when not given "
+        "(requests arrive through written channels).",
+    )
     fx: dict[str, DecimalText] = Field(
         default_factory=dict,
         max_length=MAX_LIST_ITEMS,

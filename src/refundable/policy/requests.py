@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from refundable.core.errors import InputError, OutOfRange, PolicyMismatch
 from refundable.core.limits import echo
 from refundable.core.textinput import check_text, load_document, load_json, plain
-from refundable.policy.factpaths import policy_reads
+from refundable.policy.factpaths import policy_asks, policy_reads
 from refundable.policy.facts import FieldProblem, Request
 
 if TYPE_CHECKING:
@@ -91,11 +91,12 @@ def _zone_source(zone: Zone, policy: Any) -> Callable[[], ZoneInfo | None]:
 
 def require_what_policy_reads(policy: CompiledPolicy, request: Request) -> None:
     """Failed messages are counted (units) by credit policies and valued (value) by wallet
-    policies: require the one the policy reads, and nothing it does not read."""
+    policies: require the one the policy reads, and nothing it does not read. A fact the
+    policy's own ``requires`` names is left to the engine, which asks for it in a review."""
     fd = request.failed_delivery
     if fd is None:
         return
-    reads = policy_reads(policy.document)
+    reads = policy_reads(policy.document) - policy_asks(policy.document)
     for name, what in (("units", "the number of failed messages"), ("value", "their value")):
         path = f"failed_delivery.{name}"
         if getattr(fd, name) is None and path in reads:

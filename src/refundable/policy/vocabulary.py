@@ -105,6 +105,16 @@ _DECISION_FIELDS: dict[str, dict[str, Any]] = {
     "required_information": _s(
         "array", "What a request must include under this policy.", items={"type": "string"}
     ),
+    "information_needed": _s(
+        "array",
+        "Facts the request lacks that the rule needs (a review that asks for them).",
+        items={
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["item", "ask"],
+            "properties": {"item": {"type": "string"}, "ask": {"type": "string"}},
+        },
+    ),
     "appeal": _s(["string", "null"], "Whether and how the decision can be appealed."),
     "fx": _s(
         "array",
@@ -137,6 +147,7 @@ _DECISION_FIELDS: dict[str, dict[str, Any]] = {
                         "requirement_failed",
                         "outside_window",
                         "not_reached",
+                        "information_needed",
                     ]
                 },
                 "why": {"type": "string", "description": "The reason, in fact paths."},
