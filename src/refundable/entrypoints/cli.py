@@ -27,7 +27,7 @@ from refundable.policy.coverage import ClauseCoverage, coverage
 from refundable.policy.decision import Decision
 from refundable.policy.document import PolicyDocument
 from refundable.policy.explain import describe_policy
-from refundable.policy.lint import Shadowed, lint_policy
+from refundable.policy.lint import LintWarning, lint_policy
 from refundable.policy.loader import load_policy_file
 from refundable.policy.registry import PolicyRegistry, policy_files
 from refundable.policy.requests import parse_request_text, zones
@@ -149,7 +149,7 @@ def validate(
     """Check policy files; print every problem with file:line, and warn about rules that an
     earlier rule always pre-empts (shadowed rules)."""
     problems: list[Problem] = []
-    warnings: list[Shadowed] = []
+    warnings: list[LintWarning] = []
     checked: list[dict[str, Any]] = []
     for root in paths:
         for path in policy_files(root):
@@ -186,7 +186,7 @@ def _validated(path: Path, compiled: CompiledPolicy, warnings: int) -> dict[str,
 def _validation_json(
     checked: list[dict[str, Any]],
     problems: list[Problem],
-    warnings: list[Shadowed],
+    warnings: list[LintWarning],
     failed: bool,
 ) -> dict[str, Any]:
     return {
@@ -201,7 +201,7 @@ def _validation_json(
 
 
 def _print_validation(
-    checked: list[dict[str, Any]], problems: list[Problem], warnings: list[Shadowed]
+    checked: list[dict[str, Any]], problems: list[Problem], warnings: list[LintWarning]
 ) -> None:
     for c in checked:
         if c["valid"]:
