@@ -202,6 +202,12 @@ class StoreBusy(Conflict):
     code = "store_busy"
 
 
+class SchemaOutOfDate(RefundableError):
+    """The database schema is not at this version's migrations (run ``refundable db upgrade``)."""
+
+    code = "schema_out_of_date"
+
+
 # --- request input (h2): text that cannot be read safely, numbers past the limits ------------
 
 
@@ -238,6 +244,7 @@ class PolicyMismatch(InputError):
 
 STATUS.update(
     {
+        SchemaOutOfDate.code: Status(503, 69),
         AlreadyReversed.code: Status(409, 5),
         LimitExceeded.code: Status(422, 2),
         StoreBusy.code: Status(503, 75),
