@@ -158,7 +158,9 @@ class Charge(_Strict):
     amount: DecimalText = _describe("What was paid, a decimal string in the charge's currency.")
     currency: Currency = _describe("ISO-4217 code of the charge.")
     charged_at: Instant = _describe("When the customer was charged (instant with offset).")
-    billing: Billing = Field(Billing.once, description="How often the charge recurs.")
+    billing: Billing | None = Field(
+        None, description="How often the charge recurs; unknown when not given (ADR 0017)."
+    )
     period: Period | None = Field(None, description="The service period the charge paid for.")
     # Unknown (None) unless stated: a rule that needs it asks (ADR 0017), never assumes no.
     initial_purchase: Flag | None = Field(
