@@ -273,6 +273,10 @@ decisions = Table(
 
 APPEND_ONLY += ("policy_versions", "decisions")
 
+# Reads that must stay flat as history grows (issue 7): a customer's accounts by owner, for
+# statements (lines are then read by (tenant, account), ``ix_lines_account``).
+Index("ix_accounts_owner", accounts.c.tenant_id, accounts.c.owner)
+
 # --- scheduled work (scheduling): due actions, test clocks, the outbox -------------------------
 # Mutable on purpose (an action's state moves pending -> done/failed; a test clock moves
 # forward; an outbox message is marked sent): none of them is money history, which stays in

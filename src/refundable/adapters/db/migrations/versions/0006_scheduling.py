@@ -1,14 +1,14 @@
 """Scheduled work: due actions on the product's clock, per-tenant test clocks, the outbox.
 
-Revision ID: 0005_scheduling
-Revises: 0004_tenants
+Revision ID: 0006_scheduling
+Revises: 0005_read_indexes
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_scheduling"
-down_revision = "0004_tenants"
+revision = "0006_scheduling"
+down_revision = "0005_read_indexes"
 branch_labels = None
 depends_on = None
 
