@@ -7,63 +7,93 @@ from the one exception tree and leave with the exit code of the one status table
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from refundable import bootstrap as wiring
-from refundable.core.errors import PolicyInvalid, RefundableError, status_of
-from refundable.policy.compiled import CompiledPolicy
-from refundable.policy.coverage import coverage
-from refundable.policy.decision import Decision
-from refundable.policy.document import PolicyDocument
-from refundable.policy.engine import decide as decide_request
-from refundable.policy.explain import describe_policy
-from refundable.policy.loader import load_policy_file
-from refundable.policy.registry import PolicyRegistry, policy_files
-from refundable.policy.requests import parse_request_text
-from refundable.policy.scenarios import ScenarioResult, run_all, run_file
+from refundable.core.errors import InputError, PolicyInvalid, RefundableError
+from refundable.entrypoints.cli_support import (
+    err,
+    escape,
+    out,
+    print_json,
+    report_error,
+    report_usage_error,
+    wants_json,
+)
 
-app = typer.Typer(no_args_is_help=True, help="Refundable: decide refund requests by policy.")
+if TYPE_CHECKING:
+    from refundable.policy.decision import Decision
+    from refundable.policy.registry import PolicyRegistry
+    from refundable.policy.scenarios import ScenarioResult
+
+# -h as well as --help, on every command (sub-contexts inherit the names)
+HELP = {"help_option_names": ["-h", "--help"]}
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Refundable: decide refund requests by policy.",
+    context_settings=HELP,
+    pretty_exceptions_enable=False,
+)
 policy_app = typer.Typer(no_args_is_help=True, help="Validate, test and explain policy files.")
 app.add_typer(policy_app, name="policy")
-# soft_wrap: one line per problem or result whatever the width, so file:line stays greppable;
-# escape: codes like [invalid_input] and user text are not rich markup
-out = Console(highlight=False, soft_wrap=True, width=120)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 T = TypeVar("T")
 
 PoliciesOpt = Annotated[
     Path | None, typer.Option("--policies", help="Directory of policy files (default: shipped)")
 ]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"refundable {package_version()}")
+        raise typer.Exit()
+
+
+def package_version() -> str:
+    """The installed distribution's version (the checkout's own when run from source)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("refundable")
+    except PackageNotFoundError:  # imported from a source tree that was never installed
+        from refundable import __version__
+
+        return __version__
+
+
+@app.callback()
+def root(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Refundable: decide refund requests by policy, and keep the ledger they move."""
 
 
 def _guard(fn: Callable[[], T]) -> T:
-    """Run a command body; turn our errors into a message and the mapped exit code."""
-    try:
-        return fn()
-    except PolicyInvalid as error:
-        for problem in error.problems:
-            err.print(f"[red]error[/red] {escape(problem.render())}")
-        err.print(f"{len(error.problems)} problem(s)")
-        raise typer.Exit(status_of(error).exit_code) from None
-    except RefundableError as error:
-        err.print(f"[red]error[/red] {escape(f'[{error.code}] {error}')}")
-        for extra in error.details.get("problems", [])[1:]:
-            err.print(f"      {escape(extra)}")
-        raise typer.Exit(status_of(error).exit_code) from None
+    """Run a command body. Our errors propagate to ``main``, which prints them (as text or
+    JSON) and exits with the code of the STATUS table; kept so command bodies read the same."""
+    return fn()
 
 
-def _registry(policies: Path | None) -> PolicyRegistry:
-    return wiring.registry(policies)
+def _registry(policies: Path | None, policy_id: str | None = None) -> PolicyRegistry:
+    """The compiled policies; with ``policy_id``, only that policy's files are compiled."""
+    from refundable import bootstrap as wiring
+    from refundable.policy.registry import PolicyRegistry
+
+    if policy_id is None:
+        return wiring.registry(policies)
+    return PolicyRegistry.load(policies or wiring.policies_dir(), only=policy_id)
 
 
 @app.command()
@@ -76,24 +106,23 @@ def decide(
     policies: PoliciesOpt = None,
 ) -> None:
     """Decide one request and print the decision."""
+    from refundable.policy.engine import decide as decide_request
+    from refundable.policy.requests import parse_request_text
 
-    def run() -> Decision:
-        text = sys.stdin.read() if str(request_file) == "-" else _read(request_file)
-        if policy is not None and Path(policy).suffix in (".yaml", ".yml"):
-            compiled = load_policy_file(Path(policy))
-            request = parse_request_text(text, policy=compiled.id)
-            return decide_request(
-                PolicyRegistry.from_policies([compiled]).in_force(
-                    request.policy, request.requested_at
-                ),
-                request,
-            )
+    text = sys.stdin.read() if str(request_file) == "-" else _read(request_file)
+    if policy is not None and Path(policy).suffix in (".yaml", ".yml"):
+        from refundable.policy.loader import load_policy_file
+        from refundable.policy.registry import PolicyRegistry
+
+        compiled = load_policy_file(Path(policy))
+        request = parse_request_text(text, policy=compiled.id)
+        registry = PolicyRegistry.from_policies([compiled])
+    else:
         request = parse_request_text(text, policy=policy)
-        return wiring.decide(_registry(policies), request)
-
-    decision = _guard(run)
+        registry = _registry(policies, request.policy)
+    decision = decide_request(registry.in_force(request.policy, request.requested_at), request)
     if as_json:
-        print(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False))
+        print_json(decision.to_dict())
     else:
         render_decision(decision)
 
@@ -102,11 +131,17 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except OSError as error:
-        raise typer.BadParameter(f"cannot read {path}: {error.strerror}") from None
+        raise InputError(
+            f"cannot read the file: {error.strerror}",
+            where=str(path),
+            allowed="a readable UTF-8 file, or '-' for standard input",
+        ) from None
 
 
 def render_decision(d: Decision, title: str | None = None) -> None:
     """A two-column table; every value is escaped so user text is never read as markup."""
+    from rich.table import Table
+
     colour = {"approve": "green", "deny": "red", "review": "yellow"}[d.outcome.value]
     table = Table(title=title, show_header=False, box=None, pad_edge=False)
     table.add_column(style="bold")
@@ -129,60 +164,89 @@ def render_decision(d: Decision, title: str | None = None) -> None:
     if d.pay_by:
         table.add_row("pay by", escape(f"{d.pay_by.at.isoformat()} (clause {d.pay_by.clause})"))
     table.add_row("explanation", escape(d.explanation))
-    out.print(table)
+    out().print(table)
 
 
 @app.command()
 def demo(
     policies: PoliciesOpt = None,
     examples: Annotated[Path | None, typer.Option(help="Directory of example requests")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Decide every shipped example request of every policy and print the decisions."""
-    registry = _guard(lambda: _registry(policies))
+    from refundable import bootstrap as wiring
+    from refundable.policy.requests import parse_request_text
+
+    registry = _registry(policies)
     folder = examples or wiring.examples_dir()
     files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.json"))
     if not files:
-        err.print(f"no example requests in {folder}")
-        raise typer.Exit(1)
+        raise InputError(
+            "no example requests here", where=str(folder), allowed="a folder of *.yaml or *.json"
+        )
+    decided = [(p, wiring.decide(registry, parse_request_text(_read(p)))) for p in files]
+    if as_json:
+        print_json([{"file": p.name, "decision": d.to_dict()} for p, d in decided])
+        return
     counts: dict[str, int] = {}
-    for path in files:
-        decision = _guard(_decider(registry, path))
+    for path, decision in decided:
         render_decision(decision, title=f"{path.name}")
-        out.print()
+        out().print()
         counts[decision.outcome.value] = counts.get(decision.outcome.value, 0) + 1
     summary = ", ".join(f"{n} {o}" for o, n in sorted(counts.items()))
-    out.print(
+    out().print(
         f"[bold]{len(files)} requests decided under {len(registry.ids)} policies:[/bold] {summary}"
     )
-
-
-def _decider(registry: PolicyRegistry, path: Path) -> Callable[[], Decision]:
-    return lambda: wiring.decide(registry, parse_request_text(_read(path)))
 
 
 @policy_app.command("validate")
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="Policy files or directories")],
+    as_json: JsonOpt = False,
 ) -> None:
     """Check policy files; print every problem with file:line."""
+    from refundable.policy.loader import load_policy_file
+    from refundable.policy.registry import policy_files
+
     problems = []
-    count = 0
+    found: list[dict[str, Any]] = []
     for root in paths:
         for path in policy_files(root):
-            count += 1
             try:
                 compiled = load_policy_file(path)
-                out.print(
-                    f"[green]ok[/green] {path}: {compiled.id} {compiled.version}, "
-                    f"{len(compiled.rules)} rules, {len(compiled.document.clauses)} clauses"
-                )
             except PolicyInvalid as error:
                 problems.extend(error.problems)
-    for p in problems:
-        err.print(f"[red]error[/red] {escape(p.render())}")
-    if problems or count == 0:
-        err.print(f"{len(problems)} problem(s) in {count} file(s)")
+                continue
+            found.append(
+                {
+                    "file": str(path),
+                    "policy": compiled.id,
+                    "version": compiled.version,
+                    "rules": len(compiled.rules),
+                    "clauses": len(compiled.document.clauses),
+                }
+            )
+    failed = bool(problems) or not (found or problems)
+    if as_json:
+        print_json({"ok": found, "problems": [asdict(p) for p in problems]})
+    else:
+        for f in found:
+            out().print(
+                f"[green]ok[/green] {escape(f['file'])}: {escape(f['policy'])} "
+                f"{escape(f['version'])}, {f['rules']} rules, {f['clauses']} clauses"
+            )
+        for p in problems:
+            err().print(f"[red]error[/red] {escape(p.render())}")
+        if failed:
+            err().print(f"{len(problems)} problem(s) in {_count(paths)} file(s)")
+    if failed:
         raise typer.Exit(3)
+
+
+def _count(paths: Sequence[Path]) -> int:
+    from refundable.policy.registry import policy_files
+
+    return sum(len(policy_files(root)) for root in paths)
 
 
 @policy_app.command("test")
@@ -192,40 +256,80 @@ def test(
     ] = None,
     policies: PoliciesOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run scenario files ("given this request, expect this decision")."""
+    from refundable import bootstrap as wiring
+    from refundable.policy.registry import PolicyRegistry
+    from refundable.policy.scenarios import run_all, run_file
+
     path = path or wiring.policies_dir()
     root = policies or (path if path.is_dir() else path.parent)
-    registry = _guard(lambda: PolicyRegistry.load(root))
+    registry = PolicyRegistry.load(root)
     results = run_all(path, registry) if path.is_dir() else run_file(path, registry)
-    _report(results, verbose)
     failed = [r for r in results if not r.passed]
-    out.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if as_json:
+        print_json(
+            {
+                "passed": len(results) - len(failed),
+                "failed": len(failed),
+                "results": [_scenario_json(r) for r in results],
+            }
+        )
+    else:
+        _report(results, verbose)
+        out().print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     if failed or not results:
         raise typer.Exit(1)
+
+
+def _scenario_json(r: ScenarioResult) -> dict[str, Any]:
+    return {
+        "file": r.file,
+        "line": r.line,
+        "name": r.name,
+        "passed": r.passed,
+        "mismatches": list(r.mismatches),
+        "clauses": list(r.clauses),
+    }
 
 
 def _report(results: list[ScenarioResult], verbose: bool) -> None:
     for r in results:
         if r.passed:
             if verbose:
-                out.print(f"[green]PASS[/green] {escape(f'{r.file}:{r.line} {r.name}')}")
+                out().print(f"[green]PASS[/green] {escape(f'{r.file}:{r.line} {r.name}')}")
             continue
-        out.print(f"[red]FAIL[/red] {escape(f'{r.file}:{r.line} {r.name}')}")
+        out().print(f"[red]FAIL[/red] {escape(f'{r.file}:{r.line} {r.name}')}")
         for m in r.mismatches:
-            out.print(f"     {escape(m)}")
+            out().print(f"     {escape(m)}")
 
 
 @policy_app.command("coverage")
 def coverage_cmd(
     path: Annotated[Path, typer.Argument(help="A policy file")],
     scenarios: Annotated[Path | None, typer.Option(help="Its scenario file")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Show, clause by clause, what enforces each clause of the source policy."""
-    policy = _guard(lambda: load_policy_file(path))
+    from rich.table import Table
+
+    from refundable.policy.coverage import coverage
+    from refundable.policy.loader import load_policy_file
+    from refundable.policy.registry import PolicyRegistry
+    from refundable.policy.scenarios import run_file
+
+    policy = load_policy_file(path)
     sfile = scenarios or path.with_name(f"{policy.id}.scenarios.yaml")
     results = run_file(sfile, PolicyRegistry.from_policies([policy])) if sfile.exists() else []
     rows = coverage(policy, results)
+    uncovered = [r for r in rows if r.status == "uncovered"]
+    if as_json:
+        clauses = [asdict(r) for r in rows]
+        print_json({"policy": policy.id, "version": policy.version, "clauses": clauses})
+        if uncovered:
+            raise typer.Exit(1)
+        return
     table = Table(title=f"{policy.document.name} {policy.version}: clause coverage")
     for col in ("clause", "title", "status", "enforced by / reason", "scenarios"):
         table.add_column(col, overflow="fold")
@@ -233,12 +337,15 @@ def coverage_cmd(
         colour = {"implemented": "green", "informational": "cyan"}.get(row.status, "red")
         detail = ", ".join(row.enforced_by) or (row.reason or "")
         table.add_row(
-            row.clause, row.title, f"[{colour}]{row.status}[/{colour}]", detail, str(row.scenarios)
+            escape(row.clause),
+            escape(row.title),
+            f"[{colour}]{row.status}[/{colour}]",
+            escape(detail),
+            str(row.scenarios),
         )
-    out.print(table)
-    uncovered = [r for r in rows if r.status == "uncovered"]
+    out().print(table)
     implemented = sum(r.status == "implemented" for r in rows)
-    out.print(
+    out().print(
         f"{len(rows)} clauses: {implemented} implemented, "
         f"{len(rows) - implemented - len(uncovered)} informational, {len(uncovered)} uncovered"
     )
@@ -249,17 +356,21 @@ def coverage_cmd(
 @policy_app.command("explain")
 def explain(path: Annotated[Path, typer.Argument(help="A policy file")]) -> None:
     """Print a policy in plain language: promises, fees, rules in order, readings."""
-    policy: CompiledPolicy = _guard(lambda: load_policy_file(path))
-    out.print(describe_policy(policy), markup=False)
+    from refundable.policy.explain import describe_policy
+    from refundable.policy.loader import load_policy_file
+
+    out().print(describe_policy(load_policy_file(path)), markup=False)
 
 
 @policy_app.command("schema")
 def schema() -> None:
     """Print the JSON Schema of policy documents (for editors)."""
-    print(json.dumps(policy_schema(), indent=2))
+    print_json(policy_schema())
 
 
 def policy_schema() -> dict[str, Any]:
+    from refundable.policy.document import PolicyDocument
+
     body = PolicyDocument.model_json_schema(by_alias=True)
     body["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     body["$id"] = "https://refundable.dev/schema/policy.schema.json"
@@ -267,14 +378,24 @@ def policy_schema() -> dict[str, Any]:
 
 
 def _mount_optional() -> None:
-    """Mount the ledger commands when the ledger entry point is present."""
-    try:
-        from refundable.entrypoints.cli_ledger import app as ledger_app
-    except ImportError:
-        return
+    """Mount the ledger commands (their module imports nothing heavy until a command runs)."""
+    from refundable.entrypoints.cli_ledger import app as ledger_app
+
     app.add_typer(ledger_app, name="ledger")
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the command line; every error of ours leaves here, as text or as JSON."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    as_json = wants_json(args)
     _mount_optional()
-    app()
+    try:
+        code = app(args=args, prog_name="refundable", standalone_mode=False)
+    except RefundableError as error:
+        code = report_error(error, as_json)
+    except typer.TyperException as error:  # the parser's own errors (usage, bad choice)
+        code = report_usage_error(error, as_json)
+    except typer.Abort:
+        err().print("aborted")
+        code = 1
+    sys.exit(code if isinstance(code, int) else 0)

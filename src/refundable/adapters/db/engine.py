@@ -10,13 +10,17 @@ option. PostgreSQL needs nothing special: handlers lock the rows they change
 
 from __future__ import annotations
 
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from refundable.core.errors import ConfigurationError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 READONLY = "refundable_readonly"
@@ -24,7 +28,7 @@ READONLY = "refundable_readonly"
 
 def make_engine(url: str, **kw: Any) -> Engine:
     """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``)."""
-    parsed = make_url(url)
+    parsed = parse_db_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -34,6 +38,37 @@ def make_engine(url: str, **kw: Any) -> Engine:
     kw.setdefault("pool_size", 8)
     kw.setdefault("max_overflow", 24)
     return create_engine(url, **kw)
+
+
+SUPPORTED_URLS = "sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+
+
+def parse_db_url(url: str) -> URL:
+    """Parse a database URL, refusing kinds we do not support and PostgreSQL without its driver
+    (psycopg ships only with the ``refundable[postgres]`` extra). Never echoes the URL: it may
+    carry a password."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigurationError(
+            "the database URL is not a URL",
+            where="--db / REFUNDABLE_DB_URL",
+            allowed=SUPPORTED_URLS,
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigurationError(
+            f"unsupported database kind {backend!r}",
+            where="--db / REFUNDABLE_DB_URL",
+            allowed=SUPPORTED_URLS,
+        )
+    if backend == "postgresql" and find_spec("psycopg") is None:
+        raise ConfigurationError(
+            "PostgreSQL support is not installed",
+            where="--db / REFUNDABLE_DB_URL",
+            allowed="install the extra: pip install 'refundable[postgres]'",
+        )
+    return parsed
 
 
 def _sqlite_durable(engine: Engine) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Connection, Engine, case, func, select
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
@@ -38,7 +39,7 @@ class StatementLine:
     memo: str
     account: str
     amount: Decimal
-    balance: Decimal
+    balance: Decimal | None  # None: a refund to the payment's source, no account of theirs moved
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +110,7 @@ class SqlLedgerQueries:
                 conn.execute(
                     select(t.entries)
                     .where(e.tenant_id == tenant)
-                    .order_by(e.effective_us, e.recorded_us, e.entry_id)
+                    .order_by(e.effective_us, _charges_first(), e.recorded_us, e.entry_id)
                 )
                 .mappings()
                 .all()
@@ -121,35 +122,75 @@ class SqlLedgerQueries:
 
     def statement(self, tenant: str, customer: str) -> list[StatementLine]:
         """Every movement on the customer's own accounts, oldest first, with running balances
-        per account (only those lines are read, not the whole journal)."""
+        per account (only those lines are read, not the whole journal), and every refund of
+        their payments: a refund of a card or EFT payment moves no account of theirs, yet it is
+        money they get back, so it is on their statement (without a balance)."""
         ln, e, a = t.lines.c, t.entries.c, t.accounts.c
         own = [k.name for k in Kind if k.spec.per_customer]
         stmt = (
-            select(e.entry_id, e.effective_us, e.kind, e.memo, ln.account, ln.amount)
+            select(e.entry_id, e.effective_us, e.recorded_us, e.kind, e.memo, ln.account, ln.amount)
             .join(t.entries, (e.tenant_id == ln.tenant_id) & (e.entry_id == ln.entry_id))
             .join(t.accounts, (a.tenant_id == ln.tenant_id) & (a.code == ln.account))
             .where(ln.tenant_id == tenant, a.owner == customer, a.kind.in_(own))
-            .order_by(e.effective_us, e.recorded_us, e.entry_id, ln.line_no)
+            .order_by(e.effective_us, _charges_first(), e.recorded_us, e.entry_id, ln.line_no)
         )
         running: dict[str, int] = {}
-        out: list[StatementLine] = []
+        out: list[tuple[tuple[int, int, int, str], StatementLine]] = []
         with self.engine.begin() as conn:
             found = conn.execute(stmt).all()
+            refunds = self._refunds_to_source(conn, tenant, customer)
+        seen = {r.entry_id for r in found}
         for r in found:
             k = AccountKey.parse(r.account)
             running[r.account] = running.get(r.account, 0) + int(r.amount)
-            out.append(
-                StatementLine(
-                    r.entry_id,
-                    rows.from_us(r.effective_us),
-                    r.kind,
-                    r.memo,
-                    r.account,
-                    to_units(k.natural(int(r.amount)), k.commodity),
-                    to_units(k.natural(running[r.account]), k.commodity),
-                )
+            line = StatementLine(
+                r.entry_id,
+                rows.from_us(r.effective_us),
+                r.kind,
+                r.memo,
+                r.account,
+                to_units(k.natural(int(r.amount)), k.commodity),
+                to_units(k.natural(running[r.account]), k.commodity),
             )
-        return out
+            out.append((_order(r), line))
+        out += [x for x in refunds if x[1].entry_id not in seen]
+        out.sort(key=lambda x: x[0])  # stable: the lines of one entry keep their order
+        return [line for _, line in out]
+
+    def _refunds_to_source(
+        self, conn: Connection, tenant: str, customer: str
+    ) -> list[tuple[tuple[int, int, int, str], StatementLine]]:
+        r, p, e = t.payment_returns.c, t.payments.c, t.entries.c
+        stmt = (
+            select(
+                e.entry_id,
+                e.effective_us,
+                e.recorded_us,
+                e.kind,
+                e.memo,
+                p.source_account,
+                r.amount_minor,
+                r.currency,
+            )
+            .join(t.payments, (p.tenant_id == r.tenant_id) & (p.payment_id == r.payment_id))
+            .join(t.entries, (e.tenant_id == r.tenant_id) & (e.entry_id == r.entry_id))
+            .where(r.tenant_id == tenant, p.customer_id == customer, r.kind == "refund")
+        )
+        return [
+            (
+                _order(x),
+                StatementLine(
+                    x.entry_id,
+                    rows.from_us(x.effective_us),
+                    x.kind,
+                    x.memo,
+                    x.source_account,
+                    to_units(int(x.amount_minor), x.currency),
+                    None,
+                ),
+            )
+            for x in conn.execute(stmt)
+        ]
 
     def lots_of(self, tenant: str, customer: str) -> list[CreditLot]:
         lo = t.lots.c
@@ -255,3 +296,12 @@ class SqlLedgerQueries:
         with self.engine.begin() as conn:
             found = conn.execute(stmt).mappings().all()
         return [rows.hold_from(x, x["released_us"], x["resolution"]) for x in found]
+
+
+def _charges_first() -> Any:
+    """At one instant a charge sorts before the payment that settles it."""
+    return case((t.entries.c.kind == "charge", 0), else_=1)
+
+
+def _order(r: Any) -> tuple[int, int, int, str]:
+    return (int(r.effective_us), 0 if r.kind == "charge" else 1, int(r.recorded_us), r.entry_id)
