@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from refundable.service.bus import LedgerBus
 
 
-
 # --- decision side ----------------------------------------------------------------------------
 
 
