@@ -1,24 +1,57 @@
-"""Public holidays from the maintained ``holidays`` package.
+"""Public holidays and the weekend from the maintained ``holidays`` package.
 
 Dates are never typed by hand: the package carries each jurisdiction's statutes, including
-observed days (a holiday on Sunday moves to Monday in South Africa) and one-off holidays
-(election days, proclaimed days).
+observed days (a holiday on Sunday moves to Monday in South Africa), one-off holidays
+(election days, proclaimed days) and the weekend: Friday-Saturday in Saudi Arabia, Friday
+alone in Iran, and the day a country moved it (the UAE on 1 January 2022). Make-up working
+days that fall on a weekend (China, Taiwan) count as working days.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import lru_cache
 
 import holidays
 
 from refundable.core.errors import InputError
-from refundable.core.time import HolidaySource
+from refundable.core.time import HolidaySource, WeekendSource
+
+
+@dataclass(frozen=True, slots=True)
+class Jurisdiction:
+    """What a business calendar takes from a country: its holidays, its weekend as the
+    package states it for the country (weekday numbers, Monday = 0) and the weekend dates of
+    any year, which also honour subdivisions, dated changes and make-up working days."""
+
+    holidays: HolidaySource
+    weekend: frozenset[int]
+    weekend_days: WeekendSource
+
+
+def jurisdiction(country: str, subdivision: str | None = None) -> Jurisdiction:
+    """The calendar facts of one jurisdiction; raises a clear error for an unknown country."""
+    _check(country)
+
+    def holidays_of(year: int) -> Mapping[date, str]:
+        return _holidays(country, subdivision, year)
+
+    def weekend_of(year: int) -> frozenset[date]:
+        return _weekend_days(country, subdivision, year)
+
+    # The class attribute: no table is built (building one costs milliseconds per year).
+    weekend = frozenset(getattr(holidays, country).weekend)
+    return Jurisdiction(holidays_of, weekend, weekend_of)
 
 
 def holiday_source(country: str, subdivision: str | None = None) -> HolidaySource:
     """A HolidaySource for one jurisdiction; raises a clear error for an unknown country."""
+    return jurisdiction(country, subdivision).holidays
+
+
+def _check(country: str) -> None:
     if country not in holidays.list_supported_countries():
         raise InputError(
             f"no public-holiday calendar for country {country!r}",
@@ -26,13 +59,23 @@ def holiday_source(country: str, subdivision: str | None = None) -> HolidaySourc
             allowed="an ISO-3166 alpha-2 code the holidays package supports, e.g. ZA",
         )
 
-    def source(year: int) -> Mapping[date, str]:
-        return _holidays(country, subdivision, year)
 
-    return source
+@lru_cache(maxsize=1024)
+def _table(country: str, subdivision: str | None, year: int) -> holidays.HolidayBase:
+    return holidays.country_holidays(country, subdiv=subdivision, years=year)
 
 
 @lru_cache(maxsize=1024)
 def _holidays(country: str, subdivision: str | None, year: int) -> Mapping[date, str]:
-    table = holidays.country_holidays(country, subdiv=subdivision, years=year)
-    return {day: str(name) for day, name in table.items()}
+    return {day: str(name) for day, name in _table(country, subdivision, year).items()}
+
+
+@lru_cache(maxsize=1024)
+def _weekend_days(country: str, subdivision: str | None, year: int) -> frozenset[date]:
+    table = _table(country, subdivision, year)
+    day, days = date(year, 1, 1), set()
+    while day.year == year:
+        if table.is_weekend(day) and day not in table.weekend_workdays:
+            days.add(day)
+        day += timedelta(days=1)
+    return frozenset(days)

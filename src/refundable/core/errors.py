@@ -180,6 +180,37 @@ def status_of(error: RefundableError) -> Status:
     return STATUS.get(error.code, STATUS[RefundableError.code])
 
 
+# --- storage (h8-storage): errors raised at the storage boundary ------------------------------
+
+
+class AlreadyReversed(ImmutableEntry, Conflict):
+    """A second reversal of one entry (also the losers of concurrent reversals)."""
+
+    code = "already_reversed"
+
+
+class LimitExceeded(InputError):
+    """A value past one of ``core.limits`` reached the store (an amount, a balance, an id's
+    length, an instant); refused before anything was written."""
+
+    code = "limit_exceeded"
+
+
+class StoreBusy(Conflict):
+    """The store stayed locked by other writers past the bounded wait; try again later."""
+
+    code = "store_busy"
+
+
+STATUS.update(
+    {
+        AlreadyReversed.code: Status(409, 5),
+        LimitExceeded.code: Status(422, 2),
+        StoreBusy.code: Status(503, 75),
+    }
+)
+
+
 # --- package and command line (h4) -----------------------------------------------------------
 
 

@@ -61,3 +61,21 @@ def echo(value: object) -> str:
     """A value as it may appear in an error message: printable and at most MAX_ECHO_LENGTH."""
     text = "".join(ch if ch.isprintable() else "?" for ch in repr(value))
     return text if len(text) <= MAX_ECHO_LENGTH else text[: MAX_ECHO_LENGTH - 1] + "…"
+
+
+# --- storage (h8-storage): what the columns hold; see docs/limits.md and ADR 0032 -------------
+# An account balance stays within ±MAX_BALANCE_MINOR. With every single amount below
+# MAX_AMOUNT_MINOR, balance + amount stays below 5 * 10^18 < 2^63 - 1, so the 64-bit columns of
+# both stores never overflow (SQLite would silently turn the sum into a float). The database
+# refuses a balance past the limit (CHECK on PostgreSQL, a trigger on SQLite).
+MAX_BALANCE_MINOR: Final = 4 * 10**18
+# Ids the store derives (account codes, line references, event-scoped keys) fit this column.
+MAX_STORED_ID_LENGTH: Final = 200
+# Instants are stored as microseconds since 1970; these bounds follow MIN_YEAR and MAX_YEAR.
+MIN_INSTANT_US: Final = 0  # 1970-01-01T00:00:00Z
+MAX_INSTANT_US: Final = 7_258_118_400_000_000 - 1  # before 2200-01-01T00:00:00Z
+
+# --- h6 authoring: currencies -------------------------------------------------------------------
+# A currency withdrawn from ISO 4217 less than this many months before the ISO list's
+# publication stays accepted, so charges made before a changeover can still be refunded.
+CURRENCY_WITHDRAWN_GRACE_MONTHS: Final = 24

@@ -22,6 +22,8 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from refundable.core.currencies import MINOR_UNITS as _MINOR_UNITS
+from refundable.core.currencies import currency_problem
 from refundable.core.errors import CurrencyError, FxRateMissing, InputError
 
 # Enough precision for ratios of large amounts; every computation runs in this context.
@@ -29,20 +31,19 @@ _CONTEXT = decimal.Context(
     prec=34, rounding=decimal.ROUND_HALF_EVEN, traps=[decimal.InvalidOperation]
 )
 
-# ISO-4217 codes and their minor units (number of decimal places).
-MINOR_UNITS: dict[str, int] = {
-    "AED": 2, "ARS": 2, "AUD": 2, "BHD": 3, "BRL": 2, "BWP": 2, "CAD": 2, "CHF": 2, "CLP": 0,
-    "CNY": 2, "CZK": 2, "DKK": 2, "EGP": 2, "EUR": 2, "GBP": 2, "GHS": 2, "HKD": 2, "HUF": 2,
-    "IDR": 2, "ILS": 2, "INR": 2, "ISK": 0, "JOD": 3, "JPY": 0, "KES": 2, "KRW": 0, "KWD": 3,
-    "LSL": 2, "MAD": 2, "MUR": 2, "MWK": 2, "MXN": 2, "MYR": 2, "MZN": 2, "NAD": 2, "NGN": 2,
-    "NOK": 2, "NZD": 2, "OMR": 3, "PHP": 2, "PKR": 2, "PLN": 2, "QAR": 2, "RON": 2, "RWF": 0,
-    "SAR": 2, "SEK": 2, "SGD": 2, "SZL": 2, "THB": 2, "TND": 3, "TRY": 2, "TWD": 2, "TZS": 2,
-    "UGX": 0, "USD": 2, "VND": 0, "XAF": 0, "XOF": 0, "ZAR": 2, "ZMW": 2, "ZWG": 2,
-}  # fmt: skip
+# ISO-4217 codes and their minor units: from the maintained lists (core/currencies.py).
+MINOR_UNITS = _MINOR_UNITS
+
+# The minor unit of each currency as a Decimal exponent (0.01 for ZAR), for quantize();
+# filled on first use of each currency.
+_QUANTUM: dict[str, Decimal] = {}
 
 
-# The minor unit of each currency as a Decimal exponent (0.01 for ZAR), for quantize().
-_QUANTUM: dict[str, Decimal] = {code: Decimal(1).scaleb(-n) for code, n in MINOR_UNITS.items()}
+def _quantum(currency: str) -> Decimal:
+    quantum = _QUANTUM.get(currency)
+    if quantum is None:
+        quantum = _QUANTUM[currency] = Decimal(1).scaleb(-MINOR_UNITS[currency])
+    return quantum
 
 
 class Rounding(Enum):
@@ -60,11 +61,7 @@ class Rounding(Enum):
 def check_currency(code: object, where: str = "currency") -> str:
     """Return ``code`` if it is a known ISO-4217 code, else raise a specific error."""
     if not isinstance(code, str) or code not in MINOR_UNITS:
-        raise CurrencyError(
-            f"unknown currency {code!r}",
-            where=where,
-            allowed="an ISO-4217 code such as ZAR, USD, EUR (upper case)",
-        )
+        raise currency_problem(code, where)
     return code
 
 
@@ -218,7 +215,7 @@ class Money:
         return MINOR_UNITS[self.currency]
 
     def round(self, mode: Rounding = Rounding.half_up) -> Money:
-        quantum = _QUANTUM[self.currency]
+        quantum = _quantum(self.currency)
         return Money(self.amount.quantize(quantum, rounding=mode.value), self.currency)
 
     def to_minor(self) -> int:

@@ -11,6 +11,9 @@ Readings (docs/decisions/0003-business-days.md):
 * "N business days": counted after the day of the event; the deadline is the close of business
   on the N-th business day. A request received outside business hours counts as received at
   the next opening.
+* The weekend is the jurisdiction's (docs/decisions/0025-weekend-from-the-jurisdiction.md):
+  Friday-Saturday in Saudi Arabia, Saturday-Sunday in South Africa, as the ``holidays``
+  package records it, including when a country changed it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
+from itertools import pairwise
 from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -98,13 +102,22 @@ class BusinessHours:
 HolidaySource = Callable[[int], Mapping[date, str]]
 """Gives the public holidays (date -> name) of one year; adapters back it with `holidays`."""
 
+WeekendSource = Callable[[int], frozenset[date]]
+"""Gives the weekend days of one year (dates, not weekdays: a country can change its weekend
+on a given day, as the UAE did on 1 January 2022, and make-up working days fall on weekends)."""
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
 
 @dataclass(frozen=True)
 class BusinessCalendar:
-    """Monday to Friday, minus a jurisdiction's public holidays and one-off closures.
+    """The jurisdiction's working week, minus its public holidays and one-off closures.
 
     Holidays come from a :data:`HolidaySource` (observed days and one-off holidays included)
-    and are cached per year, so deadline arithmetic costs a few dictionary look-ups.
+    and are cached per year, so deadline arithmetic costs a few dictionary look-ups. The
+    weekend comes from a :data:`WeekendSource` when the jurisdiction gives one (its dates are
+    cached per year too); without one, ``weekend`` (weekday numbers, Monday = 0) applies to
+    every week.
     """
 
     zone: ZoneInfo
@@ -113,6 +126,7 @@ class BusinessCalendar:
     extra_holidays: Mapping[date, str] = field(default_factory=dict)
     weekend: frozenset[int] = frozenset({5, 6})
     name: str = "calendar"
+    weekend_source: WeekendSource | None = None
 
     def __hash__(self) -> int:
         return id(self)
@@ -124,8 +138,20 @@ class BusinessCalendar:
         """The holiday's name if ``day`` is one, else None."""
         return self.extra_holidays.get(day) or _year_holidays(self, day.year).get(day)
 
+    def is_weekend(self, day: date) -> bool:
+        if self.weekend_source is None:
+            return day.weekday() in self.weekend
+        return day in _year_weekend(self, day.year)
+
     def is_business_day(self, day: date) -> bool:
-        return day.weekday() not in self.weekend and self.holiday(day) is None
+        return not self.is_weekend(day) and self.holiday(day) is None
+
+    def working_week(self, on: date) -> str:
+        """The working days of the week holding ``on``, in words ("Sunday-Thursday"): the
+        weekend can differ by year or subdivision, so it is read from the weekend itself."""
+        monday = on - timedelta(days=on.weekday())
+        week = (monday + timedelta(days=i) for i in range(7))
+        return working_week_text(frozenset(d.weekday() for d in week if self.is_weekend(d)))
 
     def next_business_day(self, day: date) -> date:
         """The first business day strictly after ``day``."""
@@ -170,6 +196,27 @@ class BusinessCalendar:
 @lru_cache(maxsize=4096)
 def _year_holidays(calendar: BusinessCalendar, year: int) -> Mapping[date, str]:
     return dict(calendar.holiday_source(year))
+
+
+@lru_cache(maxsize=4096)
+def _year_weekend(calendar: BusinessCalendar, year: int) -> frozenset[date]:
+    source = calendar.weekend_source
+    return frozenset(source(year)) if source is not None else frozenset()
+
+
+def working_week_text(weekend: frozenset[int]) -> str:
+    """Name the working days; a run that wraps round the week reads "Sunday-Thursday"."""
+    working = [d for d in range(7) if d not in weekend]
+    if not working:
+        return "no working days"
+    # Start the run just after a weekend day so that a wrapping run stays in one piece.
+    start = next((d + 1 for d in sorted(weekend, reverse=True) if (d + 1) % 7 not in weekend), 0)
+    ordered = [(start + i) % 7 for i in range(7) if (start + i) % 7 not in weekend]
+    contiguous = all((b - a) % 7 == 1 for a, b in pairwise(ordered))
+    names = [WEEKDAY_NAMES[d] for d in ordered]
+    if contiguous and len(names) > 2:
+        return f"{names[0]}-{names[-1]}"
+    return ", ".join(names)
 
 
 @lru_cache(maxsize=65536)

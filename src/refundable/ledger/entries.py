@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
 
-from refundable.core.errors import CurrencyError, ImmutableEntry, InputError, InvariantBroken
+from refundable.core.errors import (
+    AlreadyReversed,
+    CurrencyError,
+    ImmutableEntry,
+    InputError,
+    InvariantBroken,
+)
 from refundable.core.time import require_aware
 from refundable.ledger.accounts import AccountKey, Kind
 
@@ -128,7 +134,7 @@ def reverse(
 ) -> JournalEntry:
     """The correction of a posted entry: the same lines with opposite signs, linked to it."""
     if already_reversed:
-        raise ImmutableEntry(
+        raise AlreadyReversed(
             f"entry {original.entry_id} is already reversed",
             where=f"entry {original.entry_id}",
             allowed="one reversal per entry; post a new entry for further corrections",

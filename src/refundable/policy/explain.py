@@ -15,8 +15,9 @@ def describe_policy(p: CompiledPolicy) -> str:
         "",
     ]
     hours = doc.calendar.business_hours
+    week = p.calendar.working_week(doc.effective_from)
     lines.append(
-        f"Business days: Monday-Friday {hours.opens:%H:%M}-{hours.closes:%H:%M}, "
+        f"Business days: {week} {hours.opens:%H:%M}-{hours.closes:%H:%M}, "
         f"minus public holidays of {doc.calendar.country or 'no country'}"
     )
     if p.window:

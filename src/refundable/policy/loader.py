@@ -18,13 +18,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from refundable.adapters.holiday_calendar import holiday_source
+from refundable.adapters.holiday_calendar import jurisdiction
 from refundable.core.errors import InputError, PolicyInvalid, Problem
 from refundable.core.money import Money, Rounding
 from refundable.core.time import (
     BusinessCalendar,
     BusinessHours,
     HolidaySource,
+    WeekendSource,
     load_zone,
     no_holidays,
 )
@@ -144,9 +145,11 @@ def _calendar(
         zone = load_zone("UTC")
     cal = doc.calendar
     source: HolidaySource = no_holidays
+    weekend: tuple[frozenset[int], WeekendSource | None] = (frozenset({5, 6}), None)
     if cal.country:
         try:
-            source = holiday_source(cal.country, cal.subdivision)
+            place = jurisdiction(cal.country, cal.subdivision)
+            source, weekend = place.holidays, (place.weekend, place.weekend_days)
         except InputError as error:
             problems.append(
                 Problem(file, line_at(data, ("calendar", "country")), error.message, error.allowed)
@@ -161,7 +164,8 @@ def _calendar(
         )
         hours = BusinessHours(cal.business_hours.closes, cal.business_hours.opens)
     extra = {h.date: h.name for h in cal.extra_holidays}
-    return BusinessCalendar(zone, hours, source, extra, name=f"{doc.policy} {doc.version}")
+    name = f"{doc.policy} {doc.version}"
+    return BusinessCalendar(zone, hours, source, extra, weekend[0], name, weekend[1])
 
 
 def _params(doc: PolicyDocument) -> dict[str, Decimal]:

@@ -144,7 +144,6 @@ def pay_refund(cmd: c.PayRefund, uow: UnitOfWork) -> Receipt:
             entry_id(cmd.tenant_id, cmd.idempotency_key), payment, cmd.refund_id, cmd.amount, cmd.at
         )
         post_checked(store, [e], cmd.idempotency_key)
-        store.save_payment(after)
         store.add_return(
             "refund",
             cmd.refund_id,
@@ -154,6 +153,7 @@ def pay_refund(cmd: c.PayRefund, uow: UnitOfWork) -> Receipt:
             cmd.at,
             cmd.reason,
         )
+        store.save_payment(after)  # after its return row: the database checks the sum
         return finish(
             uow,
             store,
@@ -222,7 +222,6 @@ def record_chargeback(cmd: c.RecordChargeback, uow: UnitOfWork) -> Receipt:
             balances[payment.funded],
         )
         post_checked(store, [e], cmd.idempotency_key)
-        store.save_payment(after)
         store.add_return(
             "chargeback",
             cmd.dispute_id,
@@ -232,6 +231,7 @@ def record_chargeback(cmd: c.RecordChargeback, uow: UnitOfWork) -> Receipt:
             cmd.at,
             cmd.reason,
         )
+        store.save_payment(after)  # after its return row: the database checks the sum
         if cmd.hold:
             store.add_hold(
                 Hold(
@@ -306,6 +306,9 @@ def reverse_entry(cmd: c.ReverseEntry, uow: UnitOfWork) -> Receipt:
                 where="entry_id",
                 allowed="PayRefund or RecordChargeback",
             )
+        # Lock the accounts first: a concurrent reverser of the same entry then waits here and
+        # sees the winner's reversal (AlreadyReversed), instead of a floor broken by it.
+        store.lock_balances({line.account for line in original.lines})
         e = reverse(
             original,
             entry_id(cmd.tenant_id, cmd.idempotency_key),

@@ -104,7 +104,7 @@ def test_unknown_currency_is_refused_with_what_is_allowed():
         Money.of("1.00", "RAND")
     assert caught.value.where == "amount.currency"
     assert caught.value.message == "unknown currency 'RAND'"
-    assert caught.value.allowed == "an ISO-4217 code such as ZAR, USD, EUR (upper case)"
+    assert caught.value.allowed == "an ISO-4217 code in use, such as ZAR, USD, EUR (upper case)"
 
 
 def test_currency_codes_are_case_sensitive():

@@ -80,6 +80,9 @@ def _sqlite_durable(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.execute("PRAGMA foreign_keys=ON")
+        # A REPLACE that deletes a conflicting row then fires DELETE triggers (a second guard
+        # behind the BEFORE INSERT triggers of migration 0003).
+        cur.execute("PRAGMA recursive_triggers=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")
