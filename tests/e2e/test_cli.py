@@ -76,6 +76,7 @@ def test_decide_json_from_stdin_has_the_contract_keys(run, policy_file):
             "clause": "2",
             "status": "applied",
             "why": "all of its conditions held",
+            "text": "applies: all of its conditions held",
         }
     ]
 

@@ -139,32 +139,10 @@ def _read(path: Path) -> str:
 
 
 def render_decision(d: Decision, title: str | None = None) -> None:
-    """A two-column table; every value is escaped so user text is never read as markup."""
-    from rich.table import Table
+    """The decision table for people (entrypoints/render_decision.py)."""
+    from refundable.entrypoints.render_decision import print_decision
 
-    colour = {"approve": "green", "deny": "red", "review": "yellow"}[d.outcome.value]
-    table = Table(title=title, show_header=False, box=None, pad_edge=False)
-    table.add_column(style="bold")
-    table.add_column()
-    table.add_row("outcome", f"[{colour}]{d.outcome.value}[/{colour}]")
-    table.add_row("remedy", d.remedy.value)
-    table.add_row("policy", escape(f"{d.policy} version {d.policy_version}"))
-    table.add_row("rule", escape(d.rule or "(default)"))
-    table.add_row("clauses", escape(", ".join(d.clauses)))
-    table.add_row("gross", str(d.gross))
-    for f in d.fees:
-        table.add_row(escape(f"fee {f.id}"), escape(f"{f.amount} (clause {f.clause}; {f.basis})"))
-    table.add_row("net", str(d.net))
-    if d.units is not None:
-        table.add_row("units", f"{d.units} message credits")
-    if d.decide_by:
-        table.add_row(
-            "decide by", escape(f"{d.decide_by.at.isoformat()} (clause {d.decide_by.clause})")
-        )
-    if d.pay_by:
-        table.add_row("pay by", escape(f"{d.pay_by.at.isoformat()} (clause {d.pay_by.clause})"))
-    table.add_row("explanation", escape(d.explanation))
-    out().print(table)
+    print_decision(out(), d, title)
 
 
 @app.command()

@@ -11,12 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from refundable.core.money import FxRate, Money
 from refundable.policy.conditions import Cond
 from refundable.policy.document import Outcome, Remedy
 from refundable.policy.facts import Request
+
+if TYPE_CHECKING:  # compiled.py imports this module (TraceStep)
+    from refundable.policy.compiled import CompiledPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +86,10 @@ class Decision:
     trace: tuple[TraceStep, ...] = ()
     request: Request | None = field(default=None, compare=False, repr=False)
     basis: Callable[[], str] = field(default=lambda: "", compare=False, repr=False)
+    # The compiled policy version that decided: the renderers read its timezone and titles.
+    policy_ref: CompiledPolicy | None = field(default=None, compare=False, repr=False)
+    # The plain sentence of each trace step (policy/wording.py), rendered only when read.
+    narrate: Callable[[TraceStep], str] = field(default=lambda s: "", compare=False, repr=False)
 
     @property
     def amount_basis(self) -> str:
@@ -136,7 +143,13 @@ class Decision:
             "appeal": self.appeal,
             "fx": [{"pair": r.pair, "rate": str(r.rate), "source": r.source} for r in self.fx_used],
             "trace": [
-                {"rule": s.rule, "clause": s.clause, "status": s.status, "why": self.why(s)}
+                {
+                    "rule": s.rule,
+                    "clause": s.clause,
+                    "status": s.status,
+                    "why": self.why(s),
+                    "text": self.narrate(s),
+                }
                 for s in self.trace
             ],
         }

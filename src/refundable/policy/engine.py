@@ -20,7 +20,14 @@ from refundable.policy.decision import Deadline, Decision, TraceStep
 from refundable.policy.document import Outcome, Remedy
 from refundable.policy.facts import Request
 from refundable.policy.settlement import settle, zero
-from refundable.policy.wording import VERBS, explain_applied, with_deadlines
+from refundable.policy.wording import (
+    VERBS,
+    explain_applied,
+    explain_refused,
+    narrate,
+    nothing_due,
+    with_deadlines,
+)
 
 _EMPTY_FX = FxTable()
 
@@ -101,10 +108,7 @@ def _apply(
 
     def explain() -> str:
         if money.nothing:
-            text = (
-                f"Denied: the request falls under {policy.cite(rule.clause)}, but nothing is "
-                f"due ({money.basis()})."
-            )
+            text = nothing_due(policy, rule, money)
         else:
             text = explain_applied(policy, rule, outcome, money, units)
         return with_deadlines(text, decide_by, pay_by, policy)
@@ -133,6 +137,8 @@ def _apply(
         trace=trace,
         request=r,
         basis=money.basis,
+        narrate=lambda step: narrate(policy, r, step),
+        policy_ref=policy,
     )
 
 
@@ -148,12 +154,7 @@ def _refused(
     """The rule's situation matched but a requirement (or the window) did not hold."""
 
     def sentence() -> str:
-        missing = explain or f"the policy requires {cond.text}"
-        source = "" if clause == rule.clause else f" ({policy.cite(clause)})"
-        return (
-            f"Denied: the request falls under {policy.cite(rule.clause)}, but {missing}"
-            f"{source}; {cond.actual(r)}."
-        )
+        return explain_refused(policy, rule, r, cond, clause, explain)
 
     clauses = tuple(dict.fromkeys((clause, rule.clause)))
     return _without_amount(policy, r, trace, Outcome.deny, Remedy.none, rule.id, clauses, sentence)
@@ -201,6 +202,8 @@ def _without_amount(
         appeal=policy.appeal,
         trace=trace,
         request=r,
+        narrate=lambda step: narrate(policy, r, step),
+        policy_ref=policy,
     )
 
 

@@ -1,13 +1,17 @@
 """A policy in plain language, for the people who review it: promises, fees, and every rule
-in the order the engine tries them, with the conditions compiled from the document."""
+in the order the engine tries them, its conditions said in words (no field paths: the same
+labels as a decision's explanation, policy/labels.py)."""
 
 from __future__ import annotations
 
-from refundable.policy.compiled import CompiledPolicy
+from refundable.policy.compiled import CompiledPolicy, CompiledRule
+from refundable.policy.plain import statement
+from refundable.policy.wording import FORMULAS, REMEDIES, VERBS, Citer, phrasing
 
 
 def describe_policy(p: CompiledPolicy) -> str:
     doc = p.document
+    cite = Citer(p)
     lines = [
         f"{doc.name} — policy {doc.policy} version {doc.version}, in force from "
         f"{doc.effective_from} ({doc.timezone}, {doc.currency})",
@@ -21,36 +25,51 @@ def describe_policy(p: CompiledPolicy) -> str:
         f"minus public holidays of {doc.calendar.country or 'no country'}"
     )
     if p.window:
+        w = doc.process.request_window
+        assert w is not None  # a compiled window comes from the document's
+        unit = next(u for u in ("days", "hours", "business_days") if getattr(w, u) is not None)
+        asked = statement({"within": {unit: getattr(w, unit), "of": w.of}}, phrasing(p))
         lines.append(
-            f"Request window ({p.cite(p.window.clause)}): {p.window.text}; covers "
+            f"Request window ({cite(p.window.clause)}): {asked}; for the rules "
             + ", ".join(r.id for r in p.rules if r.windowed)
         )
     for label, promise in (("Decision", p.review), ("Payment", p.payout)):
         if promise:
-            lines.append(f"{label} promise: {promise.text} ({p.cite(promise.clause)})")
+            lines.append(f"{label} promise: {promise.text} ({cite(promise.clause)})")
     for method, promise in p.payout_by_method.items():
-        lines.append(f"Payment by {method}: {promise.text} ({p.cite(promise.clause)})")
+        lines.append(f"Payment by {method}: {promise.text} ({cite(promise.clause)})")
     if p.appeal:
         lines.append(p.appeal)
     for fid, fee in doc.fees.items():
-        lines.append(f"Fee {fid} ({p.cite(fee.clause)}): {fee.description}")
+        lines.append(f"Fee {fid} ({cite(fee.clause)}): {fee.description}")
     lines += ["", "Rules, tried in order (the first that applies decides):"]
     for i, rule in enumerate(p.rules, 1):
-        then = rule.then
-        lines.append(
-            f"{i:2}. {rule.id} [{p.cite(rule.clause)}] -> {then.outcome.value}"
-            f" / {then.remedy.value}" + (f" ({then.amount.formula.value})" if then.amount else "")
-        )
-        lines.append(f"    {rule.description}")
-        lines.append("    when " + " and ".join(c.text for c in rule.when))
-        for req in rule.requires:
-            lines.append(f"    requires {req.cond.text} ({p.cite(req.clause)})")
+        lines += _rule_lines(p, i, rule, cite)
     lines.append(
-        f"Otherwise: {doc.default.outcome.value} ({p.cite(doc.default.clause)}): "
+        f"Otherwise: {VERBS[doc.default.outcome].lower()} ({cite(doc.default.clause)}): "
         f"{doc.default.explanation}"
     )
     if doc.readings:
         lines += ["", "Readings chosen where the text is ambiguous:"]
         for r in doc.readings:
-            lines.append(f"- {p.cite(r.clause)}: {r.issue} -> {r.chosen}")
+            lines.append(f"- {cite(r.clause)}: {r.issue} -> {r.chosen}")
     return "\n".join(lines)
+
+
+def _rule_lines(p: CompiledPolicy, i: int, rule: CompiledRule, cite: Citer) -> list[str]:
+    then, ph = rule.then, phrasing(p)
+    raw = p.document.rules[rule.index]
+    gives = ""
+    if then.remedy.value != "none":
+        gives = f", {REMEDIES[then.remedy][1]}"
+        if then.amount is not None:
+            gives += f" ({FORMULAS[then.amount.formula]})"
+    lines = [
+        f"{i:2}. {rule.id} [{cite(rule.clause)}]: {VERBS[then.outcome].lower()}{gives}",
+        f"    {rule.description}",
+        f"    when {statement(raw.when, ph)}",
+    ]
+    for req, raw_req in zip(rule.requires, raw.requires, strict=False):
+        asked = raw_req.explain or statement(raw_req.condition, ph)
+        lines.append(f"    requires: {asked} ({cite(req.clause)})")
+    return lines

@@ -45,6 +45,7 @@ from refundable.policy.compiled import (
 from refundable.policy.conditions import CompileContext, compile_condition, leaves
 from refundable.policy.document import AmountDoc, Fee, HigherOf, PolicyDocument, Promise, Rule
 from refundable.policy.factpaths import FACTS
+from refundable.policy.labels import appeal_text
 from refundable.policy.yamlsource import LineDict, LineList, line_at, load_yaml, read_yaml
 
 
@@ -208,13 +209,7 @@ def _compile(
         for i, rule in enumerate(doc.rules)
     )
     p = doc.process
-    appeal = None
-    if p.appeal is not None:
-        appeal = (
-            f"Appeal allowed ({', '.join(p.appeal.stages)}); clause {p.appeal.clause}"
-            if p.appeal.allowed
-            else f"No appeal: the decision is final (clause {p.appeal.clause})"
-        )
+    appeal = appeal_text(p.appeal)
     return CompiledPolicy(
         id=doc.policy,
         version=doc.version,

@@ -271,7 +271,7 @@ def test_failed_value_and_units():
     )
     d = decide(compile_rules([rule("r", "2", {}, then)]), req)
     assert (d.gross.amount, d.units, d.remedy) == (Decimal("42.50"), 100, Remedy.message_credits)
-    assert "Remedy: message credits reinstated to the account of 100 credits." in d.explanation
+    assert "Remedy: 100 message credits reinstated to the account." in d.explanation
 
 
 def test_fixed_amount():
@@ -403,8 +403,8 @@ def test_fee_that_eats_the_refund_denies_citing_the_fee_clause():
     assert d.gross.amount == Decimal("1000.00")
     assert "6" in d.clauses
     assert (
-        "The fees (ZAR 1,850.00 under clause 6 (Clause 6)) would take the whole ZAR 1,000.00, "
-        "so no refund is paid." in d.explanation
+        "The fees (admin fee of ZAR 1,850.00 under clause 6 (Clause 6)) would take the whole "
+        "ZAR 1,000.00, so no refund is paid." in d.explanation
     )
 
 

@@ -36,8 +36,9 @@ def test_decide_by_is_close_of_business_on_the_nth_business_day():
     assert d.decide_by.at == at("2026-03-16T17:00:00+02:00")
     assert d.decide_by.clause == "8"
     assert d.to_dict()["deadlines"]["decide_by"] == "2026-03-16T17:00:00+02:00"
-    assert "A decision is due by Mon 16 Mar 2026 17:00 SAST (clause 8 (Clause 8))." in (
-        d.explanation
+    assert (
+        "A decision is due by 17:00 on Monday 16 March 2026 (Africa/Johannesburg), under clause 8."
+        in d.explanation
     )
 
 

@@ -97,8 +97,10 @@ def test_describe_policy_lists_rules_in_order():
     assert lines[0] == (
         "Acme — policy acme version 2026-01-01, in force from 2026-01-01 (Africa/Johannesburg, ZAR)"
     )
-    first = lines.index(" 1. duplicate [clause 2 (Duplicate charges)] -> approve / refund (full)")
-    second = lines.index(" 2. outage [clause 3 (Outages)] -> review / none")
+    first = lines.index(
+        " 1. duplicate [clause 2 (Duplicate charges)]: approved, a refund (the full charge)"
+    )
+    second = lines.index(" 2. outage [clause 3 (Outages)]: referred for review")
     assert first < second
-    assert "    when reason is duplicate_charge" in lines
+    assert "    when the reason for the request is a duplicate charge" in lines
     assert "Decision promise: within 10 business days (clause 1 (No refunds as a rule))" in lines
