@@ -79,3 +79,10 @@ MAX_INSTANT_US: Final = 7_258_118_400_000_000 - 1  # before 2200-01-01T00:00:00Z
 # A currency withdrawn from ISO 4217 less than this many months before the ISO list's
 # publication stays accepted, so charges made before a changeover can still be refunded.
 CURRENCY_WITHDRAWN_GRACE_MONTHS: Final = 24
+
+# --- policy parsing (h5) ---------------------------------------------------------------------
+# Values a YAML document may expand to once aliases are followed (an alias bomb of 1.4 KB
+# would otherwise expand to millions); a policy of 500 lines holds about 3,000.
+MAX_YAML_NODES: Final = 100_000
+# Hours a time window or promise may name: as many as MAX_CALENDAR_DAYS.
+MAX_HOURS: Final = MAX_CALENDAR_DAYS * 24

@@ -11,8 +11,18 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
+from refundable.core import limits
 from refundable.core.errors import Problem
-from refundable.policy.document import Formula, HigherOf, Param, PolicyDocument
+from refundable.policy.document import (
+    SPAN_BOUNDS,
+    Formula,
+    HigherOf,
+    Outcome,
+    Param,
+    PolicyDocument,
+    Remedy,
+    Span,
+)
 from refundable.policy.yamlsource import line_at
 
 Loc = tuple[Any, ...]
@@ -70,6 +80,8 @@ def cross_references(doc: PolicyDocument, data: Any, file: str, problems: list[P
                 f"cites clause {clause!r}, which is not listed under clauses",
                 "a clause id from the clauses list: " + ", ".join(clause_ids),
             )
+    _rules(doc, add)
+    _promise_params(doc, add)
     for i, reading in enumerate(doc.readings):
         if reading.clause not in known:
             add(("readings", i, "clause"), f"reading of unknown clause {reading.clause!r}")
@@ -120,9 +132,16 @@ def _check_number(doc: PolicyDocument, value: Any, loc: Loc, add: Any) -> None:
     if isinstance(value, Param):
         if value.param not in doc.parameters:
             add(loc, f"unknown parameter {value.param!r}", ", ".join(sorted(doc.parameters)))
+        elif not 0 <= doc.parameters[value.param].value <= limits.MAX_PERCENT:
+            add(
+                loc,
+                f"parameter {value.param} = {doc.parameters[value.param].value} is used as a "
+                "percentage and is outside 0..100",
+                "0 to 100, the same bounds as a percentage written in place",
+            )
         return
-    if value is not None and not Decimal(0) <= Decimal(value) <= Decimal(100):
-        add(loc, f"percentage {value} is outside 0..100", "0 to 100")
+    if value is not None and not Decimal(0) <= Decimal(value) <= limits.MAX_PERCENT:
+        add(loc, f"percentage {limits.echo(value)} is outside 0..100", "0 to 100")
 
 
 def _check_amount(doc: PolicyDocument, amount: Any, loc: Loc, add: Any) -> None:
@@ -137,3 +156,62 @@ def _check_amount(doc: PolicyDocument, amount: Any, loc: Loc, add: Any) -> None:
         _check_number(doc, amount.percent, (*loc, "percent"), add)
     if f is Formula.fixed and amount.fixed is None:
         add(loc, "a fixed amount needs fixed: {amount, currency}")
+
+
+_MONEY_REMEDIES = (Remedy.refund, Remedy.account_credit, Remedy.wallet_credit)
+
+
+def _rules(doc: PolicyDocument, add: Any) -> None:
+    """Rules that validate as shapes but cannot mean what they say."""
+    for i, rule in enumerate(doc.rules):
+        if not rule.when:
+            add(
+                ("rules", i, "when"),
+                f"rule {rule.id}: when: {{}} would match every request",
+                "at least one condition; what applies to every request belongs in default:",
+            )
+        then = rule.then
+        if then.outcome is Outcome.approve and then.remedy in _MONEY_REMEDIES and not then.amount:
+            add(
+                ("rules", i, "then"),
+                f"rule {rule.id} approves a {then.remedy.value} but gives no amount",
+                "amount: {formula: full} (or another formula), or outcome: review",
+            )
+        credits = then.outcome is Outcome.approve and then.remedy is Remedy.message_credits
+        if credits and then.units is None:
+            add(
+                ("rules", i, "then"),
+                f"rule {rule.id} approves message credits but gives no units",
+                "units: {fact: failed_delivery.units}",
+            )
+
+
+def _promise_params(doc: PolicyDocument, add: Any) -> None:
+    """A parameter used as a length of time obeys the bounds of a length written in place."""
+    p = doc.process
+    spans: list[tuple[Span | None, Loc]] = [
+        (p.request_window, ("process", "request_window")),
+        (p.review, ("process", "review")),
+        (p.payout, ("process", "payout")),
+    ]
+    spans += [(pr, ("process", "payout_by_method", m)) for m, pr in p.payout_by_method.items()]
+    spans += [(r.then.payout, ("rules", i, "then", "payout")) for i, r in enumerate(doc.rules)]
+    for span, loc in spans:
+        for unit, bound in SPAN_BOUNDS.items():
+            value = getattr(span, unit, None) if span is not None else None
+            if isinstance(value, Param):
+                _span_param(doc, value.param, unit, bound, (*loc, unit), add)
+
+
+def _span_param(doc: PolicyDocument, name: str, unit: str, bound: int, loc: Loc, add: Any) -> None:
+    if name not in doc.parameters:
+        add(loc, f"unknown parameter {name!r}", ", ".join(sorted(doc.parameters)) or "none")
+        return
+    value = doc.parameters[name].value
+    if not 0 <= value <= bound or (unit != "hours" and value != int(value)):
+        add(
+            loc,
+            f"parameter {name} = {value} is used as {unit} and is outside 0..{bound:,}"
+            + ("" if unit == "hours" else " or not whole"),
+            f"a whole number of {unit} from 0 to {bound:,}, the same bounds as a literal",
+        )

@@ -16,10 +16,12 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from refundable.core.limits import echo
 from refundable.core.money import to_decimal
 from refundable.policy.cond import CompileContext, Cond, never
 from refundable.policy.factpaths import FACTS, Fact
 from refundable.policy.facts import Request
+from refundable.policy.shapes import nearest
 from refundable.policy.timewindows import time_condition
 
 __all__ = ["CompileContext", "Cond", "compile_condition", "leaves"]
@@ -53,7 +55,9 @@ def _compile_key(raw: dict[str, Any], key: str, ctx: CompileContext) -> Cond:
         return time_condition(raw, key, value, ctx)
     fact = FACTS.get(key)
     if fact is None:
-        ctx.problem(raw, key, f"unknown fact or condition {key!r}", _ALLOWED_KEYS)
+        close = nearest(key, [*FACTS, *_COMBINATORS, *_TIME_KEYS])  # h5: say what was meant
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        ctx.problem(raw, key, f"unknown fact or condition {echo(key)}{hint}", _ALLOWED_KEYS)
         return never(f"unknown {key}")
     return _fact_condition(raw, key, fact, value, ctx)
 

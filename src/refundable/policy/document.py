@@ -16,10 +16,12 @@ from __future__ import annotations
 from datetime import date, time
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
+from refundable.core import limits
+from refundable.core.money import MINOR_UNITS
 from refundable.policy.facts import Amount, CurrencyCode
 
 
@@ -53,13 +55,8 @@ class DayCount(StrEnum):
     actual_days = "actual_days"  # whole local calendar days / days in the period
 
 
-def _hhmm(value: Any) -> Any:
-    if isinstance(value, int):  # YAML 1.1 reads 09:00 as a sexagesimal int
-        return time(value // 60, value % 60)
-    return value
-
-
-Clock = Annotated[time, BeforeValidator(_hhmm)]
+# YAML 1.2 (ADR 0023) reads 09:00 as text, so no sexagesimal integer ever reaches here.
+Clock = time
 
 
 class BusinessHoursDoc(_Doc):
@@ -95,11 +92,30 @@ class Param(_Doc):
 
 Number = int | Decimal | Param
 
+# The largest length of time a window or promise may name, per unit (a limit on everything).
+SPAN_BOUNDS: dict[str, int] = {
+    "days": limits.MAX_CALENDAR_DAYS,
+    "hours": limits.MAX_HOURS,
+    "business_days": limits.MAX_BUSINESS_DAYS,
+}
+
 
 class Parameter(_Doc):
     value: int | Decimal
     clause: str
     reading: str = Field(description="Why this value: the text does not state it")
+
+    @field_validator("value")
+    @classmethod
+    def _bounded(cls, value: int | Decimal) -> int | Decimal:
+        # Parameters stand for percentages and lengths of time: never negative, never past
+        # the largest length a policy may name; where one is used its own bound applies too.
+        if not 0 <= value <= limits.MAX_HOURS:
+            raise ValueError(
+                f"a parameter is a percentage or a length of time: 0 to {limits.MAX_HOURS:,}, "
+                f"not {limits.echo(value)}"
+            )
+        return value
 
 
 class Span(_Doc):
@@ -114,6 +130,12 @@ class Span(_Doc):
         given = [k for k in ("days", "hours", "business_days") if getattr(self, k) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of days, hours, business_days")
+        unit = given[0]
+        value, bound = getattr(self, unit), SPAN_BOUNDS[unit]
+        if isinstance(value, Param):
+            return self  # checked where the parameter is known (checks.py)
+        if not 0 <= value <= bound or (unit != "hours" and value != int(value)):
+            raise ValueError(f"{unit} must be a whole number from 0 to {bound:,}, not {value}")
         return self
 
 
@@ -133,7 +155,7 @@ class RequiredItem(_Doc):
 
 
 class Appeal(_Doc):
-    allowed: bool
+    allowed: StrictBool
     clause: str
     stages: list[str] = []
 
@@ -151,6 +173,18 @@ class Minimum(_Doc):
     amount: Amount
     currency: CurrencyCode
 
+    @model_validator(mode="after")
+    def _bounded(self) -> Minimum:
+        if not 0 <= self.amount < limits.MAX_AMOUNT:
+            raise ValueError(
+                f"amount {limits.echo(str(self.amount))[1:-1]} is outside 0 to "
+                f"{limits.MAX_AMOUNT:,} (a fee or amount is never negative)"
+            )
+        digits = MINOR_UNITS.get(self.currency, 2)
+        if self.amount != self.amount.quantize(Decimal(1).scaleb(-digits)):
+            raise ValueError(f"amount {self.amount} has more than {digits} decimals")
+        return self
+
 
 class Fee(_Doc):
     clause: str
@@ -158,7 +192,7 @@ class Fee(_Doc):
     percent: Number | None = None
     fixed: Minimum | None = None
     minimum: Minimum | None = None
-    no_refund_if_exceeds: bool = Field(
+    no_refund_if_exceeds: StrictBool = Field(
         True, description="No refund at all when fees would take the whole amount"
     )
 
@@ -171,6 +205,14 @@ class Fee(_Doc):
 
 class HigherOf(_Doc):
     higher_of: list[str] = Field(min_length=2)
+
+    @field_validator("higher_of")
+    @classmethod
+    def _distinct(cls, fees: list[str]) -> list[str]:
+        twice = sorted({f for f in fees if fees.count(f) > 1})
+        if twice:
+            raise ValueError(f"higher_of names fee {', '.join(twice)} twice; name two fees")
+        return fees
 
 
 FeeRef = str | HigherOf
@@ -264,7 +306,7 @@ class Wallet(_Doc):
 
 
 class Credits(_Doc):
-    valid_days: int | None = None
+    valid_days: int | None = Field(None, ge=1, le=limits.MAX_CALENDAR_DAYS)
     clause: str
     reinstate_on_failure: list[str] = []
 

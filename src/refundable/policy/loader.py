@@ -8,19 +8,17 @@ Beancount loader's habit). Only a file without problems becomes a CompiledPolicy
 
 from __future__ import annotations
 
-import types
-import typing
-from collections.abc import Sequence
 from datetime import datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from refundable.adapters.holiday_calendar import jurisdiction
 from refundable.core.errors import InputError, PolicyInvalid, Problem
 from refundable.core.money import Money, Rounding
+from refundable.core.textinput import printable
 from refundable.core.time import (
     BusinessCalendar,
     BusinessHours,
@@ -45,8 +43,12 @@ from refundable.policy.compiled import (
 from refundable.policy.conditions import CompileContext, compile_condition, leaves
 from refundable.policy.document import AmountDoc, Fee, HigherOf, PolicyDocument, Promise, Rule
 from refundable.policy.factpaths import FACTS
+from refundable.policy.guards import condition_hazards
 from refundable.policy.labels import appeal_text
+from refundable.policy.shapes import shape_problems
 from refundable.policy.yamlsource import LineDict, LineList, line_at, load_yaml, read_yaml
+
+_POLICY_KEYS = "a policy document: policy, name, version, ..., clauses, rules, default"
 
 
 def load_policy_file(path: Path) -> CompiledPolicy:
@@ -64,76 +66,63 @@ def _finish(data: Any, problems: list[Problem], file: str, path: Path | None) ->
     if data is None:
         # A syntax error leaves nothing to check further; a duplicate key does not, so the
         # stages below still run and report their problems in the same pass.
-        raise PolicyInvalid(problems or [Problem(file, None, "the file is empty")])
+        raise PolicyInvalid(_ordered(problems or [Problem(file, None, "the file is empty")]))
     doc = _validate(data, file, problems)
     if doc is None:
-        raise PolicyInvalid(sorted(problems, key=lambda p: (p.line or 0, p.message)))
+        raise PolicyInvalid(_ordered(problems))
     checks.cross_references(doc, data, file, problems)
+    hazards = condition_hazards(data, file, _params(doc))
+    if hazards:  # compiling these would crash: report what we have instead
+        raise PolicyInvalid(_ordered(problems + hazards))
     compiled = _compile(doc, data, file, path, problems)
     if problems:
-        raise PolicyInvalid(sorted(problems, key=lambda p: (p.line or 0, p.message)))
+        raise PolicyInvalid(_ordered(problems))
     return compiled
+
+
+def _ordered(problems: list[Problem]) -> list[Problem]:
+    """Problems in line order, each printable: a value may hold control characters (a
+    double-quoted "\\e[31m" in the file) and must never drive the reader's terminal."""
+    clean = [
+        Problem(
+            printable(p.file),
+            p.line,
+            printable(p.message),
+            printable(p.allowed) if p.allowed is not None else None,
+        )
+        for p in problems
+    ]
+    return sorted(clean, key=lambda p: (p.line or 0, p.message))
 
 
 def _validate(data: Any, file: str, problems: list[Problem]) -> PolicyDocument | None:
     if not isinstance(data, dict):
-        problems.append(Problem(file, getattr(data, "line", 1), "a policy is a mapping"))
+        problems.append(
+            Problem(file, getattr(data, "line", 1), "a policy is a mapping", _POLICY_KEYS)
+        )
+        return None
+    what = _not_a_policy(data)
+    if what is not None:
+        problems.append(Problem(file, getattr(data, "line", 1), what, _POLICY_KEYS))
         return None
     try:
         return PolicyDocument.model_validate(data)
     except ValidationError as error:
-        for e in error.errors():
-            loc = e["loc"]
-            where = ".".join(str(p) for p in loc)
-            message = f"{where}: {e['msg']}"
-            if e["type"] == "extra_forbidden":
-                section = ".".join(str(p) for p in loc[:-1]) or "top level"
-                message = f"{section}: unknown key {loc[-1]!r}"
-            problems.append(Problem(file, line_at(data, loc), message, _allowed(e)))
+        problems.extend(shape_problems(error, data, file, PolicyDocument))
         return None
 
 
-def _allowed(error: Any) -> str | None:
-    ctx = error.get("ctx") or {}
-    if "expected" in ctx:
-        return str(ctx["expected"])
-    if error.get("type") == "extra_forbidden":
-        keys = _keys_at(error["loc"][:-1])
-        return ", ".join(keys) or "see docs/policy-language.md for the keys of this section"
+def _not_a_policy(data: dict[Any, Any]) -> str | None:
+    """A file given where a policy is expected that is something else (a scenario file, a
+    request, another YAML file) gets one sentence, not thirty "missing key" problems."""
+    keys = {k for k in data if isinstance(k, str)}
+    if "scenarios" in keys:
+        return "this is a scenario file, not a policy"
+    if keys & {"requested_at", "reason", "charge"}:
+        return "this is a refund request, not a policy"
+    if not keys & set(PolicyDocument.model_fields):
+        return "this is not a policy document: none of its keys is a policy key"
     return None
-
-
-def _keys_at(loc: Sequence[Any]) -> list[str]:
-    """The keys the document section at ``loc`` accepts, found by walking the models (a
-    location part that is not a key, such as a union member's name, is skipped)."""
-    candidates: list[Any] = [PolicyDocument]
-    for part in loc:
-        found = [t for c in candidates for t in _inner(c, part)]
-        candidates = found or candidates
-    for c in candidates:
-        for t in _members(c):
-            if isinstance(t, type) and issubclass(t, BaseModel):
-                return [f.alias or name for name, f in t.model_fields.items()]
-    return []
-
-
-def _members(annotation: Any) -> list[Any]:
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType, typing.Annotated):
-        return [m for a in typing.get_args(annotation) for m in _members(a)]
-    return [annotation]
-
-
-def _inner(annotation: Any, part: Any) -> list[Any]:
-    out: list[Any] = []
-    for t in _members(annotation):
-        origin, args = typing.get_origin(t), typing.get_args(t)
-        if isinstance(t, type) and issubclass(t, BaseModel) and isinstance(part, str):
-            out += [f.annotation for n, f in t.model_fields.items() if part in (n, f.alias)]
-        elif origin is list and isinstance(part, int) and args:
-            out.append(args[0])
-        elif origin is dict and isinstance(part, str) and len(args) == 2:
-            out.append(args[1])
-    return out
 
 
 def _calendar(

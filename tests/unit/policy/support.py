@@ -60,18 +60,19 @@ def rule(
         "id": rule_id,
         "clause": clause,
         "description": f"Rule {rule_id}.",
-        "when": when,
+        # `when: {}` is refused (it would match everything): "any request" is written out
+        "when": when or {"requested_at": {"present": True}},
         "then": then,
         **extra,
     }
 
 
 def refund(formula: str | None = "full", **amount: Any) -> dict[str, Any]:
-    """An approving money-refund ``then``."""
-    then: dict[str, Any] = {"outcome": "approve", "remedy": "refund"}
-    if formula is not None:
-        then["amount"] = {"formula": formula, **amount}
-    return then
+    """An approving money-refund ``then`` (``formula=None``: an approval without money, since
+    an approving refund without an amount is refused)."""
+    if formula is None:
+        return {"outcome": "approve", "remedy": "none"}
+    return {"outcome": "approve", "remedy": "refund", "amount": {"formula": formula, **amount}}
 
 
 def charge(amount: str = "300.00", **fields: Any) -> dict[str, Any]:

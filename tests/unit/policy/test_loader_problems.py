@@ -4,6 +4,8 @@ problems reported together."""
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -62,10 +64,19 @@ def test_the_base_policy_is_valid(tmp_path):
     assert load_policy_file(path).rules[0].id == "duplicate"
 
 
-def test_unknown_fact_in_a_condition(tmp_path):
+def test_unknown_fact_in_a_condition_suggests_the_nearest_paths(tmp_path):
     text = BASE.replace(WHEN, "    when: {reason: duplicate_charge, charge.knd: subscription}\n")
     assert problems_of(tmp_path, text) == [
-        "17: unknown fact or condition 'charge.knd' "
+        "17: unknown fact or condition 'charge.knd'; "
+        "did you mean charge.kind or charge.id or charge.amount? "
+        "(allowed: a fact path (e.g. reason, charge.kind), within, exceeds, all, any, not)"
+    ]
+
+
+def test_unknown_fact_with_nothing_close_lists_the_condition_keys(tmp_path):
+    text = BASE.replace(WHEN, "    when: {reason: duplicate_charge, colour: red}\n")
+    assert problems_of(tmp_path, text) == [
+        "17: unknown fact or condition 'colour' "
         "(allowed: a fact path (e.g. reason, charge.kind), within, exceeds, all, any, not)"
     ]
 
@@ -141,14 +152,15 @@ def test_unknown_parameter_in_a_condition(tmp_path):
 def test_yaml_syntax_error_names_its_line(tmp_path):
     text = BASE.replace(WHEN, "    when: {reason: duplicate_charge\n")
     assert problems_of(tmp_path, text) == [
-        "18: YAML syntax error: expected ',' or '}', but got ':'"
+        "18: YAML syntax error: did not find expected ',' or '}' "
+        "(while parsing a flow mapping from line 17)"
     ]
 
 
 def test_bad_indentation_names_its_line(tmp_path):
     text = BASE.replace("name: Acme\n", "name: Acme\n  extra: indented\n")
     assert problems_of(tmp_path, text) == [
-        "3: YAML syntax error: mapping values are not allowed here"
+        "3: YAML syntax error: mapping values are not allowed in this context"
     ]
 
 
@@ -170,7 +182,7 @@ def test_unknown_key_lists_the_keys_of_its_section(tmp_path):
 def test_unknown_top_level_key(tmp_path):
     text = BASE.replace("currency: ZAR\n", "curency: ZAR\n")
     assert problems_of(tmp_path, text) == [
-        "1: currency: Field required",
+        "1: top level: missing key 'currency'",
         "7: top level: unknown key 'curency' (allowed: policy, name, version, effective_from, "
         "source, timezone, currency, calendar, settings, parameters, process, fees, wallet, "
         "credits, clauses, readings, rules, default)",
@@ -188,8 +200,7 @@ def test_unknown_key_in_an_amount_uses_the_keys_as_written(tmp_path):
 def test_value_outside_a_language_enumeration(tmp_path):
     text = BASE.replace("outcome: approve", "outcome: aprove")
     assert problems_of(tmp_path, text) == [
-        "18: rules.0.then.outcome: Input should be 'approve', 'deny' or 'review' "
-        "(allowed: 'approve', 'deny' or 'review')"
+        "18: rules.0.then.outcome: 'aprove' is not allowed (allowed: 'approve', 'deny' or 'review')"
     ]
 
 
@@ -256,7 +267,8 @@ def test_several_problems_are_reported_at_once_in_line_order(tmp_path):
         "or give informational: <reason>)",
         "11: key 'title' appears twice in the same mapping (allowed: each key once)",
         f"17: 'duplicate' is not a value of reason (allowed: {REASONS})",
-        "17: unknown fact or condition 'charge.knd' "
+        "17: unknown fact or condition 'charge.knd'; "
+        "did you mean charge.kind or charge.id or charge.amount? "
         "(allowed: a fact path (e.g. reason, charge.kind), within, exceeds, all, any, not)",
         "18: unknown fee 'admn' (allowed: admin)",
         "19: percentage 150 is outside 0..100 (allowed: 0 to 100)",
@@ -274,3 +286,220 @@ def test_policy_invalid_summarises_the_first_problem_and_the_count(tmp_path):
     assert str(caught.value).endswith("(and 1 more)")
     assert str(caught.value).startswith(f"{path}:17: 'duplicate' is not a value of reason")
     assert len(caught.value.details["problems"]) == 2
+
+
+# --- authoring mistakes: each message says how to fix it (issue 6 §4) --------------------------
+
+
+def test_an_unquoted_version_is_told_to_be_quoted(tmp_path):
+    text = BASE.replace('version: "2026-01-01"', "version: 1.10")
+    assert problems_of(tmp_path, text) == [
+        "3: version: 1.10 is read as a number, not as text; quote it: '1.10' "
+        "(allowed: a text in quotes)"
+    ]
+
+
+def test_an_unquoted_clause_number_is_told_to_be_quoted(tmp_path):
+    text = BASE.replace('    clause: "2"\n', "    clause: 2.10\n")
+    assert problems_of(tmp_path, text) == [
+        "15: rules.0.clause: 2.10 is read as a number, not as text; quote it: '2.10' "
+        "(allowed: a text in quotes)"
+    ]
+
+
+def test_a_list_of_conditions_is_told_to_use_all(tmp_path):
+    text = BASE.replace(WHEN, "    when: [{reason: duplicate_charge}, {charge.kind: addon}]\n")
+    assert problems_of(tmp_path, text) == [
+        "17: rules.0.when: a list where a mapping is needed "
+        "(allowed: one mapping; to require several conditions, use `all: [...]`)"
+    ]
+
+
+def test_a_value_fitting_no_form_of_a_union_is_one_sentence(tmp_path):
+    text = BASE + 'fees: {admin: {clause: "2", description: Admin fee, percent: {parm: x}}}\n'
+    assert problems_of(tmp_path, text) == [
+        "19: fees.admin.percent: the mapping {'parm': 'x'} fits none of the forms this key "
+        "takes (allowed: a number or {param: <name>})"
+    ]
+
+
+def test_a_fee_reference_fitting_no_form_is_one_sentence(tmp_path):
+    text = BASE.replace(THEN, THEN.replace("}}", "}, fees: [{higher: [a, b]}]}"))
+    assert problems_of(tmp_path, text) == [
+        "18: rules.0.then.fees.0: the mapping {'higher': ['a', 'b']} fits none of the forms this "
+        "key takes (allowed: a fee id or {higher_of: [<fee>, <fee>]})"
+    ]
+
+
+def test_within_without_of(tmp_path):
+    text = BASE.replace(WHEN, "    when: {reason: duplicate_charge, within: {days: 30}}\n")
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.startswith(
+        "17: within needs `of:`, the instant it counts from (allowed: requested_at, decided_at, "
+        "charge.charged_at, "
+    )
+
+
+def test_a_missing_key_names_its_section(tmp_path):
+    text = BASE.replace("    description: A charge taken twice is refunded.\n", "")
+    assert problems_of(tmp_path, text) == ["14: rules.0: missing key 'description'"]
+
+
+# --- bad input that used to crash or be accepted (issue 8) ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("written", "reason"),
+    [
+        ("2026-02-30", "day value is outside expected range"),
+        ("2026-13-01", "month value is outside expected range of 1-12"),
+    ],
+)
+def test_an_impossible_date_is_a_problem_not_a_crash(tmp_path, written, reason):
+    text = BASE.replace("effective_from: 2026-01-01", f"effective_from: {written}")
+    assert problems_of(tmp_path, text) == [
+        f"4: effective_from: '{written}' is not a date ({reason}) "
+        "(allowed: a real date written YYYY-MM-DD, e.g. 2026-01-31)"
+    ]
+
+
+NEGATIVE_FEE = 'fees: {admin: {clause: "2", description: Admin fee, percent: {param: keep}}}\n'
+
+
+def test_a_negative_parameter_is_refused_like_a_negative_literal(tmp_path):
+    text = BASE.replace(THEN, THEN.replace("}}", "}, fees: [admin]}")) + (
+        'parameters: {keep: {value: -10, clause: "2", reading: not stated}}\n' + NEGATIVE_FEE
+    )
+    assert problems_of(tmp_path, text) == [
+        "19: parameters.keep.value: a parameter is a percentage or a length of time: "
+        "0 to 878,400, not -10"
+    ]
+
+
+def test_the_refund_a_negative_parameter_would_have_paid(tmp_path):
+    # Why the refusal above matters: a fee of -10 % on a 499.00 charge pays 548.90.
+    from refundable.core.money import FxTable, Money, Rounding
+    from refundable.policy.amounts import CompiledFee, fee_amount
+
+    fee = CompiledFee("admin", "2", "Admin fee", Decimal(-10), None, None, True)
+    gross = Money(Decimal("499.00"), "ZAR")
+    charged, _ = fee_amount(fee, gross, FxTable(), Rounding.half_up)
+    assert gross - charged == Money(Decimal("548.90"), "ZAR")
+
+
+def test_a_parameter_over_100_used_as_a_percentage(tmp_path):
+    text = BASE + (
+        'parameters: {keep: {value: 150, clause: "2", reading: not stated}}\n' + NEGATIVE_FEE
+    )
+    assert problems_of(tmp_path, text) == [
+        "20: parameter keep = 150 is used as a percentage and is outside 0..100 "
+        "(allowed: 0 to 100, the same bounds as a percentage written in place)"
+    ]
+
+
+def test_a_parameter_used_as_business_days_obeys_their_bound(tmp_path):
+    text = (
+        BASE.replace(
+            WHEN, "    when: {within: {business_days: {param: n}, of: charge.charged_at}}\n"
+        )
+        + 'parameters: {n: {value: 5000, clause: "2", reading: not stated}}\n'
+    )
+    assert problems_of(tmp_path, text) == [
+        "17: parameter n = 5000 used as business_days is outside 0..3,660 "
+        "(allowed: a whole number of business_days from 0 to 3,660)"
+    ]
+
+
+def test_a_huge_business_days_literal(tmp_path):
+    text = BASE.replace(
+        WHEN, "    when: {within: {business_days: 99999999999, of: charge.charged_at}}\n"
+    )
+    assert problems_of(tmp_path, text) == [
+        "17: business_days: 99999999999 is outside 0..3,660 "
+        "(allowed: a whole number of business_days from 0 to 3,660)"
+    ]
+
+
+def test_a_list_inside_a_condition_value(tmp_path):
+    text = BASE.replace(WHEN, "    when: {reason: [[duplicate_charge]]}\n")
+    assert problems_of(tmp_path, text) == [
+        "17: 'reason': a list of values may not hold lists or mappings "
+        "(allowed: [value, value, ...] with plain values)"
+    ]
+
+
+def test_an_empty_when_would_match_everything(tmp_path):
+    text = BASE.replace(WHEN, "    when: {}\n")
+    assert problems_of(tmp_path, text) == [
+        "17: rule duplicate: when: {} would match every request "
+        "(allowed: at least one condition; what applies to every request belongs in default:)"
+    ]
+
+
+def test_an_approving_refund_without_an_amount(tmp_path):
+    text = BASE.replace(THEN, "    then: {outcome: approve, remedy: refund}\n")
+    assert problems_of(tmp_path, text) == [
+        "18: rule duplicate approves a refund but gives no amount "
+        "(allowed: amount: {formula: full} (or another formula), or outcome: review)"
+    ]
+
+
+def test_a_negative_fee_minimum(tmp_path):
+    text = BASE + (
+        'fees: {admin: {clause: "2", description: Admin fee, percent: 5,\n'
+        '               minimum: {amount: "-100.00", currency: ZAR}}}\n'
+    )
+    assert problems_of(tmp_path, text) == [
+        "20: fees.admin.minimum: amount -100.00 is outside 0 to 1,000,000,000,000,000 "
+        "(a fee or amount is never negative)"
+    ]
+
+
+def test_higher_of_naming_one_fee_twice(tmp_path):
+    text = BASE.replace(THEN, THEN.replace("}}", "}, fees: [{higher_of: [admin, admin]}]}"))
+    text += 'fees: {admin: {clause: "2", description: Admin fee, percent: 5}}\n'
+    assert problems_of(tmp_path, text) == [
+        "18: rules.0.then.fees.0: higher_of names fee admin twice; name two fees"
+    ]
+
+
+def test_yes_is_not_a_boolean(tmp_path):
+    text = BASE + "process: {appeal: {allowed: yes, clause: '1'}}\n"
+    assert problems_of(tmp_path, text) == [
+        "19: process.appeal.allowed: 'yes' is not true or false "
+        "(allowed: true or false (YAML 1.2 reads yes, no, on, off as text))"
+    ]
+
+
+def test_norway_is_a_country_not_false(tmp_path):
+    path = tmp_path / "acme.yaml"
+    path.write_text(BASE.replace("country: ZA", "country: NO"), encoding="utf-8")
+    policy = load_policy_file(path)
+    assert policy.document.calendar.country == "NO"
+    assert policy.calendar.is_business_day(date(2026, 5, 17)) is False  # Constitution Day
+
+
+def test_a_scenario_file_given_as_a_policy(tmp_path):
+    text = "policy: acme\nscenarios: []\n"
+    assert problems_of(tmp_path, text) == [
+        "1: this is a scenario file, not a policy "
+        "(allowed: a policy document: policy, name, version, ..., clauses, rules, default)"
+    ]
+
+
+def test_control_characters_from_escapes_are_never_echoed(tmp_path):
+    text = BASE.replace("reason: duplicate_charge}", 'reason: "\\e[31mred"}')
+    (problem,) = problems_of(tmp_path, text)
+    assert problem.startswith("17: '\\x1b[31mred' is not a value of reason")
+    assert "\x1b" not in problem  # shown escaped, never as the control character itself
+
+
+def test_binary_file(tmp_path):
+    path = tmp_path / "acme.yaml"
+    path.write_bytes(b"policy: acme\n\xff\xfe\x00garbage")
+    with pytest.raises(PolicyInvalid) as caught:
+        load_policy_file(path)
+    assert [p.render() for p in caught.value.problems] == [
+        f"{path}:2: byte 0xff is not UTF-8 text (is this a binary file?) "
+        "(allowed: a UTF-8 text file)"
+    ]
