@@ -219,16 +219,22 @@ def test_policy_coverage_prints_each_clause_with_its_scenarios(run, policy_dir, 
         for line in result.stdout.splitlines()
         if len(cells := [c.strip() for c in line.strip("│┃ ").split("│")]) == 5
     }
-    # both scenarios cite clause 2; only the approved one also cites the fee clause 5
+    # both scenarios cite clause 2 and carry the review promise (8.2); only the approved one
+    # also cites the fee clause 5 and has a payment deadline (8.3); none reaches the default
     assert rows == {
-        "1": ("implemented", "0"),
-        "2": ("implemented", "2"),
-        "5": ("implemented", "1"),
-        "8.2": ("implemented", "0"),
-        "8.3": ("implemented", "0"),
-        "9": ("informational", "0"),
-    }
+        "1": ("implemented", "untested"),
+        "2": ("implemented", "2 (lines 3, 17)"),
+        "5": ("implemented", "1 (line 3)"),
+        "8.2": ("implemented", "2 (lines 3, 17)"),
+        "8.3": ("implemented", "1 (line 3)"),
+    }  # clause 9's row ends in an empty cell, which the parsing above drops
+    assert any(
+        line.startswith("│ 9 ") and "informational" in line for line in result.stdout.splitlines()
+    )
     assert "6 clauses: 5 implemented, 1 informational, 0 uncovered" in result.stdout
+    assert "untested clause 1 (No refunds as a rule)" in result.stderr
+    strict = run("policy", "coverage", "--strict", str(policy_file))
+    assert strict.returncode == 1
 
 
 # --- policy schema ---------------------------------------------------------------------------

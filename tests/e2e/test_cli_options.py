@@ -61,8 +61,8 @@ def test_validate_and_test_print_json(run, policy_dir: Path):
     validated = run("policy", "validate", str(policy_dir), "--json")
     assert validated.returncode == 0, validated.stderr
     body = json.loads(validated.stdout)
-    assert body["problems"] == []
-    assert [(f["policy"], f["version"]) for f in body["ok"]] == [("acme", "2026-01-01")]
+    assert body["ok"] is True and body["problems"] == []
+    assert [(f["policy"], f["version"]) for f in body["files"]] == [("acme", "2026-01-01")]
     tested = run("policy", "test", str(policy_dir), "--json")
     result = json.loads(tested.stdout)
     assert result["failed"] == 0 and result["passed"] == len(result["results"])

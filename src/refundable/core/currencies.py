@@ -5,7 +5,7 @@ own lists (list one: current codes with minor units; list three: withdrawn codes
 of withdrawal) and is re-released when they change. Its XML is read once, on first use, and
 without importing the package's enum (which costs ~60 ms of a cold start).
 
-Readings (docs/decisions/0026-currency-table.md):
+Readings (docs/decisions/0025-calendars-and-currencies-from-maintained-sources.md):
 * every list-one code with a minor unit is a currency (JPY 0, BHD 3, CLF 4, ...);
 * codes without one (gold XAU, SDR XDR, test XTS, "no currency" XXX) are not money a refund
   is paid in, and are refused;

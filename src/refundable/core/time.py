@@ -11,9 +11,9 @@ Readings (docs/decisions/0003-business-days.md):
 * "N business days": counted after the day of the event; the deadline is the close of business
   on the N-th business day. A request received outside business hours counts as received at
   the next opening.
-* The weekend is the jurisdiction's (docs/decisions/0025-weekend-from-the-jurisdiction.md):
-  Friday-Saturday in Saudi Arabia, Saturday-Sunday in South Africa, as the ``holidays``
-  package records it, including when a country changed it.
+* The weekend is the jurisdiction's: Friday-Saturday in Saudi Arabia, Saturday-Sunday in South
+  Africa, as the ``holidays`` package records it, including when a country changed it
+  (docs/decisions/0025-calendars-and-currencies-from-maintained-sources.md).
 """
 
 from __future__ import annotations

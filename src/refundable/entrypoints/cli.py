@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -27,7 +26,11 @@ from refundable.entrypoints.cli_support import (
 )
 
 if TYPE_CHECKING:
+    from refundable.core.errors import Problem
+    from refundable.policy.compiled import CompiledPolicy
+    from refundable.policy.coverage import ClauseCoverage
     from refundable.policy.decision import Decision
+    from refundable.policy.lint import Shadowed
     from refundable.policy.registry import PolicyRegistry
     from refundable.policy.scenarios import ScenarioResult
 
@@ -180,51 +183,86 @@ def demo(
 @policy_app.command("validate")
 def validate(
     paths: Annotated[list[Path], typer.Argument(help="Policy files or directories")],
-    as_json: JsonOpt = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat warnings (shadowed rules) as errors")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:
-    """Check policy files; print every problem with file:line."""
+    """Check policy files; print every problem with file:line, and warn about rules that an
+    earlier rule always pre-empts (shadowed rules)."""
+    from refundable.policy.lint import lint_policy
     from refundable.policy.loader import load_policy_file
     from refundable.policy.registry import policy_files
 
-    problems = []
-    found: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    warnings: list[Shadowed] = []
+    checked: list[dict[str, Any]] = []
     for root in paths:
         for path in policy_files(root):
             try:
                 compiled = load_policy_file(path)
             except PolicyInvalid as error:
                 problems.extend(error.problems)
+                checked.append({"file": str(path), "valid": False})
                 continue
-            found.append(
-                {
-                    "file": str(path),
-                    "policy": compiled.id,
-                    "version": compiled.version,
-                    "rules": len(compiled.rules),
-                    "clauses": len(compiled.document.clauses),
-                }
-            )
-    failed = bool(problems) or not (found or problems)
+            found = lint_policy(compiled, str(path))
+            warnings.extend(found)
+            checked.append(_validated(path, compiled, len(found)))
+    failed = bool(problems) or not checked or (strict and bool(warnings))
     if as_json:
-        print_json({"ok": found, "problems": [asdict(p) for p in problems]})
+        print_json(_validation_json(checked, problems, warnings, failed))
     else:
-        for f in found:
-            out().print(
-                f"[green]ok[/green] {escape(f['file'])}: {escape(f['policy'])} "
-                f"{escape(f['version'])}, {f['rules']} rules, {f['clauses']} clauses"
-            )
-        for p in problems:
-            err().print(f"[red]error[/red] {escape(p.render())}")
-        if failed:
-            err().print(f"{len(problems)} problem(s) in {_count(paths)} file(s)")
+        _print_validation(checked, problems, warnings)
     if failed:
         raise typer.Exit(3)
 
 
-def _count(paths: Sequence[Path]) -> int:
-    from refundable.policy.registry import policy_files
+def _validated(path: Path, compiled: CompiledPolicy, warnings: int) -> dict[str, Any]:
+    return {
+        "file": str(path),
+        "valid": True,
+        "policy": compiled.id,
+        "version": compiled.version,
+        "rules": len(compiled.rules),
+        "clauses": len(compiled.document.clauses),
+        "warnings": warnings,
+    }
 
-    return sum(len(policy_files(root)) for root in paths)
+
+def _validation_json(
+    checked: list[dict[str, Any]],
+    problems: list[Problem],
+    warnings: list[Shadowed],
+    failed: bool,
+) -> dict[str, Any]:
+    return {
+        "ok": not failed,
+        "files": checked,
+        "problems": [
+            {"file": p.file, "line": p.line, "message": p.message, "allowed": p.allowed}
+            for p in problems
+        ],
+        "warnings": [w.to_dict() for w in warnings],
+    }
+
+
+def _print_validation(
+    checked: list[dict[str, Any]], problems: list[Problem], warnings: list[Shadowed]
+) -> None:
+    for c in checked:
+        if c["valid"]:
+            out().print(
+                f"[green]ok[/green] {escape(c['file'])}: {escape(c['policy'])} "
+                f"{escape(c['version'])}, {c['rules']} rules, {c['clauses']} clauses"
+            )
+    for w in warnings:
+        err().print(f"[yellow]warning[/yellow] {escape(w.render())}")
+    for p in problems:
+        err().print(f"[red]error[/red] {escape(p.render())}")
+    if problems or warnings or not checked:
+        err().print(
+            f"{len(problems)} problem(s) in {len(checked)} file(s); {len(warnings)} warning(s)"
+        )
 
 
 @policy_app.command("test")
@@ -287,11 +325,13 @@ def _report(results: list[ScenarioResult], verbose: bool) -> None:
 def coverage_cmd(
     path: Annotated[Path, typer.Argument(help="A policy file")],
     scenarios: Annotated[Path | None, typer.Option(help="Its scenario file")] = None,
-    as_json: JsonOpt = False,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail when an implemented clause is never tested")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rows as JSON")] = False,
 ) -> None:
-    """Show, clause by clause, what enforces each clause of the source policy."""
-    from rich.table import Table
-
+    """Show, clause by clause, what enforces each clause of the source policy, the rules
+    that cite it and the scenarios that exercise it; flag clauses no scenario tests."""
     from refundable.policy.coverage import coverage
     from refundable.policy.loader import load_policy_file
     from refundable.policy.registry import PolicyRegistry
@@ -302,33 +342,72 @@ def coverage_cmd(
     results = run_file(sfile, PolicyRegistry.from_policies([policy])) if sfile.exists() else []
     rows = coverage(policy, results)
     uncovered = [r for r in rows if r.status == "uncovered"]
+    untested = [r for r in rows if r.untested]
+    failed = bool(uncovered) or (strict and bool(untested))
     if as_json:
-        clauses = [asdict(r) for r in rows]
-        print_json({"policy": policy.id, "version": policy.version, "clauses": clauses})
-        if uncovered:
-            raise typer.Exit(1)
-        return
-    table = Table(title=f"{policy.document.name} {policy.version}: clause coverage")
+        body = {
+            "policy": policy.id,
+            "version": policy.version,
+            "scenario_file": str(sfile) if sfile.exists() else None,
+            "ok": not failed,
+            "clauses": [r.to_dict() for r in rows],
+        }
+        print_json(body)
+    else:
+        _print_coverage(policy, rows)
+    if failed:
+        raise typer.Exit(1)
+
+
+def _scenario_lines(row: ClauseCoverage) -> str:
+    """How many scenarios exercise a clause, and the lines of the first few."""
+    shown = ", ".join(str(s.line) for s in row.exercised_by[:4])
+    more = ", …" if len(row.exercised_by) > 4 else ""
+    word = "line" if len(row.exercised_by) == 1 else "lines"
+    return escape(f"{len(row.exercised_by)} ({word} {shown}{more})") if row.exercised_by else ""
+
+
+def _print_coverage(policy: CompiledPolicy, rows: list[ClauseCoverage]) -> None:
+    from rich.table import Table
+
+    files = sorted({s.file for r in rows for s in r.exercised_by})
+    table = Table(
+        title=f"{policy.document.name} {policy.version}: clause coverage",
+        caption=f"scenario lines refer to {', '.join(files)}" if files else None,
+    )
     for col in ("clause", "title", "status", "enforced by / reason", "scenarios"):
         table.add_column(col, overflow="fold")
     for row in rows:
         colour = {"implemented": "green", "informational": "cyan"}.get(row.status, "red")
         detail = ", ".join(row.enforced_by) or (row.reason or "")
+        tested = (
+            "[red]untested[/red]"
+            if row.untested
+            else "outside decisions (own tests)"
+            if row.outside_decisions and not row.exercised_by
+            else _scenario_lines(row)
+        )
         table.add_row(
             escape(row.clause),
             escape(row.title),
             f"[{colour}]{row.status}[/{colour}]",
             escape(detail),
-            str(row.scenarios),
+            tested,
         )
     out().print(table)
+    uncovered = sum(r.status == "uncovered" for r in rows)
     implemented = sum(r.status == "implemented" for r in rows)
+    untested = [r for r in rows if r.untested]
     out().print(
         f"{len(rows)} clauses: {implemented} implemented, "
-        f"{len(rows) - implemented - len(uncovered)} informational, {len(uncovered)} uncovered"
+        f"{len(rows) - implemented - uncovered} informational, {uncovered} uncovered; "
+        f"{len(untested)} implemented but never tested"
     )
-    if uncovered:
-        raise typer.Exit(1)
+    for r in untested:
+        err().print(
+            f"[yellow]untested[/yellow] clause {escape(r.clause)} ({escape(r.title)}): "
+            f"enforced by {escape(', '.join(r.enforced_by))}, but no scenario's decision cites it"
+        )
 
 
 @policy_app.command("explain")

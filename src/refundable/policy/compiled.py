@@ -10,14 +10,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from refundable.core.money import Rounding
 from refundable.core.time import UTC, BusinessCalendar
 from refundable.policy.amounts import AmountSpec, CompiledFee
+from refundable.policy.cond import CompileContext, may_ask
 from refundable.policy.conditions import Cond
 from refundable.policy.decision import TraceStep
-from refundable.policy.document import DayCount, PolicyDocument, Remedy, Then
-from refundable.policy.factpaths import Getter
+from refundable.policy.document import DayCount, PolicyDocument, Remedy, Rule, Then
+from refundable.policy.factpaths import FACTS, Getter
 from refundable.policy.facts import Reason
 
 
@@ -66,6 +68,30 @@ class Requirement:
 
 
 @dataclass(frozen=True, slots=True)
+class NeedSpec:
+    """A fact the rule asks for when the request lacks it (``needs:`` in the document)."""
+
+    fact: str
+    ask: str
+
+
+def compile_needs(rule: Rule, raw: Any, ctx: CompileContext) -> tuple[NeedSpec, ...]:
+    """The rule's needs, each checked against the request vocabulary (file:line if unknown)."""
+    out = []
+    for need in rule.needs:
+        if need.fact != "fx" and need.fact not in FACTS:
+            ctx.problem(
+                raw,
+                "needs",
+                f"needs: unknown fact {need.fact!r}",
+                "a fact path of the request (e.g. charge.initial_purchase), or fx",
+            )
+            continue
+        out.append(NeedSpec(need.fact, need.ask))
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
 class FeeChoice:
     """Fees charged together are separate choices; a higher_of choice has several options
     of which only the highest is charged."""
@@ -87,6 +113,7 @@ class CompiledRule:
     fees: tuple[FeeChoice, ...]
     payout: PromiseSpec | None
     windowed: bool
+    needs: tuple[NeedSpec, ...] = ()
     index: int = 0
     cites: tuple[str, ...] = ()
     factors: tuple[str, ...] = ()
@@ -97,12 +124,30 @@ class CompiledRule:
     not_applicable: tuple[TraceStep, ...] = ()
     applied: TraceStep | None = None
     not_reached: TraceStep | None = None
+    # Three-valued evaluation is only run for rules that can ask (declared needs, or money
+    # compared across currencies), so the common path stays two-valued.
+    needed: frozenset[str] = frozenset()
+    asks: bool = False
+
+    def ask(self, item: str) -> str:
+        """The plain question for a missing item (a needed fact or an exchange rate)."""
+        for need in self.needs:
+            if need.fact == item:
+                return need.ask
+            if need.fact == "fx" and item.startswith("fx:"):
+                return f"{need.ask} ({item[3:]})"
+        if item.startswith("fx:"):
+            return f"the exchange rate {item[3:]} on the day of the charge"
+        return item
 
 
 def with_trace_steps(rule: CompiledRule, index: int) -> CompiledRule:
+    conds = (*rule.when, *(req.cond for req in rule.requires))
     return replace(
         rule,
         index=index,
+        needed=frozenset(n.fact for n in rule.needs),
+        asks=bool(rule.needs) or any(may_ask(c) for c in conds),
         cites=tuple(dict.fromkeys((rule.clause, *rule.also_cites))),
         factors=tuple(rule.then.factors),
         alternatives=tuple(rule.then.alternatives),

@@ -27,6 +27,51 @@ class Cond:
     # For "<fact> is one of {values}": lets the compiler index rules by that fact (reason).
     fact: str | None = None
     values: frozenset[Any] | None = None
+    # Three-valued evaluation (a fact the rule ``needs`` may be unknown): ``op`` is "leaf",
+    # "all", "any" or "not"; a leaf's ``missing`` names what it reads that the request lacks
+    # (fact paths, or "fx:BASE/QUOTE" for an exchange rate).
+    op: str = "leaf"
+    parts: tuple[Cond, ...] = ()
+    missing: Callable[[Request], tuple[str, ...]] | None = None
+    converts: bool = False  # compares money across currencies: may need an exchange rate
+
+
+def is_needed(item: str, needed: frozenset[str]) -> bool:
+    """Whether a missing item is one the rule asks for: a fact it declares in ``needs``, or an
+    exchange rate (a money comparison across currencies cannot be answered without one)."""
+    return item in needed or item.startswith("fx:")
+
+
+def truth3(cond: Cond, r: Request, needed: frozenset[str]) -> bool | None:
+    """Kleene evaluation: None when the answer depends on a needed fact the request lacks.
+
+    Only facts a rule declares in ``needs`` count as unknown; any other absent fact keeps its
+    two-valued meaning (a condition on it does not hold), so a rule asks only for what it says
+    it needs.
+    """
+    if cond.op == "leaf":
+        if cond.missing is not None and any(is_needed(m, needed) for m in cond.missing(r)):
+            return None
+        return cond.test(r)
+    if cond.op == "not":
+        inner = truth3(cond.parts[0], r, needed)
+        return None if inner is None else not inner
+    values = [truth3(p, r, needed) for p in cond.parts]
+    decisive = cond.op == "any"  # any: one True decides; all: one False decides
+    if decisive in values:
+        return decisive
+    if None in values:
+        return None
+    return not decisive
+
+
+def missing_items(cond: Cond, r: Request, needed: frozenset[str]) -> tuple[str, ...]:
+    """The needed items the condition reads and the request lacks, in reading order."""
+    if cond.op != "leaf":
+        return tuple(dict.fromkeys(m for p in cond.parts for m in missing_items(p, r, needed)))
+    if cond.missing is None:
+        return ()
+    return tuple(m for m in cond.missing(r) if is_needed(m, needed))
 
 
 @dataclass
@@ -43,3 +88,8 @@ class CompileContext:
 
 def never(text: str) -> Cond:
     return Cond(lambda r: False, text, lambda r: "invalid")
+
+
+def may_ask(cond: Cond) -> bool:
+    """Whether the condition can be unknown without any declared need (it converts money)."""
+    return cond.converts or any(may_ask(p) for p in cond.parts)

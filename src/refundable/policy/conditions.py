@@ -12,6 +12,7 @@ live in :mod:`refundable.policy.timewindows`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -21,6 +22,8 @@ from refundable.core.money import to_decimal
 from refundable.policy.cond import CompileContext, Cond, never
 from refundable.policy.factpaths import FACTS, Fact
 from refundable.policy.facts import Request
+from refundable.policy.moneycond import MONEY_OPS as _MONEY_OPS
+from refundable.policy.moneycond import money_compare
 from refundable.policy.shapes import nearest
 from refundable.policy.timewindows import time_condition
 
@@ -65,7 +68,13 @@ def _compile_key(raw: dict[str, Any], key: str, ctx: CompileContext) -> Cond:
 def _combinator(raw: dict[str, Any], key: str, value: Any, ctx: CompileContext) -> Cond:
     if key == "not":
         inner = compile_condition(value, ctx, raw, key)
-        return Cond(lambda r: not inner.test(r), f"not ({inner.text})", inner.actual)
+        return Cond(
+            lambda r: not inner.test(r),
+            f"not ({inner.text})",
+            inner.actual,
+            op="not",
+            parts=(inner,),
+        )
     if not isinstance(value, list) or not value:
         ctx.problem(raw, key, f"{key} takes a non-empty list of conditions")
         return never(key)
@@ -86,7 +95,7 @@ def _all(items: list[Cond]) -> Cond:
                 return False
         return True
 
-    return Cond(test, " and ".join(c.text for c in items), actual)
+    return Cond(test, " and ".join(c.text for c in items), actual, op="all", parts=tuple(items))
 
 
 def _any(items: list[Cond]) -> Cond:
@@ -103,7 +112,7 @@ def _any(items: list[Cond]) -> Cond:
 
     shown = (f"({c.text})" if " and " in c.text else c.text for c in items)
     text = "(" + " or ".join(shown) + ")"
-    return Cond(test, text, actual)
+    return Cond(test, text, actual, op="any", parts=tuple(items))
 
 
 # --- fact comparisons -------------------------------------------------------------------------
@@ -121,7 +130,11 @@ def _fact_condition(
         op, operand = "in", value
     else:
         op, operand = "eq", value
-    return _operator(raw, key, fact, op, operand, ctx)
+    cond = _operator(raw, key, fact, op, operand, ctx)
+    if cond.missing is not None:
+        return cond
+    get = fact.get
+    return replace(cond, missing=lambda r: (key,) if get(r) is None else ())
 
 
 def _operator(
@@ -149,6 +162,8 @@ def _operator(
             text = f"{key} is one of {shown}"
             return Cond(lambda r: get(r) in values, text, actual, key, values)
         return Cond(lambda r: get(r) not in values, f"{key} is none of {shown}", actual)
+    if isinstance(operand, dict) and op in _MONEY_OPS:
+        return money_compare(raw, key, fact, op, operand, ctx)
     literal = _literal(raw, key, fact, operand, ctx)
     return _compare(key, get, op, literal, actual, fact, raw, ctx)
 

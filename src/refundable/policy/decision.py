@@ -32,6 +32,15 @@ class FeeLine:
 
 
 @dataclass(frozen=True, slots=True)
+class InformationNeeded:
+    """A fact a rule needs and the request lacks (or "fx:BASE/QUOTE" for a rate), with the
+    plain question to ask the customer."""
+
+    item: str
+    ask: str
+
+
+@dataclass(frozen=True, slots=True)
 class Deadline:
     at: datetime
     clause: str
@@ -45,7 +54,9 @@ class TraceStep:
 
     rule: str
     clause: str
-    status: str  # applied | not_applicable | requirement_failed | outside_window | not_reached
+    # applied | not_applicable | requirement_failed | outside_window | not_reached
+    # | information_needed
+    status: str
     cond: Cond | None = None
     note: str | None = None
 
@@ -83,6 +94,7 @@ class Decision:
     required_information: tuple[str, ...] = ()
     appeal: str | None = None
     fx_used: tuple[FxRate, ...] = ()
+    information_needed: tuple[InformationNeeded, ...] = ()
     trace: tuple[TraceStep, ...] = ()
     request: Request | None = field(default=None, compare=False, repr=False)
     basis: Callable[[], str] = field(default=lambda: "", compare=False, repr=False)
@@ -140,6 +152,7 @@ class Decision:
             "alternatives": [a.value for a in self.alternatives],
             "notes": list(self.notes),
             "required_information": list(self.required_information),
+            "information_needed": [{"item": i.item, "ask": i.ask} for i in self.information_needed],
             "appeal": self.appeal,
             "fx": [{"pair": r.pair, "rate": str(r.rate), "source": r.source} for r in self.fx_used],
             "trace": [

@@ -266,6 +266,14 @@ class Requirement(_Doc):
     explain: str | None = Field(None, description="What the customer is told when it fails")
 
 
+class Need(_Doc):
+    """A fact a rule cannot decide without: when the request lacks it, the rule asks for it
+    (a review naming the fact) instead of treating it as false."""
+
+    fact: str = Field(description="A fact path (e.g. charge.initial_purchase), or fx")
+    ask: str = Field(description="What the customer is asked for, in plain words")
+
+
 class Rule(_Doc):
     id: str
     clause: str
@@ -273,6 +281,9 @@ class Rule(_Doc):
     description: str
     when: Condition
     requires: list[Requirement] = []
+    needs: list[Need] = Field(
+        [], description="Facts the rule asks for when missing (review: information needed)"
+    )
     then: Then
     reading: str | None = None
 

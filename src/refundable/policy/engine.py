@@ -4,8 +4,10 @@ The rules of a compiled policy are tried in order and the first whose situation 
 matches decides, so a policy reads top to bottom like the business's own text. A matching rule
 can still deny: the request may fall outside the policy's request window or miss one of the
 rule's requirements; the decision then cites both the rule and what was missing, which is
-what an agent needs to tell the customer. No I/O and no clock: the request carries every
-instant, and the same inputs always give an equal Decision.
+what an agent needs to tell the customer. A rule that declares the facts it ``needs`` asks
+for a missing one (a review naming it) instead of reading its absence as a "no". No I/O and
+no clock: the request carries every instant, and the same inputs always give an equal
+Decision.
 """
 
 from __future__ import annotations
@@ -14,16 +16,19 @@ from collections.abc import Callable
 
 from refundable.core.errors import InputError
 from refundable.core.money import FxRate, FxTable
-from refundable.policy.compiled import CompiledPolicy, CompiledRule
+from refundable.policy.compiled import CompiledPolicy, CompiledRule, Requirement
+from refundable.policy.cond import missing_items, truth3
 from refundable.policy.conditions import Cond
-from refundable.policy.decision import Deadline, Decision, TraceStep
+from refundable.policy.decision import Deadline, Decision, InformationNeeded, TraceStep
 from refundable.policy.document import Outcome, Remedy
 from refundable.policy.facts import Request
 from refundable.policy.settlement import settle, zero
 from refundable.policy.wording import (
     VERBS,
     explain_applied,
+    explain_information_needed,
     explain_refused,
+    information_note,
     narrate,
     nothing_due,
     with_deadlines,
@@ -48,6 +53,10 @@ def decide(policy: CompiledPolicy, request: Request) -> Decision:
         assert isinstance(rule, CompiledRule)
         skipped = _first_failing(rule, request)
         if skipped is not None:
+            missing = _unknown_situation(rule, request) if rule.asks else ()
+            if missing:
+                rest = policy.not_reached_after[rule.index]
+                return _information_needed(policy, rule, request, trace, rest, missing)
             trace.append(skipped)
             continue
         rest = policy.not_reached_after[rule.index]
@@ -55,12 +64,14 @@ def decide(policy: CompiledPolicy, request: Request) -> Decision:
         if rule.windowed and window is not None and not window.cond.test(request):
             trace.append(TraceStep(rule.id, rule.clause, "outside_window", window.cond))
             return _refused(policy, rule, request, (*trace, *rest), window.cond, window.clause)
-        for req in rule.requires:
-            if not req.cond.test(request):
-                trace.append(TraceStep(rule.id, rule.clause, "requirement_failed", req.cond))
-                return _refused(
-                    policy, rule, request, (*trace, *rest), req.cond, req.clause, req.explain
-                )
+        failed, missing = _requirements(rule, request)
+        if failed is not None:
+            trace.append(TraceStep(rule.id, rule.clause, "requirement_failed", failed.cond))
+            return _refused(
+                policy, rule, request, (*trace, *rest), failed.cond, failed.clause, failed.explain
+            )
+        if missing:
+            return _information_needed(policy, rule, request, trace, rest, missing)
         assert rule.applied is not None  # set by the loader
         trace.append(rule.applied)
         return _apply(policy, rule, request, (*trace, *rest))
@@ -73,6 +84,63 @@ def _first_failing(rule: CompiledRule, request: Request) -> TraceStep | None:
         if not c.test(request):
             return rule.not_applicable[i]
     return None
+
+
+def _unknown_situation(rule: CompiledRule, r: Request) -> tuple[str, ...]:
+    """What the rule needs and lacks, when only that stops its situation from matching: no
+    condition of ``when`` is known to fail and at least one depends on a missing fact."""
+    missing: list[str] = []
+    for c in rule.when:
+        value = truth3(c, r, rule.needed)
+        if value is False:
+            return ()
+        if value is None:
+            missing.extend(missing_items(c, r, rule.needed))
+    return tuple(dict.fromkeys(missing))
+
+
+def _requirements(rule: CompiledRule, r: Request) -> tuple[Requirement | None, tuple[str, ...]]:
+    """The first requirement known to fail (the request is denied), else what the unknown
+    ones need (the rule asks for it). A known failure wins: asking for a fact is pointless
+    when the request fails anyway."""
+    missing: list[str] = []
+    for req in rule.requires:
+        if req.cond.test(r):
+            continue
+        if not rule.asks:
+            return req, ()
+        value = truth3(req.cond, r, rule.needed)
+        if value is None:
+            missing.extend(missing_items(req.cond, r, rule.needed))
+        elif not value:
+            return req, ()
+    return None, tuple(dict.fromkeys(missing))
+
+
+def _information_needed(
+    policy: CompiledPolicy,
+    rule: CompiledRule,
+    r: Request,
+    trace: list[TraceStep],
+    rest: tuple[TraceStep, ...],
+    missing: tuple[str, ...],
+) -> Decision:
+    """The rule may apply but needs facts the request lacks: review, asking for them by name,
+    rather than a denial built on a default the customer never stated."""
+    needed = tuple(InformationNeeded(item, rule.ask(item)) for item in missing)
+    asks = tuple(n.ask for n in needed)
+    step = TraceStep(rule.id, rule.clause, "information_needed", note=information_note(asks))
+    return _without_amount(
+        policy,
+        r,
+        (*trace, step, *rest),
+        Outcome.review,
+        Remedy.none,
+        rule.id,
+        rule.cites,
+        lambda: explain_information_needed(policy, rule, asks),
+        needed,
+    )
 
 
 def _currency(policy: CompiledPolicy, r: Request) -> str:
@@ -178,8 +246,9 @@ def _without_amount(
     rule: str | None,
     clauses: tuple[str, ...],
     sentence: Callable[[], str],
+    information_needed: tuple[InformationNeeded, ...] = (),
 ) -> Decision:
-    """A decision that moves no money: a refusal, or the policy's default."""
+    """A decision that moves no money: a refusal, a question, or the policy's default."""
     currency = _currency(policy, r)
     decide_by = _decide_by(policy, r)
     nil = zero(currency)
@@ -200,6 +269,7 @@ def _without_amount(
         explain=lambda: with_deadlines(sentence(), decide_by, None, policy),
         required_information=policy.required_information,
         appeal=policy.appeal,
+        information_needed=information_needed,
         trace=trace,
         request=r,
         narrate=lambda step: narrate(policy, r, step),

@@ -168,8 +168,9 @@ class Charge(_Strict):
     charged_at: Instant
     billing: Billing = Billing.once
     period: Period | None = None
-    initial_purchase: bool = False
-    auto: bool = False
+    # Unknown (None) unless stated: a rule that needs it asks (ADR 0017), never assumes no.
+    initial_purchase: bool | None = None
+    auto: bool | None = None
     correct_amount: Amount | None = None
     invoice_date: Instant | None = None
     payment_method: str | None = None
@@ -198,7 +199,7 @@ class Incident(_Strict):
     resolved_at: Instant | None = None
     reported_at: Instant | None = None
     cause: IncidentCause
-    impact: Impact = Impact.degraded
+    impact: Impact | None = None  # unknown unless stated (ADR 0017)
 
     @model_validator(mode="after")
     def _ordered(self) -> Incident:
@@ -253,7 +254,8 @@ class Request(_Strict):
     plan_change: PlanChange | None = None
     project: Project = Project()
     evidence: tuple[str, ...] = ()
-    written: bool = False
+    # None: not stated; requests come through written channels (ADR 0004, Conek 10.2).
+    written: bool | None = None
     fx: dict[str, Amount] = Field(default_factory=dict)
 
     @field_validator("fx")

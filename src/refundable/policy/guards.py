@@ -67,13 +67,27 @@ def _fact_value(node: Any, key: Any, value: Any, add: Add) -> None:
         op, operand = next(iter(value.items()))
         if op in _LIST_OPERATORS and isinstance(operand, list):
             _all_scalars(node, key, operand, add)
-        elif op not in _LIST_OPERATORS and not isinstance(operand, _SCALARS):
+        elif (
+            op not in _LIST_OPERATORS
+            and not isinstance(operand, _SCALARS)
+            and not _money(op, operand)
+        ):
             add(
                 node,
                 key,
                 f"{name}: {limits.echo(op)} takes one value, not a list or mapping",
                 "a single value such as subscription, 100 or true",
             )
+
+
+def _money(op: Any, operand: Any) -> bool:
+    """A money threshold in a stated currency (h1, policy/moneycond.py): checked there."""
+    return (
+        op in ("gt", "gte", "lt", "lte")
+        and isinstance(operand, dict)
+        and set(operand) == {"amount", "currency"}
+        and all(isinstance(v, _SCALARS) for v in operand.values())
+    )
 
 
 def _all_scalars(node: Any, key: Any, items: list[Any], add: Add) -> None:

@@ -36,6 +36,7 @@ from refundable.policy.compiled import (
     PromiseSpec,
     Requirement,
     Window,
+    compile_needs,
     not_reached_after,
     reason_plans,
     with_trace_steps,
@@ -299,6 +300,7 @@ def _rule(
         fees=tuple(c for c in choices if c.options),
         payout=_promise(then.payout, ctx),
         windowed=windowed,
+        needs=compile_needs(rule, raw, ctx),
     )
 
 

@@ -37,6 +37,7 @@ EXPECT_KEYS = (
     "policy_version",
     "explanation_contains",
     "error",
+    "information_needed",
 )
 
 
@@ -137,6 +138,10 @@ def compare(expect: dict[str, Any], d: Decision) -> list[str]:
                 out.append(
                     f"fees: expected {dict(want)}, got { {k: str(v) for k, v in got.items()} }"
                 )
+        elif key == "information_needed":
+            got_items = [i.item for i in d.information_needed]
+            if [str(w) for w in want] != got_items:
+                out.append(f"information_needed: expected {list(want)}, got {got_items}")
         elif key == "explanation_contains":
             if str(want) not in d.explanation:
                 out.append(f"explanation: expected to contain {want!r}, got {d.explanation!r}")

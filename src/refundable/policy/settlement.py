@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from refundable.core.errors import InvariantBroken
 from refundable.core.money import FxRate, FxTable, Money
 from refundable.policy.amounts import compute_gross, convert_and_cap, fee_amount, rate_text
 from refundable.policy.compiled import CompiledPolicy, CompiledRule, FeeChoice
@@ -44,13 +45,18 @@ def settle(
     policy: CompiledPolicy, rule: CompiledRule, r: Request, currency: str, fx: FxTable
 ) -> Settlement:
     """Gross (converted, capped, rounded once), fees on money paid out, and net."""
-    gross, basis = zero(currency), no_basis
+    gross, basis, paid = zero(currency), no_basis, zero(currency)
     if rule.amount is not None:
         computed = compute_gross(rule.amount, r, policy.calendar.zone, policy.day_count)
         gross, rate = convert_and_cap(computed, currency, fx, policy.rounding)
         basis = _basis(computed.basis, rate)
+        paid = fx.convert(computed.cap, currency)[0].round(policy.rounding)
     fees: tuple[FeeLine, ...] = ()
-    if rule.then.remedy is Remedy.refund and gross.is_positive:
+    # Fees apply to money paid out; a denying rule may also list them to show what the
+    # business retains of the payment and under which clause (Kelbix's 100% fees).
+    if gross.is_positive and (
+        rule.then.remedy is Remedy.refund or rule.then.outcome is Outcome.deny
+    ):
         fees = tuple(_charge_fee(choice, gross, fx, policy) for choice in rule.fees)
     net = gross
     for fee in fees:
@@ -60,7 +66,23 @@ def settle(
     nothing = _nothing_due(rule, gross)
     if eaten or nothing:
         net = zero(currency)
+    check_invariants(rule.id, paid, gross, fees, net)
     return Settlement(gross, fees, net, basis, eaten, nothing)
+
+
+def check_invariants(
+    rule: str, paid: Money, gross: Money, fees: tuple[FeeLine, ...], net: Money
+) -> None:
+    """What every settlement must satisfy whatever the policy says: no fee is negative, and
+    the customer never gets back more than the gross, nor the gross more than was paid.
+    Broken, it is a bug in the engine or a formula (InvariantBroken), never a user error."""
+    for fee in fees:
+        if fee.amount.is_negative:
+            raise InvariantBroken(f"rule {rule}: fee {fee.id} is negative ({fee.amount})")
+    if net.is_negative or net > gross:
+        raise InvariantBroken(f"rule {rule}: net {net} is outside 0..gross {gross}")
+    if gross > paid:
+        raise InvariantBroken(f"rule {rule}: gross {gross} is more than was paid ({paid})")
 
 
 def _basis(gross_basis: Callable[[], str], rate: FxRate | None) -> Callable[[], str]:

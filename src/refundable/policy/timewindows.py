@@ -1,12 +1,14 @@
 """Time conditions: ``within`` (a window from an instant) and ``exceeds`` (a duration).
 
 Readings (docs/decisions/0003-business-days.md): calendar days are counted in the policy's
-timezone with day N included; hours are elapsed time; business days use the policy's calendar,
-a receipt outside business hours counting from the next opening.
+timezone with day N included; hours are elapsed time; business days use the policy's calendar and
+are counted after the local day of the event (an event after hours is not moved first), while a
+receipt outside business hours counts on the next opening's day.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -115,10 +117,27 @@ def _within(unit: str, n: Decimal, start: Fact, end: Fact, cal: BusinessCalendar
             a, b = of(r), at(r)
             if a is None or b is None or b < a:
                 return False
-            last = cal.add_business_days(cal.effective_receipt_day(a), count)
+            # Counted after the local day of the event itself (ADR 0003; Conek 10.2 reading):
+            # an event after hours is not moved to the next business day before counting.
+            # The receipt (``at``) still counts on its effective business day.
+            last = cal.add_business_days(cal.local(a).date(), count)
             return cal.effective_receipt_day(b) <= last
 
-    return Cond(test, text, lambda r: _gap(of(r), at(r), start.path, end.path, cal, unit))
+    return Cond(
+        test,
+        text,
+        lambda r: _gap(of(r), at(r), start.path, end.path, cal, unit),
+        missing=_missing(start, end),
+    )
+
+
+def _missing(start: Fact, end: Fact) -> Callable[[Request], tuple[str, ...]]:
+    a_get, b_get = start.get, end.get
+
+    def missing(r: Request) -> tuple[str, ...]:
+        return tuple(f.path for f, v in ((start, a_get(r)), (end, b_get(r))) if v is None)
+
+    return missing
 
 
 def _exceeds(unit: str, n: Decimal, start: Fact, end: Fact) -> Cond:
@@ -139,7 +158,7 @@ def _exceeds(unit: str, n: Decimal, start: Fact, end: Fact) -> Cond:
             return f"{start.path} or {end.path} not given"
         return f"it lasted {_hours(b - a)} hours"
 
-    return Cond(test, text, actual)
+    return Cond(test, text, actual, missing=_missing(start, end))
 
 
 def _gap(
@@ -159,7 +178,7 @@ def _gap(
     if unit == "days":
         days = (b.astimezone(cal.zone).date() - a.astimezone(cal.zone).date()).days
         return f"{b_name} was {days} calendar days after {a_name}"
-    n = cal.business_days_between(cal.effective_receipt_day(a), cal.effective_receipt_day(b))
+    n = cal.business_days_between(cal.local(a).date(), cal.effective_receipt_day(b))
     return f"{b_name} counts as {n} business days after {a_name}"
 
 

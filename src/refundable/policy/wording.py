@@ -286,3 +286,18 @@ def narrate(policy: CompiledPolicy, r: Request, step: TraceStep) -> str:
     if step.status == "outside_window":
         return f"applies, but the request came outside the request window: {facts}"
     return f"applies, but it requires that {statement(raw, ph)}: {facts}"
+
+
+def information_note(asks: tuple[str, ...]) -> str:
+    """The trace's reason for a rule that could not be decided without more information."""
+    return "may apply, but needs: " + "; ".join(asks)
+
+
+def explain_information_needed(
+    policy: CompiledPolicy, rule: CompiledRule, asks: tuple[str, ...]
+) -> str:
+    """A request the rule may cover but cannot decide yet: say what is missing."""
+    return (
+        f"{VERBS[Outcome.review]} under {policy.cite(rule.clause)}: {rule.description} "
+        f"Before it can be decided we need {'; '.join(asks)}."
+    )

@@ -122,17 +122,31 @@ def test_a_late_requirement_uses_the_policy_sentence_and_the_hours():
 
 
 def test_an_approval_with_a_fee_names_gross_fee_clause_and_basis():
-    assert example("kero-account-closure-zar").explanation == (
-        "Approved under clause Wallet Balances 2 (Account closure: unused wallet funds above "
-        "what is owed may be refunded): When the account is closed, at the customer's request "
-        "or by Kero for any reason, the wallet funds above what is owed are refunded, less the "
-        "admin fee. Remedy: a refund of ZAR 9,650.00 to the original payment method. That is "
-        "ZAR 11,500.00 less refund and administration fee (7% of the refund paid out, at least "
-        "USD 100) of ZAR 1,850.00 under clause Refund and Administration Charges (Refund fee: 7%, "
-        "at least USD 100; higher of it and a cooling-off fee; no refund into a negative "
-        "wallet). Computed as the wallet balance of ZAR 12,000.00 less ZAR 500.00 owed. Payment "
-        "is due by the end of Saturday 11 July 2026 (Africa/Johannesburg), under clause Refund "
-        "Timing."
+    assert example("kero-duplicate-topup").explanation == (
+        "Approved under clause Wallet Balances 1 (Top-ups made in error (duplicate or wrong "
+        "amount): within 7 days, with proof): A top-up taken twice by mistake is refunded in "
+        "full, less the admin fee. Remedy: a refund of USD 1,395.00 to the original payment "
+        "method. That is the full charge of USD 1,500.00 less refund and administration fee (7% "
+        "of the refund paid out, at least USD 100) of USD 105.00 under clause Refund and "
+        "Administration Charges (Refund fee: 7%, at least USD 100; higher of it and a "
+        "cooling-off fee; no refund into a negative wallet). Payment is due by the end of "
+        "Saturday 14 March 2026 (Africa/Johannesburg), under clause Refund Timing."
+    )
+
+
+def test_a_proposal_with_a_converted_fee_names_gross_fee_clause_and_basis():
+    # Wallet Balances 2 'may be eligible' is a discretion (ADR 0006): a review that proposes
+    # the refund, with the USD 100 minimum fee converted at 18.50.
+    assert example("kero-account-closure-zar").explanation.startswith(
+        "Referred for review under clause Wallet Balances 2 (Account closure: unused wallet "
+        "funds above what is owed may be refunded): When the account is closed, at the "
+        "customer's request or by Kero for any reason, the wallet funds above what is owed may "
+        "be refunded at Kero's discretion, less the admin fee. Proposed remedy: a refund of "
+        "ZAR 9,650.00 to the original payment method. That is ZAR 11,500.00 less refund and "
+        "administration fee (7% of the refund paid out, at least USD 100) of ZAR 1,850.00 under "
+        "clause Refund and Administration Charges (Refund fee: 7%, at least USD 100; higher of "
+        "it and a cooling-off fee; no refund into a negative wallet). Computed as the wallet "
+        "balance of ZAR 12,000.00 less ZAR 500.00 owed."
     )
 
 
@@ -186,8 +200,8 @@ def test_a_deadline_at_the_end_of_a_day_reads_as_the_end_of_that_day():
 
 
 def test_the_json_keeps_the_exact_instant_with_its_offset():
-    body = example("kero-account-closure-zar").to_dict()
-    assert body["deadlines"]["pay_by"] == "2026-07-11T23:59:59.999999+02:00"
+    body = example("kero-duplicate-topup").to_dict()
+    assert body["deadlines"]["pay_by"] == "2026-03-14T23:59:59.999999+02:00"
 
 
 # --- labels -----------------------------------------------------------------------------------
@@ -255,10 +269,10 @@ def test_the_table_shows_deadlines_required_information_and_appeal():
 
 
 def test_the_table_shows_fee_lines_with_their_clause_and_a_final_decision():
-    text = table_text(example("kero-account-closure-zar"))
-    assert "fee admin     ZAR 1,850.00: Refund and administration fee" in text
+    text = table_text(example("kero-duplicate-topup"))
+    assert "fee admin     USD 105.00: Refund and administration fee" in text
     assert "clause Refund and Administration Charges" in text
-    assert "the end of Saturday 11 July 2026 (Africa/Johannesburg)" in text
+    assert "the end of Saturday 14 March 2026 (Africa/Johannesburg)" in text
     conek = table_text(example("conek-late-duplicate"))
     assert "appeal        No appeal: the decision is final (clause 8.2)" in conek
 

@@ -175,7 +175,7 @@ def test_unknown_key_lists_the_keys_of_its_section(tmp_path):
     text = BASE + "    colour: red\n"
     assert problems_of(tmp_path, text) == [
         "19: rules.0: unknown key 'colour' "
-        "(allowed: id, clause, also_cites, description, when, requires, then, reading)"
+        "(allowed: id, clause, also_cites, description, when, requires, needs, then, reading)"
     ]
 
 

@@ -82,7 +82,8 @@ def test_coverage_lists_every_clause_with_what_enforces_it(tmp_path):
     policy, results = _results(tmp_path)
     rows = {r.clause: (r.status, r.enforced_by, r.scenarios) for r in coverage(policy, results)}
     assert rows == {
-        "1": ("implemented", ("process.review", "default"), 0),
+        # both decisions carry the review promise of clause 1 (decide_by)
+        "1": ("implemented", ("process.review", "default"), 2),
         "2": ("implemented", ("rule duplicate",), 2),
         "3": ("implemented", ("rule outage",), 0),
         "4": ("implemented", ("ledger: transfer rules",), 0),
