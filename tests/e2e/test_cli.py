@@ -160,7 +160,7 @@ def test_validate_a_directory_reports_every_file(run, tmp_path, policy_dir):
     result = run("policy", "validate", str(policy_dir))
     assert result.returncode == 3
     assert f"ok {policy_dir / 'acme.yaml'}" in result.stdout
-    assert f"error {policy_dir / 'other.yaml'}:1: top level: missing key 'name'" in result.stderr
+    assert f"error {policy_dir / 'other.yaml'}:1: top level: missing keys 'name', " in result.stderr
     assert "acme.scenarios.yaml" not in result.stdout + result.stderr
 
 

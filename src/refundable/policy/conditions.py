@@ -76,7 +76,7 @@ def _combinator(raw: dict[str, Any], key: str, value: Any, ctx: CompileContext) 
             parts=(inner,),
         )
     if not isinstance(value, list) or not value:
-        ctx.problem(raw, key, f"{key} takes a non-empty list of conditions")
+        ctx.problem(raw, key, f"{key} takes a non-empty list of conditions", "[{...}, {...}]")
         return never(key)
     items = [compile_condition(item, ctx, raw, key) for item in value]
     return _all(items) if key == "all" else _any(items)
@@ -154,7 +154,7 @@ def _operator(
         return Cond(lambda r: item in (get(r) or ()), f"{key} includes {item}", actual)
     if op in ("in", "not_in"):
         if not isinstance(operand, list) or not operand:
-            ctx.problem(raw, key, f"{key}: {op} takes a non-empty list")
+            ctx.problem(raw, key, f"{key}: {op} takes a non-empty list", "[value, ...]")
             return never(key)
         values = frozenset(_literal(raw, key, fact, v, ctx) for v in operand)
         shown = ", ".join(sorted(str(v) for v in values))

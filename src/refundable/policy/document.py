@@ -13,12 +13,21 @@ file:line for every problem, because a free-form mapping cannot be typed here.
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    field_validator,
+    model_validator,
+)
 
 from refundable.core import limits
 from refundable.core.money import MINOR_UNITS
@@ -55,8 +64,19 @@ class DayCount(StrEnum):
     actual_days = "actual_days"  # whole local calendar days / days in the period
 
 
-# YAML 1.2 (ADR 0023) reads 09:00 as text, so no sexagesimal integer ever reaches here.
-Clock = time
+def _clock_text(value: Any) -> Any:
+    """A time of day is written "HH:MM" (YAML 1.2 reads 09:00 as text, ADR 0023); a number
+    would be taken as seconds since midnight in UTC, and a time with an offset cannot be
+    compared with the policy's local hours."""
+    if isinstance(value, time):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{1,2}:\d{2}(:\d{2})?", value.strip()):
+        shown = limits.echo(value if isinstance(value, str) else str(value))
+        raise ValueError(f'{shown} is not a time of day; allowed: "HH:MM" such as "09:00"')
+    return value
+
+
+Clock = Annotated[time, BeforeValidator(_clock_text)]
 
 
 class BusinessHoursDoc(_Doc):
@@ -112,8 +132,8 @@ class Parameter(_Doc):
         # the largest length a policy may name; where one is used its own bound applies too.
         if not 0 <= value <= limits.MAX_HOURS:
             raise ValueError(
-                f"a parameter is a percentage or a length of time: 0 to {limits.MAX_HOURS:,}, "
-                f"not {limits.echo(value)}"
+                f"a parameter is a percentage or a length of time, not {limits.echo(value)}; "
+                f"allowed: 0 to {limits.MAX_HOURS:,}"
             )
         return value
 
@@ -129,13 +149,18 @@ class Span(_Doc):
     def _one(self) -> Span:
         given = [k for k in ("days", "hours", "business_days") if getattr(self, k) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of days, hours, business_days")
+            raise ValueError(
+                "a length of time needs one unit; allowed: one of days, hours, business_days"
+            )
         unit = given[0]
         value, bound = getattr(self, unit), SPAN_BOUNDS[unit]
         if isinstance(value, Param):
             return self  # checked where the parameter is known (checks.py)
         if not 0 <= value <= bound or (unit != "hours" and value != int(value)):
-            raise ValueError(f"{unit} must be a whole number from 0 to {bound:,}, not {value}")
+            raise ValueError(
+                f"{unit} {limits.echo(value)} is out of bounds; "
+                f"allowed: a whole number from 0 to {bound:,}"
+            )
         return self
 
 
@@ -177,12 +202,14 @@ class Minimum(_Doc):
     def _bounded(self) -> Minimum:
         if not 0 <= self.amount < limits.MAX_AMOUNT:
             raise ValueError(
-                f"amount {limits.echo(str(self.amount))[1:-1]} is outside 0 to "
-                f"{limits.MAX_AMOUNT:,} (a fee or amount is never negative)"
+                f"amount {limits.echo(str(self.amount))[1:-1]} is out of bounds (a fee or amount "
+                f"is never negative); allowed: 0 up to {limits.MAX_AMOUNT:,}"
             )
         digits = MINOR_UNITS.get(self.currency, 2)
         if self.amount != self.amount.quantize(Decimal(1).scaleb(-digits)):
-            raise ValueError(f"amount {self.amount} has more than {digits} decimals")
+            raise ValueError(
+                f"amount {self.amount} has more than {digits} decimals; allowed: {digits} decimals"
+            )
         return self
 
 
@@ -199,7 +226,7 @@ class Fee(_Doc):
     @model_validator(mode="after")
     def _some(self) -> Fee:
         if self.percent is None and self.fixed is None:
-            raise ValueError("a fee needs percent or fixed")
+            raise ValueError("a fee needs an amount; allowed: percent, fixed, or both")
         return self
 
 
@@ -211,7 +238,9 @@ class HigherOf(_Doc):
     def _distinct(cls, fees: list[str]) -> list[str]:
         twice = sorted({f for f in fees if fees.count(f) > 1})
         if twice:
-            raise ValueError(f"higher_of names fee {', '.join(twice)} twice; name two fees")
+            raise ValueError(
+                f"higher_of names fee {', '.join(twice)} twice; allowed: two different fee ids"
+            )
         return fees
 
 

@@ -67,7 +67,9 @@ def _finish(data: Any, problems: list[Problem], file: str, path: Path | None) ->
     if data is None:
         # A syntax error leaves nothing to check further; a duplicate key does not, so the
         # stages below still run and report their problems in the same pass.
-        raise PolicyInvalid(_ordered(problems or [Problem(file, None, "the file is empty")]))
+        raise PolicyInvalid(
+            _ordered(problems or [Problem(file, None, "the file is empty", _POLICY_KEYS)])
+        )
     doc = _validate(data, file, problems)
     if doc is None:
         raise PolicyInvalid(_ordered(problems))

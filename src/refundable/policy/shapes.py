@@ -38,11 +38,24 @@ def shape_problems(
 ) -> list[Problem]:
     """One Problem per place in ``data`` that pydantic found wrong."""
     groups: dict[tuple[Any, ...], list[Any]] = {}
+    missing: dict[tuple[Any, ...], list[str]] = {}
     for e in error.errors():
         path, tail = _split(data, e["loc"])
+        if e["type"] == "missing" and len(tail) == 1:  # one sentence per section
+            missing.setdefault(tuple(e["loc"][:-1]), []).append(echo(tail[0]))
+            continue
         in_union = bool(tail) and tail[0] in _MEMBERS
         groups.setdefault(path if in_union else tuple(e["loc"]), []).append(e)
-    problems: list[Problem] = []
+    problems: list[Problem] = [
+        Problem(
+            file,
+            line_at(data, section),
+            f"{_where(_split(data, section)[0])}: missing {'keys' if len(keys) > 1 else 'key'} "
+            + ", ".join(keys),
+            "required here: " + ", ".join(keys_at(root, section, required=True)),
+        )
+        for section, keys in missing.items()
+    ]
     for path, errors in groups.items():
         line = line_at(data, path)
         ruled = [e for e in errors if _breaks_a_rule(e["type"])]
@@ -127,7 +140,10 @@ def _single(e: Any, data: Any, file: str, root: type[BaseModel]) -> Problem:
     line = line_at(data, loc)
     where = _where(path)
     kind, value = e["type"], e.get("input")
-    message, allowed = f"{where}: {e['msg'].removeprefix('Value error, ')}", _expected(e)
+    text, _, stated = e["msg"].removeprefix("Value error, ").partition("; allowed: ")
+    if not stated and "; use " in text:  # "unknown currency 'ZZZ'; use an ISO-4217 code ..."
+        text, _, stated = text.partition("; ")
+    message, allowed = f"{where}: {text}", stated or _expected(e)
     if kind == "extra_forbidden":
         section = _where(loc[:-1])
         message = f"{section}: unknown key {echo(loc[-1])}"
@@ -135,6 +151,7 @@ def _single(e: Any, data: Any, file: str, root: type[BaseModel]) -> Problem:
         allowed = ", ".join(keys) or "see docs/policy-language.md for the keys of this section"
     elif kind == "missing":
         message = f"{_where(path)}: missing key {echo(tail[-1] if tail else loc[-1])}"
+        allowed = "required here: " + ", ".join(keys_at(root, loc[:-1], required=True))
     elif kind == "string_type":
         message, allowed = _not_text(where, value, _raw(data, path))
     elif kind == "dict_type" and isinstance(value, list):
@@ -178,13 +195,17 @@ def _expected(error: Any) -> str | None:
     ctx = error.get("ctx") or {}
     if "expected" in ctx:
         return str(ctx["expected"])
+    if "min_length" in ctx:
+        return f"at least {ctx['min_length']} items"
+    if "pattern" in ctx:
+        return f"text matching {ctx['pattern']}"
     for key, word in (("ge", "at least"), ("gt", "more than"), ("le", "at most")):
         if key in ctx:
             return f"{word} {ctx[key]}"
     return None
 
 
-def keys_at(root: type[BaseModel], loc: Sequence[Any]) -> list[str]:
+def keys_at(root: type[BaseModel], loc: Sequence[Any], required: bool = False) -> list[str]:
     """The keys the document section at ``loc`` accepts, found by walking the models (a
     location part that is not a key, such as a union member's name, is skipped)."""
     candidates: list[Any] = [root]
@@ -194,7 +215,8 @@ def keys_at(root: type[BaseModel], loc: Sequence[Any]) -> list[str]:
     for c in candidates:
         for t in _members(c):
             if isinstance(t, type) and issubclass(t, BaseModel):
-                return [f.alias or name for name, f in t.model_fields.items()]
+                fields = t.model_fields.items()
+                return [f.alias or n for n, f in fields if f.is_required() or not required]
     return []
 
 

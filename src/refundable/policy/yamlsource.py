@@ -269,7 +269,13 @@ def _syntax_problem(error: yaml.YAMLError, text: str, file: str) -> Problem:
     if line is None and isinstance(position, int):
         line = text.count("\n", 0, position) + 1
     problem = getattr(error, "problem", None) or getattr(error, "reason", None) or "unreadable"
-    allowed = "indent with spaces, never tabs" if "'\\t'" in str(problem) else None
+    lines = text.split("\n")
+    bad_line = lines[line - 1] if line is not None and 0 < line <= len(lines) else ""
+    allowed = (
+        "indent with spaces, never tabs"
+        if "\t" in bad_line[: len(bad_line) - len(bad_line.lstrip())]
+        else "YAML 1.2: `key: value` lines indented with spaces, [a, b] and {k: v} closed"
+    )
     context, context_mark = getattr(error, "context", None), getattr(error, "context_mark", None)
     if context and context_mark is not None and context_mark.line + 1 != line:
         problem = f"{problem} ({context} from line {context_mark.line + 1})"

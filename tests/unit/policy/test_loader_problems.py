@@ -153,14 +153,16 @@ def test_yaml_syntax_error_names_its_line(tmp_path):
     text = BASE.replace(WHEN, "    when: {reason: duplicate_charge\n")
     assert problems_of(tmp_path, text) == [
         "18: YAML syntax error: did not find expected ',' or '}' "
-        "(while parsing a flow mapping from line 17)"
+        "(while parsing a flow mapping from line 17) "
+        "(allowed: YAML 1.2: `key: value` lines indented with spaces, [a, b] and {k: v} closed)"
     ]
 
 
 def test_bad_indentation_names_its_line(tmp_path):
     text = BASE.replace("name: Acme\n", "name: Acme\n  extra: indented\n")
     assert problems_of(tmp_path, text) == [
-        "3: YAML syntax error: mapping values are not allowed in this context"
+        "3: YAML syntax error: mapping values are not allowed in this context "
+        "(allowed: YAML 1.2: `key: value` lines indented with spaces, [a, b] and {k: v} closed)"
     ]
 
 
@@ -182,7 +184,8 @@ def test_unknown_key_lists_the_keys_of_its_section(tmp_path):
 def test_unknown_top_level_key(tmp_path):
     text = BASE.replace("currency: ZAR\n", "curency: ZAR\n")
     assert problems_of(tmp_path, text) == [
-        "1: top level: missing key 'currency'",
+        "1: top level: missing key 'currency' (allowed: required here: policy, name, version, "
+        "effective_from, source, timezone, currency, calendar, clauses, rules, default)",
         "7: top level: unknown key 'curency' (allowed: policy, name, version, effective_from, "
         "source, timezone, currency, calendar, settings, parameters, process, fees, wallet, "
         "credits, clauses, readings, rules, default)",
@@ -241,7 +244,10 @@ def test_empty_file(tmp_path):
     path.write_text("", encoding="utf-8")
     with pytest.raises(PolicyInvalid) as caught:
         load_policy_file(path)
-    assert [p.render() for p in caught.value.problems] == [f"{path}: the file is empty"]
+    assert [p.render() for p in caught.value.problems] == [
+        f"{path}: the file is empty "
+        "(allowed: a policy document: policy, name, version, ..., clauses, rules, default)"
+    ]
 
 
 def test_missing_file(tmp_path):
@@ -342,7 +348,10 @@ def test_within_without_of(tmp_path):
 
 def test_a_missing_key_names_its_section(tmp_path):
     text = BASE.replace("    description: A charge taken twice is refunded.\n", "")
-    assert problems_of(tmp_path, text) == ["14: rules.0: missing key 'description'"]
+    assert problems_of(tmp_path, text) == [
+        "14: rules.0: missing key 'description' "
+        "(allowed: required here: id, clause, description, when, then)"
+    ]
 
 
 # --- bad input that used to crash or be accepted (issue 8) ------------------------------------
@@ -371,8 +380,8 @@ def test_a_negative_parameter_is_refused_like_a_negative_literal(tmp_path):
         'parameters: {keep: {value: -10, clause: "2", reading: not stated}}\n' + NEGATIVE_FEE
     )
     assert problems_of(tmp_path, text) == [
-        "19: parameters.keep.value: a parameter is a percentage or a length of time: "
-        "0 to 878,400, not -10"
+        "19: parameters.keep.value: a parameter is a percentage or a length of time, not -10 "
+        "(allowed: 0 to 878,400)"
     ]
 
 
@@ -450,8 +459,8 @@ def test_a_negative_fee_minimum(tmp_path):
         '               minimum: {amount: "-100.00", currency: ZAR}}}\n'
     )
     assert problems_of(tmp_path, text) == [
-        "20: fees.admin.minimum: amount -100.00 is outside 0 to 1,000,000,000,000,000 "
-        "(a fee or amount is never negative)"
+        "20: fees.admin.minimum: amount -100.00 is out of bounds (a fee or amount is never "
+        "negative) (allowed: 0 up to 1,000,000,000,000,000)"
     ]
 
 
@@ -459,7 +468,7 @@ def test_higher_of_naming_one_fee_twice(tmp_path):
     text = BASE.replace(THEN, THEN.replace("}}", "}, fees: [{higher_of: [admin, admin]}]}"))
     text += 'fees: {admin: {clause: "2", description: Admin fee, percent: 5}}\n'
     assert problems_of(tmp_path, text) == [
-        "18: rules.0.then.fees.0: higher_of names fee admin twice; name two fees"
+        "18: rules.0.then.fees.0: higher_of names fee admin twice (allowed: two different fee ids)"
     ]
 
 

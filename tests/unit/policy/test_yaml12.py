@@ -186,3 +186,10 @@ def test_control_characters_and_oversized_text_are_refused_before_parsing():
     ]
     _, problems = load_yaml("a: " + "x" * limits.MAX_DOCUMENT_BYTES, "t.yaml")
     assert [p.message for p in problems] == ["the document is 1,000,003 bytes, too large to read"]
+
+
+def test_a_syntax_error_at_the_end_of_the_text_has_a_line():
+    data, problems = load_yaml("{", "t.yaml")  # found by the fuzz test: the mark is past the end
+    assert data is None
+    assert [p.line for p in problems] == [2]
+    assert problems[0].message.startswith("YAML syntax error: did not find expected node content")
