@@ -8,22 +8,15 @@ from the one exception tree and leave with the exit code of the one status table
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
-from refundable.core.errors import InputError, PolicyInvalid, RefundableError
-from refundable.entrypoints.cli_support import (
-    err,
-    escape,
-    out,
-    print_json,
-    report_error,
-    report_usage_error,
-    wants_json,
-)
+from refundable.core.errors import InputError, PolicyInvalid
+from refundable.entrypoints.cli_ledger import app as ledger_app
+from refundable.entrypoints.cli_support import GuardedGroup, err, escape, out, print_json
 
 if TYPE_CHECKING:
     from refundable.core.errors import Problem
@@ -37,13 +30,17 @@ if TYPE_CHECKING:
 # -h as well as --help, on every command (sub-contexts inherit the names)
 HELP = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
+    cls=GuardedGroup,
     no_args_is_help=True,
     help="Refundable: decide refund requests by policy.",
     context_settings=HELP,
     pretty_exceptions_enable=False,
 )
-policy_app = typer.Typer(no_args_is_help=True, help="Validate, test and explain policy files.")
+policy_app = typer.Typer(
+    cls=GuardedGroup, no_args_is_help=True, help="Validate, test and explain policy files."
+)
 app.add_typer(policy_app, name="policy")
+app.add_typer(ledger_app, name="ledger")
 
 T = TypeVar("T")
 
@@ -434,25 +431,6 @@ def policy_schema() -> dict[str, Any]:
     return body
 
 
-def _mount_optional() -> None:
-    """Mount the ledger commands (their module imports nothing heavy until a command runs)."""
-    from refundable.entrypoints.cli_ledger import app as ledger_app
-
-    app.add_typer(ledger_app, name="ledger")
-
-
-def main(argv: Sequence[str] | None = None) -> None:
-    """Run the command line; every error of ours leaves here, as text or as JSON."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    as_json = wants_json(args)
-    _mount_optional()
-    try:
-        code = app(args=args, prog_name="refundable", standalone_mode=False)
-    except RefundableError as error:
-        code = report_error(error, as_json)
-    except typer.TyperException as error:  # the parser's own errors (usage, bad choice)
-        code = report_usage_error(error, as_json)
-    except typer.Abort:
-        err().print("aborted")
-        code = 1
-    sys.exit(code if isinstance(code, int) else 0)
+def main() -> None:
+    """The console script: run the app (errors are handled by its group, GuardedGroup)."""
+    app(prog_name="refundable")

@@ -18,13 +18,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from refundable.core.errors import ConfigurationError, InputError, NotFound, StoreUnavailable
-from refundable.entrypoints.cli_support import escape, out, print_json
+from refundable.entrypoints.cli_support import GuardedGroup, escape, out, print_json
 
 if TYPE_CHECKING:
     from refundable.adapters.db.queries import SqlLedgerQueries
 
 app = typer.Typer(
-    no_args_is_help=True, help="The ledger: balances, statements and journal exports (read-only)."
+    cls=GuardedGroup,
+    no_args_is_help=True,
+    help="The ledger: balances, statements and journal exports (read-only).",
 )
 
 

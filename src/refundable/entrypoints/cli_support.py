@@ -1,9 +1,10 @@
 """What every `refundable` command shares: the consoles, JSON output and the one way out for errors.
 
 Kept apart from the commands so the start-up path stays short: Rich is imported the first time a
-table is printed, never for `--json` output or an error. Errors leave in one place (``main`` in
-``cli.py`` calls :func:`report_error`): text on stderr, or ``{"error": {...}}`` on stderr when the
-command line asked for ``--json`` (docs/decisions/0021-cli-output-and-errors.md).
+table is printed, never for `--json` output or an error. Errors leave in one place,
+:class:`GuardedGroup` ``.main``: text on stderr, or ``{"error": {...}}`` on stderr when the
+command line asked for ``--json`` (docs/decisions/0021-cli-output-and-errors.md). Being the
+group's own ``main``, it also holds when a test drives the app through Typer's ``CliRunner``.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from typer import Abort, TyperException
+from typer.core import TyperGroup
+
 from refundable.core.errors import PolicyInvalid, RefundableError, status_of
 
 if TYPE_CHECKING:
     from rich.console import Console
-    from typer import TyperException
 
 JSON_FLAG = "--json"
 USAGE_ERROR = "usage_error"  # the code of an error click finds in the arguments themselves
@@ -88,3 +91,32 @@ def report_usage_error(error: TyperException, as_json: bool) -> int:
 
 def _json_stderr(body: dict[str, Any]) -> None:
     sys.stderr.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+
+
+class GuardedGroup(TyperGroup):
+    """A command group whose ``main`` turns every error into output and an exit code."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        as_json = wants_json(argv)
+        try:
+            code = super().main(argv, prog_name, complete_var, False, windows_expand_args, **extra)
+        except RefundableError as error:
+            code = report_error(error, as_json)
+        except TyperException as error:  # the parser's own errors (usage, bad choice)
+            code = report_usage_error(error, as_json)
+        except Abort:
+            err().print("aborted")
+            code = 1
+        code = code if isinstance(code, int) else 0
+        if standalone_mode:
+            sys.exit(code)
+        return code
