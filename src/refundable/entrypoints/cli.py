@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from refundable.policy.compiled import CompiledPolicy
     from refundable.policy.coverage import ClauseCoverage
     from refundable.policy.decision import Decision
-    from refundable.policy.lint import Shadowed
+    from refundable.policy.lint import LintWarning
     from refundable.policy.registry import PolicyRegistry
     from refundable.policy.scenarios import ScenarioResult
 
@@ -192,7 +192,7 @@ def validate(
     from refundable.policy.registry import policy_files
 
     problems: list[Problem] = []
-    warnings: list[Shadowed] = []
+    warnings: list[LintWarning] = []
     checked: list[dict[str, Any]] = []
     for root in paths:
         for path in policy_files(root):
@@ -229,7 +229,7 @@ def _validated(path: Path, compiled: CompiledPolicy, warnings: int) -> dict[str,
 def _validation_json(
     checked: list[dict[str, Any]],
     problems: list[Problem],
-    warnings: list[Shadowed],
+    warnings: list[LintWarning],
     failed: bool,
 ) -> dict[str, Any]:
     return {
@@ -244,7 +244,7 @@ def _validation_json(
 
 
 def _print_validation(
-    checked: list[dict[str, Any]], problems: list[Problem], warnings: list[Shadowed]
+    checked: list[dict[str, Any]], problems: list[Problem], warnings: list[LintWarning]
 ) -> None:
     for c in checked:
         if c["valid"]:
