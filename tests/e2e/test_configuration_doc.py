@@ -19,11 +19,15 @@ def test_the_table_names_every_field_with_its_variable():
     assert documented == {env_name(f): f.name for f in fields(Settings)}
 
 
+SAMPLES = {"migrate_on_start": ("yes", True)}  # typed fields: text in, value out
+
+
 def test_each_documented_variable_is_the_one_read():
     for f in fields(Settings):
-        value = "/tmp/somewhere" if f.name != "db_url" else "sqlite:////tmp/x.db"
-        settings = Settings.from_env({env_name(f): value})
-        assert str(getattr(settings, f.name)) == value, f.name
+        default = ("/tmp/somewhere", Path("/tmp/somewhere")) if f.name.endswith("_dir") else None
+        text, value = SAMPLES.get(f.name) or default or ("sqlite:////tmp/x.db",) * 2
+        settings = Settings.from_env({env_name(f): text})
+        assert getattr(settings, f.name) == value, f.name
 
 
 def test_only_config_reads_the_environment():

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from refundable.core.errors import InputError, PolicyInvalid
+from refundable.entrypoints import cli_db
 from refundable.entrypoints.cli_ledger import app as ledger_app
 from refundable.entrypoints.cli_support import GuardedGroup, err, escape, out, print_json
 
@@ -41,6 +42,7 @@ policy_app = typer.Typer(
 )
 app.add_typer(policy_app, name="policy")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(cli_db.app, name="db")  # schema owner's commands (h8-storage)
 
 T = TypeVar("T")
 
