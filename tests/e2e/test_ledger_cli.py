@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from fakes import open_tenant, refund, zar
 from refundable.bootstrap import bootstrap
-from refundable.core.money import Money
 from refundable.core.time import FixedClock
 from refundable.ledger.payments import Method
 from refundable.service import commands as c
@@ -24,30 +24,23 @@ LATE_MARCH_LOCAL = datetime(2026, 3, 31, 21, 30, tzinfo=UTC)
 EARLY_APRIL_LOCAL = datetime(2026, 3, 31, 22, 30, tzinfo=UTC)
 
 
-def zar(text: str) -> Money:
-    return Money.of(text, "ZAR")
-
-
 @pytest.fixture
 def ledger_db(tmp_path: Path) -> str:
-    """A ledger for tenant acme: an invoice paid by card the same minute it was raised (the
-    payment recorded first), a card refund of it, and a late-evening EFT top-up."""
+    """A ledger for tenant acme (Conek's policy: Africa/Johannesburg): an invoice paid by card
+    the same minute it was raised (the payment recorded first), a card refund of part of it,
+    and a late-evening EFT top-up."""
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    wired = bootstrap(url, FixedClock(LATE_MARCH_LOCAL))
+    wired = bootstrap(url, FixedClock(LATE_MARCH_LOCAL), apply_migrations=True)
+    open_tenant(wired, "acme")
     handle = wired.ledger.handle
+    card, eft = Method.card, Method.eft
     handle(
-        c.RecordPayment(
-            "acme", "k-pay", "pay1", "C1", zar("100"), Method.card, "stripe", LATE_MARCH_LOCAL
-        )
+        c.RecordPayment("acme", "k-pay", "pay1", "C1", zar("100"), card, "stripe", LATE_MARCH_LOCAL)
     )
     handle(c.RecordCharge("acme", "k-chg", "inv1", "C1", zar("100"), LATE_MARCH_LOCAL))
-    handle(c.PayRefund("acme", "k-ref", "ref1", "pay1", zar("40"), EARLY_APRIL_LOCAL))
-    handle(
-        c.TopUpWallet(
-            "acme", "k-top", "top1", "C1", zar("25"), Method.eft, "bank", EARLY_APRIL_LOCAL
-        )
-    )
-    wired.engine.dispose()
+    refund(wired, "acme", "k-ref", "ref1", "pay1", "40", when=EARLY_APRIL_LOCAL)
+    handle(c.TopUpWallet("acme", "k-top", "top1", "C1", zar("25"), eft, "bank", EARLY_APRIL_LOCAL))
+    wired.close()
     return url
 
 
@@ -157,7 +150,10 @@ def test_export_formats_are_fixed_and_listed(run, ledger_db, policy_dir):
     assert "csv" in helped.stdout and "beancount" in helped.stdout and "json" in helped.stdout
 
 
-def test_a_tenant_without_a_policy_asks_for_one(run, ledger_db, policy_dir):
+def test_an_unknown_tenant_is_named_with_the_known_ones(run, ledger_db, policy_dir):
     result = run("ledger", "statement", "t9", "C1", "--db", ledger_db)
-    assert result.returncode == 2
-    assert "--policy: no policy named 't9'" in result.stderr and "allowed: acme" in result.stderr
+    assert result.returncode == 4
+    assert (
+        result.stderr.strip()
+        == "error [not_found] tenant: no tenant 't9' in this ledger; allowed: acme"
+    )

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from refundable.core.errors import ConfigurationError, InputError, NotFound, StoreUnavailable
+from refundable.core.errors import ConfigurationError, NotFound, StoreUnavailable
 from refundable.entrypoints.cli_support import GuardedGroup, escape, out, print_json
 
 if TYPE_CHECKING:
@@ -42,12 +42,6 @@ DbOpt = Annotated[
     str | None,
     typer.Option(
         "--db", help="Database URL (default: REFUNDABLE_DB_URL, else the per-user data directory)"
-    ),
-]
-PolicyOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--policy", help="The tenant's policy id, for its timezone (default: the tenant id)"
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
@@ -85,13 +79,13 @@ def statement(
     tenant: str,
     customer: str,
     db: DbOpt = None,
-    policy: PolicyOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Every movement on one customer's accounts and every refund of their payments, oldest
     first, in the tenant's local time, with running balances."""
-    zone = tenant_zone(tenant, policy)
-    lines = open_reports(db).statement(tenant, customer)
+    reports = open_reports(db)
+    zone = tenant_zone(reports, tenant)
+    lines = reports.statement(tenant, customer)
     if as_json:
         print_json([_statement_json(s, zone) for s in lines])
         return
@@ -129,14 +123,14 @@ def export(
     ] = ExportFormat.csv,
     out_file: Annotated[Path | None, typer.Option("--out", help="Write here, not stdout")] = None,
     db: DbOpt = None,
-    policy: PolicyOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json")] = False,
 ) -> None:
     """Export the tenant's journal as CSV, Beancount or JSON, in the tenant's local time."""
     from refundable.ledger.export import to_beancount, to_csv, to_json
 
-    zone = tenant_zone(tenant, policy)
-    journal = open_reports(db).journal(tenant)
+    reports = open_reports(db)
+    zone = tenant_zone(reports, tenant)
+    journal = reports.journal(tenant)
     if as_json or fmt is ExportFormat.json:
         text = to_json(journal, zone)
     elif fmt is ExportFormat.csv:
@@ -158,22 +152,19 @@ def _table(title: str, columns: tuple[str, ...], right: set[int]) -> Any:
     return table
 
 
-def tenant_zone(tenant: str, policy: str | None) -> tzinfo:
-    """The timezone of the tenant's policy (``--policy``, else the policy named like the
-    tenant, as the shipped demo tenants are)."""
-    from refundable import bootstrap as wiring
-    from refundable.policy.registry import PolicyRegistry
+def tenant_zone(reports: SqlLedgerQueries, tenant: str) -> tzinfo:
+    """The timezone of the tenant's policy, as the ledger recorded it when the tenant's policy
+    was published."""
+    from refundable.core.limits import echo
+    from refundable.core.time import load_zone
 
-    policy_id = policy or tenant
-    try:
-        registry = PolicyRegistry.load(wiring.policies_dir(), only=policy_id)
-        return registry.latest(policy_id).calendar.zone
-    except NotFound:
-        raise InputError(
-            f"no policy named {policy_id!r} to take the tenant's timezone from",
-            where="--policy",
-            allowed=", ".join(wiring.registry().ids),
-        ) from None
+    found = reports.tenant_timezones(tenant)
+    if tenant not in found:
+        known = ", ".join(reports.tenant_timezones()) or "none: publish a policy first"
+        raise NotFound(
+            f"no tenant {echo(tenant)} in this ledger", where="tenant", allowed=known[:200]
+        )
+    return load_zone(found[tenant])
 
 
 def open_reports(db: str | None) -> SqlLedgerQueries:

@@ -7,7 +7,6 @@ are summed from the lines of entries effective at or before it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -17,47 +16,16 @@ from sqlalchemy import Connection, Engine, case, func, select
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
 from refundable.adapters.db.engine import READONLY
+from refundable.core.limits import MAX_LIST_ITEMS
 from refundable.core.money import Money
 from refundable.ledger.accounts import AccountKey, Kind, to_units
 from refundable.ledger.credit_ops import Allocation
 from refundable.ledger.entries import JournalEntry
+from refundable.ledger.holds import Hold
 from refundable.ledger.lots import CreditLot
-from refundable.service.ports import Hold
+from refundable.service.queries import Balance, LotMovement, PaymentReturn, StatementLine
 
-
-@dataclass(frozen=True, slots=True)
-class Balance:
-    account: AccountKey
-    amount: Decimal  # on the account's normal side, in the commodity (ZAR 12.34, 500 MSGCR)
-
-
-@dataclass(frozen=True, slots=True)
-class StatementLine:
-    entry_id: str
-    effective_at: datetime
-    kind: str
-    memo: str
-    account: str
-    amount: Decimal
-    balance: Decimal | None  # None: a refund to the payment's source, no account of theirs moved
-
-
-@dataclass(frozen=True, slots=True)
-class LotMovement:
-    entry_id: str
-    effective_at: datetime
-    kind: str
-    units: int  # +added to the lot, -taken from it
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentReturn:
-    kind: str
-    return_id: str
-    payment_id: str
-    amount: Money
-    entry_id: str
-    at: datetime
+__all__ = ["Balance", "LotMovement", "PaymentReturn", "SqlLedgerQueries", "StatementLine"]
 
 
 class SqlLedgerQueries:
@@ -119,6 +87,15 @@ class SqlLedgerQueries:
             for r in conn.execute(select(t.lines).where(ln.tenant_id == tenant)).mappings():
                 by_entry.setdefault(r["entry_id"], []).append(dict(r))
         return [rows.entry_from(h, by_entry.get(h["entry_id"], [])) for h in heads]
+
+    def tenant_timezones(self, tenant: str | None = None) -> dict[str, str]:
+        """Timezone name of each tenant (or of one): reports show local times (h4)."""
+        tn = t.tenants.c
+        stmt = select(tn.tenant_id, tn.timezone).order_by(tn.tenant_id)
+        if tenant is not None:
+            stmt = stmt.where(tn.tenant_id == tenant)
+        with self.engine.begin() as conn:
+            return {r.tenant_id: r.timezone for r in conn.execute(stmt.limit(MAX_LIST_ITEMS))}
 
     def statement(self, tenant: str, customer: str) -> list[StatementLine]:
         """Every movement on the customer's own accounts, oldest first, with running balances
