@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     cls=GuardedGroup,
     no_args_is_help=True,
-    help="The ledger: balances, statements and journal exports (read-only).",
+    help="The ledger: balances, statements and exports (read-only); record (writes).",
 )
 
 
@@ -235,3 +235,9 @@ def _has_ledger_tables(path: Path) -> bool:
     except sqlite3.DatabaseError:
         return False
     return found is not None
+
+
+# --- h7: `ledger record ...` (writes through the bus; see cli_record.py) ----------------------
+from refundable.entrypoints.cli_record import app as _record_app  # noqa: E402
+
+app.add_typer(_record_app, name="record")
