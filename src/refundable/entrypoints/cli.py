@@ -7,7 +7,6 @@ from the one exception tree and leave with the exit code of the one status table
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -17,6 +16,7 @@ import typer
 from refundable.core.errors import InputError, PolicyInvalid
 from refundable.entrypoints import cli_db
 from refundable.entrypoints.cli_ledger import app as ledger_app
+from refundable.entrypoints.cli_schema import app as schema_app
 from refundable.entrypoints.cli_support import GuardedGroup, err, escape, out, print_json
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ policy_app = typer.Typer(
 )
 app.add_typer(policy_app, name="policy")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(schema_app, name="schema")
 app.add_typer(cli_db.app, name="db")  # schema owner's commands (h8-storage)
 
 T = TypeVar("T")
@@ -108,21 +109,24 @@ def decide(
     policies: PoliciesOpt = None,
 ) -> None:
     """Decide one request and print the decision."""
-    from refundable.policy.engine import decide as decide_request
-    from refundable.policy.requests import parse_request_text
+    from refundable import bootstrap as wiring
+    from refundable.core.textinput import read_bounded
+    from refundable.policy.requests import parse_request_text, zones
 
-    text = sys.stdin.read() if str(request_file) == "-" else _read(request_file)
+    # bounded read: size, encoding and structure are checked before parsing (textinput);
+    # a --policy that disagrees with the request's own policy: is refused, not overridden
+    text = read_bounded(request_file)
     if policy is not None and Path(policy).suffix in (".yaml", ".yml"):
         from refundable.policy.loader import load_policy_file
         from refundable.policy.registry import PolicyRegistry
 
-        compiled = load_policy_file(Path(policy))
-        request = parse_request_text(text, policy=compiled.id)
-        registry = PolicyRegistry.from_policies([compiled])
+        registry = PolicyRegistry.from_policies([load_policy_file(Path(policy))])
+        request = parse_request_text(text, policy=registry.ids[0], zone=zones(registry))
     else:
-        request = parse_request_text(text, policy=policy)
-        registry = _registry(policies, request.policy)
-    decision = decide_request(registry.in_force(request.policy, request.requested_at), request)
+        # with --policy ID only that policy's files are compiled (ADR 0022)
+        registry = _registry(policies, policy)
+        request = parse_request_text(text, policy=policy, zone=zones(registry))
+    decision = wiring.decide(registry, request)
     if as_json:
         print_json(decision.to_dict())
     else:
@@ -155,7 +159,7 @@ def demo(
 ) -> None:
     """Decide every shipped example request of every policy and print the decisions."""
     from refundable import bootstrap as wiring
-    from refundable.policy.requests import parse_request_text
+    from refundable.policy.requests import parse_request_text, zones
 
     registry = _registry(policies)
     folder = examples or wiring.examples_dir()
@@ -164,7 +168,10 @@ def demo(
         raise InputError(
             "no example requests here", where=str(folder), allowed="a folder of *.yaml or *.json"
         )
-    decided = [(p, wiring.decide(registry, parse_request_text(_read(p)))) for p in files]
+    zone = zones(registry)
+    decided = [
+        (p, wiring.decide(registry, parse_request_text(_read(p), zone=zone))) for p in files
+    ]
     if as_json:
         print_json([{"file": p.name, "decision": d.to_dict()} for p, d in decided])
         return
