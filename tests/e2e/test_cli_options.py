@@ -28,10 +28,10 @@ def test_our_errors_are_json_on_stderr_with_json(run, tmp_path, policy_dir):
     assert result.stdout == ""
     assert json.loads(result.stderr) == {
         "error": {
-            "code": "invalid_input",
-            "message": "cannot read the file: No such file or directory",
+            "code": "malformed_input",
+            "message": "cannot read the request file: No such file or directory",
             "where": str(tmp_path / "none.yaml"),
-            "allowed": "a readable UTF-8 file, or '-' for standard input",
+            "allowed": "a readable file, or '-' for standard input",
         }
     }
 
