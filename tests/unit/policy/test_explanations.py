@@ -155,9 +155,8 @@ def test_a_converted_amount_says_the_rate():
         "Approved under clause 3.1 (Situations in which a refund will be considered): A "
         "transaction processed more than once is reversed in full. Remedy: a refund of "
         "ZAR 906.50 to the original payment method. Computed as the full charge of USD 49.00, "
-        "converted at USD/ZAR 18.50. A decision is due by 17:00 on Wednesday 1 April 2026 "
-        "(Africa/Johannesburg), under clause 7.3. Payment is due by 17:00 on Wednesday "
-        "1 April 2026 (Africa/Johannesburg), under clause 4.1."
+        "converted at USD/ZAR 18.50. A decision and payment are both due by 17:00 on Wednesday "
+        "1 April 2026 (Africa/Johannesburg), under clauses 7.3 and 4.1."
     )
 
 
@@ -178,6 +177,11 @@ def test_an_approval_in_full_does_not_repeat_the_amount():
     text = example("myprotektor-guarantee").explanation
     assert text.count("12,000.00") == 1
     assert "Remedy: a refund of ZAR 12,000.00 to the original payment method." in text
+    assert text.endswith(
+        "A decision is due by 17:00 on Wednesday 22 April 2026 (Africa/Johannesburg), under "
+        "clause 7.3. Payment is due by 17:00 on Wednesday 29 April 2026 (Africa/Johannesburg), "
+        "under clause 8.1."
+    )
 
 
 def test_message_credits_are_counted_not_priced():
@@ -208,15 +212,29 @@ def test_a_retained_fee_reads_as_what_the_business_keeps():
         "Denied under clause Schedule 4 (Everything is kept when the client cancels more than "
         "30 days after the first sale): A project cancelled more than 30 days after the initial "
         "sale gets no refund. The business keeps all of the ZAR 24,000.00 under clause "
-        "Schedule 4 (whole fee retained: cancelled more than 30 days after the initial sale), "
-        "so no refund is paid."
+        "Schedule 4 (100% cancellation fee: cancelled more than 30 days after the initial "
+        "sale), so no refund is paid."
     )
     part = scenario("kelbix", "project cancelled after work was presented - a quarter is refunded")
     assert part.explanation.endswith(
         "Remedy: a refund of ZAR 6,000.00 to the original payment method. That is the full "
-        "charge of ZAR 24,000.00 less cancellation fee retained after work was presented or "
-        "contact went unanswered of ZAR 18,000.00 under clause Schedule 2."
+        "charge of ZAR 24,000.00 less 75% cancellation fee of ZAR 18,000.00 under clause "
+        "Schedule 2."
     )
+
+
+def test_a_failed_requirement_says_what_the_request_had_only_when_it_adds_something():
+    written = scenario("conek", "cooling-off not given in writing is denied")
+    assert written.explanation.startswith(
+        "Denied: the request falls under clause 10.2 (CPA cooling-off after a direct-marketing "
+        "sign-up), but the cancellation must be given to us in writing, and this one was not. "
+        "A decision is due"
+    )
+    channel = scenario("conek", "cooling-off claimed for a self-service sign-up is denied")
+    assert (
+        "but the cooling-off right applies only to a sign-up that resulted from direct "
+        "marketing: the sign-up came through self-service. A decision is due"
+    ) in channel.explanation
 
 
 # --- deadlines --------------------------------------------------------------------------------
@@ -319,3 +337,15 @@ def test_policy_explain_has_no_field_paths(policy):
     lines = [line for line in rules.splitlines() if not re.match(r"^\s*\d+\. ", line)]
     assert len(lines) > 10
     assert forbidden_in("\n".join(lines)) == []
+
+
+def test_policy_explain_says_conditions_requirements_and_questions_in_words():
+    lines = describe_policy(registry().latest("conek")).splitlines()
+    assert "    when the reason for the request is a duplicate charge" in lines
+    assert (
+        "    requires: the cancellation must reach us within 5 business days of the purchase "
+        "(clause 10.2)"
+    ) in lines
+    assert any(
+        line.startswith("    if not given, asks for: how the customer came") for line in lines
+    )
