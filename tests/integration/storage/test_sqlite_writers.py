@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from storage_helpers import T0, zar
 
+from fakes import acme_policy_text
 from refundable.adapters.clock import SystemClock
 from refundable.adapters.db.engine import make_engine, migrate
 from refundable.adapters.db.queries import SqlLedgerQueries
@@ -19,12 +20,20 @@ from refundable.core.errors import Conflict, StoreBusy
 from refundable.ledger import accounts as chart
 from refundable.ledger.payments import Method
 from refundable.service import commands as c
-from refundable.service.bus import LedgerBus
+from refundable.service.bus import MessageBus
+from refundable.service.catalog import PolicyCatalog
 
 
-def _bus(url: str, busy_timeout_s: float) -> LedgerBus:
+def _bus(url: str, busy_timeout_s: float) -> MessageBus:
     engine = make_engine(url, busy_timeout_s=busy_timeout_s)
-    return LedgerBus(lambda: SqlUnitOfWork(engine, SystemClock()))
+    clock = SystemClock()
+    return MessageBus(lambda: SqlUnitOfWork(engine, clock), PolicyCatalog(), clock)
+
+
+def _store(url: str) -> None:
+    """A migrated file with tenant t1 open."""
+    migrate(make_engine(url))
+    _bus(url, 30).handle(c.PublishPolicy("t1", "publish", acme_policy_text(), name="Acme"))
 
 
 def _top_up(key: str) -> c.TopUpWallet:
@@ -33,7 +42,7 @@ def _top_up(key: str) -> c.TopUpWallet:
 
 def test_a_writer_that_waits_too_long_gets_store_busy(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'busy.db'}"
-    migrate(make_engine(url))
+    _store(url)
     holder = sqlite3.connect(str(tmp_path / "busy.db"), isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process holding the write lock
     bus = _bus(url, busy_timeout_s=0.2)
@@ -51,7 +60,7 @@ def test_writers_on_one_file_wait_for_each_other(tmp_path: Path) -> None:
     """8 writers, each with its own engine (as separate processes would have), 10 top-ups
     each on one wallet: every one lands, none is lost or doubled."""
     url = f"sqlite:///{tmp_path / 'shared.db'}"
-    migrate(make_engine(url))
+    _store(url)
     writers, each = 8, 10
     errors: list[BaseException] = []
     barrier = threading.Barrier(writers)

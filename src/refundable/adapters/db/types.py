@@ -11,9 +11,9 @@ engine's ``handle_error`` hook (``errors.translate``) unwraps it from SQLAlchemy
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import BigInteger, Dialect, Integer, String
+from sqlalchemy import BigInteger, ColumnElement, Dialect, Integer, String, func
 from sqlalchemy.types import TypeDecorator
 
 from refundable.core.errors import LimitExceeded
@@ -65,3 +65,20 @@ class BoundedString(TypeDecorator[str]):
                 allowed=f"at most {self.max_length} characters",
             )
         return value
+
+
+# SUM over 64-bit columns that cannot overflow on SQLite (whose sum() raises "integer overflow"
+# as soon as a running total passes 2^63, even when the final total fits). Each value, below
+# 10^18 in magnitude, is split into a high and a low part around 10^9 with the integer
+# division and remainder both stores truncate toward zero (so value = high * 10^9 + low); each
+# part sums exactly over billions of rows, and Python adds the two with unbounded integers.
+SPLIT: Final = 10**9
+
+
+def exact_sum(column: ColumnElement[int]) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The two aggregate columns whose ``exact_total`` is ``SUM(column)``, exactly."""
+    return func.sum(column.op("/")(SPLIT)), func.sum(column % SPLIT)
+
+
+def exact_total(high: Any, low: Any) -> int:
+    return int(high or 0) * SPLIT + int(low or 0)
