@@ -12,15 +12,16 @@ import json
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
-from refundable.bootstrap import App, bootstrap
 from refundable.core import limits
 from refundable.core.errors import InputError, RefundableError, status_of
-from refundable.service import commands as c
-from refundable.service.scheduled import RunReport, advance_test_clock, run_due
+
+if TYPE_CHECKING:  # the service is imported when a command runs, not at CLI start-up
+    from refundable.bootstrap import App
+    from refundable.service.scheduled import RunReport
 
 jobs_app = typer.Typer(no_args_is_help=True, help="Run the work that is due (for cron).")
 clock_app = typer.Typer(no_args_is_help=True, help="Test clocks: simulate a tenant's time.")
@@ -32,6 +33,8 @@ Tenant = Annotated[str, typer.Option("--tenant", help="the tenant (business) id"
 
 
 def _with_app(db: str | None, body: Callable[[App], T]) -> T:
+    from refundable.bootstrap import bootstrap
+
     try:
         wired = bootstrap(db)
         try:
@@ -74,6 +77,8 @@ def run(
 ) -> None:
     """Run every action due now (renewals, expiries, notices...), each exactly once."""
 
+    from refundable.service.scheduled import run_due
+
     def body(app: App) -> None:
         while True:
             done = run_due(app.bus, app.work, app.clock.now(), tenant_id=tenant, batch=batch,
@@ -93,6 +98,8 @@ def _progress(so_far: RunReport) -> None:
 @clock_app.command("create")
 def create(tenant: Tenant, clock_id: str, frozen_at: str, db: Db = None) -> None:
     """Put a tenant on a test clock standing at FROZEN_AT (its due work then waits for it)."""
+    from refundable.service import commands as c
+
     key = f"clock-{clock_id}"[: limits.MAX_ID_LENGTH]
 
     def body(app: App) -> object:
@@ -107,6 +114,8 @@ def create(tenant: Tenant, clock_id: str, frozen_at: str, db: Db = None) -> None
 @clock_app.command("advance")
 def advance(tenant: Tenant, clock_id: str, to: str, db: Db = None, as_json: Json = False) -> None:
     """Move the test clock forward to TO, running every action due by then, in order."""
+    from refundable.service.scheduled import advance_test_clock
+
     report = _with_app(
         db, lambda app: advance_test_clock(app.bus, app.work, tenant, clock_id, _instant(to, "to"))
     )
