@@ -255,3 +255,14 @@ STATUS.update(
         PolicyMismatch.code: Status(422, 2),
     }
 )
+
+
+# --- billing lifecycle (h10-billing) -----------------------------------------------------------
+class TransitionRefused(Conflict):
+    """A lifecycle event that the subscription's state or its policy does not allow now
+    (an upgrade of a terminated subscription, reactivation with fees outstanding)."""
+
+    code = "transition_refused"
+
+
+STATUS[TransitionRefused.code] = Status(409, 5)
