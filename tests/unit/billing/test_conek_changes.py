@@ -3,6 +3,7 @@
 import pytest
 
 from refundable.billing.effects import ActionKind, NoticeKind, PostingKind
+from refundable.billing.entitlement import can_use
 from refundable.billing.events import (
     Downgrade,
     PeriodEnd,
@@ -11,10 +12,10 @@ from refundable.billing.events import (
     Upgrade,
     WithdrawDowngrade,
 )
-from refundable.billing.entitlement import can_use
 from refundable.billing.subscription import BillingState
 from refundable.billing.transitions import apply
 from refundable.core.errors import TransitionRefused
+
 from .support import (
     CONEK,
     GROWTH,

@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from refundable.billing.plans import Cycle, add_months, period_bounds
+from refundable.billing.plans import Cycle, Plan, add_months, period_bounds
 from refundable.billing.proration import prorate, remaining_ratio
 from refundable.core.errors import InputError, InvariantBroken
-from refundable.billing.plans import Plan
+
 from .support import STARTER, T0, day, zar
 
 
