@@ -313,13 +313,13 @@ scheduled_actions = Table(
     Column("action_id", ID, primary_key=True),
     Column("kind", String(32), nullable=False),
     Column("subject", ID, nullable=False),
-    Column("due_us", BigInteger, nullable=False),
+    Column("due_us", INSTANT, nullable=False),
     Column("payload", Text, nullable=False),
     Column("state", String(16), nullable=False),
     Column("attempts", Integer, nullable=False),
     Column("last_error", Text),
-    Column("created_us", BigInteger, nullable=False),
-    Column("done_us", BigInteger),
+    Column("created_us", INSTANT, nullable=False),
+    Column("done_us", INSTANT),
     Index("ix_scheduled_actions_due", "state", "due_us"),
 )
 
@@ -328,8 +328,8 @@ test_clocks = Table(
     metadata,
     _tenant(),
     Column("clock_id", ID, nullable=False),
-    Column("frozen_us", BigInteger, nullable=False),
-    Column("created_us", BigInteger, nullable=False),
+    Column("frozen_us", INSTANT, nullable=False),
+    Column("created_us", INSTANT, nullable=False),
 )
 
 outbox = Table(
@@ -339,7 +339,7 @@ outbox = Table(
     Column("message_id", ID, primary_key=True),
     Column("kind", String(32), nullable=False),
     Column("payload", Text, nullable=False),
-    Column("created_us", BigInteger, nullable=False),
-    Column("sent_us", BigInteger),
+    Column("created_us", INSTANT, nullable=False),
+    Column("sent_us", INSTANT),
     Index("ix_outbox_unsent", "sent_us", "created_us"),
 )
