@@ -8,7 +8,8 @@ interleaved, so each customer's lines are spread over the whole history. After e
 step, each read runs ``--reads`` times on random customers through ``SqlLedgerQueries``; the
 median and the 95th percentile are reported in milliseconds. The hot tenant account
 (revenue, one line per charge) is reported separately: its ``balance(as_of)`` grows with the
-tenant's history.
+tenant's history; after each load step the checkpoint job (ADR 0040) runs for it (timed
+separately) and the hot read goes through its checkpoints.
 
     .venv/bin/python bench/ledger_reads.py [--steps 10000,100000,1000000] [--store both]
 """
@@ -27,6 +28,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ledger_ingest import drop_pg, pg_database
+from refundable.adapters.db.checkpoints import write_checkpoints
 from refundable.adapters.db.rows import to_us
 from refundable.bootstrap import App, bootstrap
 from refundable.core.time import UTC, FixedClock
@@ -131,6 +133,10 @@ def run(name: str, url: str, steps: list[int], reads: int) -> None:
         if app.db.dialect.name == "postgresql":
             with app.db.connect() as conn:
                 conn.exec_driver_sql("ANALYZE entries; ANALYZE lines; ANALYZE accounts")
+        start = time.perf_counter()
+        written = write_checkpoints(app.db, tenant, chart.tenant_account(Kind.revenue, "ZAR").code)
+        job_ms = (time.perf_counter() - start) * 1000
+        print(f"  {size:>9,} entries  checkpoint job (revenue): {written} rows in {job_ms:.0f} ms")
         reads_at(app, tenant, size, reads)
     app.close()
 

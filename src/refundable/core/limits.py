@@ -100,3 +100,11 @@ MAX_HOURS: Final = MAX_CALENDAR_DAYS * 24
 MAX_LIFECYCLE_DAYS: Final = 3660
 # Dunning notices one failed payment may schedule.
 MAX_DUNNING_STEPS: Final = 12
+
+# --- balance checkpoints (h12-reads, ADR 0040) ----------------------------------------------
+# Lines of one account between two checkpoints: a balance as of any instant sums at most the
+# tenant's entries in one such stretch (plus those recorded since the last checkpoint job).
+CHECKPOINT_EVERY_LINES: Final = 1000
+# A checkpoint counts only entries recorded this long before the job ran: a posting still in
+# flight (its transaction not yet committed) is counted after the checkpoint, never lost.
+CHECKPOINT_GRACE_US: Final = 10 * 60 * 1_000_000

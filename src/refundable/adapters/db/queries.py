@@ -15,6 +15,7 @@ from sqlalchemy import Connection, Engine, case, literal, select
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
+from refundable.adapters.db.checkpoints import checkpointed_sum
 from refundable.adapters.db.engine import READONLY
 from refundable.adapters.db.types import exact_sum, exact_total
 from refundable.core.limits import MAX_LIST_ITEMS
@@ -68,6 +69,11 @@ class SqlLedgerQueries:
         up to ``as_of`` (index on (tenant, account): the cost is the account's history, not the
         tenant's)."""
         a, ln, e = t.accounts.c, t.lines.c, t.entries.c
+        if as_of is not None:
+            with self.engine.begin() as conn:
+                raw = checkpointed_sum(conn, tenant, account.code, rows.to_us(as_of))
+            if raw is not None:  # a hot account with checkpoints (ADR 0040)
+                return to_units(account.natural(raw), account.commodity)
         if as_of is None:
             stmt = select(a.balance, literal(0)).where(
                 a.tenant_id == tenant, a.code == account.code

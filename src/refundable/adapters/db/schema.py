@@ -343,3 +343,19 @@ outbox = Table(
     Column("sent_us", INSTANT),
     Index("ix_outbox_unsent", "sent_us", "created_us"),
 )
+
+# --- balance checkpoints (h12-reads, ADR 0040) ------------------------------------------------
+# A hot account's balance at an instant, counting only entries recorded at or before
+# ``watermark_us``: ``balance(as_of)`` = nearest checkpoint + the lines after it + the lines
+# recorded after its watermark (backdated postings). Appended by a job, never updated.
+balance_checkpoints = Table(
+    "balance_checkpoints",
+    metadata,
+    _tenant(),
+    Column("account", LONG_ID, primary_key=True),
+    Column("as_of_us", INSTANT, primary_key=True),
+    Column("watermark_us", INSTANT, primary_key=True),
+    Column("balance", BALANCE, nullable=False),
+)
+Index("ix_entries_recorded", entries.c.tenant_id, entries.c.recorded_us)
+APPEND_ONLY += ("balance_checkpoints",)
