@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from refundable.core.currencies import currency_problem
 from refundable.core.money import MINOR_UNITS, to_decimal
 
 
@@ -48,7 +49,9 @@ def _aware(value: Any) -> Any:
 
 def _currency(value: Any) -> Any:
     if not isinstance(value, str) or value not in MINOR_UNITS:
-        raise ValueError(f"unknown currency {value!r}; use an ISO-4217 code such as ZAR or USD")
+        # Withdrawn codes, codes without a minor unit and lower case get their own reason.
+        why = currency_problem(value, "currency").message
+        raise ValueError(f"{why}; use an ISO-4217 code such as ZAR or USD")
     return value
 
 
