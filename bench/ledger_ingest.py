@@ -91,7 +91,7 @@ def bare(app: App, tenant: str, batches: list[tuple[UsageEvent, ...]]) -> float:
 
 
 def run(name: str, url: str, total: int, batch: int) -> dict[str, float]:
-    app = bootstrap(url, FixedClock(T0))
+    app = bootstrap(url, FixedClock(T0), apply_migrations=True)
     tenant, bare_tenant = f"b{uuid.uuid4().hex[:8]}", f"x{uuid.uuid4().hex[:8]}"
     setup(app, tenant, total)
     batches = make_batches(total, batch)

@@ -86,7 +86,7 @@ def concurrent(app: App, tenant: str, n: int, clients: int) -> float:
 
 
 def run(name: str, url: str, n: int, clients: int) -> None:
-    app = bootstrap(url, FixedClock(T0))
+    app = bootstrap(url, FixedClock(T0), apply_migrations=True)
     tenant = f"b{uuid.uuid4().hex[:8]}"
     pay_rate = timed(n, lambda i: payment(app, tenant, i))
     refund_rate = timed(n, lambda i: refund(app, tenant, i))

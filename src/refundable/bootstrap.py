@@ -76,17 +76,26 @@ class App:
 
 
 def bootstrap(
-    db_url: str | None = None, clock: Clock | None = None, apply_migrations: bool = True
+    db_url: str | None = None,
+    clock: Clock | None = None,
+    apply_migrations: bool | None = None,
+    settings: Settings | None = None,
 ) -> App:
+    """Wire the ledger. Migrations run here only when asked (``apply_migrations``) or, by
+    default, when ``Settings.migrate_on_start`` says so (embedded SQLite); otherwise the
+    schema must already be at head (``refundable db upgrade``, ADR 0033)."""
     from refundable.adapters.clock import SystemClock
-    from refundable.adapters.db.engine import make_engine, migrate
+    from refundable.adapters.db.engine import make_engine, migrate, require_schema_at_head
     from refundable.adapters.db.queries import SqlLedgerQueries
     from refundable.adapters.db.uow import SqlUnitOfWork
     from refundable.service.bus import LedgerBus
 
-    engine = make_engine(db_url or default_db_url())
-    if apply_migrations:
+    wanted = settings or Settings.from_env(db_url=db_url)
+    engine = make_engine(db_url or wanted.resolved_db_url)
+    if wanted.resolved_migrate_on_start if apply_migrations is None else apply_migrations:
         migrate(engine)
+    else:
+        require_schema_at_head(engine)
     the_clock = clock or SystemClock()
     bus = LedgerBus(lambda: SqlUnitOfWork(engine, the_clock))
     return App(engine, bus, SqlLedgerQueries(engine), the_clock)

@@ -50,7 +50,7 @@ def sqlite_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
 
 @pytest.fixture(scope="session")
 def postgresql_app(pg_url: str) -> Iterator[App]:
-    app = bootstrap(pg_url, CLOCK)
+    app = bootstrap(pg_url, CLOCK, apply_migrations=True)  # the fixture plays the owner
     yield app
     app.engine.dispose()
 

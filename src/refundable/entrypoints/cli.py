@@ -20,6 +20,7 @@ from rich.table import Table
 
 from refundable import bootstrap as wiring
 from refundable.core.errors import PolicyInvalid, Problem, RefundableError, status_of
+from refundable.entrypoints import cli_db
 from refundable.entrypoints.render_decision import print_decision
 from refundable.policy.compiled import CompiledPolicy
 from refundable.policy.coverage import ClauseCoverage, coverage
@@ -36,6 +37,7 @@ from refundable.policy.scenarios import ScenarioResult, run_all, run_file
 app = typer.Typer(no_args_is_help=True, help="Refundable: decide refund requests by policy.")
 policy_app = typer.Typer(no_args_is_help=True, help="Validate, test and explain policy files.")
 app.add_typer(policy_app, name="policy")
+app.add_typer(cli_db.app, name="db")  # schema owner's commands (h8-storage)
 # soft_wrap: one line per problem or result whatever the width, so file:line stays greppable;
 # escape: codes like [invalid_input] and user text are not rich markup
 out = Console(highlight=False, soft_wrap=True, width=120)

@@ -15,6 +15,7 @@ import psycopg
 from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError
 
+from refundable.adapters.db.engine import begin_write
 from refundable.adapters.db.repository import SqlLedgerStore
 from refundable.core.errors import InvariantBroken
 from refundable.core.time import Clock
@@ -44,8 +45,7 @@ class SqlUnitOfWork:
         self._tx: RootTransaction | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
-        self._conn = self.engine.connect()
-        self._tx = self._conn.begin()
+        self._conn, self._tx = begin_write(self.engine)
         return self
 
     def __exit__(
