@@ -155,9 +155,8 @@ def test_a_converted_amount_says_the_rate():
         "Approved under clause 3.1 (Situations in which a refund will be considered): A "
         "transaction processed more than once is reversed in full. Remedy: a refund of "
         "ZAR 906.50 to the original payment method. Computed as the full charge of USD 49.00, "
-        "converted at USD/ZAR 18.50. A decision is due by 17:00 on Wednesday 1 April 2026 "
-        "(Africa/Johannesburg), under clause 7.3. Payment is due by 17:00 on Wednesday "
-        "1 April 2026 (Africa/Johannesburg), under clause 4.1."
+        "converted at USD/ZAR 18.50. A decision and payment are both due by 17:00 on Wednesday "
+        "1 April 2026 (Africa/Johannesburg), under clauses 7.3 and 4.1."
     )
 
 
@@ -178,6 +177,11 @@ def test_an_approval_in_full_does_not_repeat_the_amount():
     text = example("myprotektor-guarantee").explanation
     assert text.count("12,000.00") == 1
     assert "Remedy: a refund of ZAR 12,000.00 to the original payment method." in text
+    assert text.endswith(
+        "A decision is due by 17:00 on Wednesday 22 April 2026 (Africa/Johannesburg), under "
+        "clause 7.3. Payment is due by 17:00 on Wednesday 29 April 2026 (Africa/Johannesburg), "
+        "under clause 8.1."
+    )
 
 
 def test_message_credits_are_counted_not_priced():
