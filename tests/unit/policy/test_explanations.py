@@ -212,14 +212,14 @@ def test_a_retained_fee_reads_as_what_the_business_keeps():
         "Denied under clause Schedule 4 (Everything is kept when the client cancels more than "
         "30 days after the first sale): A project cancelled more than 30 days after the initial "
         "sale gets no refund. The business keeps all of the ZAR 24,000.00 under clause "
-        "Schedule 4 (whole fee retained: cancelled more than 30 days after the initial sale), "
-        "so no refund is paid."
+        "Schedule 4 (100% cancellation fee: cancelled more than 30 days after the initial "
+        "sale), so no refund is paid."
     )
     part = scenario("kelbix", "project cancelled after work was presented - a quarter is refunded")
     assert part.explanation.endswith(
         "Remedy: a refund of ZAR 6,000.00 to the original payment method. That is the full "
-        "charge of ZAR 24,000.00 less cancellation fee retained after work was presented or "
-        "contact went unanswered of ZAR 18,000.00 under clause Schedule 2."
+        "charge of ZAR 24,000.00 less 75% cancellation fee of ZAR 18,000.00 under clause "
+        "Schedule 2."
     )
 
 
