@@ -275,3 +275,14 @@ class StoreUnavailable(RefundableError):
 
 STATUS[ConfigurationError.code] = Status(500, 78)  # sysexits EX_CONFIG
 STATUS[StoreUnavailable.code] = Status(503, 69)  # sysexits EX_UNAVAILABLE
+
+
+# --- billing lifecycle (h10-billing) -----------------------------------------------------------
+class TransitionRefused(Conflict):
+    """A lifecycle event that the subscription's state or its policy does not allow now
+    (an upgrade of a terminated subscription, reactivation with fees outstanding)."""
+
+    code = "transition_refused"
+
+
+STATUS[TransitionRefused.code] = Status(409, 5)
