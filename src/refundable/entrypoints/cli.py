@@ -169,9 +169,7 @@ def demo(
             "no example requests here", where=str(folder), allowed="a folder of *.yaml or *.json"
         )
     zone = zones(registry)
-    decided = [
-        (p, wiring.decide(registry, parse_request_text(_read(p), zone=zone))) for p in files
-    ]
+    decided = [(p, wiring.decide(registry, parse_request_text(_read(p), zone=zone))) for p in files]
     if as_json:
         print_json([{"file": p.name, "decision": d.to_dict()} for p, d in decided])
         return
