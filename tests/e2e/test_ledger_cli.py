@@ -96,6 +96,14 @@ def test_statement_in_local_time_charge_first_and_refunds_on_it(run, ledger_db, 
         ("wallet_top_up", "2026-04-01T00:30:00+02:00", "25.00", "25.00"),
     ]
     assert lines[2]["account"] == "clearing/stripe/ZAR"
+    page = run("ledger", "statement", "acme", "C1", "--db", ledger_db, "--json", "--limit", "2")
+    assert page.returncode == 0, page.stderr
+    newest = [(x["kind"], x["amount"], x["balance"]) for x in json.loads(page.stdout)]
+    assert newest == [
+        ("payment", "-100.00", "0.00"),
+        ("refund", "40.00", None),
+        ("wallet_top_up", "25.00", "25.00"),
+    ]
     table = run("ledger", "statement", "acme", "C1", "--db", ledger_db)
     assert table.returncode == 0, table.stderr
     rows = [r for r in table.stdout.splitlines() if r.startswith("2026-")]

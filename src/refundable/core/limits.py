@@ -108,3 +108,6 @@ CHECKPOINT_EVERY_LINES: Final = 1000
 # A checkpoint counts only entries recorded this long before the job ran: a posting still in
 # flight (its transaction not yet committed) is counted after the checkpoint, never lost.
 CHECKPOINT_GRACE_US: Final = 10 * 60 * 1_000_000
+# Movements one statement page shows (the newest ones): a statement read costs the page, not
+# the customer's whole history.
+STATEMENT_PAGE_LINES: Final = 200

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from refundable.core.errors import ConfigurationError, NotFound, StoreUnavailable
+from refundable.core.limits import MAX_LIST_ITEMS, STATEMENT_PAGE_LINES
 from refundable.entrypoints.cli_support import GuardedGroup, escape, out, print_json
 
 if TYPE_CHECKING:
@@ -80,12 +81,16 @@ def statement(
     customer: str,
     db: DbOpt = None,
     as_json: JsonOpt = False,
+    limit: Annotated[
+        int,
+        typer.Option(min=1, max=MAX_LIST_ITEMS, help="Show only the newest this many movements"),
+    ] = STATEMENT_PAGE_LINES,
 ) -> None:
-    """Every movement on one customer's accounts and every refund of their payments, oldest
-    first, in the tenant's local time, with running balances."""
+    """The newest movements on one customer's accounts (``--limit``) and the refunds of their
+    payments among them, oldest first, in the tenant's local time, with running balances."""
     reports = open_reports(db)
     zone = tenant_zone(reports, tenant)
-    lines = reports.statement(tenant, customer)
+    lines = reports.statement(tenant, customer, limit=limit)
     if as_json:
         print_json([_statement_json(s, zone) for s in lines])
         return

@@ -302,6 +302,8 @@ def test_balances_as_of_any_instant_and_statement(app: App, tenant: str) -> None
         (zar("10").amount, zar("10").amount),
         (zar("5").amount, zar("15").amount),
     ]
+    newest = app.queries.statement(tenant, "C1", limit=1)
+    assert [(x.amount, x.balance) for x in newest] == [(zar("5").amount, zar("15").amount)]
 
 
 def test_ledger_stays_consistent_after_a_mixed_day(app: App, tenant: str) -> None:

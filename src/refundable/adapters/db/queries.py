@@ -132,51 +132,53 @@ class SqlLedgerQueries:
         with self.engine.begin() as conn:
             return {r.tenant_id: r.timezone for r in conn.execute(stmt.limit(MAX_LIST_ITEMS))}
 
-    def statement(self, tenant: str, customer: str) -> list[StatementLine]:
-        """Every movement on the customer's own accounts, oldest first, with running balances
-        per account (only those lines are read, not the whole journal), and every refund of
-        their payments: a refund of a card or EFT payment moves no account of theirs, yet it is
-        money they get back, so it is on their statement (without a balance)."""
-        ln, e, a = t.lines.c, t.entries.c, t.accounts.c
+    def statement(
+        self, tenant: str, customer: str, limit: int | None = None
+    ) -> list[StatementLine]:
+        """Movements on the customer's own accounts, oldest first, with running balances per
+        account (only those lines are read, not the whole journal), and every refund of their
+        payments: a refund of a card or EFT payment moves no account of theirs, yet it is money
+        they get back, so it is on their statement (without a balance). With ``limit``, only the
+        newest ``limit`` movements (ADR 0040): their running balances count back from the
+        account projection, so the page costs its own lines, not the customer's history."""
+        a = t.accounts.c
         own = [k.name for k in Kind if k.spec.per_customer]
-        codes = select(a.code).where(a.tenant_id == tenant, a.owner == customer, a.kind.in_(own))
-        running: dict[str, int] = {}
-        out: list[tuple[tuple[int, int, int, str], StatementLine]] = []
+        codes = select(a.code, a.balance).where(
+            a.tenant_id == tenant, a.owner == customer, a.kind.in_(own)
+        )
         with self.engine.begin() as conn:
             # the customer's few accounts first (index on owner), then only their lines
-            mine = [r.code for r in conn.execute(codes)]
-            stmt = (
-                select(
-                    e.entry_id, e.effective_us, e.recorded_us, e.kind, e.memo, ln.account, ln.amount
-                )
-                .join(t.entries, (e.tenant_id == ln.tenant_id) & (e.entry_id == ln.entry_id))
-                .where(ln.tenant_id == tenant, ln.account.in_(mine))
-                # "+ 0": sort the customer's few lines rather than walk the tenant's whole
-                # history in ix_entries_effective order
-                .order_by(
-                    e.effective_us + 0, _charges_first(), e.recorded_us, e.entry_id, ln.line_no
-                )
-            )
-            found = conn.execute(stmt).all() if mine else []
+            mine = {r.code: int(r.balance) for r in conn.execute(codes)}
+            found = self._statement_lines(conn, tenant, list(mine), limit) if mine else []
             refunds = self._refunds_to_source(conn, tenant, customer)
-        seen = {r.entry_id for r in found}
-        keys: dict[str, AccountKey] = {}  # a customer has a handful of accounts: parse once
-        for r in found:
-            k = keys.get(r.account) or keys.setdefault(r.account, AccountKey.parse(r.account))
-            running[r.account] = running.get(r.account, 0) + int(r.amount)
-            line = StatementLine(
-                r.entry_id,
-                rows.from_us(r.effective_us),
-                r.kind,
-                r.memo,
-                r.account,
-                to_units(k.natural(int(r.amount)), k.commodity),
-                to_units(k.natural(running[r.account]), k.commodity),
-            )
-            out.append((_order(r), line))
-        out += [x for x in refunds if x[1].entry_id not in seen]
-        out.sort(key=lambda x: x[0])  # stable: the lines of one entry keep their order
-        return [line for _, line in out]
+        if limit is not None:
+            found.reverse()  # newest first from the store: back to oldest first
+            if len(found) == limit:  # a full page: older refunds belong to older pages
+                refunds = [x for x in refunds if x[0] >= _order(found[0])]
+        opening = (
+            dict.fromkeys(mine, 0)
+            if limit is None
+            else {
+                c: b - sum(int(r.amount) for r in found if r.account == c) for c, b in mine.items()
+            }
+        )
+        return _statement(found, refunds, opening)
+
+    def _statement_lines(
+        self, conn: Connection, tenant: str, mine: list[str], limit: int | None
+    ) -> list[Any]:
+        ln, e = t.lines.c, t.entries.c
+        # "+ 0": sort the customer's few lines rather than walk the tenant's whole history in
+        # ix_entries_effective order
+        keys = [e.effective_us + 0, _charges_first(), e.recorded_us, e.entry_id, ln.line_no]
+        stmt = (
+            select(e.entry_id, e.effective_us, e.recorded_us, e.kind, e.memo, ln.account, ln.amount)
+            .join(t.entries, (e.tenant_id == ln.tenant_id) & (e.entry_id == ln.entry_id))
+            .where(ln.tenant_id == tenant, ln.account.in_(mine))
+        )
+        if limit is None:
+            return list(conn.execute(stmt.order_by(*keys)).all())
+        return list(conn.execute(stmt.order_by(*(k.desc() for k in keys)).limit(limit)).all())
 
     def _refunds_to_source(
         self, conn: Connection, tenant: str, customer: str
@@ -322,6 +324,34 @@ class SqlLedgerQueries:
 def _charges_first() -> Any:
     """At one instant a charge sorts before the payment that settles it."""
     return case((t.entries.c.kind == "charge", 0), else_=1)
+
+
+def _statement(
+    found: list[Any],
+    refunds: list[tuple[tuple[int, int, int, str], StatementLine]],
+    opening: dict[str, int],
+) -> list[StatementLine]:
+    """Statement lines in order, each with its account's running balance from ``opening``."""
+    running = dict(opening)
+    out: list[tuple[tuple[int, int, int, str], StatementLine]] = []
+    seen = {r.entry_id for r in found}
+    keys: dict[str, AccountKey] = {}  # a customer has a handful of accounts: parse once
+    for r in found:
+        k = keys.get(r.account) or keys.setdefault(r.account, AccountKey.parse(r.account))
+        running[r.account] = running.get(r.account, 0) + int(r.amount)
+        line = StatementLine(
+            r.entry_id,
+            rows.from_us(r.effective_us),
+            r.kind,
+            r.memo,
+            r.account,
+            to_units(k.natural(int(r.amount)), k.commodity),
+            to_units(k.natural(running[r.account]), k.commodity),
+        )
+        out.append((_order(r), line))
+    out += [x for x in refunds if x[1].entry_id not in seen]
+    out.sort(key=lambda x: x[0])  # stable: the lines of one entry keep their order
+    return [line for _, line in out]
 
 
 def _order(r: Any) -> tuple[int, int, int, str]:

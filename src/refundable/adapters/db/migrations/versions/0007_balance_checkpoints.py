@@ -7,7 +7,10 @@ Revises: 0006_scheduling
 import sqlalchemy as sa
 from alembic import op
 
-from refundable.adapters.db.append_only import install_append_only_triggers
+from refundable.adapters.db.append_only import (
+    install_append_only_triggers,
+    install_replace_guards,
+)
 
 revision = "0007_balance_checkpoints"
 down_revision = "0006_scheduling"
@@ -27,6 +30,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_entries_recorded", "entries", ["tenant_id", "recorded_us"])
     install_append_only_triggers(["balance_checkpoints"])
+    install_replace_guards(
+        {"balance_checkpoints": [("tenant_id", "account", "as_of_us", "watermark_us")]}
+    )
 
 
 def downgrade() -> None:
