@@ -31,6 +31,7 @@ from ledger_ingest import drop_pg, pg_database
 from refundable.adapters.db.checkpoints import write_checkpoints
 from refundable.adapters.db.rows import to_us
 from refundable.bootstrap import App, bootstrap
+from refundable.core.limits import STATEMENT_PAGE_LINES
 from refundable.core.time import UTC, FixedClock
 from refundable.ledger import accounts as chart
 from refundable.ledger.accounts import Kind
@@ -103,7 +104,10 @@ def reads_at(app: App, tenant: str, size: int, reads: int) -> None:
     q = app.queries
     mid = T0 + STEP * (size // 2)
     checks: dict[str, Callable[[int], object]] = {
-        "statement": lambda k: q.statement(tenant, f"C{k}"),
+        "statement (whole)": lambda k: q.statement(tenant, f"C{k}"),
+        "statement page (newest 200)": lambda k: q.statement(
+            tenant, f"C{k}", limit=STATEMENT_PAGE_LINES
+        ),
         "balance(as_of) customer": lambda k: q.balance(
             tenant, chart.receivable(f"C{k}", "ZAR"), mid
         ),

@@ -58,7 +58,9 @@ class MemoryQueries:
     def journal(self, tenant: str) -> list[JournalEntry]:
         return self._entries(tenant)
 
-    def statement(self, tenant: str, customer: str) -> list[StatementLine]:
+    def statement(
+        self, tenant: str, customer: str, limit: int | None = None
+    ) -> list[StatementLine]:
         own = {k for k in Kind if k.spec.per_customer}
         running: dict[str, int] = {}
         out: list[StatementLine] = []
@@ -75,7 +77,7 @@ class MemoryQueries:
                         to_units(k.natural(running[k.code]), k.commodity),
                     )
                 )  # fmt: skip
-        return out
+        return out if limit is None else out[-limit:]  # the newest page, as the SQL one
 
     def lots_of(self, tenant: str, customer: str) -> list[CreditLot]:
         mine = [
