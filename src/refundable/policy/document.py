@@ -445,9 +445,9 @@ class LifecycleDoc(_Doc):
     upgrade: UpgradeDoc
     downgrade: DowngradeDoc
     cancellation: CancellationDoc
-    trial: TrialDoc
+    trial: TrialDoc | None = None
     suspension: SuspensionDoc
-    termination: TerminationDoc
+    termination: TerminationDoc | None = None
     reactivation: ReactivationDoc
     retention: RetentionsDoc
 
@@ -464,7 +464,9 @@ class LifecycleDoc(_Doc):
             "termination",
             "reactivation",
         ):
-            item: LifecycleItem = getattr(self, name)
+            item: LifecycleItem | None = getattr(self, name)
+            if item is None:
+                continue
             out.append((item.clause, ("lifecycle", name, "clause")))
             out += [
                 (c, ("lifecycle", name, "also_cites", i)) for i, c in enumerate(item.also_cites)
