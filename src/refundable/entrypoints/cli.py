@@ -24,7 +24,6 @@ from refundable.entrypoints.render_decision import print_decision
 from refundable.policy.compiled import CompiledPolicy
 from refundable.policy.coverage import ClauseCoverage, coverage
 from refundable.policy.decision import Decision
-from refundable.policy.document import PolicyDocument
 from refundable.policy.engine import decide as decide_request
 from refundable.policy.explain import describe_policy
 from refundable.policy.lint import Shadowed, lint_policy
@@ -32,6 +31,7 @@ from refundable.policy.loader import load_policy_file
 from refundable.policy.registry import PolicyRegistry, policy_files
 from refundable.policy.requests import parse_request_text
 from refundable.policy.scenarios import ScenarioResult, run_all, run_file
+from refundable.policy.schema import policy_schema
 
 app = typer.Typer(no_args_is_help=True, help="Refundable: decide refund requests by policy.")
 policy_app = typer.Typer(no_args_is_help=True, help="Validate, test and explain policy files.")
@@ -344,13 +344,6 @@ def explain(path: Annotated[Path, typer.Argument(help="A policy file")]) -> None
 def schema() -> None:
     """Print the JSON Schema of policy documents (for editors)."""
     print(json.dumps(policy_schema(), indent=2))
-
-
-def policy_schema() -> dict[str, Any]:
-    body = PolicyDocument.model_json_schema(by_alias=True)
-    body["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    body["$id"] = "https://refundable.dev/schema/policy.schema.json"
-    return body
 
 
 def _mount_optional() -> None:
