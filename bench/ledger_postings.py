@@ -20,11 +20,12 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-from ledger_ingest import drop_pg, pg_database
+from ledger_ingest import drop_pg, open_tenant, pg_database
 from refundable.bootstrap import App, bootstrap
 from refundable.core.money import Money
 from refundable.core.time import UTC, FixedClock
 from refundable.ledger.payments import Method
+from refundable.policy.requests import parse_request
 from refundable.service import commands as c
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -52,10 +53,24 @@ def payment(app: App, tenant: str, i: int, prefix: str = "p") -> object:
     )
 
 
+def decide(app: App, tenant: str, i: int) -> object:
+    """An approved refund of 40.00 for the payer of p<i> (Conek 2.2, duplicate charge)."""
+    request = parse_request(
+        {
+            "policy": "conek",
+            "requested_at": "2026-01-02T10:00:00+02:00",
+            "reason": "duplicate_charge",
+            "charge": {
+                "kind": "subscription", "amount": "40.00", "currency": "ZAR",
+                "charged_at": "2026-01-01T10:00:00+02:00",
+            },
+        }
+    )  # fmt: skip
+    return app.ledger.handle(c.DecideRefund(tenant, f"d{i}", f"d{i}", f"C{i % 50}", request))
+
+
 def refund(app: App, tenant: str, i: int) -> object:
-    return app.ledger.handle(
-        c.PayRefund(tenant, f"r{i}", f"r{i}", f"p{i}", Money.of("40.00", "ZAR"), T0)
-    )
+    return app.ledger.handle(c.PayRefund(tenant, f"r{i}", f"r{i}", f"p{i}", f"d{i}", T0))
 
 
 def concurrent(app: App, tenant: str, n: int, clients: int) -> float:
@@ -86,9 +101,12 @@ def concurrent(app: App, tenant: str, n: int, clients: int) -> float:
 
 
 def run(name: str, url: str, n: int, clients: int) -> None:
-    app = bootstrap(url, FixedClock(T0))
+    app = bootstrap(url, FixedClock(T0), apply_migrations=True)
     tenant = f"b{uuid.uuid4().hex[:8]}"
+    open_tenant(app, tenant)
     pay_rate = timed(n, lambda i: payment(app, tenant, i))
+    for i in range(n):  # decisions first: the refund rate is the posting alone
+        decide(app, tenant, i)
     refund_rate = timed(n, lambda i: refund(app, tenant, i))
     line = f"{name:<10} payments {pay_rate:>8,.0f}/s   refunds {refund_rate:>8,.0f}/s   (n={n:,})"
     if clients > 1:
@@ -97,7 +115,7 @@ def run(name: str, url: str, n: int, clients: int) -> None:
             f"{concurrent(app, tenant, n, clients):>8,.0f}/s"
         )
     print(line)
-    app.engine.dispose()
+    app.close()
 
 
 def main() -> None:

@@ -4,9 +4,10 @@ Two halves, both built on demand and never at import time:
 
 * the decision side: where the policies and example requests live, the registry of compiled
   policies (compiled once per process), and the call that decides under the version in force;
-* the ledger side: ``bootstrap()`` reads the database URL (argument, else ``REFUNDABLE_DB_URL``,
-  else a SQLite file in the per-user data directory), creates the engine, applies the
-  migrations and returns the ledger's command bus and read side.
+* the service side: ``bootstrap(settings)`` takes the database URL from ``Settings`` (argument,
+  else ``REFUNDABLE_DB_URL``, else a SQLite file in the per-user data directory; ``memory:``
+  for the in-memory store), creates the engine, applies the migrations and returns the
+  command bus, the read side and the tenants' policy catalog.
 
 The database adapters are imported inside ``bootstrap()``, so commands that only decide (the
 CLI's ``decide``, ``policy ...``) start without loading SQLAlchemy and Alembic.
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from refundable.config import Settings, shipped_examples_dir
+from refundable.core.errors import InvariantBroken
 from refundable.core.time import Clock
 from refundable.policy.decision import Decision
 from refundable.policy.engine import decide as decide_request
@@ -29,9 +31,9 @@ from refundable.policy.registry import PolicyRegistry
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
-    from refundable.adapters.db.queries import SqlLedgerQueries
-    from refundable.service.bus import LedgerBus
-
+    from refundable.service.bus import MessageBus
+    from refundable.service.catalog import PolicyCatalog
+    from refundable.service.queries import LedgerQueries
 
 # --- decision side ----------------------------------------------------------------------------
 
@@ -60,33 +62,76 @@ def decide(reg: PolicyRegistry, request: Request) -> Decision:
     return decide_request(reg.in_force(request.policy, request.requested_at), request)
 
 
-# --- ledger side ------------------------------------------------------------------------------
+# --- service side -----------------------------------------------------------------------------
+
+MEMORY_URL = "memory:"
+
+
+@dataclass(frozen=True)
+class App:
+    """The wired service: the command bus, the read side, the catalog and the clock."""
+
+    ledger: MessageBus
+    queries: LedgerQueries
+    clock: Clock
+    catalog: PolicyCatalog
+    engine: Engine | None = None  # None for the in-memory store
+
+    @property
+    def bus(self) -> MessageBus:
+        return self.ledger
+
+    @property
+    def db(self) -> Engine:
+        """The SQL engine (for tools and tests that talk to the database directly)."""
+        if self.engine is None:
+            raise InvariantBroken("this app runs on the in-memory store: it has no engine")
+        return self.engine
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.dispose()
 
 
 def default_db_url(settings: Settings | None = None) -> str:
     return (settings or Settings.from_env()).resolved_db_url
 
 
-@dataclass(frozen=True)
-class App:
-    engine: Engine
-    ledger: LedgerBus
-    queries: SqlLedgerQueries
-    clock: Clock
-
-
 def bootstrap(
-    db_url: str | None = None, clock: Clock | None = None, apply_migrations: bool = True
+    settings: Settings | str | None = None,
+    clock: Clock | None = None,
+    apply_migrations: bool | None = None,
 ) -> App:
+    """Settings (or a database URL) to a wired app. ``memory:`` wires the in-memory store
+    (fast service tests); anything else is a SQLAlchemy URL (SQLite or PostgreSQL).
+    Migrations run here only when asked (``apply_migrations``) or, by default, when
+    ``Settings.migrate_on_start`` says so (embedded SQLite); otherwise the schema must already
+    be at head (``refundable db upgrade``, ADR 0033)."""
     from refundable.adapters.clock import SystemClock
-    from refundable.adapters.db.engine import make_engine, migrate
+    from refundable.service.bus import MessageBus
+    from refundable.service.catalog import PolicyCatalog
+
+    if not isinstance(settings, Settings):
+        settings = Settings.from_env(db_url=settings)
+    url = settings.resolved_db_url
+    the_clock = clock or SystemClock()
+    catalog = PolicyCatalog()
+    if url == MEMORY_URL:
+        from refundable.adapters.memory.queries import MemoryQueries
+        from refundable.adapters.memory.tables import MemoryStore
+        from refundable.adapters.memory.uow import MemoryUnitOfWork
+
+        store = MemoryStore()
+        bus = MessageBus(lambda: MemoryUnitOfWork(store), catalog, the_clock)
+        return App(bus, MemoryQueries(store), the_clock, catalog)
+    from refundable.adapters.db.engine import make_engine, migrate, require_schema_at_head
     from refundable.adapters.db.queries import SqlLedgerQueries
     from refundable.adapters.db.uow import SqlUnitOfWork
-    from refundable.service.bus import LedgerBus
 
-    engine = make_engine(db_url or default_db_url())
-    if apply_migrations:
+    engine = make_engine(url)
+    if settings.resolved_migrate_on_start if apply_migrations is None else apply_migrations:
         migrate(engine)
-    the_clock = clock or SystemClock()
-    bus = LedgerBus(lambda: SqlUnitOfWork(engine, the_clock))
-    return App(engine, bus, SqlLedgerQueries(engine), the_clock)
+    else:
+        require_schema_at_head(engine)
+    bus = MessageBus(lambda: SqlUnitOfWork(engine, the_clock), catalog, the_clock)
+    return App(bus, SqlLedgerQueries(engine), the_clock, catalog, engine)

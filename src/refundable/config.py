@@ -42,6 +42,11 @@ class Settings:
     db_url: str | None = None  # REFUNDABLE_DB_URL; default: SQLite in data_dir
     data_dir: Path | None = None  # REFUNDABLE_DATA_DIR; default: per-user data dir
     policies_dir: Path | None = None  # REFUNDABLE_POLICIES; default: shipped policies
+    # --- storage (h8-storage), see docs/postgres-roles.md ---
+    # REFUNDABLE_MIGRATE_ON_START: apply migrations when the app starts; default: only on SQLite
+    migrate_on_start: bool | None = None
+    # REFUNDABLE_MIGRATE_DB_URL: the schema owner's URL for `refundable db upgrade`; default db_url
+    migrate_db_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -50,7 +55,7 @@ class Settings:
         for f in fields(cls):
             raw = env.get(ENV_PREFIX + f.name.upper())
             if raw:
-                values[f.name] = Path(raw) if f.name.endswith("_dir") else raw
+                values[f.name] = _from_text(f.name, raw)
         base = cls(**values)
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(base, **given) if given else base
@@ -66,5 +71,38 @@ class Settings:
         return f"sqlite:///{self.resolved_data_dir / 'refundable.db'}"
 
     @property
+    def resolved_migrate_on_start(self) -> bool:
+        """Embedded SQLite migrates itself; a PostgreSQL service is migrated by its owner."""
+        if self.migrate_on_start is not None:
+            return self.migrate_on_start
+        return self.resolved_db_url.startswith("sqlite")
+
+    @property
+    def resolved_migrate_db_url(self) -> str:
+        return self.migrate_db_url or self.resolved_db_url
+
+    @property
     def resolved_policies_dir(self) -> Path:
         return self.policies_dir or shipped_policies_dir()
+
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def _from_text(name: str, raw: str) -> Any:
+    """One environment value as its field's type (paths, booleans, text)."""
+    if name.endswith("_dir"):
+        return Path(raw)
+    if name == "migrate_on_start":
+        word = raw.strip().lower()
+        if word not in _TRUE | _FALSE:
+            from refundable.core.errors import InputError
+            from refundable.core.limits import echo
+
+            raise InputError(
+                f"{echo(raw)} is not a yes/no value",
+                where=ENV_PREFIX + name.upper(),
+                allowed="true/false, yes/no, on/off, 1/0",
+            )
+        return word in _TRUE
+    return raw

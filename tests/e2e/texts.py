@@ -52,3 +52,15 @@ policy: acme
 requested_at: 2026-03-02T10:00:00+02:00
 reason: change_of_mind
 """
+
+# The same policy with what a customer must provide and an appeal route (the decision table).
+POLICY_WITH_APPEAL = POLICY.replace(
+    """  payout: {business_days: 10, clause: "8.3"}
+""",
+    """  payout: {business_days: 10, clause: "8.3"}
+  required_information:
+    - {item: "the account email", clause: "8.2"}
+    - {item: "the date and amount of both charges", clause: "8.2"}
+  appeal: {allowed: true, clause: "8.2", stages: [internal_review, mediation]}
+""",
+)

@@ -45,14 +45,14 @@ def sqlite_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     path = tmp_path_factory.mktemp("ledger") / "ledger.db"
     app = bootstrap(f"sqlite:///{path}", CLOCK)
     yield app
-    app.engine.dispose()
+    app.close()
 
 
 @pytest.fixture(scope="session")
 def postgresql_app(pg_url: str) -> Iterator[App]:
-    app = bootstrap(pg_url, CLOCK)
+    app = bootstrap(pg_url, CLOCK, apply_migrations=True)  # the fixture plays the owner
     yield app
-    app.engine.dispose()
+    app.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -62,5 +62,12 @@ def app(request: pytest.FixtureRequest) -> App:
 
 
 @pytest.fixture
-def tenant() -> str:
-    return f"t{uuid.uuid4().hex[:16]}"
+def tenant(request: pytest.FixtureRequest) -> str:
+    """A fresh tenant running the test policy (see ``tests/fakes.py``) in the test's store."""
+    from fakes import open_tenant
+
+    tenant_id = f"t{uuid.uuid4().hex[:16]}"
+    for name in ("app", "sqlite_app", "postgresql_app"):
+        if name in request.fixturenames:
+            open_tenant(request.getfixturevalue(name), tenant_id)
+    return tenant_id

@@ -202,8 +202,15 @@ class StoreBusy(Conflict):
     code = "store_busy"
 
 
+class SchemaOutOfDate(RefundableError):
+    """The database schema is not at this version's migrations (run ``refundable db upgrade``)."""
+
+    code = "schema_out_of_date"
+
+
 STATUS.update(
     {
+        SchemaOutOfDate.code: Status(503, 69),
         AlreadyReversed.code: Status(409, 5),
         LimitExceeded.code: Status(422, 2),
         StoreBusy.code: Status(503, 75),

@@ -20,13 +20,14 @@ from rich.table import Table
 
 from refundable import bootstrap as wiring
 from refundable.core.errors import PolicyInvalid, Problem, RefundableError, status_of
+from refundable.entrypoints import cli_db
 from refundable.entrypoints.render_decision import print_decision
 from refundable.policy.compiled import CompiledPolicy
 from refundable.policy.coverage import ClauseCoverage, coverage
 from refundable.policy.decision import Decision
 from refundable.policy.engine import decide as decide_request
 from refundable.policy.explain import describe_policy
-from refundable.policy.lint import Shadowed, lint_policy
+from refundable.policy.lint import LintWarning, lint_policy
 from refundable.policy.loader import load_policy_file
 from refundable.policy.registry import PolicyRegistry, policy_files
 from refundable.policy.requests import parse_request_text
@@ -36,6 +37,7 @@ from refundable.policy.schema import policy_schema
 app = typer.Typer(no_args_is_help=True, help="Refundable: decide refund requests by policy.")
 policy_app = typer.Typer(no_args_is_help=True, help="Validate, test and explain policy files.")
 app.add_typer(policy_app, name="policy")
+app.add_typer(cli_db.app, name="db")  # schema owner's commands (h8-storage)
 # soft_wrap: one line per problem or result whatever the width, so file:line stays greppable;
 # escape: codes like [invalid_input] and user text are not rich markup
 out = Console(highlight=False, soft_wrap=True, width=120)
@@ -150,7 +152,7 @@ def validate(
     """Check policy files; print every problem with file:line, and warn about rules that an
     earlier rule always pre-empts (shadowed rules)."""
     problems: list[Problem] = []
-    warnings: list[Shadowed] = []
+    warnings: list[LintWarning] = []
     checked: list[dict[str, Any]] = []
     for root in paths:
         for path in policy_files(root):
@@ -187,7 +189,7 @@ def _validated(path: Path, compiled: CompiledPolicy, warnings: int) -> dict[str,
 def _validation_json(
     checked: list[dict[str, Any]],
     problems: list[Problem],
-    warnings: list[Shadowed],
+    warnings: list[LintWarning],
     failed: bool,
 ) -> dict[str, Any]:
     return {
@@ -202,7 +204,7 @@ def _validation_json(
 
 
 def _print_validation(
-    checked: list[dict[str, Any]], problems: list[Problem], warnings: list[Shadowed]
+    checked: list[dict[str, Any]], problems: list[Problem], warnings: list[LintWarning]
 ) -> None:
     for c in checked:
         if c["valid"]:

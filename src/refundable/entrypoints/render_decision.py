@@ -70,7 +70,11 @@ def _deadline_row(
 
 
 def _required_rows(table: Table, d: Decision) -> None:
-    """What the customer must provide for the request to be handled (the policy's list)."""
+    """What the customer must still provide: first what this decision waits for (a review
+    asking for a missing fact), then what the policy asks of every request."""
+    # information_needed: the facts a rule asked for (policy/engine.py, review outcomes)
+    for i, need in enumerate(getattr(d, "information_needed", ())):
+        table.add_row("still needed" if i == 0 else "", escape(f"- {need.ask}"))
     for i, item in enumerate(d.required_information):
         table.add_row("must provide" if i == 0 else "", escape(f"- {item}"))
 

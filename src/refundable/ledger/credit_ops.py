@@ -20,6 +20,7 @@ from refundable.core.money import Money
 from refundable.ledger import accounts as chart
 from refundable.ledger.accounts import AccountKey, Kind, check_id, positive_units
 from refundable.ledger.entries import EntryKind, JournalEntry, Line
+from refundable.ledger.ids import derived_id
 from refundable.ledger.lots import CreditLot, Draw, LotSource, LotStatus
 
 
@@ -167,8 +168,9 @@ def _reinstated(
             where="valid_until",
             allowed=f"an instant after {at.isoformat()}",
         )
+    lot_id = derived_id("reinstated", orig.lot_id, event_id)
     lot = CreditLot.fresh(
-        f"{orig.lot_id}~r~{event_id}", orig.tenant_id, customer, orig.unit, a.units,
+        lot_id, orig.tenant_id, customer, orig.unit, a.units,
         a.value_minor, orig.currency, until, LotSource.reinstatement, at, orig.priority,
     )  # fmt: skip
     lines = [

@@ -16,9 +16,7 @@ from enum import Enum
 
 from refundable.core.errors import (
     AlreadyReversed,
-    CurrencyError,
     ImmutableEntry,
-    InputError,
     InvariantBroken,
 )
 from refundable.core.time import require_aware
@@ -87,15 +85,17 @@ def check_lines(lines: tuple[Line, ...], entry_id: str) -> None:
     sums: dict[str, int] = defaultdict(int)
     for line in lines:
         if isinstance(line.amount, bool) or not isinstance(line.amount, int):
-            raise InputError(f"{where}: amount {line.amount!r} is not an integer", where=where)
+            raise InvariantBroken(f"{where}: amount {line.amount!r} is not an integer")
         if line.amount == 0:
-            raise InputError(f"{where}: a line of zero on {line.account.code}", where=where)
+            raise InvariantBroken(f"{where}: a line of zero on {line.account.code}")
         if (line.lot_id is not None) != (line.account.kind is Kind.credit_lots):
             raise InvariantBroken(f"{where}: lot id only and always on credit-lot lines")
         sums[line.commodity] += line.amount
     unbalanced = {c: s for c, s in sums.items() if s != 0}
     if unbalanced:
-        raise CurrencyError(
+        # Entries are built by our own code from checked commands: an unbalanced one is a bug
+        # (500 / exit 70), never the caller's mistake.
+        raise InvariantBroken(
             f"{where} does not balance: {unbalanced}",
             where=where,
             allowed="lines summing to zero per currency and per credit unit",

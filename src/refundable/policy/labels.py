@@ -46,6 +46,7 @@ class Label:
     no: str = ""
     prep: str = "of"
     currency_of: str | None = None  # path of the currency of a money fact
+    none: str = ""  # what is said when the request gives no value (default: "<noun> was not given")
 
     def said(self, value: str, past: bool = False, positive: bool = True) -> str:
         verb = (self.be if positive else self.negate)[1 if past else 0]
@@ -132,6 +133,7 @@ FACT_LABELS: dict[str, Label] = {
         subject="the evidence",
         be=("includes", "included"),
         negate=("does not include", "did not include"),
+        none="no evidence was supplied",
     ),
     "written": _flag("the request was made in writing", "the request was not made in writing"),
 }

@@ -1,4 +1,5 @@
-"""Policy lint: rules that can never apply because an earlier rule always matches first.
+"""Policy lint: rules that can never apply, because an earlier rule always matches first
+(shadowed) or because their own conditions exclude each other (contradictory).
 
 Rules are tried in order and the first whose ``when`` matches decides (even when it then
 denies for a missing requirement), so a later rule whose situation is contained in an earlier
@@ -14,7 +15,9 @@ every request matching the later rule also matches the earlier one:
   when every alternative of an ``any:`` implies the other condition.
 
 Anything else (time windows, ``not:``, durations) is compared only for equality, so a warning
-is never a guess. Warnings carry both rules' ``file:line``.
+is never a guess. Warnings carry both rules' ``file:line``. A rule is contradictory when two
+of its conditions on one fact cannot hold together (``reason`` both ``a`` and ``b``,
+``amount > 1000`` and ``amount <= 500``, a value and ``present: false``).
 """
 
 from __future__ import annotations
@@ -59,6 +62,35 @@ class Shadowed:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class Contradictory:
+    """A rule whose own conditions exclude each other, so no request ever matches it."""
+
+    file: str
+    rule: str
+    line: int
+    conflict: str
+
+    def render(self) -> str:
+        return (
+            f"{self.file}:{self.line}: warning: rule {self.rule!r} can never apply: "
+            f"its conditions contradict each other ({self.conflict})"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": "rule_contradictory",
+            "file": self.file,
+            "line": self.line,
+            "rule": self.rule,
+            "conflict": self.conflict,
+            "message": self.render(),
+        }
+
+
+LintWarning = Shadowed | Contradictory
+
+
 # An atom is one condition in a canonical, hashable form:
 #   ("in", fact, frozenset)      value is one of a set (eq is a one-element set)
 #   ("not_in", fact, frozenset)  value is none of a set (ne likewise)
@@ -70,15 +102,38 @@ Atom = tuple[Any, ...]
 Conj = frozenset[Atom]
 
 
-def lint_policy(policy: CompiledPolicy, file: str | None = None) -> list[Shadowed]:
-    """The warnings for a loaded policy; rule lines are read again from its file."""
+def lint_policy(policy: CompiledPolicy, file: str | None = None) -> list[LintWarning]:
+    """The warnings for a loaded policy, in rule order; rule lines are read from its file."""
     lines: list[int] = []
     if policy.path is not None:
         data, _ = read_yaml(policy.path)
         rules = data.get("rules") if isinstance(data, dict) else None
         if isinstance(rules, LineList):
             lines = [rules.line_of(i) for i in range(len(rules))]
-    return shadowed_rules(policy.document, lines, file or str(policy.path or "<policy>"))
+    return unreachable_rules(policy.document, lines, file or str(policy.path or "<policy>"))
+
+
+def unreachable_rules(
+    doc: PolicyDocument, lines: Sequence[int], file: str = "<policy>"
+) -> list[LintWarning]:
+    """Every rule that can never apply: its own conditions contradict each other, or an
+    earlier rule always matches first."""
+    contradictory = contradictory_rules(doc, lines, file)
+    skip = {w.rule for w in contradictory}
+    shadowed = [w for w in shadowed_rules(doc, lines, file) if w.rule not in skip]
+    return sorted([*contradictory, *shadowed], key=lambda w: w.line)
+
+
+def contradictory_rules(
+    doc: PolicyDocument, lines: Sequence[int], file: str = "<policy>"
+) -> list[Contradictory]:
+    out = []
+    for i, rule in enumerate(doc.rules):
+        conflict = _contradiction(_conj(rule.when))
+        if conflict is not None:
+            line = lines[i] if i < len(lines) else 0
+            out.append(Contradictory(file, rule.id, line, conflict))
+    return out
 
 
 def shadowed_rules(
@@ -213,6 +268,48 @@ def _same_fact_implies(g: Atom, a: Atom) -> bool:
             return bool(gv) and all(_satisfies(v, ak, av) for v in gv)
         return _bound_implies(gk, gv, ak, av)
     return False
+
+
+# --- contradiction ------------------------------------------------------------------------------
+
+
+_SYMBOL = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+
+
+def _contradiction(conj: Conj) -> str | None:
+    """A short description of two conditions of ``conj`` that exclude each other, if any."""
+    plain = sorted((a for a in conj if a[0] not in ("any", "opaque")), key=repr)
+    for i, a in enumerate(plain):
+        for b in plain[i + 1 :]:
+            if a[1] == b[1] and (_excludes(a, b) or _excludes(b, a)):
+                return " and ".join(sorted((_show(a), _show(b))))
+    return None
+
+
+def _excludes(a: Atom, b: Atom) -> bool:
+    """No value satisfies both atoms (on the same fact)."""
+    ak, av, bk, bv = a[0], a[2], b[0], b[2]
+    if ak == "in" and bk == "in":
+        return not (av & bv)
+    if ak == "in" and bk == "not_in":
+        return bool(av <= bv)
+    if ak == "in" and bk in _SYMBOL:
+        return bool(av) and all(isinstance(v, Decimal) and not _satisfies(v, bk, bv) for v in av)
+    if ak == "present" and av is False:
+        return (bk == "in" and None not in bv) or bk in _SYMBOL or (bk, bv) == ("present", True)
+    if ak in ("gt", "gte") and bk in ("lt", "lte"):
+        return bool(av > bv or (av == bv and (ak == "gt" or bk == "lt")))
+    return False
+
+
+def _show(a: Atom) -> str:
+    kind, fact, value = a
+    if kind in ("in", "not_in"):
+        shown = ", ".join(sorted(str(v) for v in value))
+        return f"{fact} {'is' if kind == 'in' else 'is not'} {shown}"
+    if kind == "present":
+        return f"{fact} is {'given' if value else 'absent'}"
+    return f"{fact} {_SYMBOL[kind]} {value}"
 
 
 def _satisfies(v: Any, op: str, bound: Decimal) -> bool:

@@ -22,6 +22,13 @@ from refundable.policy.facts import Request
 
 _COMPARE = {"gt": "more than", "gte": "at least", "lt": "less than", "lte": "at most"}
 _SPANS = {("incident.started_at", "incident.ended_at"): "the incident"}
+# A gap between two instants of one thing, said the way people say it ({gap}, {start}).
+_GAPS = {
+    (
+        "incident.started_at",
+        "incident.ended_at",
+    ): "the incident ended {gap} after it began on {start}"
+}
 _UNITS = {"days": "day", "hours": "hour", "business_days": "business day"}
 
 
@@ -188,11 +195,9 @@ def fact_finding(path: str, r: Request, ph: Phrasing) -> str:
         if v is None:
             return f"we were not told whether {lab.yes}"
         return lab.yes if v else lab.no
-    if v is None:
-        return f"{lab.noun} was not given"
+    if v is None or (isinstance(v, tuple | list) and not v):
+        return lab.none or f"{lab.noun} was not given"
     if isinstance(v, tuple | list):
-        if not v:
-            return f"nothing was given as {lab.noun}"
         return lab.said(lb.words([lb.value_label(path, x) for x in v]), past=True)
     if lab.unit is lb.Unit.money:
         cur = FACTS[lab.currency_of].get(r) if lab.currency_of in FACTS else None
@@ -229,6 +234,9 @@ def _within_finding(raw: Mapping[str, Any], r: Request, ph: Phrasing, negated: b
     else:
         count = cal.business_days_between(cal.local(a).date(), cal.effective_receipt_day(b))
         gap = lb.plural(count, "business day")
+    said = _GAPS.get((start_path, end_path))
+    if said is not None:
+        return Finding(said.format(gap=gap, start=lb.day(a, cal.zone)), limit)
     return Finding(f"{end} came {gap} after {_dated(start_path, r, ph)}", limit)
 
 

@@ -124,10 +124,7 @@ def explain_applied(
     then = rule.then
     parts = [f"{VERBS[outcome]} under {cite(rule.clause)}: {rule.description}"]
     if money.eaten:
-        parts.append(
-            f"The fees ({_fees(money.fees, cite)}) would take the whole {money.gross}, "
-            "so no refund is paid."
-        )
+        parts.append(_eaten(money, cite))
     elif then.remedy is not Remedy.none and outcome is not Outcome.deny:
         parts += _money_sentences(rule, outcome, money, units, cite)
     if outcome is Outcome.review and then.factors:
@@ -140,6 +137,20 @@ def explain_applied(
     if then.explanation:
         parts.append(then.explanation)
     return " ".join(parts)
+
+
+def _eaten(money: Settlement, cite: Citer) -> str:
+    """Fees that leave nothing: a fee that is the whole amount is said as what is kept."""
+    if len(money.fees) == 1 and money.fees[0].amount == money.gross:
+        fee = money.fees[0]
+        return (
+            f"The business keeps all of the {money.gross} under {cite(fee.clause)} "
+            f"({_lower(fee.description)}), so no refund is paid."
+        )
+    return (
+        f"The fees ({_fees(money.fees, cite)}) would take the whole {money.gross}, "
+        "so no refund is paid."
+    )
 
 
 def remedy_text(remedy: Remedy, amount: object | None, units: int | None) -> str:
@@ -282,10 +293,29 @@ def narrate(policy: CompiledPolicy, r: Request, step: TraceStep) -> str:
     ph = phrasing(policy)
     facts = "; ".join(f.found for f in findings(raw, r, ph))
     if step.status == "not_applicable":
-        return f"does not apply: it covers requests where {statement(raw, ph)}; here {facts}"
+        return (
+            f"does not apply: it covers requests where {_asked(step.cond, raw, ph)}; here {facts}"
+        )
     if step.status == "outside_window":
         return f"applies, but the request came outside the request window: {facts}"
-    return f"applies, but it requires that {statement(raw, ph)}: {facts}"
+    return f"applies, but it requires that {_asked(step.cond, raw, ph)}: {facts}"
+
+
+# What a compiled condition asks does not depend on the request: said once per condition
+# (a JSON trace says it for every rule of every decision). Bounded: cleared when full.
+_ASKED: dict[Cond, str] = {}
+_ASKED_MAX = 20_000
+
+
+def _asked(cond: Cond | None, raw: Mapping[str, Any], ph: Phrasing) -> str:
+    if cond is None:
+        return statement(raw, ph)
+    said = _ASKED.get(cond)
+    if said is None:
+        if len(_ASKED) >= _ASKED_MAX:
+            _ASKED.clear()
+        said = _ASKED[cond] = statement(raw, ph)
+    return said
 
 
 def information_note(asks: tuple[str, ...]) -> str:
@@ -299,5 +329,5 @@ def explain_information_needed(
     """A request the rule may cover but cannot decide yet: say what is missing."""
     return (
         f"{VERBS[Outcome.review]} under {policy.cite(rule.clause)}: {rule.description} "
-        f"Before it can be decided we need {'; '.join(asks)}."
+        f"Before it can be decided we need to know {lb.words(list(asks))}."
     )

@@ -1,9 +1,18 @@
-"""One entry point for every ledger command: dispatch to its handler, retry transient
-conflicts.
+"""One entry point for every command: idempotency, one unit of work, bounded retries.
 
-Handlers are plain functions ``(command, uow) -> Receipt``; the bus gives each attempt a fresh
-unit of work, so a retried command starts from a clean transaction. Retries are bounded (a
-limit on everything): after ``max_attempts`` the last conflict is raised.
+The bus, not the handler, owns the whole prologue and epilogue (a new command cannot forget
+idempotency, because it never writes it):
+
+1. open a unit of work and check the tenant exists (cached once known: tenants are never
+   removed);
+2. claim the command's idempotency key and its business keys (``Command.BUSINESS_KEYS``: the
+   charge, payment, refund, dispute... it creates). A key already used with the same payload
+   replays the stored receipt; with another payload it is an ``IdempotencyConflict``;
+3. run the handler (load, call the domain, add to the repositories);
+4. store one receipt under every claimed key and commit.
+
+Transient storage conflicts (``Retry``) run the whole command again in a fresh unit of work,
+at most ``max_attempts`` times (a limit on everything).
 """
 
 from __future__ import annotations
@@ -13,21 +22,26 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from refundable.core.errors import Conflict
+from refundable.core.errors import Conflict, IdempotencyConflict, NotFound
+from refundable.core.time import Clock
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
 from refundable.service import money_handlers as money
-from refundable.service.common import Receipt
-from refundable.service.ports import Retry, UnitOfWork
+from refundable.service import tenant_handlers as tenants
+from refundable.service.catalog import PolicyCatalog
+from refundable.service.common import Context, Done, Receipt, payload_hash
+from refundable.service.ports import Receipts, Repositories, Retry, UnitOfWork
 
-Handler = Callable[[Any, UnitOfWork], Receipt]
+Handler = Callable[[Any, Context], Done]
 
 HANDLERS: dict[type, Handler] = {
+    c.PublishPolicy: tenants.publish_policy,
     c.RegisterCustomer: money.register_customer,
     c.RecordCharge: money.record_charge,
     c.RecordPayment: money.record_payment,
     c.TopUpWallet: money.top_up_wallet,
     c.TransferWallet: money.transfer_wallet,
+    c.DecideRefund: money.decide_refund,
     c.PayRefund: money.pay_refund,
     c.GrantAccountCredit: money.grant_account_credit,
     c.ChargeFee: money.charge_fee,
@@ -41,18 +55,29 @@ HANDLERS: dict[type, Handler] = {
     c.ExpireLots: credits.expire_lots,
     c.ForfeitCredits: credits.forfeit_credits,
 }
+# Commands that may name a tenant not registered yet (publishing its first policy creates it).
+_OPENS_TENANT = (c.PublishPolicy,)
 
 
-class LedgerBus:
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], max_attempts: int = 30) -> None:
+class MessageBus:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        catalog: PolicyCatalog,
+        clock: Clock,
+        max_attempts: int = 30,
+    ) -> None:
         self.uow_factory = uow_factory
+        self.catalog = catalog
+        self.clock = clock
         self.max_attempts = max_attempts
+        self._tenants: set[str] = set()
 
     def handle(self, command: c.Command) -> Receipt:
         handler = HANDLERS[type(command)]
         for attempt in range(1, self.max_attempts + 1):
             try:
-                return handler(command, self.uow_factory())
+                return self._once(command, handler)
             except Retry as err:
                 if attempt == self.max_attempts:
                     raise Conflict(
@@ -61,3 +86,74 @@ class LedgerBus:
                     ) from err
                 time.sleep(random.uniform(0, 0.002 * attempt))
         raise AssertionError("unreachable")
+
+    def _once(self, cmd: Any, handler: Handler) -> Receipt:
+        name = type(cmd).__name__
+        with self.uow_factory() as uow:
+            repos = uow.repositories(cmd.tenant_id)
+            self._require_tenant(repos, cmd)
+            key: str = getattr(cmd, "idempotency_key", "")
+            keys = [key] + [f"#{kind}:{value}" for kind, value in cmd.business_keys()]
+            if key:
+                prior = claim_all(repos.receipts, cmd, keys, payload_hash(cmd))
+                if prior is not None:
+                    uow.commit()
+                    return prior
+            done = handler(cmd, Context(repos, self.catalog, key, self.clock.now()))
+            receipt = Receipt(name, key, done.entry_ids, done.ref, dict(done.details))
+            if key:
+                repos.receipts.remember(keys, receipt.to_json())
+            uow.commit()
+            return receipt
+
+    def _require_tenant(self, repos: Repositories, cmd: Any) -> None:
+        tenant_id = repos.tenant_id
+        if tenant_id in self._tenants or isinstance(cmd, _OPENS_TENANT):
+            return
+        if repos.tenants.get(tenant_id) is None:
+            raise NotFound(
+                f"no tenant {tenant_id!r}",
+                where=f"{type(cmd).__name__}.tenant_id",
+                allowed="a tenant registered by publishing its policy (PublishPolicy)",
+            )
+        self._tenants.add(tenant_id)
+
+
+def claim_all(receipts: Receipts, cmd: Any, keys: list[str], digest: str) -> Receipt | None:
+    """Claim every key; the first one already used with this payload gives the receipt to
+    replay (stored under the keys claimed before it too), another payload is refused."""
+    name = type(cmd).__name__
+    fresh: list[str] = []
+    for key in keys:
+        claim = receipts.claim(key, name, digest)
+        if claim is None:
+            fresh.append(key)
+            continue
+        if claim.command != name or claim.payload_hash != digest:
+            raise _conflict(cmd, key, claim.command)
+        if claim.result is None:
+            raise Retry("key claimed by a transaction still in flight")
+        if fresh:
+            receipts.remember(fresh, claim.result)
+        return Receipt.from_json(claim.result)
+    return None
+
+
+def _conflict(cmd: Any, key: str, used_by: str) -> IdempotencyConflict:
+    name = type(cmd).__name__
+    if not key.startswith("#"):
+        return IdempotencyConflict(
+            f"idempotency key {key!r} was used for a different {used_by}",
+            where=f"{name}.idempotency_key",
+            allowed="the same payload to retry, or a new key for a new operation",
+        )
+    kind, _, value = key[1:].partition(":")
+    field = dict(cmd.BUSINESS_KEYS)[kind]
+    return IdempotencyConflict(
+        f"{kind} {value!r} was already recorded (by {used_by}) with other content",
+        where=f"{name}.{field}",
+        allowed=f"the same content to retry, or a new {field}",
+    )
+
+
+LedgerBus = MessageBus

@@ -1,10 +1,8 @@
-"""What every handler does the same way: replay by idempotency key, post with floor checks,
-finish with a receipt.
+"""What handlers share: the receipt a command returns, the context a handler works in, and
+the derived ids that make a retried transaction write the very same rows.
 
-Idempotency (TigerBeetle's client-chosen ids, Stripe's Idempotency-Key): the key is claimed in
-the same transaction as the work. A replay with the same payload gets the stored receipt; the
-same key with a different payload is an :class:`IdempotencyConflict`. Entry ids are derived
-from (tenant, key, n), so even a retried transaction writes the very same ids.
+A handler never touches idempotency (the bus owns it) and never reads a policy judgement
+from its command: it asks ``ctx.policy(at)`` for the tenant's version in force.
 """
 
 from __future__ import annotations
@@ -13,22 +11,49 @@ import dataclasses
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
-from refundable.core.errors import IdempotencyConflict, InputError, NotFound
+from pydantic import BaseModel
+
+from refundable.core.errors import NotFound
 from refundable.core.money import Money
-from refundable.core.time import UTC, require_aware
-from refundable.ledger.accounts import check_id
+from refundable.core.time import UTC
 from refundable.ledger.entries import JournalEntry
 from refundable.ledger.invariants import check_floors
-from refundable.service.ports import LedgerStore, Retry, UnitOfWork
+from refundable.policy.compiled import CompiledPolicy
+from refundable.service.catalog import PolicyCatalog
+from refundable.service.ports import Repositories
 
 _NS = uuid.UUID("6f1c1f5e-2a59-4c4e-9a3b-1e0d5b7c9a10")
+
+
+class Detail(StrEnum):
+    """The keys a receipt's details may carry (one vocabulary for CLI, API and tests)."""
+
+    payment_id = "payment_id"
+    refundable_left = "refundable_left"
+    hold = "hold"
+    hold_id = "hold_id"
+    customer_id = "customer_id"
+    resolution = "resolution"
+    lots = "lots"
+    accepted = "accepted"
+    duplicates = "duplicates"
+    rejected = "rejected"
+    rejected_ids = "rejected_ids"
+    route = "route"
+    reinstated = "reinstated"
+    valid_until = "valid_until"
+    decision_id = "decision_id"
+    outcome = "outcome"
+    amount = "amount"
+    policy_version = "policy_version"
+    rule = "rule"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +64,7 @@ class Receipt:
     idempotency_key: str
     entry_ids: tuple[str, ...]
     ref: str | None = None
-    details: Mapping[str, str] = field(default_factory=dict)
+    details: Mapping[Detail, str] = field(default_factory=dict)
     replayed: bool = field(default=False, compare=False)
 
     def to_json(self) -> str:
@@ -49,7 +74,7 @@ class Receipt:
                 "key": self.idempotency_key,
                 "entries": list(self.entry_ids),
                 "ref": self.ref,
-                "details": dict(self.details),
+                "details": {k.value: v for k, v in self.details.items()},
             },
             sort_keys=True,
         )
@@ -57,7 +82,52 @@ class Receipt:
     @classmethod
     def from_json(cls, text: str) -> Receipt:
         d = json.loads(text)
-        return cls(d["command"], d["key"], tuple(d["entries"]), d["ref"], d["details"], True)
+        details = {Detail(k): v for k, v in d["details"].items()}
+        return cls(d["command"], d["key"], tuple(d["entries"]), d["ref"], details, True)
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """What a handler did: the entries it posted, the business object, details to report."""
+
+    entry_ids: tuple[str, ...] = ()
+    ref: str | None = None
+    details: Mapping[Detail, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        entries: Sequence[JournalEntry],
+        ref: str | None = None,
+        details: Mapping[Detail, str] | None = None,
+    ) -> Done:
+        return cls(tuple(e.entry_id for e in entries), ref, dict(details or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Where a handler works: the tenant's repositories in the bus's transaction, its policy
+    catalog, and the key its entry ids derive from."""
+
+    repos: Repositories
+    catalog: PolicyCatalog
+    key: str
+    now: datetime  # when the command is handled (recorded, never a business instant)
+
+    @property
+    def tenant_id(self) -> str:
+        return self.repos.tenant_id
+
+    def policy(self, at: datetime) -> CompiledPolicy:
+        """The tenant's policy version in force at ``at``."""
+        return self.catalog.in_force(self.repos.tenants, self.repos.tenant_id, at)
+
+    def entry_id(self, n: int = 0) -> str:
+        return entry_id(self.repos.tenant_id, self.key, n)
+
+    def post(self, entries: Sequence[JournalEntry]) -> None:
+        """Post with floor checks, locking only the accounts that have a floor."""
+        post_checked(self.repos, entries, self.key or None)
 
 
 def entry_id(tenant_id: str, key: str, n: int = 0) -> str:
@@ -70,15 +140,27 @@ def usage_entry_id(tenant_id: str, first_event_id: str) -> str:
     return str(uuid.uuid5(_NS, f"{tenant_id}\x1fusage\x1f{first_event_id}"))
 
 
+def post_checked(repos: Repositories, entries: Sequence[JournalEntry], key: str | None) -> None:
+    """Lock the accounts with a floor the entries touch, refuse if one would break, post."""
+    floored = {line.account for e in entries for line in e.lines if line.account.floor is not None}
+    balances = repos.journal.lock_balances(floored) if floored else {}
+    check_floors(balances, entries)
+    repos.journal.post(entries, key)
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Money):
         return {"amount": str(value.amount.normalize()), "currency": value.currency}
     if isinstance(value, datetime):
-        return require_aware(value, "at").astimezone(UTC).isoformat()
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, tuple | list):
@@ -93,82 +175,7 @@ def payload_hash(cmd: object) -> str:
     body = _plain(cmd)
     body.pop("idempotency_key", None)
     body["_command"] = type(cmd).__name__
-    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-
-
-def check_common(tenant_id: str, key: str, at: datetime | None) -> None:
-    check_id(tenant_id, "tenant_id")
-    if not isinstance(key, str) or not 0 < len(key) <= 200:
-        raise InputError(
-            f"idempotency key {key!r}",
-            where="idempotency_key",
-            allowed="a non-empty string of at most 200 characters",
-        )
-    if at is not None:
-        require_aware(at, "at")
-
-
-def replay(store: LedgerStore, cmd: Any) -> Receipt | None:
-    """The stored receipt if this key was used before with the same payload, else None (and
-    the key is now claimed by this transaction)."""
-    check_common(cmd.tenant_id, cmd.idempotency_key, getattr(cmd, "at", None))
-    digest = payload_hash(cmd)
-    name = type(cmd).__name__
-    claim = store.claim(cmd.idempotency_key, name, digest)
-    if claim is None:
-        return None
-    if claim.command != name or claim.payload_hash != digest:
-        raise IdempotencyConflict(
-            f"idempotency key {cmd.idempotency_key!r} was used for a different {claim.command}",
-            where="idempotency_key",
-            allowed="the same payload to retry, or a new key for a new operation",
-        )
-    if claim.result is None:
-        raise Retry("key claimed by a transaction still in flight")
-    return Receipt.from_json(claim.result)
-
-
-def post_checked(store: LedgerStore, entries: Sequence[JournalEntry], key: str | None) -> None:
-    """Lock every account the entries touch, refuse if a floor would break, then post."""
-    accounts = {line.account for e in entries for line in e.lines}
-    balances = store.lock_balances(accounts)
-    check_floors(balances, entries)
-    store.post(entries, key)
-
-
-def finish(
-    uow: UnitOfWork,
-    store: LedgerStore,
-    cmd: Any,
-    entries: Sequence[JournalEntry],
-    ref: str | None = None,
-    details: Mapping[str, str] | None = None,
-) -> Receipt:
-    receipt = Receipt(
-        type(cmd).__name__,
-        cmd.idempotency_key,
-        tuple(e.entry_id for e in entries),
-        ref,
-        dict(details or {}),
-    )
-    store.remember(cmd.idempotency_key, receipt.to_json())
-    uow.commit()
-    return receipt
-
-
-def post_one(
-    cmd: Any, uow: UnitOfWork, ref: str, build: Callable[[LedgerStore, str], JournalEntry]
-) -> Receipt:
-    """The whole shape of a handler that posts one entry: open the unit of work, return the
-    first result on a retry, build the entry from what the store holds, post it (floors
-    checked), commit and keep the receipt."""
-    with uow:
-        store = uow.ledger(cmd.tenant_id)
-        if (prior := replay(store, cmd)) is not None:
-            return prior
-        e = build(store, entry_id(cmd.tenant_id, cmd.idempotency_key))
-        post_checked(store, [e], cmd.idempotency_key)
-        return finish(uow, store, cmd, [e], ref)
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def not_found(what: str, ident: str) -> NotFound:

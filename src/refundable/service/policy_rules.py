@@ -44,3 +44,19 @@ def reinstates_on_failure(policy: CompiledPolicy, cause: str) -> bool:
     """Whether credits spent on a failed message come back for this cause of failure."""
     credits = policy.document.credits
     return credits is not None and cause in credits.reinstate_on_failure
+
+
+HOLD_ON_CHARGEBACK = "RecordChargeback places an account hold"
+
+
+def holds_on_chargeback(policy: CompiledPolicy) -> str | None:
+    """The clause under which a chargeback holds the customer's account, or None.
+
+    A policy says so by pointing a clause at the ledger's hold (``implemented_by`` naming
+    "RecordChargeback places an account hold"), the same link ``policy coverage`` reports;
+    Kero's dispute clause and Conek's 9.2 do, MyProtektor and Kelbix do not.
+    """
+    for clause in policy.document.clauses:
+        if any(HOLD_ON_CHARGEBACK in text for text in clause.implemented_by):
+            return clause.id
+    return None

@@ -1,9 +1,12 @@
-"""What the service layer needs from storage, as protocols the adapters implement.
+"""What the service layer needs from storage: one small repository protocol per aggregate,
+all inside one unit of work (one transaction, committed explicitly or rolled back on any
+exception, so a refused command writes nothing).
 
-Handlers see a tenant-scoped :class:`LedgerStore` inside a :class:`UnitOfWork`: one database
-transaction, committed explicitly or rolled back on any exception, so a refused command
-writes nothing. ``lock_*`` methods take row locks on PostgreSQL (``FOR UPDATE``, in a fixed
-order: payment, then lots, then accounts) and rely on SQLite's ``BEGIN IMMEDIATE`` writer lock.
+The domain records these repositories hand out live in their domain packages (``ledger``,
+``tenants``); this module only says what can be asked. ``lock*`` methods take row locks on
+PostgreSQL (``FOR UPDATE``, in a fixed order: payment, then lots, then accounts) and rely on
+SQLite's ``BEGIN IMMEDIATE`` writer lock. New aggregates (subscriptions, cases, scheduled
+actions, outbox) join as new fields of :class:`Repositories`.
 """
 
 from __future__ import annotations
@@ -16,11 +19,14 @@ from typing import Protocol
 
 from refundable.ledger.accounts import AccountKey
 from refundable.ledger.credit_ops import Allocation
+from refundable.ledger.decisions import DecisionRecord
 from refundable.ledger.entries import JournalEntry
+from refundable.ledger.holds import Hold
 from refundable.ledger.lots import CreditLot
 from refundable.ledger.payments import Payment
 from refundable.ledger.transfers import Party
 from refundable.ledger.usage import UsageEvent
+from refundable.tenants.model import PolicyVersion, Tenant
 
 
 class Retry(Exception):
@@ -37,80 +43,94 @@ class Claim:
     result: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Hold:
-    """An account hold; ``released_at``/``resolution`` are set once it has been released
-    (a release is its own append-only record, the hold itself never changes)."""
+class Receipts(Protocol):
+    """Idempotency keys and business keys with the receipt of the command that used them."""
 
-    hold_id: str
-    customer_id: str
-    reason: str
-    payment_id: str | None
-    dispute_id: str | None
-    placed_at: datetime
-    released_at: datetime | None = None
-    resolution: str | None = None
-
-
-class LedgerStore(Protocol):
-    tenant_id: str
-
-    # idempotency
     def claim(self, key: str, command: str, payload_hash: str) -> Claim | None: ...
-    def remember(self, key: str, result: str) -> None: ...
+    def remember(self, keys: Sequence[str], result: str) -> None: ...
 
-    # journal
+
+class Customers(Protocol):
+    def get(self, customer_id: str) -> Party | None: ...
+    def add(self, party: Party) -> None: ...
+
+
+class Journal(Protocol):
     def lock_balances(self, accounts: Iterable[AccountKey]) -> dict[AccountKey, int]: ...
     def post(self, entries: Sequence[JournalEntry], idem_key: str | None) -> None: ...
-    def entry(self, entry_id: str) -> JournalEntry | None: ...
+    def get(self, entry_id: str) -> JournalEntry | None: ...
     def is_reversed(self, entry_id: str) -> bool: ...
 
-    # parties
-    def party(self, customer_id: str) -> Party | None: ...
-    def add_party(self, party: Party) -> None: ...
 
-    # lots
-    def lock_lots(self, customer_ids: Iterable[str], unit: str) -> dict[str, list[CreditLot]]: ...
-    def lots(self, lot_ids: Iterable[str]) -> dict[str, CreditLot]: ...
+class Lots(Protocol):
+    def lock_open(self, customer_ids: Iterable[str], unit: str) -> dict[str, list[CreditLot]]: ...
+    def get(self, lot_ids: Iterable[str]) -> dict[str, CreditLot]: ...
     def lock_expiring(self, as_of: datetime, unit: str) -> list[CreditLot]: ...
-    def add_lots(self, lots: Sequence[CreditLot], entry_id: str) -> None: ...
-    def save_lots(self, lots: Sequence[CreditLot]) -> None: ...
+    def add(self, lots: Sequence[CreditLot], entry_id: str) -> None: ...
+    def save(self, lots: Sequence[CreditLot]) -> None: ...
 
-    # payments
-    def lock_payment(self, payment_id: str) -> Payment | None: ...
-    def add_payment(self, payment: Payment) -> None: ...
-    def save_payment(self, payment: Payment) -> None: ...
+
+class Payments(Protocol):
+    def lock(self, payment_id: str) -> Payment | None: ...
+    def add(self, payment: Payment) -> None: ...
+    def save(self, payment: Payment) -> None: ...
     def add_return(
-        self,
-        kind: str,
-        return_id: str,
-        payment: Payment,
-        amount_minor: int,
-        entry_id: str,
-        at: datetime,
-        reason: str,
-    ) -> None: ...
-    def has_return(self, kind: str, return_id: str) -> bool: ...
+        self, kind: str, return_id: str, payment: Payment, amount_minor: int, entry_id: str,
+        at: datetime, reason: str,
+    ) -> None: ...  # fmt: skip
 
-    # usage
-    def known_events(self, event_ids: Sequence[str]) -> dict[str, tuple[str, int]]: ...
-    def add_usage(
+
+class Usage(Protocol):
+    def known(self, event_ids: Sequence[str]) -> dict[str, tuple[str, int]]: ...
+    def add(
         self,
         events: Sequence[UsageEvent],
         entry_of: Mapping[str, str],
         allocations: Sequence[Allocation],
     ) -> None: ...
-    def usage_event(self, event_id: str) -> UsageEvent | None: ...
+    def get(self, event_id: str) -> UsageEvent | None: ...
     def allocations_of(self, event_id: str) -> list[Allocation]: ...
-    def failure_of(self, event_id: str) -> tuple[str, bool] | None: ...
     def add_failure(
         self, event_id: str, cause: str, reinstated: bool, entry_id: str | None, at: datetime
     ) -> None: ...
 
-    # holds
-    def add_hold(self, hold: Hold) -> None: ...
-    def lock_hold(self, hold_id: str) -> Hold | None: ...
-    def release_hold(self, hold_id: str, resolution: str, reason: str, at: datetime) -> None: ...
+
+class Holds(Protocol):
+    def add(self, hold: Hold) -> None: ...
+    def lock(self, hold_id: str) -> Hold | None: ...
+    def release(self, hold_id: str, resolution: str, reason: str, at: datetime) -> None: ...
+
+
+class Decisions(Protocol):
+    def add(self, record: DecisionRecord) -> None: ...
+    def get(self, decision_id: str) -> DecisionRecord | None: ...
+
+
+class Tenants(Protocol):
+    """Tenants and their published policy versions (not scoped to one tenant)."""
+
+    def get(self, tenant_id: str) -> Tenant | None: ...
+    def add(self, tenant: Tenant) -> None: ...
+    def versions(self, tenant_id: str) -> list[PolicyVersion]: ...
+    def digest_in_force(self, tenant_id: str, at: datetime) -> str | None: ...
+    def version(self, tenant_id: str, digest: str) -> PolicyVersion | None: ...
+    def add_version(self, version: PolicyVersion) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Repositories:
+    """One tenant's repositories, all in the same transaction."""
+
+    tenant_id: str
+    receipts: Receipts
+    customers: Customers
+    journal: Journal
+    lots: Lots
+    payments: Payments
+    usage: Usage
+    holds: Holds
+    decisions: Decisions
+    tenants: Tenants
 
 
 class UnitOfWork(Protocol):
@@ -121,5 +141,5 @@ class UnitOfWork(Protocol):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None: ...
-    def ledger(self, tenant_id: str) -> LedgerStore: ...
+    def repositories(self, tenant_id: str) -> Repositories: ...
     def commit(self) -> None: ...

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ledger_helpers import T0, zar
+from ledger_helpers import T0, open_tenant, zar
 from typer.testing import CliRunner
 
 from refundable.bootstrap import bootstrap
@@ -17,8 +17,9 @@ from refundable.service import commands as c
 def test_balances_statement_and_exports(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     wired = bootstrap(url, FixedClock(T0))
+    open_tenant(wired, "t1")
     wired.ledger.handle(c.TopUpWallet("t1", "k1", "p1", "C1", zar("12.50"), Method.eft, "bank", T0))
-    wired.engine.dispose()
+    wired.close()
     runner = CliRunner()
     balances = runner.invoke(cli, ["balances", "t1", "--db", url])
     assert balances.exit_code == 0, balances.output

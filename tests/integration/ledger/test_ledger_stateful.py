@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 
+from fakes import decide, duplicate_charge, fee_due, open_tenant
 from refundable.bootstrap import App
 from refundable.core.errors import (
     InputError,
@@ -24,14 +25,12 @@ from refundable.core.errors import (
 from refundable.core.money import Money
 from refundable.core.time import UTC
 from refundable.ledger import accounts as chart
+from refundable.ledger.ids import derived_id
 from refundable.ledger.invariants import audit
 from refundable.ledger.lots import LotSource
 from refundable.ledger.payments import Method
-from refundable.ledger.transfers import TransferRoute
 from refundable.ledger.usage import UsageEvent
 from refundable.service import commands as c
-
-ALL_ROUTES = frozenset(TransferRoute)
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 CUSTOMERS = ("R1", "C1")  # C1 is a client of reseller R1: R1 -> C1 transfers only
@@ -54,6 +53,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.refundable: dict[str, int] = {}
         self.lots: dict[str, tuple[str, int, datetime]] = {}  # lot -> (customer, left, until)
         self.consumed: list[tuple[str, str]] = []  # (usage event id, customer) not failed yet
+        open_tenant(self.app, self.tenant)  # the test policy: all routes, 30-day credits
         self.handle(c.RegisterCustomer(self.tenant, "r-R1", "R1"))
         self.handle(c.RegisterCustomer(self.tenant, "r-C1", "C1", reseller_id="R1"))
 
@@ -83,8 +83,9 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(who=st.sampled_from(CUSTOMERS), amount=cents)
     def fee(self, who: str, amount: int) -> None:
         k = self.key()
+        decide(self.app, self.tenant, k, who, fee_due(str(zar(2 * amount).amount)))
         try:
-            self.handle(c.ChargeFee(self.tenant, k, k, who, zar(amount), self.now))
+            self.handle(c.ChargeFee(self.tenant, k, k, who, k, self.now))
         except InsufficientFunds:
             assert amount > self.wallet[who]
         else:
@@ -97,11 +98,7 @@ class LedgerMachine(RuleBasedStateMachine):
             return
         k = self.key()
         try:
-            self.handle(
-                c.TransferWallet(
-                    self.tenant, k, k, src, dst, zar(amount), self.now, allowed=ALL_ROUTES
-                )
-            )
+            self.handle(c.TransferWallet(self.tenant, k, k, src, dst, zar(amount), self.now))
         except TransferNotAllowed:
             assert (src, dst) != ("R1", "C1")
         except InsufficientFunds:
@@ -117,8 +114,9 @@ class LedgerMachine(RuleBasedStateMachine):
         pid = data.draw(st.sampled_from(sorted(self.refundable)))
         owner = self.owner_of(pid)
         k = self.key()
+        decide(self.app, self.tenant, k, owner, duplicate_charge(str(zar(amount).amount)))
         try:
-            self.handle(c.PayRefund(self.tenant, k, k, pid, zar(amount), self.now))
+            self.handle(c.PayRefund(self.tenant, k, k, pid, k, self.now))
         except OverRefund:
             assert amount > self.refundable[pid]
         except InsufficientFunds:
@@ -130,7 +128,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def owner_of(self, pid: str) -> str:
         from refundable.adapters.db import schema as t
 
-        with self.app.engine.connect() as conn:
+        with self.app.db.connect() as conn:
             row = conn.execute(
                 t.payments.select().where(
                     t.payments.c.tenant_id == self.tenant, t.payments.c.payment_id == pid
@@ -143,26 +141,16 @@ class LedgerMachine(RuleBasedStateMachine):
         who=st.sampled_from(CUSTOMERS),
         units=st.integers(1, 40),
         price=st.integers(0, 900),
-        days=st.integers(1, 5),
         promo=st.booleans(),
     )
-    def buy_lot(self, who: str, units: int, price: int, days: int, promo: bool) -> None:
+    def buy_lot(self, who: str, units: int, price: int, promo: bool) -> None:
         k = self.key()
         source = LotSource.promotion if promo or price == 0 else LotSource.purchase
-        until = self.now + timedelta(days=days)
-        self.handle(
-            c.BuyCreditLot(
-                self.tenant,
-                k,
-                k,
-                who,
-                units,
-                zar(price) if price else Money.zero("ZAR"),
-                until,
-                source,
-                self.now,
-            )
+        money = zar(price) if price else Money.zero("ZAR")
+        receipt = self.app.ledger.handle(
+            c.BuyCreditLot(self.tenant, k, k, who, units, money, source, self.now)
         )
+        until = datetime.fromisoformat(receipt.details["valid_until"])  # the policy's 4.1
         self.lots[k] = (who, units, until)
 
     @rule(who=st.sampled_from(CUSTOMERS), units=st.integers(1, 30))
@@ -205,15 +193,15 @@ class LedgerMachine(RuleBasedStateMachine):
         expiries = [self.lots[a.lot_id][2] for a in drawn]
         k = self.key()
         try:
-            self.handle(c.FailUsage(self.tenant, k, event_id, "carrier", True, self.now))
+            self.handle(c.FailUsage(self.tenant, k, event_id, "platform", self.now))
         except InputError:
             assert any(not self.now < until for until in expiries)
             return
         assert all(self.now < until for until in expiries)
         for a, until in zip(drawn, expiries, strict=True):
-            self.lots[f"{a.lot_id}~r~{event_id}"] = (who, a.units, until)
+            self.lots[derived_id("reinstated", a.lot_id, event_id)] = (who, a.units, until)
 
-    @rule(hours=st.integers(1, 48))
+    @rule(hours=st.integers(1, 24 * 12))
     def tick(self, hours: int) -> None:
         self.now += timedelta(hours=hours)
 

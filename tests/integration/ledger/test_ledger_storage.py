@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from ledger_helpers import at, card_payment, lot, zar
+from ledger_helpers import at, card_payment, lot, refund, zar
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -39,16 +39,16 @@ def _raw(engine: Engine, sql: str, **params: object) -> None:
     ],
 )
 def test_database_refuses_to_change_posted_rows(app: App, tenant: str, sql: str) -> None:
-    lot(app, tenant, "C1", "L1", 10, "1.00", 5)
+    lot(app, tenant, "C1", "L1", 10, "1.00")
     app.ledger.handle(c.ConsumeCredits(tenant, "u1", "ev1", "C1", 2, at(1)))
     card_payment(app, tenant, "C2", "10.00", "p1")
     app.ledger.handle(c.RecordChargeback(tenant, "cb1", "d1", "p1", zar("10"), at(2)))
     app.ledger.handle(c.ReleaseHold(tenant, "rel1", "hold-d1", at(3), c.HoldResolution.lost))
     before = app.queries.journal(tenant)
     holds = app.queries.holds_of(tenant, "C2")
-    mark = "?" if app.engine.dialect.name == "sqlite" else "%(t)s"
+    mark = "?" if app.db.dialect.name == "sqlite" else "%(t)s"
     with pytest.raises(DBAPIError, match="append-only"):
-        _raw(app.engine, sql.format(p=mark), t=tenant)
+        _raw(app.db, sql.format(p=mark), t=tenant)
     assert app.queries.journal(tenant) == before
     assert len(app.queries.lots_of_event(tenant, "ev1")) == 1
     assert app.queries.holds_of(tenant, "C2") == holds and holds[0].resolution == "lost"
@@ -58,14 +58,14 @@ def test_migrations_build_exactly_the_schema_the_code_uses(app: App) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    with app.engine.connect() as conn:
+    with app.db.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
     assert diff == []
 
 
 def test_csv_export_round_trips(app: App, tenant: str) -> None:
     card_payment(app, tenant, "C1", "120.50", "p1")
-    lot(app, tenant, "C1", "L1", 10, "3.33", 5)
+    lot(app, tenant, "C1", "L1", 10, "3.33")
     app.ledger.handle(c.ConsumeCredits(tenant, "u1", "ev1", "C1", 3, at(1)))
     journal = app.queries.journal(tenant)
     assert len(journal) == 4
@@ -75,10 +75,10 @@ def test_csv_export_round_trips(app: App, tenant: str) -> None:
 def test_beancount_export_passes_bean_check(app: App, tenant: str, tmp_path: Path) -> None:
     card_payment(app, tenant, "C1", "120.50", "p1")
     card_payment(app, tenant, "acme_co", "10.00", "p2")
-    lot(app, tenant, "C1", "L1", 10, "3.33", 5)
+    lot(app, tenant, "C1", "L1", 10, "3.33")
     app.ledger.handle(c.ConsumeCredits(tenant, "u1", "ev1", "C1", 3, at(1)))
-    app.ledger.handle(c.PayRefund(tenant, "rf1", "r1", "p1", zar("20.50"), at(2)))
-    app.ledger.handle(c.ExpireLots(tenant, "x1", at(days=6)))
+    refund(app, tenant, "rf1", "r1", "p1", "20.50", when=at(2))
+    app.ledger.handle(c.ExpireLots(tenant, "x1", at(days=31)))
     path = tmp_path / "ledger.beancount"
     path.write_text(to_beancount(app.queries.journal(tenant)))
     done = subprocess.run([str(BEAN_CHECK), str(path)], capture_output=True, text=True, check=False)
@@ -96,21 +96,21 @@ def test_beancount_export_passes_bean_check(app: App, tenant: str, tmp_path: Pat
 def test_postgresql_refuses_truncate_of_the_journal(
     postgresql_app: App, tenant: str, table: str
 ) -> None:
-    lot(postgresql_app, tenant, "C1", "L1", 10, "1.00", 5)
+    lot(postgresql_app, tenant, "C1", "L1", 10, "1.00")
     with pytest.raises(DBAPIError, match="append-only"):
-        _raw(postgresql_app.engine, f"TRUNCATE {table}")
+        _raw(postgresql_app.db, f"TRUNCATE {table}")
     assert len(postgresql_app.queries.journal(tenant)) == 1
 
 
 def test_every_append_only_table_has_its_triggers(app: App) -> None:
     """Each table schema.APPEND_ONLY names is guarded by the migrations (a table added to the
     list without a migration installing its triggers fails here)."""
-    if app.engine.dialect.name == "sqlite":
+    if app.db.dialect.name == "sqlite":
         sql = "SELECT tbl_name, name FROM sqlite_master WHERE type = 'trigger'"
         wanted = {(t, f"{t}_no_{verb}") for t in APPEND_ONLY for verb in ("update", "delete")}
     else:
         sql = "SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE NOT tgisinternal"
         wanted = {(t, f"{t}_{k}") for t in APPEND_ONLY for k in ("append_only", "no_truncate")}
-    with app.engine.connect() as conn:
+    with app.db.connect() as conn:
         found = {(str(a), str(b)) for a, b in conn.exec_driver_sql(sql)}
     assert wanted <= found

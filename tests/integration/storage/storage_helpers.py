@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from fakes import open_tenant, refund
 from refundable.bootstrap import App
 from refundable.core.money import Money
 from refundable.core.time import UTC
@@ -68,22 +69,20 @@ def top_up(app: App, tenant: str, cid: str, amount: str, pid: str) -> None:
 def history(app: App, tenant: str) -> None:
     """At least one row in every append-only table of ``tenant``."""
     app.ledger.handle(
-        c.BuyCreditLot(
-            tenant, "lot-L1", "L1", "C1", 10, zar("1.00"), at(days=5), LotSource.purchase, T0
-        )
+        c.BuyCreditLot(tenant, "lot-L1", "L1", "C1", 10, zar("1.00"), LotSource.purchase, T0)
     )
     app.ledger.handle(c.ConsumeCredits(tenant, "u1", "ev1", "C1", 2, at(1)))
     app.ledger.handle(c.ConsumeCredits(tenant, "u2", "ev2", "C1", 1, at(1)))
-    app.ledger.handle(c.FailUsage(tenant, "f2", "ev2", "provider outage", True, at(2)))
+    app.ledger.handle(c.FailUsage(tenant, "f2", "ev2", "platform", at(2)))
     card_payment(app, tenant, "C2", "100.00", "p1")
-    app.ledger.handle(c.PayRefund(tenant, "rf1", "r1", "p1", zar("100.00"), at(2)))
+    refund(app, tenant, "rf1", "r1", "p1", "100.00", when=at(2))
     card_payment(app, tenant, "C3", "10.00", "p2")
     app.ledger.handle(c.RecordChargeback(tenant, "cb1", "d1", "p2", zar("10"), at(2)))
     app.ledger.handle(c.ReleaseHold(tenant, "rel1", "hold-d1", at(3), c.HoldResolution.lost))
 
 
 def is_sqlite(app: App) -> bool:
-    return app.engine.dialect.name == "sqlite"
+    return app.db.dialect.name == "sqlite"
 
 
 def mark(app: App) -> str:
@@ -96,13 +95,13 @@ def console(app: App) -> Iterator[Any]:
     """A connection like an operator's console session: on SQLite a plain ``sqlite3``
     connection with none of the application's pragmas; on PostgreSQL the owner's."""
     if is_sqlite(app):
-        raw = sqlite3.connect(str(app.engine.url.database), isolation_level=None)
+        raw = sqlite3.connect(str(app.db.url.database), isolation_level=None)
         try:
             yield raw
         finally:
             raw.close()
         return
-    with app.engine.connect() as conn:
+    with app.db.connect() as conn:
         yield conn.connection.driver_connection
 
 
@@ -133,3 +132,6 @@ def snapshot(engine: Engine, tenant: str, tables: list[str]) -> dict[str, list[t
             )
             out[table] = sorted(tuple(r) for r in rows)
     return out
+
+
+__all__ = ["open_tenant", "refund"]

@@ -22,15 +22,15 @@ from storage_helpers import (
     history,
     is_sqlite,
     mark,
+    open_tenant,
+    refund,
     run_sql,
     snapshot,
-    zar,
 )
 
 from refundable.adapters.db.schema import metadata
 from refundable.bootstrap import App
 from refundable.core.errors import OverRefund
-from refundable.service import commands as c
 
 TABLES = list(APPEND_ONLY_KEYS)
 
@@ -90,6 +90,7 @@ def _postgres_paths(table: str, p: str) -> dict[str, str]:
 
 def _posted(app: App) -> tuple[App, str]:
     tenant = f"t{uuid.uuid4().hex[:16]}"
+    open_tenant(app, tenant)
     history(app, tenant)
     return app, tenant
 
@@ -111,11 +112,11 @@ def _cases(paths: Callable[[str, str], dict[str, str]]) -> list[tuple[str, str]]
 
 
 def _refused(app: App, tenant: str, table: str, sql: str) -> None:
-    before = snapshot(app.engine, tenant, TABLES)
+    before = snapshot(app.db, tenant, TABLES)
     assert before[table], f"no {table} rows to attack"
     with pytest.raises(Exception, match="append-only"):
         run_sql(app, sql, tenant)
-    assert snapshot(app.engine, tenant, TABLES) == before
+    assert snapshot(app.db, tenant, TABLES) == before
 
 
 @pytest.mark.parametrize(("table", "path"), _cases(_sqlite_paths))
@@ -138,7 +139,7 @@ def test_postgresql_refuses_every_write_path_over_history(
 def test_replace_cannot_rewrite_a_refund_line_or_its_return(app: App, tenant: str) -> None:
     """The probe's exact attack: the refund's lines and its return row rewritten to 0.01."""
     card_payment(app, tenant, "C1", "100.00", "p1")
-    app.ledger.handle(c.PayRefund(tenant, "rf1", "r1", "p1", zar("100.00"), at(1)))
+    refund(app, tenant, "rf1", "r1", "p1", "100.00", when=at(1))
     p = mark(app)
     verb, tail = (
         ("INSERT OR REPLACE", "")
@@ -160,7 +161,7 @@ def test_replace_cannot_rewrite_a_refund_line_or_its_return(app: App, tenant: st
     for sql in attacks:
         _refused(app, tenant, "lines", sql)
     with pytest.raises(OverRefund):
-        app.ledger.handle(c.PayRefund(tenant, "rf2", "r2", "p1", zar("0.01"), at(2)))
+        refund(app, tenant, "rf2", "r2", "p1", "0.01", when=at(2))
 
 
 def test_every_append_only_table_with_a_key_has_a_replace_guard(sqlite_app: App) -> None:
@@ -169,7 +170,7 @@ def test_every_append_only_table_with_a_key_has_a_replace_guard(sqlite_app: App)
     from refundable.adapters.db.schema import APPEND_ONLY
 
     keyed = {t for t in APPEND_ONLY if metadata.tables[t].primary_key.columns}
-    with sqlite_app.engine.connect() as conn:
+    with sqlite_app.db.connect() as conn:
         found = {
             str(name)
             for (name,) in conn.exec_driver_sql(

@@ -8,7 +8,17 @@ payment never changes, and accounts keep their identity and a bounded balance.
 from __future__ import annotations
 
 import pytest
-from storage_helpers import at, card_payment, is_sqlite, mark, run_sql, snapshot, top_up, zar
+from storage_helpers import (
+    at,
+    card_payment,
+    is_sqlite,
+    mark,
+    refund,
+    run_sql,
+    snapshot,
+    top_up,
+    zar,
+)
 
 from refundable.bootstrap import App
 from refundable.core.errors import OverRefund
@@ -27,13 +37,13 @@ from refundable.service import commands as c
 )
 def test_payment_counters_cannot_be_rewritten(app: App, tenant: str, sql: str) -> None:
     card_payment(app, tenant, "C1", "100.00", "p1")
-    app.ledger.handle(c.PayRefund(tenant, "rf1", "r1", "p1", zar("100.00"), at(1)))
-    before = snapshot(app.engine, tenant, ["payments", "payment_returns"])
+    refund(app, tenant, "rf1", "r1", "p1", "100.00", when=at(1))
+    before = snapshot(app.db, tenant, ["payments", "payment_returns"])
     with pytest.raises(Exception, match="derived: payments counters"):
         run_sql(app, sql.format(p=mark(app)), tenant)
-    assert snapshot(app.engine, tenant, ["payments", "payment_returns"]) == before
+    assert snapshot(app.db, tenant, ["payments", "payment_returns"]) == before
     with pytest.raises(OverRefund):
-        app.ledger.handle(c.PayRefund(tenant, "rf2", "r2", "p1", zar("100.00"), at(2)))
+        refund(app, tenant, "rf2", "r2", "p1", "100.00", when=at(2))
 
 
 @pytest.mark.parametrize(
@@ -50,10 +60,10 @@ def test_payment_counters_cannot_be_rewritten(app: App, tenant: str, sql: str) -
 def test_payments_and_accounts_keep_their_identity(app: App, tenant: str, sql: str) -> None:
     card_payment(app, tenant, "C1", "100.00", "p1")
     tables = ["payments", "accounts"]
-    before = snapshot(app.engine, tenant, tables)
+    before = snapshot(app.db, tenant, tables)
     with pytest.raises(Exception, match="append-only"):
         run_sql(app, sql.format(p=mark(app)), tenant)
-    assert snapshot(app.engine, tenant, tables) == before
+    assert snapshot(app.db, tenant, tables) == before
 
 
 @pytest.mark.postgres
@@ -64,18 +74,18 @@ def test_postgresql_refuses_truncate_of_payments_and_accounts(
     card_payment(postgresql_app, tenant, "C1", "100.00", "p1")
     with pytest.raises(Exception, match="append-only"):
         run_sql(postgresql_app, f"TRUNCATE {table}", tenant)
-    assert snapshot(postgresql_app.engine, tenant, [table])[table]
+    assert snapshot(postgresql_app.db, tenant, [table])[table]
 
 
 def test_counters_still_follow_refunds_and_chargebacks(app: App, tenant: str) -> None:
     """The guard lets the service do its job: partial refunds and a chargeback add up."""
     card_payment(app, tenant, "C1", "100.00", "p1")
-    app.ledger.handle(c.PayRefund(tenant, "rf1", "r1", "p1", zar("30.00"), at(1)))
-    app.ledger.handle(c.PayRefund(tenant, "rf2", "r2", "p1", zar("20.00"), at(2)))
+    refund(app, tenant, "rf1", "r1", "p1", "30.00", when=at(1))
+    refund(app, tenant, "rf2", "r2", "p1", "20.00", when=at(2))
     app.ledger.handle(c.RecordChargeback(tenant, "cb1", "d1", "p1", zar("50.00"), at(3)))
     with pytest.raises(OverRefund):
-        app.ledger.handle(c.PayRefund(tenant, "rf3", "r3", "p1", zar("0.01"), at(4)))
-    with app.engine.connect() as conn:
+        refund(app, tenant, "rf3", "r3", "p1", "0.01", when=at(4))
+    with app.db.connect() as conn:
         counters = conn.exec_driver_sql(
             f"SELECT refunded_minor, charged_back_minor FROM payments WHERE "
             f"tenant_id = {mark(app)}",
@@ -95,11 +105,11 @@ def test_a_balance_past_the_limit_is_refused_by_the_database(app: App, tenant: s
         -MAX_BALANCE_MINOR - 1,
         "1.0e19" if is_sqlite(app) else 2**63 - 1,
     ):
-        before = snapshot(app.engine, tenant, ["accounts"])
+        before = snapshot(app.db, tenant, ["accounts"])
         with pytest.raises(Exception, match=r"limit|out of range|violates check"):
             run_sql(
                 app,
                 f"UPDATE accounts SET balance = {value} WHERE tenant_id = {p} AND code = '{code}'",
                 tenant,
             )
-        assert snapshot(app.engine, tenant, ["accounts"]) == before
+        assert snapshot(app.db, tenant, ["accounts"]) == before

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import pytest
-from storage_helpers import at, zar
+from storage_helpers import at
 
+from fakes import grant
 from refundable.bootstrap import App
 from refundable.core.errors import AlreadyReversed, Conflict
 from refundable.ledger import accounts as chart
@@ -45,10 +46,8 @@ def race(n: int, job: Callable[[int], R]) -> list[R | BaseException]:
 def test_concurrent_reversals_of_one_entry_lose_with_already_reversed(
     app: App, tenant: str, n: int
 ) -> None:
-    grant = app.ledger.handle(
-        c.GrantAccountCredit(tenant, "g1", "grant-1", "C1", zar("40.00"), at(1), "goodwill")
-    )
-    [entry_id] = grant.entry_ids
+    granted = grant(app, tenant, "g1", "grant-1", "C1", "40.00")
+    [entry_id] = granted.entry_ids
     results = race(
         n, lambda i: app.ledger.handle(c.ReverseEntry(tenant, f"rev-{i}", entry_id, at(2)))
     )

@@ -26,14 +26,18 @@ def test_charge_debits_receivable_and_credits_revenue() -> None:
     assert e.kind is EntryKind.charge and e.ref == "inv-1"
 
 
-def test_unbalanced_entry_is_refused() -> None:
-    with pytest.raises(CurrencyError, match="does not balance"):
+def test_unbalanced_entry_is_a_bug_not_a_user_error() -> None:
+    from refundable.core.errors import status_of
+
+    with pytest.raises(InvariantBroken, match="does not balance") as info:
         JournalEntry("e1", "t1", EntryKind.charge, T0, (Line(WALLET, 100), Line(CLEARING, -99)))
+    assert not isinstance(info.value, InputError)
+    assert (status_of(info.value).http, status_of(info.value).exit_code) == (500, 70)
 
 
 def test_mixed_currencies_in_one_entry_are_refused() -> None:
     usd = chart.clearing("stripe", "USD")
-    with pytest.raises(CurrencyError, match="does not balance"):
+    with pytest.raises(InvariantBroken, match="does not balance"):
         JournalEntry("e1", "t1", EntryKind.charge, T0, (Line(WALLET, 100), Line(usd, -100)))
 
 
@@ -53,7 +57,7 @@ def test_balances_per_commodity_with_units_and_money_together() -> None:
 def test_entry_needs_two_lines_and_no_zero_line() -> None:
     with pytest.raises(InvariantBroken):
         JournalEntry("e1", "t1", EntryKind.fee, T0, (Line(WALLET, 0),))
-    with pytest.raises(InputError, match="zero"):
+    with pytest.raises(InvariantBroken, match="zero"):
         JournalEntry(
             "e1",
             "t1",
@@ -134,7 +138,10 @@ def test_bus_gives_up_with_a_conflict_after_bounded_retries() -> None:
         def __exit__(self, *exc: object) -> None:
             return None
 
-    bus = LedgerBus(AlwaysConflicting, max_attempts=3)  # type: ignore[arg-type]
+    from refundable.core.time import FixedClock
+    from refundable.service.catalog import PolicyCatalog
+
+    bus = LedgerBus(AlwaysConflicting, PolicyCatalog(), FixedClock(T0), max_attempts=3)  # type: ignore[arg-type]
     with pytest.raises(Conflict, match="gave up after 3 attempts"):
         bus.handle(c.RecordCharge("t1", "k", "i1", "C1", Money.of("1", "ZAR"), T0))
     assert len(attempts) == 3

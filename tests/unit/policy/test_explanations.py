@@ -186,6 +186,39 @@ def test_message_credits_are_counted_not_priced():
     )
 
 
+def scenario(policy: str, name: str) -> Decision:
+    return dict(scenario_decisions(policy))[name]
+
+
+def test_a_review_for_missing_facts_asks_for_them_in_words():
+    d = scenario("conek", "cooling-off without the sign-up channel asks for it")
+    assert d.explanation == (
+        "Referred for review under clause 10.2 (CPA cooling-off after a direct-marketing "
+        "sign-up): Written cancellation within 5 business days of a direct-marketing sign-up, "
+        "nothing used, is refunded in full. Before it can be decided we need to know how the "
+        "customer came to sign up (for example through a marketing call or email) and whether "
+        "the charge is the purchase the sign-up led to rather than a renewal. A decision is due "
+        "by 17:00 on Wednesday 22 April 2026 (Africa/Johannesburg), under clause 8.2."
+    )
+
+
+def test_a_retained_fee_reads_as_what_the_business_keeps():
+    kept_all = scenario("kelbix", "project cancelled on day 31 gets nothing back")
+    assert kept_all.explanation == (
+        "Denied under clause Schedule 4 (Everything is kept when the client cancels more than "
+        "30 days after the first sale): A project cancelled more than 30 days after the initial "
+        "sale gets no refund. The business keeps all of the ZAR 24,000.00 under clause "
+        "Schedule 4 (whole fee retained: cancelled more than 30 days after the initial sale), "
+        "so no refund is paid."
+    )
+    part = scenario("kelbix", "project cancelled after work was presented - a quarter is refunded")
+    assert part.explanation.endswith(
+        "Remedy: a refund of ZAR 6,000.00 to the original payment method. That is the full "
+        "charge of ZAR 24,000.00 less cancellation fee retained after work was presented or "
+        "contact went unanswered of ZAR 18,000.00 under clause Schedule 2."
+    )
+
+
 # --- deadlines --------------------------------------------------------------------------------
 
 

@@ -13,7 +13,13 @@ from typer.testing import CliRunner
 
 from refundable.entrypoints.cli import app
 from refundable.policy.document import PolicyDocument
-from refundable.policy.lint import Shadowed, lint_policy, shadowed_rules
+from refundable.policy.lint import (
+    Contradictory,
+    Shadowed,
+    lint_policy,
+    shadowed_rules,
+    unreachable_rules,
+)
 from refundable.policy.loader import load_policy_file
 
 from .support import policy_doc, refund, rule
@@ -152,6 +158,70 @@ def test_disjoint_values_imply_a_not_in():
 def test_the_shipped_policies_lint_clean(name):
     policy = load_policy_file(SHIPPED / f"{name}.yaml")
     assert lint_policy(policy) == []
+
+
+# --- rules whose own conditions exclude each other -----------------------------------------------
+
+
+def unreachable(*whens: dict[str, Any]) -> list[tuple[str, str]]:
+    rules = [{**rule(f"r{i}", "2", when, DENY), "when": when} for i, when in enumerate(whens)]
+    doc = PolicyDocument.model_validate(policy_doc(rules))
+    found = unreachable_rules(doc, [10 * (i + 1) for i in range(len(whens))], "p.yaml")
+    return [
+        (w.rule, w.conflict if isinstance(w, Contradictory) else f"after {w.shadowed_by}")
+        for w in found
+    ]
+
+
+@pytest.mark.parametrize(
+    ("when", "conflict"),
+    [
+        (
+            {"all": [{"reason": "cooling_off"}, {"reason": "cancellation"}]},
+            "reason is cancellation and reason is cooling_off",
+        ),
+        (
+            {"charge.amount": {"gt": "1000"}, "all": [{"charge.amount": {"lte": "500"}}]},
+            "charge.amount <= 500 and charge.amount > 1000",
+        ),
+        (
+            {"charge.amount": {"gt": "100"}, "all": [{"charge.amount": {"lt": "100"}}]},
+            "charge.amount < 100 and charge.amount > 100",
+        ),
+        (
+            {"charge.kind": "hosting", "all": [{"charge.kind": {"ne": "hosting"}}]},
+            "charge.kind is hosting and charge.kind is not hosting",
+        ),
+        (
+            {"charge.kind": {"present": False}, "all": [{"charge.kind": "addon"}]},
+            "charge.kind is absent and charge.kind is addon",
+        ),
+    ],
+)
+def test_a_rule_whose_conditions_exclude_each_other_is_reported(when, conflict):
+    assert unreachable({"reason": "duplicate_charge"}, when) == [("r1", conflict)]
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        {"charge.amount": {"gte": "100"}, "all": [{"charge.amount": {"lte": "100"}}]},
+        {"reason": ["cooling_off", "cancellation"], "all": [{"reason": "cancellation"}]},
+        {"charge.kind": {"ne": "hosting"}, "all": [{"charge.kind": "addon"}]},
+    ],
+)
+def test_conditions_that_can_hold_together_are_not_reported(when):
+    assert unreachable(when) == []
+
+
+def test_a_contradictory_rule_is_reported_once_and_before_later_shadows():
+    contradictory = {"all": [{"reason": "cooling_off"}, {"reason": "cancellation"}]}
+    assert unreachable(
+        {"reason": "system_error"}, contradictory, {"reason": "system_error", "written": True}
+    ) == [
+        ("r1", "reason is cancellation and reason is cooling_off"),
+        ("r2", "after r0"),
+    ]
 
 
 # --- file:line, CLI -----------------------------------------------------------------------------

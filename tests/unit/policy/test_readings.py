@@ -76,7 +76,7 @@ def test_a_needed_fact_that_is_missing_is_asked_for_not_denied():
     assert [(i.item, i.ask) for i in d.information_needed] == [
         ("charge.initial_purchase", "whether this is the first purchase")
     ]
-    assert "we need whether this is the first purchase" in d.explanation
+    assert "we need to know whether this is the first purchase" in d.explanation
     assert d.to_dict()["information_needed"] == [
         {"item": "charge.initial_purchase", "ask": "whether this is the first purchase"}
     ]

@@ -7,7 +7,6 @@ are summed from the lines of entries effective at or before it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -20,43 +19,11 @@ from refundable.core.money import Money
 from refundable.ledger.accounts import AccountKey, Kind, to_units
 from refundable.ledger.credit_ops import Allocation
 from refundable.ledger.entries import JournalEntry
+from refundable.ledger.holds import Hold
 from refundable.ledger.lots import CreditLot
-from refundable.service.ports import Hold
+from refundable.service.queries import Balance, LotMovement, PaymentReturn, StatementLine
 
-
-@dataclass(frozen=True, slots=True)
-class Balance:
-    account: AccountKey
-    amount: Decimal  # on the account's normal side, in the commodity (ZAR 12.34, 500 MSGCR)
-
-
-@dataclass(frozen=True, slots=True)
-class StatementLine:
-    entry_id: str
-    effective_at: datetime
-    kind: str
-    memo: str
-    account: str
-    amount: Decimal
-    balance: Decimal
-
-
-@dataclass(frozen=True, slots=True)
-class LotMovement:
-    entry_id: str
-    effective_at: datetime
-    kind: str
-    units: int  # +added to the lot, -taken from it
-
-
-@dataclass(frozen=True, slots=True)
-class PaymentReturn:
-    kind: str
-    return_id: str
-    payment_id: str
-    amount: Money
-    entry_id: str
-    at: datetime
+__all__ = ["Balance", "LotMovement", "PaymentReturn", "SqlLedgerQueries", "StatementLine"]
 
 
 class SqlLedgerQueries:

@@ -15,7 +15,7 @@ from sqlalchemy import and_, bindparam, select, update
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
-from refundable.adapters.db.repository_records import SqlRecords
+from refundable.adapters.db.repository_base import SqlBase
 from refundable.ledger.accounts import AccountKey
 from refundable.ledger.entries import JournalEntry
 from refundable.ledger.lots import CreditLot, LotStatus
@@ -28,8 +28,9 @@ _ADD_TO_BALANCE = (
 )
 
 
-class SqlLedgerStore(SqlRecords):
-    # idempotency -----------------------------------------------------------------------------
+class SqlReceipts(SqlBase):
+    """Idempotency and business keys, each with the receipt of the command that used it."""
+
     def claim(self, key: str, command: str, payload_hash: str) -> Claim | None:
         """Insert the key or, if it exists, return what it holds. On PostgreSQL a concurrent
         claimer of the same key waits here until the first transaction ends."""
@@ -55,15 +56,23 @@ class SqlLedgerStore(SqlRecords):
         ).one()
         return Claim(row.command, row.payload_hash, row.result)
 
-    def remember(self, key: str, result: str) -> None:
+    def remember(self, keys: Sequence[str], result: str) -> None:
+        """One statement stores the receipt under every key the command claimed."""
         i = t.idempotency.c
         self.conn.execute(
             update(t.idempotency)
-            .where(i.tenant_id == self.tenant_id, i.key == key)
+            .where(i.tenant_id == self.tenant_id, i.key.in_(list(keys)))
             .values(result=result)
         )
 
-    # journal ---------------------------------------------------------------------------------
+
+class SqlJournal(SqlBase):
+    """Entries, their lines and the account balance projection, insert-only."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self._ensured: set[str] = set()  # account codes known to exist in this transaction
+
     def _ensure_accounts(self, keys: Iterable[AccountKey]) -> None:
         """Create missing account rows (balance 0), at most once per account per transaction."""
         fresh = sorted({k for k in keys if k.code not in self._ensured}, key=lambda k: k.code)
@@ -127,7 +136,7 @@ class SqlLedgerStore(SqlRecords):
             _ADD_TO_BALANCE, [{"t_id": self.tenant_id, "c_code": c, "delta": d} for c, d in deltas]
         )
 
-    def entry(self, entry_id: str) -> JournalEntry | None:
+    def get(self, entry_id: str) -> JournalEntry | None:
         e, ln = t.entries.c, t.lines.c
         row = (
             self.conn.execute(
@@ -156,8 +165,11 @@ class SqlLedgerStore(SqlRecords):
             is not None
         )
 
-    # lots ------------------------------------------------------------------------------------
-    def lock_lots(self, customer_ids: Iterable[str], unit: str) -> dict[str, list[CreditLot]]:
+
+class SqlLots(SqlBase):
+    """Credit lots: the open lots of customers (locked), expiring lots, new and changed lots."""
+
+    def lock_open(self, customer_ids: Iterable[str], unit: str) -> dict[str, list[CreditLot]]:
         ids = sorted(set(customer_ids))
         out: dict[str, list[CreditLot]] = {c: [] for c in ids}
         lo = t.lots.c
@@ -175,7 +187,7 @@ class SqlLedgerStore(SqlRecords):
             out[r["customer_id"]].append(rows.lot_from(r))
         return out
 
-    def lots(self, lot_ids: Iterable[str]) -> dict[str, CreditLot]:
+    def get(self, lot_ids: Iterable[str]) -> dict[str, CreditLot]:
         lo = t.lots.c
         stmt = select(t.lots).where(lo.tenant_id == self.tenant_id, lo.lot_id.in_(list(lot_ids)))
         return {r["lot_id"]: rows.lot_from(r) for r in self.conn.execute(stmt).mappings()}
@@ -195,11 +207,11 @@ class SqlLedgerStore(SqlRecords):
         )
         return [rows.lot_from(r) for r in self.conn.execute(self._lock(stmt)).mappings()]
 
-    def add_lots(self, lots: Sequence[CreditLot], entry_id: str) -> None:
+    def add(self, lots: Sequence[CreditLot], entry_id: str) -> None:
         if lots:
             self.conn.execute(t.lots.insert(), [rows.lot_row(x, entry_id) for x in lots])
 
-    def save_lots(self, lots: Sequence[CreditLot]) -> None:
+    def save(self, lots: Sequence[CreditLot]) -> None:
         if not lots:
             return
         lo = t.lots.c

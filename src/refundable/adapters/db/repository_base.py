@@ -17,7 +17,6 @@ class SqlBase:
         self.tenant_id = tenant_id
         self.clock = clock
         self.pg = conn.dialect.name == "postgresql"
-        self._ensured: set[str] = set()  # account codes known to exist in this transaction
 
     # helpers ---------------------------------------------------------------------------------
     def _insert_ignore(self, table: Table) -> Insert:

@@ -1,6 +1,6 @@
-"""Business records beside the journal: parties, payments and their returns, usage events
-and their allocations and failures, account holds and their releases. Same tenant scope and
-transaction as the journal (``SqlLedgerStore`` inherits these)."""
+"""Business records beside the journal: customers and their links, payments and their
+returns, usage events with their allocations and failures, account holds and their releases.
+One small repository per aggregate, all on the unit of work's connection and transaction."""
 
 from __future__ import annotations
 
@@ -13,15 +13,14 @@ from refundable.adapters.db import fastpath, rows
 from refundable.adapters.db import schema as t
 from refundable.adapters.db.repository_base import SqlBase
 from refundable.ledger.credit_ops import Allocation
+from refundable.ledger.holds import Hold
 from refundable.ledger.payments import Payment
 from refundable.ledger.transfers import Party
 from refundable.ledger.usage import UsageEvent
-from refundable.service.ports import Hold
 
 
-class SqlRecords(SqlBase):
-    # parties ---------------------------------------------------------------------------------
-    def party(self, customer_id: str) -> Party | None:
+class SqlCustomers(SqlBase):
+    def get(self, customer_id: str) -> Party | None:
         p = t.parties.c
         r = (
             self.conn.execute(
@@ -40,7 +39,7 @@ class SqlRecords(SqlBase):
             bool(r["approved_nonprofit"]),
         )
 
-    def add_party(self, party: Party) -> None:
+    def add(self, party: Party) -> None:
         self.conn.execute(
             t.parties.insert(),
             {
@@ -52,17 +51,18 @@ class SqlRecords(SqlBase):
             },
         )
 
-    # payments --------------------------------------------------------------------------------
-    def lock_payment(self, payment_id: str) -> Payment | None:
+
+class SqlPayments(SqlBase):
+    def lock(self, payment_id: str) -> Payment | None:
         p = t.payments.c
         stmt = select(t.payments).where(p.tenant_id == self.tenant_id, p.payment_id == payment_id)
         r = self.conn.execute(self._lock(stmt)).mappings().first()
         return None if r is None else rows.payment_from(r)
 
-    def add_payment(self, payment: Payment) -> None:
+    def add(self, payment: Payment) -> None:
         self.conn.execute(t.payments.insert(), rows.payment_row(payment))
 
-    def save_payment(self, payment: Payment) -> None:
+    def save(self, payment: Payment) -> None:
         p = t.payments.c
         self.conn.execute(
             update(t.payments)
@@ -97,22 +97,12 @@ class SqlRecords(SqlBase):
             },
         )
 
-    def has_return(self, kind: str, return_id: str) -> bool:
-        r = t.payment_returns.c
-        return (
-            self.conn.execute(
-                select(r.return_id).where(
-                    r.tenant_id == self.tenant_id, r.kind == kind, r.return_id == return_id
-                )
-            ).first()
-            is not None
-        )
 
-    # usage -----------------------------------------------------------------------------------
-    def known_events(self, event_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
+class SqlUsage(SqlBase):
+    def known(self, event_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
         return fastpath.known_events(self.conn, self.tenant_id, event_ids)
 
-    def add_usage(
+    def add(
         self,
         events: Sequence[UsageEvent],
         entry_of: Mapping[str, str],
@@ -120,7 +110,7 @@ class SqlRecords(SqlBase):
     ) -> None:
         fastpath.insert_usage(self.conn, self.tenant_id, events, entry_of, allocations)
 
-    def usage_event(self, event_id: str) -> UsageEvent | None:
+    def get(self, event_id: str) -> UsageEvent | None:
         u = t.usage_events.c
         r = (
             self.conn.execute(
@@ -146,15 +136,6 @@ class SqlRecords(SqlBase):
             )
         ]
 
-    def failure_of(self, event_id: str) -> tuple[str, bool] | None:
-        f = t.usage_failures.c
-        r = self.conn.execute(
-            select(f.cause, f.reinstated).where(
-                f.tenant_id == self.tenant_id, f.event_id == event_id
-            )
-        ).first()
-        return None if r is None else (r.cause, bool(r.reinstated))
-
     def add_failure(
         self, event_id: str, cause: str, reinstated: bool, entry_id: str | None, at: datetime
     ) -> None:
@@ -170,8 +151,9 @@ class SqlRecords(SqlBase):
             },
         )
 
-    # holds -----------------------------------------------------------------------------------
-    def add_hold(self, hold: Hold) -> None:
+
+class SqlHolds(SqlBase):
+    def add(self, hold: Hold) -> None:
         self.conn.execute(
             t.holds.insert(),
             {
@@ -185,7 +167,7 @@ class SqlRecords(SqlBase):
             },
         )
 
-    def lock_hold(self, hold_id: str) -> Hold | None:
+    def lock(self, hold_id: str) -> Hold | None:
         """The hold with its release, if any. On PostgreSQL the hold's row is locked first, so
         concurrent releasers of one hold queue here and each then reads the release committed
         before it (the release is read by a second statement, after the lock is granted)."""
@@ -203,7 +185,7 @@ class SqlRecords(SqlBase):
             return rows.hold_from(x, None, None)
         return rows.hold_from(x, rel.released_us, rel.resolution)
 
-    def release_hold(self, hold_id: str, resolution: str, reason: str, at: datetime) -> None:
+    def release(self, hold_id: str, resolution: str, reason: str, at: datetime) -> None:
         """Record the release as a new row; a second release of the hold breaks the primary
         key (a concurrent one surfaces as a transient conflict and the command is re-run)."""
         self.conn.execute(

@@ -10,9 +10,9 @@ from typing import Any
 from refundable.core.time import UTC, require_aware
 from refundable.ledger.accounts import AccountKey
 from refundable.ledger.entries import EntryKind, JournalEntry, Line
+from refundable.ledger.holds import Hold
 from refundable.ledger.lots import CreditLot, LotSource, LotStatus
 from refundable.ledger.payments import Method, Payment
-from refundable.service.ports import Hold
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)

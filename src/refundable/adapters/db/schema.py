@@ -210,7 +210,7 @@ idempotency = Table(
     Column("created_us", BigInteger, nullable=False),
 )
 
-APPEND_ONLY = (
+APPEND_ONLY: tuple[str, ...] = (
     "entries",
     "lines",
     "payment_returns",
@@ -220,3 +220,55 @@ APPEND_ONLY = (
     "holds",
     "hold_releases",
 )
+
+# --- tenants, policy versions and decisions (h7, issue 7) -------------------------------------
+# A tenant's policy versions are stored whole and never updated (a new version is a new row);
+# ``starts_us`` is the first instant a version governs, so "the version in force at X" is one
+# index lookup. Decisions keep what a refund, credit or fee posted after them may amount to.
+
+tenants = Table(
+    "tenants",
+    metadata,
+    Column("tenant_id", ID, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("policy_id", ID, nullable=False),
+    Column("currency", String(8), nullable=False),
+    Column("timezone", String(64), nullable=False),
+)
+
+policy_versions = Table(
+    "policy_versions",
+    metadata,
+    _tenant(),
+    Column("version", ID, primary_key=True),
+    Column("policy_id", ID, nullable=False),
+    Column("effective_on", String(10), nullable=False),
+    Column("starts_us", BigInteger, nullable=False),
+    Column("notified_on", String(10)),
+    Column("published_us", BigInteger, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("text", Text, nullable=False),
+    UniqueConstraint("tenant_id", "starts_us", name="uq_policy_versions_start"),
+)
+
+decisions = Table(
+    "decisions",
+    metadata,
+    _tenant(),
+    Column("decision_id", ID, primary_key=True),
+    Column("customer_id", ID, nullable=False),
+    Column("policy_id", ID, nullable=False),
+    Column("policy_version", ID, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("remedy", String(32), nullable=False),
+    Column("rule", LONG_ID),
+    Column("clauses", Text, nullable=False),
+    Column("currency", String(8), nullable=False),
+    Column("gross_minor", BigInteger, nullable=False),
+    Column("fees_minor", BigInteger, nullable=False),
+    Column("net_minor", BigInteger, nullable=False),
+    Column("decided_us", BigInteger, nullable=False),
+    Column("body", Text, nullable=False),
+)
+
+APPEND_ONLY += ("policy_versions", "decisions")

@@ -15,10 +15,18 @@ import psycopg
 from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError
 
-from refundable.adapters.db.repository import SqlLedgerStore
+from refundable.adapters.db.engine import begin_write
+from refundable.adapters.db.repository import SqlJournal, SqlLots, SqlReceipts
+from refundable.adapters.db.repository_records import (
+    SqlCustomers,
+    SqlHolds,
+    SqlPayments,
+    SqlUsage,
+)
+from refundable.adapters.db.repository_tenants import SqlDecisions, SqlTenants
 from refundable.core.errors import InvariantBroken
 from refundable.core.time import Clock
-from refundable.service.ports import LedgerStore, Retry
+from refundable.service.ports import Repositories, Retry
 
 _TRANSIENT_PG = {"40001", "40P01", "23505"}
 
@@ -44,8 +52,7 @@ class SqlUnitOfWork:
         self._tx: RootTransaction | None = None
 
     def __enter__(self) -> SqlUnitOfWork:
-        self._conn = self.engine.connect()
-        self._tx = self._conn.begin()
+        self._conn, self._tx = begin_write(self.engine)
         return self
 
     def __exit__(
@@ -66,10 +73,24 @@ class SqlUnitOfWork:
         if is_transient(exc):
             raise Retry(str(exc)) from exc
 
-    def ledger(self, tenant_id: str) -> LedgerStore:
-        if self._conn is None:
+    def repositories(self, tenant_id: str) -> Repositories:
+        """The tenant's repositories, all on this unit of work's one transaction."""
+        conn = self._conn
+        if conn is None:
             raise InvariantBroken("unit of work used outside its 'with' block")
-        return SqlLedgerStore(self._conn, tenant_id, self.clock)
+        args = (conn, tenant_id, self.clock)
+        return Repositories(
+            tenant_id,
+            receipts=SqlReceipts(*args),
+            customers=SqlCustomers(*args),
+            journal=SqlJournal(*args),
+            lots=SqlLots(*args),
+            payments=SqlPayments(*args),
+            usage=SqlUsage(*args),
+            holds=SqlHolds(*args),
+            decisions=SqlDecisions(*args),
+            tenants=SqlTenants(*args),
+        )
 
     def commit(self) -> None:
         if self._tx is None:

@@ -1,0 +1,133 @@
+"""Tenants, their published policy versions, and recorded decisions (SQL).
+
+``digest_in_force`` is the per-command lookup behind the policy catalog: one index range scan
+on (tenant, starts_us) returning only the digest, so the stored text is read only the first
+time a process meets a version.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from refundable.adapters.db import rows
+from refundable.adapters.db import schema as t
+from refundable.adapters.db.repository_base import SqlBase
+from refundable.ledger.decisions import DecisionRecord
+from refundable.policy.document import Outcome, Remedy
+from refundable.tenants.model import PolicyVersion, Tenant
+
+_V = t.policy_versions.c
+
+
+class SqlTenants(SqlBase):
+    def get(self, tenant_id: str) -> Tenant | None:
+        c = t.tenants.c
+        r = self.conn.execute(select(t.tenants).where(c.tenant_id == tenant_id)).first()
+        return (
+            None if r is None else Tenant(r.tenant_id, r.name, r.policy_id, r.currency, r.timezone)
+        )
+
+    def add(self, tenant: Tenant) -> None:
+        self.conn.execute(
+            t.tenants.insert(),
+            {
+                "tenant_id": tenant.tenant_id,
+                "name": tenant.name,
+                "policy_id": tenant.policy_id,
+                "currency": tenant.currency,
+                "timezone": tenant.timezone,
+            },
+        )
+
+    def versions(self, tenant_id: str) -> list[PolicyVersion]:
+        stmt = select(t.policy_versions).where(_V.tenant_id == tenant_id).order_by(_V.starts_us)
+        return [_version(r) for r in self.conn.execute(stmt).mappings()]
+
+    def digest_in_force(self, tenant_id: str, at: datetime) -> str | None:
+        stmt = (
+            select(_V.digest)
+            .where(_V.tenant_id == tenant_id, _V.starts_us <= rows.to_us(at))
+            .order_by(_V.starts_us.desc())
+            .limit(1)
+        )
+        found: str | None = self.conn.execute(stmt).scalar()
+        return found
+
+    def version(self, tenant_id: str, digest: str) -> PolicyVersion | None:
+        stmt = select(t.policy_versions).where(_V.tenant_id == tenant_id, _V.digest == digest)
+        r = self.conn.execute(stmt).mappings().first()
+        return None if r is None else _version(r)
+
+    def add_version(self, v: PolicyVersion) -> None:
+        self.conn.execute(
+            t.policy_versions.insert(),
+            {
+                "tenant_id": v.tenant_id,
+                "version": v.version,
+                "policy_id": v.policy_id,
+                "effective_on": v.effective_from.isoformat(),
+                "starts_us": rows.to_us(v.starts_at),
+                "notified_on": v.notified_on.isoformat() if v.notified_on else None,
+                "published_us": rows.to_us(v.published_at),
+                "digest": v.digest,
+                "text": v.text,
+            },
+        )
+
+
+def _version(m: Any) -> PolicyVersion:
+    notified = m["notified_on"]
+    return PolicyVersion(
+        m["tenant_id"],
+        m["policy_id"],
+        m["version"],
+        date.fromisoformat(m["effective_on"]),
+        rows.from_us(m["starts_us"]),
+        date.fromisoformat(notified) if notified else None,
+        rows.from_us(m["published_us"]),
+        m["digest"],
+        m["text"],
+    )
+
+
+class SqlDecisions(SqlBase):
+    def add(self, d: DecisionRecord) -> None:
+        self.conn.execute(
+            t.decisions.insert(),
+            {
+                "tenant_id": self.tenant_id,
+                "decision_id": d.decision_id,
+                "customer_id": d.customer_id,
+                "policy_id": d.policy_id,
+                "policy_version": d.policy_version,
+                "outcome": d.outcome.value,
+                "remedy": d.remedy.value,
+                "rule": d.rule,
+                "clauses": json.dumps(list(d.clauses)),
+                "currency": d.currency,
+                "gross_minor": d.gross_minor,
+                "fees_minor": d.fees_minor,
+                "net_minor": d.net_minor,
+                "decided_us": rows.to_us(d.decided_at),
+                "body": d.body,
+            },
+        )
+
+    def get(self, decision_id: str) -> DecisionRecord | None:
+        c = t.decisions.c
+        stmt = select(t.decisions).where(
+            c.tenant_id == self.tenant_id, c.decision_id == decision_id
+        )
+        r = self.conn.execute(stmt).first()
+        if r is None:
+            return None
+        return DecisionRecord(
+            r.decision_id, self.tenant_id, r.customer_id, r.policy_id, r.policy_version,
+            Outcome(r.outcome), Remedy(r.remedy), r.rule, tuple(json.loads(r.clauses)),
+            r.currency, int(r.gross_minor), int(r.fees_minor), int(r.net_minor),
+            rows.from_us(r.decided_us), r.body,
+        )  # fmt: skip

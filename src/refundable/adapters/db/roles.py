@@ -1,0 +1,64 @@
+"""The PostgreSQL grants of the runtime role: what the running service may do to the tables.
+
+The schema owner runs the migrations; the service connects as a separate role that can read
+and append, update only the projection columns that change as money moves, and do nothing
+else: it owns no table, so it cannot ALTER, DROP or disable triggers; it holds no TRUNCATE,
+DELETE or UPDATE on history; and without superuser it cannot SET session_replication_role.
+docs/postgres-roles.md explains each line; ``refundable db grant-runtime`` applies them.
+"""
+
+from __future__ import annotations
+
+import re
+
+from refundable.core.errors import InputError
+from refundable.core.limits import echo
+
+# Columns the service updates (projections kept in step with the journal). Everything else
+# is INSERT and SELECT only. A new table with updatable columns adds its row here.
+RUNTIME_UPDATES: dict[str, tuple[str, ...]] = {
+    "accounts": ("balance",),
+    "lots": ("remaining", "value_left_minor", "status"),
+    "payments": ("refunded_minor", "charged_back_minor"),
+    "idempotency": ("result",),
+    # SELECT ... FOR UPDATE needs UPDATE on one column of the table; the append-only trigger
+    # still refuses any actual update of a hold.
+    "holds": ("reason",),
+}
+# Tables the service reads but never writes.
+READ_ONLY = ("alembic_version",)
+
+_ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def check_role(name: str) -> str:
+    if not _ROLE.match(name):
+        raise InputError(
+            f"{echo(name)} is not a role name",
+            where="--role",
+            allowed="1-63 lowercase letters, digits and '_', not starting with a digit",
+        )
+    return name
+
+
+def runtime_grants(role: str, database: str) -> list[str]:
+    """The statements (run by the owner, after every `db upgrade`) that let ``role`` run the
+    service and nothing more."""
+    r = check_role(role)
+    stmts = [
+        f'GRANT CONNECT ON DATABASE "{database}" TO {r}',
+        f"GRANT USAGE ON SCHEMA public TO {r}",
+        f"REVOKE CREATE ON SCHEMA public FROM PUBLIC, {r}",
+        f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {r}",
+        f"GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA public TO {r}",
+        f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {r}",
+        # Tables a later migration creates (as the owner) are readable and appendable at once.
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT ON TABLES TO {r}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE ON SEQUENCES TO {r}",
+    ]
+    stmts += [f"REVOKE INSERT ON {table} FROM {r}" for table in READ_ONLY]
+    stmts += [
+        f"GRANT UPDATE ({', '.join(cols)}) ON {table} TO {r}"
+        for table, cols in RUNTIME_UPDATES.items()
+    ]
+    return stmts

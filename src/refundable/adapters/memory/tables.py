@@ -1,0 +1,65 @@
+"""The in-memory store's tables: plain dictionaries of frozen domain records.
+
+A unit of work copies the table dictionaries (not the records: they are immutable) and swaps
+the copies in on commit, so a refused command leaves the store exactly as it was, like a
+rolled-back transaction. One lock serialises units of work, as SQLite's writer lock does.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+
+from refundable.ledger.credit_ops import Allocation
+from refundable.ledger.decisions import DecisionRecord
+from refundable.ledger.entries import JournalEntry
+from refundable.ledger.holds import Hold
+from refundable.ledger.lots import CreditLot
+from refundable.ledger.payments import Payment
+from refundable.ledger.transfers import Party
+from refundable.ledger.usage import UsageEvent
+from refundable.service.ports import Claim
+from refundable.service.queries import PaymentReturn
+from refundable.tenants.model import PolicyVersion, Tenant
+
+TK = tuple[str, str]  # (tenant id, id)
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    cause: str
+    reinstated: bool
+    entry_id: str | None
+    at: datetime
+
+
+@dataclass
+class Tables:
+    receipts: dict[TK, Claim] = field(default_factory=dict)
+    parties: dict[TK, Party] = field(default_factory=dict)
+    entries: dict[TK, tuple[int, JournalEntry]] = field(default_factory=dict)  # seq, entry
+    reversed_by: dict[TK, str] = field(default_factory=dict)
+    balances: dict[TK, int] = field(default_factory=dict)  # (tenant, account code)
+    lots: dict[TK, CreditLot] = field(default_factory=dict)
+    payments: dict[TK, Payment] = field(default_factory=dict)
+    returns: dict[tuple[str, str, str], PaymentReturn] = field(default_factory=dict)
+    events: dict[TK, UsageEvent] = field(default_factory=dict)
+    allocations: dict[TK, tuple[Allocation, ...]] = field(default_factory=dict)
+    failures: dict[TK, Failure] = field(default_factory=dict)
+    holds: dict[TK, Hold] = field(default_factory=dict)
+    decisions: dict[TK, DecisionRecord] = field(default_factory=dict)
+    tenants: dict[str, Tenant] = field(default_factory=dict)
+    versions: dict[TK, PolicyVersion] = field(default_factory=dict)  # (tenant, version)
+
+    def copy(self) -> Tables:
+        return replace(self, **{f.name: dict(getattr(self, f.name)) for f in fields(self)})
+
+
+class MemoryStore:
+    """The committed state, shared by every unit of work of one app."""
+
+    def __init__(self) -> None:
+        self.tables = Tables()
+        self.lock = threading.RLock()
+        self.seq = 0  # recording order of entries

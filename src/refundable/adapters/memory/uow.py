@@ -1,0 +1,69 @@
+"""The in-memory unit of work: a working copy of the tables, swapped in on commit."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from refundable.core.errors import InvariantBroken
+from refundable.service.ports import Repositories
+
+from .repositories import (
+    MemCustomers,
+    MemDecisions,
+    MemHolds,
+    MemJournal,
+    MemLots,
+    MemPayments,
+    MemReceipts,
+    MemTenants,
+    MemUsage,
+)
+from .tables import MemoryStore, Tables
+
+
+class MemoryUnitOfWork:
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self._work: Tables | None = None
+        self._seq = 0
+
+    def __enter__(self) -> MemoryUnitOfWork:
+        self.store.lock.acquire()
+        self._work = self.store.tables.copy()
+        self._seq = self.store.seq
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._work is not None:  # not committed: roll back
+            self.store.seq = self._seq
+        self._work = None
+        self.store.lock.release()
+
+    def repositories(self, tenant_id: str) -> Repositories:
+        t = self._work
+        if t is None:
+            raise InvariantBroken("unit of work used outside its 'with' block")
+        args = (t, tenant_id, self.store)
+        return Repositories(
+            tenant_id,
+            receipts=MemReceipts(*args),
+            customers=MemCustomers(*args),
+            journal=MemJournal(*args),
+            lots=MemLots(*args),
+            payments=MemPayments(*args),
+            usage=MemUsage(*args),
+            holds=MemHolds(*args),
+            decisions=MemDecisions(*args),
+            tenants=MemTenants(*args),
+        )
+
+    def commit(self) -> None:
+        if self._work is None:
+            raise InvariantBroken("commit outside the unit of work")
+        self.store.tables = self._work
+        self._work = None

@@ -1,0 +1,163 @@
+"""The bus owns idempotency: every command posted twice replays its first receipt and writes
+nothing more; the same key with a changed payload is refused; a business id reused with other
+content is refused, with the same content replayed (on the in-memory store)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import pytest
+
+from fakes import (
+    T0,
+    TENANT,
+    at,
+    card_payment,
+    credit_due,
+    customer,
+    decide,
+    duplicate_charge,
+    fee_due,
+    lot,
+    memory_app,
+    top_up,
+    zar,
+)
+from refundable.bootstrap import App
+from refundable.core.errors import IdempotencyConflict
+from refundable.ledger.lots import LotSource
+from refundable.ledger.payments import Method
+from refundable.ledger.usage import UsageEvent
+from refundable.service import commands as c
+from refundable.service.bus import HANDLERS
+from refundable.service.common import entry_id
+
+
+def _ready() -> App:
+    """A tenant with customers, a wallet, a paid invoice, a lot, used credits, decisions and a
+    chargeback hold: enough for every command to succeed once."""
+    app = memory_app()
+    customer(app, TENANT, "R1")
+    customer(app, TENANT, "C1", reseller_id="R1")
+    top_up(app, TENANT, "R1", "50.00", "w1")
+    card_payment(app, TENANT, "C1", "100.00", "p1")
+    card_payment(app, TENANT, "C1", "40.00", "p2")
+    lot(app, TENANT, "C1", "L1", 100, "10.00")
+    app.ledger.handle(c.ConsumeCredits(TENANT, "use-e0", "e0", "C1", 5, at(1)))
+    decide(app, TENANT, "dr", "C1", duplicate_charge("10.00"))
+    decide(app, TENANT, "dc", "C1", credit_due("5.00"))
+    decide(app, TENANT, "df", "R1", fee_due("4.00"))
+    app.ledger.handle(c.RecordChargeback(TENANT, "cb-x", "dx", "p2", zar("40.00"), at(1)))
+    return app
+
+
+CHARGE = c.RecordCharge(TENANT, "k", "inv9", "C1", zar("10.00"), T0)
+# (command, a field to change, its changed value): every command the bus knows.
+CASES: list[tuple[c.Command, str, object]] = [
+    (c.PublishPolicy(TENANT, "k", "x", name="Acme"), "name", "Acme 2"),
+    (c.RegisterCustomer(TENANT, "k", "C9"), "group_id", "G1"),
+    (CHARGE, "amount", zar("11.00")),
+    (
+        c.RecordPayment(TENANT, "k", "p9", "C1", zar("5"), Method.card, "stripe", T0),
+        "provider",
+        "bank",
+    ),
+    (c.TopUpWallet(TENANT, "k", "w9", "C1", zar("5"), Method.eft, "bank", T0), "amount", zar("6")),
+    (c.TransferWallet(TENANT, "k", "tr9", "R1", "C1", zar("5"), at(2)), "amount", zar("6")),
+    (c.DecideRefund(TENANT, "k", "d9", "C1", duplicate_charge("3.00")), "customer_id", "R1"),
+    (c.PayRefund(TENANT, "k", "r9", "p1", "dr", at(2)), "reason", "changed"),
+    (c.GrantAccountCredit(TENANT, "k", "g9", "C1", "dc", at(2)), "reason", "changed"),
+    (c.ChargeFee(TENANT, "k", "f9", "R1", "df", at(2)), "reason", "changed"),
+    (c.RecordChargeback(TENANT, "k", "d9", "p1", zar("5"), at(2)), "amount", zar("6")),
+    (c.ReleaseHold(TENANT, "k", "hold-dx", at(2), c.HoldResolution.won), "reason", "changed"),
+    (c.BuyCreditLot(TENANT, "k", "L9", "C1", 5, zar("1"), LotSource.purchase, T0), "units", 6),
+    (c.ConsumeCredits(TENANT, "k", "e9", "C1", 1, at(2)), "units", 2),
+    (c.FailUsage(TENANT, "k", "e0", "platform", at(2)), "cause", "provider"),
+    (c.ExpireLots(TENANT, "k", at(days=40)), "as_of", at(days=41)),
+    (
+        c.ForfeitCredits(TENANT, "k", "C1", c.ForfeitReason.closure, at(2)),
+        "reason",
+        c.ForfeitReason.termination,
+    ),
+    (c.ReverseEntry(TENANT, "k", entry_id(TENANT, "chg-p1"), at(2)), "memo", "changed"),
+]
+
+
+def _with_policy_text(cmd: c.Command) -> c.Command:
+    from fakes import acme_policy_text
+
+    if isinstance(cmd, c.PublishPolicy):  # a second version, effective later
+        text = acme_policy_text().replace(
+            "effective_from: 2025-10-25", "effective_from: 2026-05-01"
+        )
+        return dataclasses.replace(
+            cmd, text=text.replace('version: "2025-10-25"', 'version: "2026-05"')
+        )
+    return cmd
+
+
+@pytest.mark.parametrize(("cmd", "field", "changed"), CASES, ids=lambda x: type(x).__name__)
+def test_every_command_twice_replays_and_a_changed_payload_is_refused(
+    cmd: c.Command, field: str, changed: object
+) -> None:
+    app = _ready()
+    cmd = _with_policy_text(cmd)
+    first = app.ledger.handle(cmd)
+    size = len(app.queries.journal(TENANT))
+    again = app.ledger.handle(cmd)
+    assert again == first and again.replayed and not first.replayed
+    assert len(app.queries.journal(TENANT)) == size
+    with pytest.raises(IdempotencyConflict, match=f"different {type(cmd).__name__}"):
+        app.ledger.handle(dataclasses.replace(cmd, **{field: changed}))  # type: ignore[type-var]
+    assert len(app.queries.journal(TENANT)) == size
+
+
+def test_the_cases_cover_every_command_but_the_key_free_batch() -> None:
+    covered = {type(cmd) for cmd, _, _ in CASES}
+    assert covered | {c.IngestUsage} == set(HANDLERS)
+
+
+def test_a_usage_batch_is_idempotent_per_event_without_a_key() -> None:
+    app = _ready()
+    events = (UsageEvent("b1", "C1", 1, at(2)), UsageEvent("b2", "C1", 1, at(2)))
+    first = app.ledger.handle(c.IngestUsage(TENANT, events, at(2)))
+    again = app.ledger.handle(c.IngestUsage(TENANT, events, at(2)))
+    assert (first.details["accepted"], again.details["duplicates"]) == ("2", "2")
+    assert again.entry_ids == ()
+    with pytest.raises(IdempotencyConflict, match="b1"):
+        app.ledger.handle(c.IngestUsage(TENANT, (UsageEvent("b1", "C1", 2, at(2)),), at(2)))
+
+
+BUSINESS: list[tuple[str, Callable[[str], c.Command], Callable[[str], c.Command]]] = [
+    ("charge_id", lambda k: dataclasses.replace(CHARGE, idempotency_key=k),
+     lambda k: dataclasses.replace(CHARGE, idempotency_key=k, amount=zar("12"))),
+    ("payment_id", lambda k: c.TopUpWallet(TENANT, k, "w9", "C1", zar("5"), Method.eft, "bank", T0),
+     lambda k: c.RecordPayment(TENANT, k, "w9", "C1", zar("5"), Method.eft, "bank", T0)),
+    ("refund_id", lambda k: c.PayRefund(TENANT, k, "r9", "p1", "dr", at(2)),
+     lambda k: c.PayRefund(TENANT, k, "r9", "p1", "dr", at(3))),
+    ("decision_id", lambda k: c.PayRefund(TENANT, k, "r8", "p1", "dr", at(2)),
+     lambda k: c.PayRefund(TENANT, k, "r7", "p1", "dr", at(2))),
+    ("dispute_id", lambda k: c.RecordChargeback(TENANT, k, "dx2", "p1", zar("5"), at(2)),
+     lambda k: c.RecordChargeback(TENANT, k, "dx2", "p1", zar("6"), at(2))),
+    ("event_id", lambda k: c.ConsumeCredits(TENANT, k, "e9", "C1", 1, at(2)),
+     lambda k: c.ConsumeCredits(TENANT, k, "e9", "C1", 2, at(2))),
+    ("fee_id", lambda k: c.ChargeFee(TENANT, k, "f9", "R1", "df", at(2)),
+     lambda k: c.ChargeFee(TENANT, k, "f9", "R1", "df", at(3))),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("field", "make", "other"), BUSINESS, ids=[b[0] for b in BUSINESS])
+def test_a_business_id_reused_replays_the_same_content_and_refuses_other_content(
+    field: str, make: Callable[[str], c.Command], other: Callable[[str], c.Command]
+) -> None:
+    app = _ready()
+    first = app.ledger.handle(make("key-1"))
+    size = len(app.queries.journal(TENANT))
+    again = app.ledger.handle(make("key-2"))  # a new key, the same thing: nothing new written
+    assert again.replayed and again.entry_ids == first.entry_ids and again.ref == first.ref
+    with pytest.raises(IdempotencyConflict, match="already recorded") as info:
+        app.ledger.handle(other("key-3"))
+    assert info.value.where is not None and info.value.where.endswith(field)
+    assert len(app.queries.journal(TENANT)) == size
+    assert app.ledger.handle(make("key-2")).replayed  # key-2 now holds the receipt too
