@@ -166,7 +166,7 @@ class Charge(_Strict):
     amount: Amount
     currency: CurrencyCode
     charged_at: Instant
-    billing: Billing = Billing.once
+    billing: Billing | None = None  # unknown unless stated (ADR 0017)
     period: Period | None = None
     # Unknown (None) unless stated: a rule that needs it asks (ADR 0017), never assumes no.
     initial_purchase: bool | None = None

@@ -109,6 +109,21 @@ def phrasing(policy: CompiledPolicy) -> Phrasing:
     return Phrasing(policy.calendar, params, policy.document.currency)
 
 
+# Per compiled policy (kept alive with it, so an id is never reused while cached): its
+# phrasing and its rules by id, which a JSON trace reads for every step of every decision.
+_POLICY_VIEWS: dict[int, tuple[CompiledPolicy, Phrasing, dict[str, CompiledRule]]] = {}
+
+
+def _view(policy: CompiledPolicy) -> tuple[Phrasing, dict[str, CompiledRule]]:
+    cached = _POLICY_VIEWS.get(id(policy))
+    if cached is None or cached[0] is not policy:
+        if len(_POLICY_VIEWS) >= 256:
+            _POLICY_VIEWS.clear()
+        cached = (policy, phrasing(policy), {rule.id: rule for rule in policy.rules})
+        _POLICY_VIEWS[id(policy)] = cached
+    return cached[1], cached[2]
+
+
 # --- approvals and reviews ---------------------------------------------------------------------
 
 
@@ -286,11 +301,11 @@ def narrate(policy: CompiledPolicy, r: Request, step: TraceStep) -> str:
         return "applies: all of its conditions held"
     if step.status == "not_reached":
         return "not considered: an earlier rule decided"
-    rule = next((rule for rule in policy.rules if rule.id == step.rule), None)
+    ph, rules = _view(policy)
+    rule = rules.get(step.rule)
     raw = None if rule is None or step.cond is None else _raw_condition(policy, rule, step.cond)
     if raw is None:
         return step.note or step.status.replace("_", " ")
-    ph = phrasing(policy)
     facts = "; ".join(f.found for f in findings(raw, r, ph))
     if step.status == "not_applicable":
         return (

@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
-from storage_helpers import history, snapshot
+from storage_helpers import history, open_tenant, snapshot
 from typer.testing import CliRunner
 
 from refundable.bootstrap import bootstrap
@@ -75,7 +75,7 @@ def test_runtime_role_posts_but_cannot_rewrite_history(
 ) -> None:
     runner = CliRunner()
     up = runner.invoke(cli, ["db", "upgrade", "--db", fresh_pg_url])
-    assert up.exit_code == 0 and "schema at 0003" in up.output, up.output
+    assert up.exit_code == 0 and "schema at 0004" in up.output, up.output
     granted = runner.invoke(
         cli, ["db", "grant-runtime", "--role", runtime_role, "--db", fresh_pg_url]
     )
@@ -85,8 +85,9 @@ def test_runtime_role_posts_but_cannot_rewrite_history(
     clock = FixedClock(datetime(2026, 6, 1, tzinfo=UTC))
     app = bootstrap(runtime_url, clock)  # no migration at start on PostgreSQL
     try:
+        open_tenant(app, "t1")
         history(app, "t1")  # every kind of write the service makes: payments, lots, usage, holds
-        before = snapshot(app.engine, "t1", [*HISTORY, "payments", "accounts"])
+        before = snapshot(app.db, "t1", [*HISTORY, "payments", "accounts"])
         assert all(before[t] for t in HISTORY)
         plain = runtime_url.replace("+psycopg", "")
         for sql in ATTACKS:
@@ -94,9 +95,9 @@ def test_runtime_role_posts_but_cannot_rewrite_history(
                 raw.execute(sql)
         with psycopg.connect(plain) as raw, pytest.raises(psycopg.errors.RaiseException):
             raw.execute("UPDATE payments SET refunded_minor = 0")  # allowed column, wrong sum
-        assert snapshot(app.engine, "t1", [*HISTORY, "payments", "accounts"]) == before
+        assert snapshot(app.db, "t1", [*HISTORY, "payments", "accounts"]) == before
     finally:
-        app.engine.dispose()
+        app.close()
 
 
 def test_the_service_refuses_an_unmigrated_postgresql_database(fresh_pg_url: str) -> None:

@@ -7,9 +7,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from rich.console import Console
 
 from refundable.core.errors import InvariantBroken, PolicyInvalid
 from refundable.core.money import Money
+from refundable.entrypoints.render_decision import print_decision
 from refundable.policy.cond import Cond, truth3
 from refundable.policy.decision import FeeLine
 from refundable.policy.engine import decide
@@ -201,3 +203,10 @@ def test_broken_settlement_invariants_raise_a_bug_error(paid, gross, fee, net, m
 
 def test_a_sound_settlement_passes_the_invariants():
     check_invariants("r", _zar("100.00"), _zar("100.00"), (_line("7.00"),), _zar("93.00"))
+
+
+def test_the_table_lists_what_is_still_needed_before_the_policy_list():
+    d = decide(_asking_policy(), request(reason="cancellation", charge=charge()))
+    console = Console(record=True, width=200, highlight=False)
+    print_decision(console, d)
+    assert "still needed  - whether this is the first purchase" in console.export_text()
