@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 
 import pytest
 
@@ -23,7 +24,7 @@ BAD: list[tuple[str, Callable[[], object]]] = [
     ("RecordCharge.amount", lambda: c.RecordCharge(TENANT, "k", "i", "C1", zar("0"), T0)),
     ("RecordCharge.amount", lambda: c.RecordCharge(TENANT, "k", "i", "C1", zar("-1"), T0)),
     ("RecordCharge.amount", lambda: c.RecordCharge(TENANT, "k", "i", "C1", zar("1.001"), T0)),
-    ("RecordCharge.amount", lambda: c.RecordCharge(TENANT, "k", "i", "C1", Money.of("1e15", "ZAR"), T0)),
+    ("RecordCharge.amount", lambda: c.RecordCharge(TENANT, "k", "i", "C1", Money(Decimal("1e15"), "ZAR"), T0)),
     ("RecordCharge.customer_id", lambda: c.RecordCharge(TENANT, "k", "i", "bad id!", zar("1"), T0)),
     ("RecordCharge.charge_id", lambda: c.RecordCharge(TENANT, "k", LONG, "C1", zar("1"), T0)),
     ("RecordCharge.idempotency_key", lambda: c.RecordCharge(TENANT, "", "i", "C1", zar("1"), T0)),

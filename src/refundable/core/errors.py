@@ -208,11 +208,50 @@ class SchemaOutOfDate(RefundableError):
     code = "schema_out_of_date"
 
 
+# --- request input (h2): text that cannot be read safely, numbers past the limits ------------
+
+
+class InputTooLarge(InputError):
+    """Input past a size, nesting or alias limit (core/limits.py); refused before parsing."""
+
+    code = "input_too_large"
+
+
+class InputNotText(InputError):
+    """Input that is not UTF-8 text (binary data, another encoding)."""
+
+    code = "input_not_text"
+
+
+class MalformedInput(InputError):
+    """Text that is not valid JSON or YAML, or YAML that uses what requests may not
+    (duplicate keys, a list or map as a key, tags)."""
+
+    code = "malformed_input"
+
+
+class OutOfRange(InputError):
+    """A number, date or instant outside the bounds of core/limits.py."""
+
+    code = "out_of_range"
+
+
+class PolicyMismatch(InputError):
+    """The policy named on the command line and the one named in the request disagree."""
+
+    code = "policy_mismatch"
+
+
 STATUS.update(
     {
         SchemaOutOfDate.code: Status(503, 69),
         AlreadyReversed.code: Status(409, 5),
         LimitExceeded.code: Status(422, 2),
         StoreBusy.code: Status(503, 75),
+        InputTooLarge.code: Status(413, 2),
+        InputNotText.code: Status(415, 2),
+        MalformedInput.code: Status(400, 2),
+        OutOfRange.code: Status(422, 2),
+        PolicyMismatch.code: Status(422, 2),
     }
 )

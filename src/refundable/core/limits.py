@@ -75,6 +75,14 @@ MAX_STORED_ID_LENGTH: Final = 200
 MIN_INSTANT_US: Final = 0  # 1970-01-01T00:00:00Z
 MAX_INSTANT_US: Final = 7_258_118_400_000_000 - 1  # before 2200-01-01T00:00:00Z
 
+
+# --- request input (h2) ----------------------------------------------------------------------
+# Nodes a YAML document may hold once its aliases are expanded (an alias bomb of 1 KB would
+# otherwise expand to billions), and the longest literal a number, amount or instant may be.
+MAX_EXPANDED_NODES: Final = 100_000
+MAX_NUMBER_CHARS: Final = 40
+
+
 # --- h6 authoring: currencies -------------------------------------------------------------------
 # A currency withdrawn from ISO 4217 less than this many months before the ISO list's
 # publication stays accepted, so charges made before a changeover can still be refunded.

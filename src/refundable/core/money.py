@@ -24,7 +24,8 @@ from typing import Any
 
 from refundable.core.currencies import MINOR_UNITS as _MINOR_UNITS
 from refundable.core.currencies import currency_problem
-from refundable.core.errors import CurrencyError, FxRateMissing, InputError
+from refundable.core.errors import CurrencyError, FxRateMissing, InputError, OutOfRange
+from refundable.core.limits import MAX_AMOUNT, MAX_FX_RATE, MAX_NUMBER_CHARS, MIN_FX_RATE, echo
 
 # Enough precision for ratios of large amounts; every computation runs in this context.
 _CONTEXT = decimal.Context(
@@ -83,6 +84,12 @@ def to_decimal(value: object, where: str = "amount") -> Decimal:
     elif isinstance(value, int):
         result = Decimal(value)
     elif isinstance(value, str):
+        if len(value) > MAX_NUMBER_CHARS or "_" in value:  # Decimal() would read "1_000"
+            raise (OutOfRange if len(value) > MAX_NUMBER_CHARS else InputError)(
+                f"{echo(value)} is not a plain decimal number",
+                where=where,
+                allowed=f'digits and one point, at most {MAX_NUMBER_CHARS} characters: "499.00"',
+            )
         try:
             result = Decimal(value.strip())
         except decimal.InvalidOperation:
@@ -96,6 +103,17 @@ def to_decimal(value: object, where: str = "amount") -> Decimal:
     if not result.is_finite():
         raise InputError(f"amount {value!r} is not finite", where=where, allowed="a finite number")
     return result
+
+
+def check_amount(amount: Decimal, where: str = "amount") -> Decimal:
+    """Refuse an amount at or past MAX_AMOUNT (limits.py) where it enters from outside."""
+    if not -MAX_AMOUNT < amount < MAX_AMOUNT:
+        raise OutOfRange(
+            f"{echo(str(amount))} is beyond the largest amount",
+            where=where,
+            allowed=f"less than {MAX_AMOUNT:,} in absolute value",
+        )
+    return amount
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +144,9 @@ class Money:
     # construction --------------------------------------------------------------------------
     @classmethod
     def of(cls, amount: object, currency: str, where: str = "amount") -> Money:
-        return cls(to_decimal(amount, where), check_currency(currency, f"{where}.currency"))
+        """Money parsed from outside: bounded by MAX_AMOUNT (sums computed inside may grow)."""
+        value = check_amount(to_decimal(amount, where), where)
+        return cls(value, check_currency(currency, f"{where}.currency"))
 
     @classmethod
     def zero(cls, currency: str) -> Money:
@@ -321,7 +341,14 @@ class FxRate:
         base, sep, quote = pair.partition("/")
         if not sep:
             raise InputError(f"fx pair {pair!r} is not BASE/QUOTE", where="fx", allowed="USD/ZAR")
-        return cls(base, quote, to_decimal(rate, f"fx.{pair}"), **kw)
+        value = to_decimal(rate, f"fx.{pair}")
+        if value.is_finite() and value > 0 and not MIN_FX_RATE <= value <= MAX_FX_RATE:
+            raise OutOfRange(
+                f"fx rate {echo(str(value))} for {pair} is out of range",
+                where=f"fx.{pair}",
+                allowed=f"{MIN_FX_RATE:f} to {MAX_FX_RATE:,}",
+            )
+        return cls(base, quote, value, **kw)
 
     def inverse(self) -> FxRate:
         inverted = _CONTEXT.divide(Decimal(1), self.rate)

@@ -8,7 +8,6 @@ from the one exception tree and leave with the exit code of the one status table
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -20,23 +19,25 @@ from rich.table import Table
 
 from refundable import bootstrap as wiring
 from refundable.core.errors import PolicyInvalid, Problem, RefundableError, status_of
+from refundable.core.textinput import read_bounded
 from refundable.entrypoints import cli_db
+from refundable.entrypoints.cli_schema import app as schema_app
 from refundable.entrypoints.render_decision import print_decision
 from refundable.policy.compiled import CompiledPolicy
 from refundable.policy.coverage import ClauseCoverage, coverage
 from refundable.policy.decision import Decision
-from refundable.policy.engine import decide as decide_request
 from refundable.policy.explain import describe_policy
 from refundable.policy.lint import LintWarning, lint_policy
 from refundable.policy.loader import load_policy_file
 from refundable.policy.registry import PolicyRegistry, policy_files
-from refundable.policy.requests import parse_request_text
+from refundable.policy.requests import parse_request_text, zones
 from refundable.policy.scenarios import ScenarioResult, run_all, run_file
 from refundable.policy.schema import policy_schema
 
 app = typer.Typer(no_args_is_help=True, help="Refundable: decide refund requests by policy.")
 policy_app = typer.Typer(no_args_is_help=True, help="Validate, test and explain policy files.")
 app.add_typer(policy_app, name="policy")
+app.add_typer(schema_app, name="schema")
 app.add_typer(cli_db.app, name="db")  # schema owner's commands (h8-storage)
 # soft_wrap: one line per problem or result whatever the width, so file:line stays greppable;
 # escape: codes like [invalid_input] and user text are not rich markup
@@ -82,18 +83,16 @@ def decide(
     """Decide one request and print the decision."""
 
     def run() -> Decision:
-        text = sys.stdin.read() if str(request_file) == "-" else _read(request_file)
+        # bounded read: size, encoding and structure are checked before parsing (textinput);
+        # a --policy that disagrees with the request's own policy: is refused, not overridden
+        text = read_bounded(request_file)
         if policy is not None and Path(policy).suffix in (".yaml", ".yml"):
-            compiled = load_policy_file(Path(policy))
-            request = parse_request_text(text, policy=compiled.id)
-            return decide_request(
-                PolicyRegistry.from_policies([compiled]).in_force(
-                    request.policy, request.requested_at
-                ),
-                request,
-            )
-        request = parse_request_text(text, policy=policy)
-        return wiring.decide(_registry(policies), request)
+            registry = PolicyRegistry.from_policies([load_policy_file(Path(policy))])
+            request = parse_request_text(text, policy=registry.ids[0], zone=zones(registry))
+            return wiring.decide(registry, request)
+        registry = _registry(policies)
+        request = parse_request_text(text, policy=policy, zone=zones(registry))
+        return wiring.decide(registry, request)
 
     decision = _guard(run)
     if as_json:
@@ -138,7 +137,7 @@ def demo(
 
 
 def _decider(registry: PolicyRegistry, path: Path) -> Callable[[], Decision]:
-    return lambda: wiring.decide(registry, parse_request_text(_read(path)))
+    return lambda: wiring.decide(registry, parse_request_text(_read(path), zone=zones(registry)))
 
 
 @policy_app.command("validate")

@@ -53,3 +53,9 @@ def export(
         typer.echo(text, nl=False)
     else:
         out.write_text(text)
+
+
+# --- h7: `ledger record ...` (writes through the bus; see cli_record.py) ----------------------
+from refundable.entrypoints.cli_record import app as _record_app  # noqa: E402
+
+app.add_typer(_record_app, name="record")

@@ -7,6 +7,7 @@ the JSON Schema speak in the document's own terms.
 
 from __future__ import annotations
 
+import typing
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -20,7 +21,7 @@ from refundable.policy.conditions import Cond
 from refundable.policy.decision import TraceStep
 from refundable.policy.document import DayCount, PolicyDocument, Remedy, Rule, Then
 from refundable.policy.factpaths import FACTS, Getter
-from refundable.policy.facts import Reason
+from refundable.policy.facts import Reason, Request
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,8 +88,39 @@ def compile_needs(rule: Rule, raw: Any, ctx: CompileContext) -> tuple[NeedSpec, 
                 "a fact path of the request (e.g. charge.initial_purchase), or fx",
             )
             continue
+        if need.fact != "fx" and not can_be_missing(need.fact):
+            ctx.problem(
+                raw,
+                "needs",
+                f"needs: {need.fact} always has a value (the request vocabulary gives it a "
+                "default), so it can never be missing",
+                "a fact the request may leave out, e.g. charge.initial_purchase",
+            )
         out.append(NeedSpec(need.fact, need.ask))
     return tuple(out)
+
+
+def can_be_missing(path: str) -> bool:
+    """Whether a request can leave the fact out: some field on its path defaults to None.
+    Derived facts (not fields of the request) are taken as possibly missing."""
+    model: Any = Request
+    for part in path.split("."):
+        fields = getattr(model, "model_fields", None)
+        if fields is None or part not in fields:
+            return True
+        field = fields[part]
+        if field.default is None and not field.is_required():
+            return True
+        model = _model_of(field.annotation)
+    return False
+
+
+def _model_of(annotation: Any) -> Any:
+    """The pydantic model behind a field's type (Optional unwrapped), or None."""
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if isinstance(candidate, type) and hasattr(candidate, "model_fields"):
+            return candidate
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from refundable.policy.conditions import Cond
 from refundable.policy.decision import Deadline, Decision, InformationNeeded, TraceStep
 from refundable.policy.document import Outcome, Remedy
 from refundable.policy.facts import Request
+from refundable.policy.requests import require_what_policy_reads
 from refundable.policy.settlement import settle, zero
 from refundable.policy.wording import (
     VERBS,
@@ -45,6 +46,7 @@ def decide(policy: CompiledPolicy, request: Request) -> Decision:
             where="policy",
             allowed=policy.id,
         )
+    require_what_policy_reads(policy, request)
     trace: list[TraceStep] = []
     for rule in policy.plans[request.reason]:
         if type(rule) is tuple:  # rules that cannot apply to this reason: precomputed steps

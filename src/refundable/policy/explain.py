@@ -72,4 +72,6 @@ def _rule_lines(p: CompiledPolicy, i: int, rule: CompiledRule, cite: Citer) -> l
     for req, raw_req in zip(rule.requires, raw.requires, strict=False):
         asked = raw_req.explain or statement(raw_req.condition, ph)
         lines.append(f"    requires: {asked} ({cite(req.clause)})")
+    for need in rule.needs:
+        lines.append(f"    if not given, asks for: {need.ask}")
     return lines

@@ -130,3 +130,107 @@ def _build() -> dict[str, Fact]:
 
 
 FACTS: dict[str, Fact] = _build()
+
+
+# --- which facts a policy reads ---------------------------------------------------------------
+
+# Facts every decision reads, whatever the rules say: which policy and version, the reason that
+# selects the rules, the instants deadlines run from, the currencies and the supplied rates.
+ALWAYS_READ: frozenset[str] = frozenset(
+    {"policy", "requested_at", "reason", "decided_at", "fx", "charge.currency", "account.currency"}
+)
+
+_CHARGE = ("charge.amount", "charge.currency")
+_PERIOD = ("charge.period.start", "charge.period.end")
+
+# What each amount formula reads besides the instants a rule names (policy/amounts.py).
+FORMULA_READS: dict[str, tuple[str, ...]] = {
+    "none": _CHARGE,
+    "full": _CHARGE,
+    "fixed": _CHARGE,
+    "percent_kept": _CHARGE,
+    "difference": (*_CHARGE, "charge.correct_amount"),
+    "unused_share": (*_CHARGE, "usage.consumed_fraction"),
+    "pro_rata_unused": (*_CHARGE, *_PERIOD),
+    "pro_rata_elapsed": (*_CHARGE, *_PERIOD),
+    "pro_rata_plan_difference": (
+        *_CHARGE,
+        *_PERIOD,
+        "plan_change.effective_at",
+        "plan_change.from_price",
+        "plan_change.to_price",
+    ),
+    "wallet_excess": ("account.wallet_balance", "account.amount_due", "account.currency"),
+    "failed_value": ("failed_delivery.value", "charge.currency", "account.currency"),
+}
+
+# Derived facts read the request fields they are computed from.
+DERIVED_FROM: dict[str, tuple[str, ...]] = {
+    "incident.ended_at": ("incident.resolved_at", "requested_at"),
+    "incident.hours": ("incident.started_at", "incident.resolved_at", "requested_at"),
+    "charge.overcharge": ("charge.amount", "charge.correct_amount"),
+}
+
+_READS: dict[int, tuple[Any, frozenset[str]]] = {}
+
+
+def policy_reads(document: Any) -> frozenset[str]:
+    """Every fact path a policy document reads: in conditions and requirements (keys and the
+    instants of ``within``/``exceeds``), units, amount formulas, the request window, payout by
+    payment method, and ALWAYS_READ. Cached per document (documents are immutable)."""
+    cached = _READS.get(id(document))
+    if cached is not None and cached[0] is document:
+        return cached[1]
+    found: set[str] = set(ALWAYS_READ)
+    for rule in document.rules:
+        _mentions(rule.when, found)
+        for req in rule.requires:
+            _mentions(req.condition, found)
+        then = rule.then
+        if then.units is not None:
+            found.add(then.units.fact)
+        if then.amount is not None:
+            amount = then.amount
+            found.update(FORMULA_READS[amount.formula.value])
+            if amount.formula.value.startswith("pro_rata"):
+                found.update(p for p in (amount.as_of, amount.start, amount.end) if p)
+    process = document.process
+    if process.request_window is not None:
+        found.add(process.request_window.of)
+        found.add("requested_at")
+    if process.payout_by_method:
+        found.add("charge.payment_method")
+    for path in list(found):
+        found.update(DERIVED_FROM.get(path, ()))
+    result = frozenset(p for p in found if p in FACTS or p == "fx")
+    _READS[id(document)] = (document, result)
+    return result
+
+
+def policy_asks(document: Any) -> frozenset[str]:
+    """Fact paths a policy's rules name in ``requires``: when one is missing, the engine asks
+    for it in a review (information_needed) instead of the parser refusing the request."""
+    found: set[str] = set()
+    for rule in document.rules:
+        for req in rule.requires:
+            _mentions(req.condition, found)
+    return frozenset(found)
+
+
+def _mentions(node: Any, found: set[str], depth: int = 0) -> None:
+    """Fact paths named in a condition: as keys, or as values (``of``, ``at``, ``from``,
+    ``to``); a time condition without ``at`` runs to requested_at."""
+    if depth > 64:  # conditions are depth-checked by the loader; this is a backstop
+        return
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in FACTS:
+                found.add(key)
+            if key == "within" and isinstance(value, dict) and "at" not in value:
+                found.add("requested_at")
+            _mentions(value, found, depth + 1)
+    elif isinstance(node, list | tuple):
+        for item in node:
+            _mentions(item, found, depth + 1)
+    elif isinstance(node, str) and node in FACTS:
+        found.add(node)

@@ -9,52 +9,34 @@ Unknown fields are refused too, so a typo ("reson") is an error rather than a si
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from refundable.core.money import MINOR_UNITS, to_decimal
+from refundable.core.errors import OutOfRange
+from refundable.core.limits import MAX_FX_RATE, MAX_LIST_ITEMS, MIN_FX_RATE, echo
+from refundable.core.money import MINOR_UNITS
+from refundable.policy.fieldtypes import (
+    Amount,
+    Currency,
+    CurrencyCode,
+    DecimalText,
+    FieldProblem,
+    Flag,
+    Identifier,
+    Instant,
+    LocalDay,
+    PolicyId,
+    ShortText,
+    SmallCount,
+    Text,
+    Units,
+    fits_currency,
+)
 
-
-def _strict_decimal(value: Any) -> Decimal:
-    if isinstance(value, float):
-        raise ValueError(
-            f'amount {value!r} is a float; write it as a decimal string such as "{value}"'
-        )
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise ValueError(f"expected a decimal string, got {type(value).__name__}")
-    return to_decimal(value)
-
-
-def _aware(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            raise ValueError(
-                f"{value!r} is not an ISO-8601 instant (e.g. 2026-03-02T10:15:00+02:00)"
-            ) from None
-    if isinstance(value, date) and not isinstance(value, datetime):
-        raise ValueError("a date is not an instant; give a time and an offset")
-    if isinstance(value, datetime) and (value.tzinfo is None or value.utcoffset() is None):
-        raise ValueError(
-            f"datetime {value.isoformat()} has no timezone; add an offset such as +02:00"
-        )
-    return value
-
-
-def _currency(value: Any) -> Any:
-    if not isinstance(value, str) or value not in MINOR_UNITS:
-        raise ValueError(f"unknown currency {value!r}; use an ISO-4217 code such as ZAR or USD")
-    return value
-
-
-Amount = Annotated[Decimal, BeforeValidator(_strict_decimal)]
-Instant = Annotated[datetime, BeforeValidator(_aware)]
-CurrencyCode = Annotated[str, BeforeValidator(_currency)]
+__all__ = ["Amount", "CurrencyCode", "FieldProblem", "Request"]
 
 
 class _Strict(BaseModel):
@@ -149,114 +131,195 @@ class DeliveryFailureCause(StrEnum):
     customer_error = "customer_error"
 
 
+def _describe(text: str) -> Any:
+    return Field(description=text)
+
+
 class Period(_Strict):
-    start: Instant
-    end: Instant
+    """The span of service a charge paid for (pro-rata refunds measure against it)."""
+
+    start: Instant = _describe("First instant of the paid period.")
+    end: Instant = _describe("End of the paid period (after start).")
 
     @model_validator(mode="after")
     def _ordered(self) -> Period:
         if self.end <= self.start:
-            raise ValueError("period.end must be after period.start")
+            raise FieldProblem(
+                "period.end must be after period.start", allowed="end > start", field="end"
+            )
         return self
 
 
 class Charge(_Strict):
-    id: str | None = None
-    kind: ChargeKind
-    amount: Amount
-    currency: CurrencyCode
-    charged_at: Instant
-    billing: Billing | None = None  # unknown unless stated (ADR 0017)
-    period: Period | None = None
+    """The payment the request is about."""
+
+    id: Identifier | None = Field(None, description="The business's id of the charge.")
+    kind: ChargeKind = _describe("What was bought.")
+    amount: DecimalText = _describe("What was paid, a decimal string in the charge's currency.")
+    currency: Currency = _describe("ISO-4217 code of the charge.")
+    charged_at: Instant = _describe("When the customer was charged (instant with offset).")
+    billing: Billing | None = Field(
+        None, description="How often the charge recurs; unknown when not given (ADR 0017)."
+    )
+    period: Period | None = Field(None, description="The service period the charge paid for.")
     # Unknown (None) unless stated: a rule that needs it asks (ADR 0017), never assumes no.
-    initial_purchase: bool | None = None
-    auto: bool | None = None
-    correct_amount: Amount | None = None
-    invoice_date: Instant | None = None
-    payment_method: str | None = None
+    initial_purchase: Flag | None = Field(
+        None,
+        description="True when this is the customer's first purchase of the service; "
+        "unknown when not given.",
+    )
+    auto: Flag | None = Field(
+        None, description="True when the charge was an automatic top-up; unknown when not given."
+    )
+    correct_amount: DecimalText | None = Field(
+        None, description="What should have been charged (billing errors)."
+    )
+    invoice_date: LocalDay | None = Field(
+        None,
+        description="Date of the invoice: a plain date (read in the policy's timezone) or an "
+        "instant with offset.",
+    )
+    payment_method: ShortText | None = Field(
+        None, description="How it was paid (e.g. card, eft); picks the payout promise."
+    )
 
     @field_validator("amount", "correct_amount")
     @classmethod
     def _not_negative(cls, value: Decimal | None) -> Decimal | None:
         if value is not None and value < 0:
-            raise ValueError("must not be negative")
+            raise FieldProblem("must not be negative", allowed="0 or more")
         return value
+
+    @model_validator(mode="after")
+    def _cents(self) -> Charge:
+        fits_currency(self.amount, self.currency, "amount")
+        fits_currency(self.correct_amount, self.currency, "correct_amount")
+        return self
 
 
 class Account(_Strict):
-    currency: CurrencyCode | None = None
-    status: AccountStatus = AccountStatus.active
-    closure_cause: ClosureCause | None = None
-    signup_channel: SignupChannel | None = None
-    is_business: bool = False
-    wallet_balance: Amount | None = None
-    amount_due: Amount | None = None
-    closed_at: Instant | None = None
+    """The customer's account as it stands at the request."""
+
+    currency: Currency | None = Field(None, description="Currency of the account or wallet.")
+    status: AccountStatus = Field(AccountStatus.active, description="State of the account.")
+    closure_cause: ClosureCause | None = Field(None, description="Why the account was closed.")
+    signup_channel: SignupChannel | None = Field(
+        None, description="How the customer signed up (direct marketing matters for cooling-off)."
+    )
+    is_business: Flag = Field(False, description="True when the customer is a business.")
+    wallet_balance: DecimalText | None = Field(None, description="Pre-paid wallet balance.")
+    amount_due: DecimalText | None = Field(None, description="What the customer still owes.")
+    closed_at: Instant | None = Field(None, description="When the account was closed.")
+
+    @model_validator(mode="after")
+    def _cents(self) -> Account:
+        fits_currency(self.wallet_balance, self.currency, "wallet_balance")
+        fits_currency(self.amount_due, self.currency, "amount_due")
+        return self
 
 
 class Incident(_Strict):
-    started_at: Instant
-    resolved_at: Instant | None = None
-    reported_at: Instant | None = None
-    cause: IncidentCause
-    impact: Impact | None = None  # unknown unless stated (ADR 0017)
+    """A service incident the request relies on (outages, non-delivery)."""
+
+    started_at: Instant = _describe("When the incident began.")
+    resolved_at: Instant | None = Field(None, description="When it was resolved, if it was.")
+    reported_at: Instant | None = Field(None, description="When the customer reported it.")
+    cause: IncidentCause = _describe("Whose fault the incident was.")
+    impact: Impact | None = Field(
+        None, description="How badly the service was affected; unknown when not given (ADR 0017)."
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> Incident:
         if self.resolved_at is not None and self.resolved_at < self.started_at:
-            raise ValueError("incident.resolved_at is before incident.started_at")
+            raise FieldProblem(
+                "incident.resolved_at is before incident.started_at",
+                allowed="resolved_at at or after started_at",
+                field="resolved_at",
+            )
         return self
 
 
 class FailedDelivery(_Strict):
-    units: int = Field(ge=0)
-    value: Amount | None = None
-    cause: DeliveryFailureCause
+    """Messages that failed. Credit policies read ``units``, wallet policies ``value``: a
+    request gives what its policy reads (checked when the policy is known)."""
+
+    units: Units | None = Field(None, description="Number of failed messages (credit policies).")
+    value: DecimalText | None = Field(
+        None, description="Money value of the failed messages (wallet policies)."
+    )
+    cause: DeliveryFailureCause = _describe("Why the messages failed.")
 
 
 class Usage(_Strict):
-    consumed_fraction: Amount = Decimal(0)
+    """How much of what was paid for has been used."""
+
+    consumed_fraction: DecimalText = Field(
+        Decimal(0), description='Share of the service used, from "0" to "1".'
+    )
 
     @field_validator("consumed_fraction")
     @classmethod
     def _fraction(cls, value: Decimal) -> Decimal:
         if not 0 <= value <= 1:
-            raise ValueError("consumed_fraction must be between 0 and 1")
+            raise FieldProblem(
+                "consumed_fraction must be between 0 and 1", allowed='"0" to "1"', error=OutOfRange
+            )
         return value
 
 
 class PlanChange(_Strict):
-    effective_at: Instant
-    from_price: Amount
-    to_price: Amount
+    """A move to a cheaper plan (downgrade credits)."""
+
+    effective_at: Instant = _describe("When the new plan takes effect.")
+    from_price: DecimalText = _describe("Price of the old plan per period.")
+    to_price: DecimalText = _describe("Price of the new plan per period.")
 
 
 class Project(_Strict):
-    work_started: bool = False
-    work_presented: bool = False
-    unanswered_contact_attempts: int = Field(default=0, ge=0)
-    changes_completed: bool = False
-    delivered: bool = False
+    """Progress of project work (development agencies)."""
+
+    work_started: Flag = Field(False, description="True once work on the project has begun.")
+    work_presented: Flag = Field(False, description="True once work was shown to the customer.")
+    unanswered_contact_attempts: SmallCount = Field(
+        0, description="Times the business tried to reach the customer without an answer."
+    )
+    changes_completed: Flag = Field(False, description="True once requested changes are done.")
+    delivered: Flag = Field(False, description="True once the work was delivered.")
 
 
 class Request(_Strict):
     """One refund request: the facts a decision is made from."""
 
-    policy: str
-    requested_at: Instant
-    reason: Reason
-    decided_at: Instant | None = None
-    charge: Charge | None = None
-    account: Account = Account()
-    incident: Incident | None = None
-    failed_delivery: FailedDelivery | None = None
-    usage: Usage = Usage()
-    plan_change: PlanChange | None = None
-    project: Project = Project()
-    evidence: tuple[str, ...] = ()
+    policy: PolicyId = _describe("Id of the policy that governs the request (e.g. conek).")
+    requested_at: Instant = _describe("When the customer asked (instant with offset).")
+    reason: Reason = _describe("Why the customer asks.")
+    decided_at: Instant | None = Field(
+        None, description="When the business decided (not before requested_at); default: now."
+    )
+    charge: Charge | None = Field(None, description="The payment the request is about.")
+    account: Account = Field(Account(), description="The customer's account.")
+    incident: Incident | None = Field(None, description="The incident relied on, if any.")
+    failed_delivery: FailedDelivery | None = Field(None, description="Failed messages, if any.")
+    usage: Usage = Field(Usage(), description="How much of the service was used.")
+    plan_change: PlanChange | None = Field(None, description="A plan downgrade, if any.")
+    project: Project = Field(Project(), description="Project progress (project work).")
+    evidence: tuple[Text, ...] = Field(
+        (),
+        max_length=MAX_LIST_ITEMS,
+        description="Kinds of evidence supplied (e.g. documentation).",
+    )
     # None: not stated; requests come through written channels (ADR 0004, Conek 10.2).
-    written: bool | None = None
-    fx: dict[str, Amount] = Field(default_factory=dict)
+    written: Flag | None = Field(
+        None,
+        description="Whether the request was made in writing; unknown when not given "
+        "(requests arrive through written channels).",
+    )
+    fx: dict[str, DecimalText] = Field(
+        default_factory=dict,
+        max_length=MAX_LIST_ITEMS,
+        description='Exchange rates supplied with the request, e.g. {"USD/ZAR": "18.50"}.',
+    )
 
     @field_validator("fx")
     @classmethod
@@ -264,7 +327,36 @@ class Request(_Strict):
         for pair, rate in value.items():
             base, sep, quote = pair.partition("/")
             if not sep or base not in MINOR_UNITS or quote not in MINOR_UNITS:
-                raise ValueError(f"fx pair {pair!r} must be BASE/QUOTE ISO codes, e.g. USD/ZAR")
+                raise FieldProblem(
+                    f"fx pair {echo(pair)} must be BASE/QUOTE ISO codes, e.g. USD/ZAR",
+                    allowed="BASE/QUOTE, e.g. USD/ZAR",
+                )
             if rate <= 0:
-                raise ValueError(f"fx rate for {pair} must be positive")
+                raise FieldProblem(
+                    f"fx rate for {pair} must be positive",
+                    allowed=f"{MIN_FX_RATE:f} to {MAX_FX_RATE:,}",
+                )
+            if not MIN_FX_RATE <= rate <= MAX_FX_RATE:
+                raise FieldProblem(
+                    f"fx rate {rate} for {pair} is out of range",
+                    allowed=f"{MIN_FX_RATE:f} to {MAX_FX_RATE:,}",
+                    error=OutOfRange,
+                    field=pair,
+                )
         return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Request:
+        if self.decided_at is not None and self.decided_at < self.requested_at:
+            raise FieldProblem(
+                "decided_at is before requested_at",
+                allowed="a decision at or after the request",
+                field="decided_at",
+            )
+        currency = self.charge.currency if self.charge else self.account.currency
+        if self.failed_delivery is not None:
+            fits_currency(self.failed_delivery.value, currency, "failed_delivery.value")
+        if self.plan_change is not None and self.charge is not None:
+            fits_currency(self.plan_change.from_price, currency, "plan_change.from_price")
+            fits_currency(self.plan_change.to_price, currency, "plan_change.to_price")
+        return self

@@ -194,7 +194,7 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
         "direct_marketing": "direct marketing",
         "reseller": "a reseller",
         "sales": "our sales team",
-        "self_service": "self-service sign-up",
+        "self_service": "self-service",
     },
     "incident.cause": {
         "force_majeure": "events beyond anyone's control (force majeure)",

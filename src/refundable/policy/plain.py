@@ -49,6 +49,9 @@ class Finding:
 
     found: str
     limit: str | None = None
+    # A yes/no fact only restates the requirement it failed ("the request was not made in
+    # writing"): said when the policy gave no sentence of its own, left out when it did.
+    flag: bool = False
 
 
 # --- what a condition asks ---------------------------------------------------------------------
@@ -183,7 +186,13 @@ def _key_findings(
     elif key == "exceeds":
         yield _exceeds_finding(value, r, ph, negated)
     else:
-        yield Finding(fact_finding(key, r, ph))
+        flag = lb.label(key).unit is lb.Unit.flag and _fact_value(key, r) is not None
+        yield Finding(fact_finding(key, r, ph), flag=flag)
+
+
+def _fact_value(path: str, r: Request) -> Any:
+    fact = FACTS.get(path)
+    return fact.get(r) if fact is not None else None
 
 
 def fact_finding(path: str, r: Request, ph: Phrasing) -> str:

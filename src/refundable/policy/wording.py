@@ -247,7 +247,8 @@ def explain_refused(
         return f"{head}{facts}, and {'the policy' if own else cite(clause)} {limit}."
     source = "" if own else f"under {cite(clause)} "
     if explain:
-        return f"{head}{source}{explain}: {facts}."
+        shown = "; ".join(f.found for f in found if not f.flag)
+        return f"{head}{source}{explain}" + (f": {shown}." if shown else ".")
     asked = statement(raw, ph) if raw is not None else "its conditions"
     return f"{head}{source}the policy requires that {asked}: {facts}."
 

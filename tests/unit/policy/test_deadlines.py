@@ -119,7 +119,12 @@ def test_calendar_day_promise_ends_at_the_end_of_the_local_day():
 def test_calendar_day_promise_uses_the_local_day_of_a_utc_decision():
     # 22:30Z on 1 Mar is 00:30 on 2 Mar in Johannesburg
     process = {"payout": {"days": 10, "clause": "9"}}
-    d = decide_under(process, charge=charge(), decided_at="2026-03-01T22:30:00+00:00")
+    d = decide_under(
+        process,
+        charge=charge(),
+        requested_at="2026-03-01T20:00:00+00:00",  # a decision is never before its request
+        decided_at="2026-03-01T22:30:00+00:00",
+    )
     assert d.pay_by is not None
     assert d.pay_by.at == at("2026-03-12T23:59:59.999999+02:00")
 

@@ -219,6 +219,20 @@ def test_a_retained_fee_reads_as_what_the_business_keeps():
     )
 
 
+def test_a_failed_requirement_says_what_the_request_had_only_when_it_adds_something():
+    written = scenario("conek", "cooling-off not given in writing is denied")
+    assert written.explanation.startswith(
+        "Denied: the request falls under clause 10.2 (CPA cooling-off after a direct-marketing "
+        "sign-up), but the cancellation must be given to us in writing, and this one was not. "
+        "A decision is due"
+    )
+    channel = scenario("conek", "cooling-off claimed for a self-service sign-up is denied")
+    assert (
+        "but the cooling-off right applies only to a sign-up that resulted from direct "
+        "marketing: the sign-up came through self-service. A decision is due"
+    ) in channel.explanation
+
+
 # --- deadlines --------------------------------------------------------------------------------
 
 
@@ -319,3 +333,15 @@ def test_policy_explain_has_no_field_paths(policy):
     lines = [line for line in rules.splitlines() if not re.match(r"^\s*\d+\. ", line)]
     assert len(lines) > 10
     assert forbidden_in("\n".join(lines)) == []
+
+
+def test_policy_explain_says_conditions_requirements_and_questions_in_words():
+    lines = describe_policy(registry().latest("conek")).splitlines()
+    assert "    when the reason for the request is a duplicate charge" in lines
+    assert (
+        "    requires: the cancellation must reach us within 5 business days of the purchase "
+        "(clause 10.2)"
+    ) in lines
+    assert any(
+        line.startswith("    if not given, asks for: how the customer came") for line in lines
+    )

@@ -210,3 +210,10 @@ def test_the_table_lists_what_is_still_needed_before_the_policy_list():
     console = Console(record=True, width=200, highlight=False)
     print_decision(console, d)
     assert "still needed  - whether this is the first purchase" in console.export_text()
+
+
+def test_needs_refuses_a_fact_that_always_has_a_value():
+    never = {"fact": "usage.consumed_fraction", "ask": "how much was used"}
+    with pytest.raises(PolicyInvalid) as caught:
+        compile_rules([rule("r", "2", {"reason": "cancellation"}, refund(), needs=[never])])
+    assert "usage.consumed_fraction always has a value" in str(caught.value)
