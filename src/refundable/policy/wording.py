@@ -280,7 +280,13 @@ def _raw_condition(
 def with_deadlines(
     text: str, decide_by: Deadline | None, pay_by: Deadline | None, policy: CompiledPolicy
 ) -> str:
+    """The promised deadlines as local times; one sentence when both fall at the same time."""
     zone = policy.calendar.zone
+    if decide_by is not None and pay_by is not None and decide_by.at == pay_by.at:
+        return (
+            f"{text} A decision and payment are both due {lb.deadline(pay_by.at, zone)}, "
+            f"under clauses {decide_by.clause} and {pay_by.clause}."
+        )
     extra = []
     if decide_by is not None:
         extra.append(

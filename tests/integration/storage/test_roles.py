@@ -75,7 +75,7 @@ def test_runtime_role_posts_but_cannot_rewrite_history(
 ) -> None:
     runner = CliRunner()
     up = runner.invoke(cli, ["db", "upgrade", "--db", fresh_pg_url])
-    assert up.exit_code == 0 and "schema at 0004" in up.output, up.output
+    assert up.exit_code == 0 and "schema at 0005" in up.output, up.output
     granted = runner.invoke(
         cli, ["db", "grant-runtime", "--role", runtime_role, "--db", fresh_pg_url]
     )

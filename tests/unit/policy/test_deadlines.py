@@ -37,8 +37,8 @@ def test_decide_by_is_close_of_business_on_the_nth_business_day():
     assert d.decide_by.clause == "8"
     assert d.to_dict()["deadlines"]["decide_by"] == "2026-03-16T17:00:00+02:00"
     assert (
-        "A decision is due by 17:00 on Monday 16 March 2026 (Africa/Johannesburg), under clause 8."
-        in d.explanation
+        "A decision and payment are both due by 17:00 on Monday 16 March 2026 "
+        "(Africa/Johannesburg), under clauses 8 and 9." in d.explanation
     )
 
 

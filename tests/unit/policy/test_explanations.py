@@ -155,9 +155,8 @@ def test_a_converted_amount_says_the_rate():
         "Approved under clause 3.1 (Situations in which a refund will be considered): A "
         "transaction processed more than once is reversed in full. Remedy: a refund of "
         "ZAR 906.50 to the original payment method. Computed as the full charge of USD 49.00, "
-        "converted at USD/ZAR 18.50. A decision is due by 17:00 on Wednesday 1 April 2026 "
-        "(Africa/Johannesburg), under clause 7.3. Payment is due by 17:00 on Wednesday "
-        "1 April 2026 (Africa/Johannesburg), under clause 4.1."
+        "converted at USD/ZAR 18.50. A decision and payment are both due by 17:00 on Wednesday "
+        "1 April 2026 (Africa/Johannesburg), under clauses 7.3 and 4.1."
     )
 
 
@@ -178,6 +177,11 @@ def test_an_approval_in_full_does_not_repeat_the_amount():
     text = example("myprotektor-guarantee").explanation
     assert text.count("12,000.00") == 1
     assert "Remedy: a refund of ZAR 12,000.00 to the original payment method." in text
+    assert text.endswith(
+        "A decision is due by 17:00 on Wednesday 22 April 2026 (Africa/Johannesburg), under "
+        "clause 7.3. Payment is due by 17:00 on Wednesday 29 April 2026 (Africa/Johannesburg), "
+        "under clause 8.1."
+    )
 
 
 def test_message_credits_are_counted_not_priced():
@@ -208,14 +212,14 @@ def test_a_retained_fee_reads_as_what_the_business_keeps():
         "Denied under clause Schedule 4 (Everything is kept when the client cancels more than "
         "30 days after the first sale): A project cancelled more than 30 days after the initial "
         "sale gets no refund. The business keeps all of the ZAR 24,000.00 under clause "
-        "Schedule 4 (whole fee retained: cancelled more than 30 days after the initial sale), "
-        "so no refund is paid."
+        "Schedule 4 (100% cancellation fee: cancelled more than 30 days after the initial "
+        "sale), so no refund is paid."
     )
     part = scenario("kelbix", "project cancelled after work was presented - a quarter is refunded")
     assert part.explanation.endswith(
         "Remedy: a refund of ZAR 6,000.00 to the original payment method. That is the full "
-        "charge of ZAR 24,000.00 less cancellation fee retained after work was presented or "
-        "contact went unanswered of ZAR 18,000.00 under clause Schedule 2."
+        "charge of ZAR 24,000.00 less 75% cancellation fee of ZAR 18,000.00 under clause "
+        "Schedule 2."
     )
 
 

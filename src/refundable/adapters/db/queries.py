@@ -55,10 +55,27 @@ class SqlLedgerQueries:
         )
 
     def balance(self, tenant: str, account: AccountKey, as_of: datetime | None = None) -> Decimal:
-        for b in self.balances(tenant, as_of, account.owner):
-            if b.account == account:
-                return b.amount
-        return to_units(0, account.commodity)
+        """One account's balance: the projection now, else the sum of that account's own lines
+        up to ``as_of`` (index on (tenant, account): the cost is the account's history, not the
+        tenant's)."""
+        a, ln, e = t.accounts.c, t.lines.c, t.entries.c
+        if as_of is None:
+            stmt = select(a.balance).where(a.tenant_id == tenant, a.code == account.code)
+        else:
+            stmt = (
+                select(func.sum(ln.amount))
+                .join(t.entries, (e.tenant_id == ln.tenant_id) & (e.entry_id == ln.entry_id))
+                .where(
+                    ln.tenant_id == tenant,
+                    ln.account == account.code,
+                    # "+ 0": keep the planner on the account's lines (ix_lines_account) and
+                    # off the tenant-wide range of ix_entries_effective
+                    e.effective_us + 0 <= rows.to_us(as_of),
+                )
+            )
+        with self.engine.begin() as conn:
+            found = conn.execute(stmt).scalar()
+        return to_units(account.natural(int(found or 0)), account.commodity)
 
     def rollup(self, tenant: str, as_of: datetime | None = None) -> dict[tuple[str, str], Decimal]:
         """Parent-account totals: every account of one kind and commodity summed (all customer
@@ -91,19 +108,24 @@ class SqlLedgerQueries:
         per account (only those lines are read, not the whole journal)."""
         ln, e, a = t.lines.c, t.entries.c, t.accounts.c
         own = [k.name for k in Kind if k.spec.per_customer]
-        stmt = (
-            select(e.entry_id, e.effective_us, e.kind, e.memo, ln.account, ln.amount)
-            .join(t.entries, (e.tenant_id == ln.tenant_id) & (e.entry_id == ln.entry_id))
-            .join(t.accounts, (a.tenant_id == ln.tenant_id) & (a.code == ln.account))
-            .where(ln.tenant_id == tenant, a.owner == customer, a.kind.in_(own))
-            .order_by(e.effective_us, e.recorded_us, e.entry_id, ln.line_no)
-        )
+        codes = select(a.code).where(a.tenant_id == tenant, a.owner == customer, a.kind.in_(own))
         running: dict[str, int] = {}
         out: list[StatementLine] = []
         with self.engine.begin() as conn:
-            found = conn.execute(stmt).all()
+            # the customer's few accounts first (index on owner), then only their lines
+            mine = [r.code for r in conn.execute(codes)]
+            stmt = (
+                select(e.entry_id, e.effective_us, e.kind, e.memo, ln.account, ln.amount)
+                .join(t.entries, (e.tenant_id == ln.tenant_id) & (e.entry_id == ln.entry_id))
+                .where(ln.tenant_id == tenant, ln.account.in_(mine))
+                # "+ 0": sort the customer's few lines rather than walk the tenant's whole
+                # history in ix_entries_effective order
+                .order_by(e.effective_us + 0, e.recorded_us, e.entry_id, ln.line_no)
+            )
+            found = conn.execute(stmt).all() if mine else []
+        keys: dict[str, AccountKey] = {}  # a customer has a handful of accounts: parse once
         for r in found:
-            k = AccountKey.parse(r.account)
+            k = keys.get(r.account) or keys.setdefault(r.account, AccountKey.parse(r.account))
             running[r.account] = running.get(r.account, 0) + int(r.amount)
             out.append(
                 StatementLine(

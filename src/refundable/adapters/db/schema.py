@@ -272,3 +272,7 @@ decisions = Table(
 )
 
 APPEND_ONLY += ("policy_versions", "decisions")
+
+# Reads that must stay flat as history grows (issue 7): a customer's accounts by owner, for
+# statements (lines are then read by (tenant, account), ``ix_lines_account``).
+Index("ix_accounts_owner", accounts.c.tenant_id, accounts.c.owner)
