@@ -174,7 +174,8 @@ def read_text(path: Path, where: str | None = None) -> str:
 
 # --- 3: structure before objects --------------------------------------------------------------
 
-_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+# A string (unrolled: runs of plain characters between escapes) or a bracket.
+_JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 
 def check_json_depth(text: str, what: str = "request") -> None:

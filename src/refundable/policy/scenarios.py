@@ -19,7 +19,7 @@ from refundable.core.money import to_decimal
 from refundable.policy.decision import Decision
 from refundable.policy.engine import decide
 from refundable.policy.registry import SCENARIO_SUFFIX, PolicyRegistry
-from refundable.policy.requests import parse_request
+from refundable.policy.requests import parse_request, zones
 from refundable.policy.yamlsource import LineDict, read_yaml
 
 EXPECT_KEYS = (
@@ -87,7 +87,7 @@ def _run_one(
             (f"unknown expect keys {unknown}; allowed: " + ", ".join(EXPECT_KEYS),),
         )
     try:
-        request = parse_request(item.get("request"), policy=policy_id)
+        request = parse_request(item.get("request"), policy=policy_id, zone=zones(registry))
         decision = decide(registry.in_force(request.policy, request.requested_at), request)
     except RefundableError as error:
         if "error" in expect:

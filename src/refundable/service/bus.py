@@ -120,23 +120,24 @@ class MessageBus:
 
 
 def claim_all(receipts: Receipts, cmd: Any, keys: list[str], digest: str) -> Receipt | None:
-    """Claim every key; the first one already used with this payload gives the receipt to
-    replay (stored under the keys claimed before it too), another payload is refused."""
+    """Claim every key in one go. A key already used with another payload is refused; when
+    every used key holds this payload, its receipt is replayed (and stored under the keys just
+    claimed too); when none was used, None: the command runs."""
     name = type(cmd).__name__
-    fresh: list[str] = []
+    taken = receipts.claim(keys, name, digest)
+    if not taken:
+        return None
     for key in keys:
-        claim = receipts.claim(key, name, digest)
-        if claim is None:
-            fresh.append(key)
-            continue
-        if claim.command != name or claim.payload_hash != digest:
+        claim = taken.get(key)
+        if claim is not None and (claim.command != name or claim.payload_hash != digest):
             raise _conflict(cmd, key, claim.command)
-        if claim.result is None:
-            raise Retry("key claimed by a transaction still in flight")
-        if fresh:
-            receipts.remember(fresh, claim.result)
-        return Receipt.from_json(claim.result)
-    return None
+    first = next(taken[k] for k in keys if k in taken)
+    if first.result is None:
+        raise Retry("key claimed by a transaction still in flight")
+    fresh = [k for k in keys if k not in taken]
+    if fresh:
+        receipts.remember(fresh, first.result)
+    return Receipt.from_json(first.result)
 
 
 def _conflict(cmd: Any, key: str, used_by: str) -> IdempotencyConflict:

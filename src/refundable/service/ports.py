@@ -46,7 +46,10 @@ class Claim:
 class Receipts(Protocol):
     """Idempotency keys and business keys with the receipt of the command that used them."""
 
-    def claim(self, key: str, command: str, payload_hash: str) -> Claim | None: ...
+    def claim(self, keys: Sequence[str], command: str, payload_hash: str) -> dict[str, Claim]:
+        """Claim every key not taken yet; return what the taken ones hold."""
+        ...
+
     def remember(self, keys: Sequence[str], result: str) -> None: ...
 
 

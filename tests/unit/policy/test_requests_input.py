@@ -210,3 +210,22 @@ def test_money_parsing_is_bounded_and_strict():
     with pytest.raises(OutOfRange) as fx:
         FxRate.parse("USD/ZAR", "0.0000000001")
     assert fx.value.allowed == "0.000000001 to 1,000,000,000"
+
+
+def test_scenario_files_read_plain_dates_in_the_policys_timezone(tmp_path):
+    from refundable.policy.scenarios import run_file
+
+    scenario = tmp_path / "myprotektor.scenarios.yaml"
+    scenario.write_text(
+        "policy: myprotektor\nscenarios:\n"
+        "  - name: a usage charge disputed 34 days after its invoice date\n"
+        "    request:\n"
+        "      requested_at: 2026-05-05T10:00:00+02:00\n"
+        "      reason: billing_error\n"
+        '      charge: {kind: usage, amount: "100.00", currency: ZAR, correct_amount: "50.00",\n'
+        "               charged_at: 2026-04-01T08:00:00+02:00, invoice_date: 2026-04-01}\n"
+        "    expect: {outcome: deny, rule: usage-dispute-late}\n",
+        encoding="utf-8",
+    )
+    results = run_file(scenario, wiring.registry())
+    assert [(r.passed, r.mismatches) for r in results] == [(True, ())]

@@ -31,30 +31,28 @@ _ADD_TO_BALANCE = (
 class SqlReceipts(SqlBase):
     """Idempotency and business keys, each with the receipt of the command that used it."""
 
-    def claim(self, key: str, command: str, payload_hash: str) -> Claim | None:
-        """Insert the key or, if it exists, return what it holds. On PostgreSQL a concurrent
-        claimer of the same key waits here until the first transaction ends."""
-        stmt = self._insert_ignore(t.idempotency).returning(t.idempotency.c.key)
-        res = self.conn.execute(
-            stmt,
-            {
-                "tenant_id": self.tenant_id,
-                "key": key,
-                "command": command,
-                "payload_hash": payload_hash,
-                "result": None,
-                "created_us": self._now_us(),
-            },
-        )
-        if res.first() is not None:
-            return None
+    def claim(self, keys: Sequence[str], command: str, payload_hash: str) -> dict[str, Claim]:
+        """Insert every key in one statement; for those already there, return what they hold
+        (a second statement, only then). On PostgreSQL a concurrent claimer of the same key
+        waits here until the first transaction ends."""
+        now = self._now_us()
+        values = [
+            {"tenant_id": self.tenant_id, "key": k, "command": command,
+             "payload_hash": payload_hash, "result": None, "created_us": now}
+            for k in keys
+        ]  # fmt: skip
+        stmt = self._insert_ignore(t.idempotency).values(values).returning(t.idempotency.c.key)
+        fresh = {r.key for r in self.conn.execute(stmt)}
+        taken = [k for k in keys if k not in fresh]
+        if not taken:
+            return {}
         i = t.idempotency.c
-        row = self.conn.execute(
-            select(i.command, i.payload_hash, i.result).where(
-                i.tenant_id == self.tenant_id, i.key == key
+        found = self.conn.execute(
+            select(i.key, i.command, i.payload_hash, i.result).where(
+                i.tenant_id == self.tenant_id, i.key.in_(taken)
             )
-        ).one()
-        return Claim(row.command, row.payload_hash, row.result)
+        )
+        return {r.key: Claim(r.command, r.payload_hash, r.result) for r in found}
 
     def remember(self, keys: Sequence[str], result: str) -> None:
         """One statement stores the receipt under every key the command claimed."""

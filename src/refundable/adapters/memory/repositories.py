@@ -42,11 +42,15 @@ class _Repo:
 
 
 class MemReceipts(_Repo):
-    def claim(self, key: str, command: str, payload_hash: str) -> Claim | None:
-        found = self.t.receipts.get(self.k(key))
-        if found is None:
-            self.t.receipts[self.k(key)] = Claim(command, payload_hash, None)
-        return found
+    def claim(self, keys: Sequence[str], command: str, payload_hash: str) -> dict[str, Claim]:
+        taken: dict[str, Claim] = {}
+        for key in keys:
+            found = self.t.receipts.get(self.k(key))
+            if found is None:
+                self.t.receipts[self.k(key)] = Claim(command, payload_hash, None)
+            else:
+                taken[key] = found
+        return taken
 
     def remember(self, keys: Sequence[str], result: str) -> None:
         for key in keys:
