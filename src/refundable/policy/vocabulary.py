@@ -266,36 +266,44 @@ def vocabulary_markdown(policies: list[Any]) -> str:
         "",
         "## Request fields",
         "",
-        "| field | type | meaning | read by |",
-        "| --- | --- | --- | --- |",
-    ]
-    for path, kind, description in request_fields():
-        who = ", ".join(readers(path, policies)) or "none of the shipped policies"
-        lines.append(f"| `{path}` | {kind} | {_cell(description)} | {who} |")
-    lines += [
+        *_request_table(policies),
         "",
         "## Derived facts",
         "",
         "Policies may also test these; they are computed from the request, never sent.",
         "",
-        "| fact | computed from | read by |",
-        "| --- | --- | --- |",
-    ]
-    for path, sources in DERIVED_FROM.items():
-        who = ", ".join(readers(path, policies)) or "none of the shipped policies"
-        lines.append(f"| `{path}` | {', '.join(f'`{s}`' for s in sources)} | {who} |")
-    lines += [
+        *_derived_table(policies),
         "",
         "## Decision fields",
         "",
-        "| field | type | meaning |",
-        "| --- | --- | --- |",
+        *_decision_table(),
     ]
+    return "\n".join(lines) + "\n"
+
+
+def _request_table(policies: list[Any]) -> list[str]:
+    lines = ["| field | type | meaning | read by |", "| --- | --- | --- | --- |"]
+    for path, kind, description in request_fields():
+        who = ", ".join(readers(path, policies)) or "none of the shipped policies"
+        lines.append(f"| `{path}` | {kind} | {_cell(description)} | {who} |")
+    return lines
+
+
+def _derived_table(policies: list[Any]) -> list[str]:
+    lines = ["| fact | computed from | read by |", "| --- | --- | --- |"]
+    for path, sources in DERIVED_FROM.items():
+        who = ", ".join(readers(path, policies)) or "none of the shipped policies"
+        lines.append(f"| `{path}` | {', '.join(f'`{s}`' for s in sources)} | {who} |")
+    return lines
+
+
+def _decision_table() -> list[str]:
+    lines = ["| field | type | meaning |", "| --- | --- | --- |"]
     for name, prop in _DECISION_FIELDS.items():
         kind = prop.get("type") or "one of " + ", ".join(f"`{v}`" for v in prop["enum"])
         kind = " or ".join(kind) if isinstance(kind, list) else kind
         lines.append(f"| `{name}` | {kind} | {_cell(prop['description'])} |")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def shipped_policies() -> list[Any]:

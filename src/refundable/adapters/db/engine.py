@@ -28,6 +28,7 @@ from sqlalchemy import Connection, Engine, RootTransaction, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from refundable.adapters.db.errors import on_error
 from refundable.core.errors import SchemaOutOfDate, StoreBusy
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -46,10 +47,13 @@ def make_engine(url: str, *, busy_timeout_s: float = BUSY_TIMEOUT_S, **kw: Any) 
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": busy_timeout_s}, **kw)
         _sqlite_durable(engine, busy_timeout_s)
-        return engine
-    kw.setdefault("pool_size", 8)
-    kw.setdefault("max_overflow", 24)
-    return create_engine(url, **kw)
+    else:
+        kw.setdefault("pool_size", 8)
+        kw.setdefault("max_overflow", 24)
+        engine = create_engine(url, **kw)
+    # Out-of-range values and data errors leave as our errors, from writes and reads alike.
+    event.listen(engine, "handle_error", on_error)
+    return engine
 
 
 def _sqlite_durable(engine: Engine, busy_timeout_s: float) -> None:

@@ -10,11 +10,12 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, literal, select
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
 from refundable.adapters.db.engine import READONLY
+from refundable.adapters.db.types import exact_sum, exact_total
 from refundable.core.money import Money
 from refundable.ledger.accounts import AccountKey, Kind, to_units
 from refundable.ledger.credit_ops import Allocation
@@ -35,16 +36,22 @@ class SqlLedgerQueries:
     ) -> list[Balance]:
         a, ln, e = t.accounts.c, t.lines.c, t.entries.c
         if as_of is None:
-            stmt = select(a.code, a.balance).where(a.tenant_id == tenant)
+            stmt = select(a.code, a.balance, literal(0)).where(a.tenant_id == tenant)
         else:
             stmt = (
-                select(ln.account, func.sum(ln.amount))
+                select(ln.account, *exact_sum(ln.amount))  # SQLite-safe SUM (ADR 0032)
                 .join(t.entries, (e.tenant_id == ln.tenant_id) & (e.entry_id == ln.entry_id))
                 .where(ln.tenant_id == tenant, e.effective_us <= rows.to_us(as_of))
                 .group_by(ln.account)
             )
         with self.engine.begin() as conn:
-            found = [(AccountKey.parse(code), int(s or 0)) for code, s in conn.execute(stmt)]
+            found = [
+                (
+                    AccountKey.parse(r[0]),
+                    int(r[1] or 0) if as_of is None else exact_total(r[1], r[2]),
+                )
+                for r in conn.execute(stmt)
+            ]
         return sorted(
             (
                 Balance(k, to_units(k.natural(s), k.commodity))
@@ -60,10 +67,12 @@ class SqlLedgerQueries:
         tenant's)."""
         a, ln, e = t.accounts.c, t.lines.c, t.entries.c
         if as_of is None:
-            stmt = select(a.balance).where(a.tenant_id == tenant, a.code == account.code)
+            stmt = select(a.balance, literal(0)).where(
+                a.tenant_id == tenant, a.code == account.code
+            )
         else:
             stmt = (
-                select(func.sum(ln.amount))
+                select(*exact_sum(ln.amount))  # SQLite-safe SUM (ADR 0032)
                 .join(t.entries, (e.tenant_id == ln.tenant_id) & (e.entry_id == ln.entry_id))
                 .where(
                     ln.tenant_id == tenant,
@@ -74,8 +83,11 @@ class SqlLedgerQueries:
                 )
             )
         with self.engine.begin() as conn:
-            found = conn.execute(stmt).scalar()
-        return to_units(account.natural(int(found or 0)), account.commodity)
+            found = conn.execute(stmt).first()
+        if found is None:
+            return to_units(0, account.commodity)
+        total = int(found[0] or 0) if as_of is None else exact_total(found[0], found[1])
+        return to_units(account.natural(total), account.commodity)
 
     def rollup(self, tenant: str, as_of: datetime | None = None) -> dict[tuple[str, str], Decimal]:
         """Parent-account totals: every account of one kind and commodity summed (all customer

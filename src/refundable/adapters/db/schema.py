@@ -13,8 +13,8 @@ results are projections kept in step with the journal inside the same transactio
 from __future__ import annotations
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     Index,
     Integer,
@@ -25,10 +25,30 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
+from refundable.adapters.db.types import BoundedInt, BoundedInt32, BoundedString
+from refundable.core.limits import (
+    MAX_AMOUNT_MINOR,
+    MAX_BALANCE_MINOR,
+    MAX_ID_LENGTH,
+    MAX_INSTANT_US,
+    MAX_PRIORITY,
+    MAX_STORED_ID_LENGTH,
+    MAX_UNITS,
+    MIN_INSTANT_US,
+    MIN_PRIORITY,
+)
+
 metadata = MetaData()
 
-ID = String(64)
-LONG_ID = String(200)
+# Column types bounded by core.limits (ADR 0034): a value past them is refused with
+# LimitExceeded before the statement reaches either store.
+ID = BoundedString(MAX_ID_LENGTH, "id")  # ids callers choose
+LONG_ID = BoundedString(MAX_STORED_ID_LENGTH, "stored id")  # account codes, keys, derived ids
+MINOR = BoundedInt(-(MAX_AMOUNT_MINOR - 1), MAX_AMOUNT_MINOR - 1, "amount in minor units")
+BALANCE = BoundedInt(-MAX_BALANCE_MINOR, MAX_BALANCE_MINOR, "account balance")
+UNITS = BoundedInt(0, MAX_UNITS - 1, "units")
+PRIORITY = BoundedInt32(MIN_PRIORITY, MAX_PRIORITY, "priority")
+INSTANT = BoundedInt(MIN_INSTANT_US, MAX_INSTANT_US, "instant (microseconds since 1970, UTC)")
 
 
 def _tenant() -> Column[str]:
@@ -43,7 +63,11 @@ accounts = Table(
     Column("kind", String(32), nullable=False),
     Column("commodity", String(8), nullable=False),
     Column("owner", ID),
-    Column("balance", BigInteger, nullable=False),
+    Column("balance", BALANCE, nullable=False),
+    CheckConstraint(
+        f"balance BETWEEN -{MAX_BALANCE_MINOR} AND {MAX_BALANCE_MINOR}",
+        name="ck_accounts_balance_limit",
+    ),
 )
 
 entries = Table(
@@ -52,8 +76,8 @@ entries = Table(
     _tenant(),
     Column("entry_id", ID, primary_key=True),
     Column("kind", String(32), nullable=False),
-    Column("effective_us", BigInteger, nullable=False),
-    Column("recorded_us", BigInteger, nullable=False),
+    Column("effective_us", INSTANT, nullable=False),
+    Column("recorded_us", INSTANT, nullable=False),
     Column("memo", Text, nullable=False),
     Column("ref", LONG_ID),
     Column("reverses", ID),
@@ -71,7 +95,7 @@ lines = Table(
     Column("line_no", Integer, primary_key=True),
     Column("account", LONG_ID, nullable=False),
     Column("commodity", String(8), nullable=False),
-    Column("amount", BigInteger, nullable=False),
+    Column("amount", MINOR, nullable=False),
     Column("lot_id", LONG_ID),
     Index("ix_lines_account", "tenant_id", "account"),
     Index("ix_lines_lot", "tenant_id", "lot_id"),
@@ -84,15 +108,15 @@ lots = Table(
     Column("lot_id", LONG_ID, primary_key=True),
     Column("customer_id", ID, nullable=False),
     Column("unit", String(8), nullable=False),
-    Column("units", BigInteger, nullable=False),
-    Column("remaining", BigInteger, nullable=False),
-    Column("price_minor", BigInteger, nullable=False),
+    Column("units", UNITS, nullable=False),
+    Column("remaining", UNITS, nullable=False),
+    Column("price_minor", MINOR, nullable=False),
     Column("currency", String(8), nullable=False),
-    Column("value_left_minor", BigInteger, nullable=False),
-    Column("valid_until_us", BigInteger, nullable=False),
+    Column("value_left_minor", MINOR, nullable=False),
+    Column("valid_until_us", INSTANT, nullable=False),
     Column("source", String(16), nullable=False),
-    Column("acquired_us", BigInteger, nullable=False),
-    Column("priority", Integer, nullable=False),
+    Column("acquired_us", INSTANT, nullable=False),
+    Column("priority", PRIORITY, nullable=False),
     Column("status", String(16), nullable=False),
     Column("entry_id", ID, nullable=False),
     Index("ix_lots_customer", "tenant_id", "customer_id"),
@@ -104,16 +128,16 @@ payments = Table(
     _tenant(),
     Column("payment_id", ID, primary_key=True),
     Column("customer_id", ID, nullable=False),
-    Column("amount_minor", BigInteger, nullable=False),
+    Column("amount_minor", MINOR, nullable=False),
     Column("currency", String(8), nullable=False),
     Column("method", String(16), nullable=False),
     Column("provider", ID),
     Column("source_account", LONG_ID, nullable=False),
     Column("funded_account", LONG_ID, nullable=False),
     Column("entry_id", ID, nullable=False),
-    Column("paid_us", BigInteger, nullable=False),
-    Column("refunded_minor", BigInteger, nullable=False),
-    Column("charged_back_minor", BigInteger, nullable=False),
+    Column("paid_us", INSTANT, nullable=False),
+    Column("refunded_minor", MINOR, nullable=False),
+    Column("charged_back_minor", MINOR, nullable=False),
 )
 
 payment_returns = Table(
@@ -123,10 +147,10 @@ payment_returns = Table(
     Column("kind", String(16), primary_key=True),  # refund | chargeback
     Column("return_id", ID, primary_key=True),
     Column("payment_id", ID, nullable=False),
-    Column("amount_minor", BigInteger, nullable=False),
+    Column("amount_minor", MINOR, nullable=False),
     Column("currency", String(8), nullable=False),
     Column("entry_id", ID, nullable=False),
-    Column("at_us", BigInteger, nullable=False),
+    Column("at_us", INSTANT, nullable=False),
     Column("reason", Text, nullable=False),
     Index("ix_returns_payment", "tenant_id", "payment_id"),
 )
@@ -147,8 +171,8 @@ usage_events = Table(
     _tenant(),
     Column("event_id", LONG_ID, primary_key=True),
     Column("customer_id", ID, nullable=False),
-    Column("units", BigInteger, nullable=False),
-    Column("occurred_us", BigInteger, nullable=False),
+    Column("units", UNITS, nullable=False),
+    Column("occurred_us", INSTANT, nullable=False),
     Column("entry_id", ID, nullable=False),
 )
 
@@ -158,8 +182,8 @@ usage_allocations = Table(
     Column("tenant_id", ID, nullable=False),
     Column("event_id", LONG_ID, nullable=False),
     Column("lot_id", LONG_ID, nullable=False),
-    Column("units", BigInteger, nullable=False),
-    Column("value_minor", BigInteger, nullable=False),
+    Column("units", UNITS, nullable=False),
+    Column("value_minor", MINOR, nullable=False),
     Index("ix_alloc_event", "tenant_id", "event_id"),
 )
 
@@ -171,7 +195,7 @@ usage_failures = Table(
     Column("cause", Text, nullable=False),
     Column("reinstated", Boolean, nullable=False),
     Column("entry_id", ID),
-    Column("failed_us", BigInteger, nullable=False),
+    Column("failed_us", INSTANT, nullable=False),
 )
 
 holds = Table(
@@ -183,7 +207,7 @@ holds = Table(
     Column("reason", Text, nullable=False),
     Column("payment_id", ID),
     Column("dispute_id", ID),
-    Column("placed_us", BigInteger, nullable=False),
+    Column("placed_us", INSTANT, nullable=False),
     Index("ix_holds_customer", "tenant_id", "customer_id"),
 )
 
@@ -196,7 +220,7 @@ hold_releases = Table(
     Column("hold_id", ID, primary_key=True),
     Column("resolution", String(16), nullable=False),
     Column("reason", Text, nullable=False),
-    Column("released_us", BigInteger, nullable=False),
+    Column("released_us", INSTANT, nullable=False),
 )
 
 idempotency = Table(
@@ -207,7 +231,7 @@ idempotency = Table(
     Column("command", String(64), nullable=False),
     Column("payload_hash", String(64), nullable=False),
     Column("result", Text),
-    Column("created_us", BigInteger, nullable=False),
+    Column("created_us", INSTANT, nullable=False),
 )
 
 APPEND_ONLY: tuple[str, ...] = (
@@ -243,9 +267,9 @@ policy_versions = Table(
     Column("version", ID, primary_key=True),
     Column("policy_id", ID, nullable=False),
     Column("effective_on", String(10), nullable=False),
-    Column("starts_us", BigInteger, nullable=False),
+    Column("starts_us", INSTANT, nullable=False),
     Column("notified_on", String(10)),
-    Column("published_us", BigInteger, nullable=False),
+    Column("published_us", INSTANT, nullable=False),
     Column("digest", String(64), nullable=False),
     Column("text", Text, nullable=False),
     UniqueConstraint("tenant_id", "starts_us", name="uq_policy_versions_start"),
@@ -264,10 +288,10 @@ decisions = Table(
     Column("rule", LONG_ID),
     Column("clauses", Text, nullable=False),
     Column("currency", String(8), nullable=False),
-    Column("gross_minor", BigInteger, nullable=False),
-    Column("fees_minor", BigInteger, nullable=False),
-    Column("net_minor", BigInteger, nullable=False),
-    Column("decided_us", BigInteger, nullable=False),
+    Column("gross_minor", MINOR, nullable=False),
+    Column("fees_minor", MINOR, nullable=False),
+    Column("net_minor", MINOR, nullable=False),
+    Column("decided_us", INSTANT, nullable=False),
     Column("body", Text, nullable=False),
 )
 
