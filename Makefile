@@ -12,7 +12,7 @@ test: setup
 	bash scripts/test
 
 setup: $(UV)
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --all-extras
 
 $(UV):
 	python3 -m venv .tools

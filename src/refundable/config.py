@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import Field, dataclass, fields, replace
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "REFUNDABLE_"
+# Fields whose variable is not simply REFUNDABLE_<FIELD NAME>
+ENV_NAMES = {"policies_dir": "REFUNDABLE_POLICIES"}
+
+
+def env_name(f: Field[Any]) -> str:
+    """The environment variable that sets one Settings field."""
+    return ENV_NAMES.get(f.name, ENV_PREFIX + f.name.upper())
 
 
 def shipped_policies_dir() -> Path:
@@ -53,7 +60,7 @@ class Settings:
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for f in fields(cls):
-            raw = env.get(ENV_PREFIX + f.name.upper())
+            raw = env.get(env_name(f))
             if raw:
                 values[f.name] = _from_text(f.name, raw)
         base = cls(**values)

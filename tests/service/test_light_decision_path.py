@@ -8,8 +8,7 @@ import sys
 
 CODE = """
 import sys
-from refundable.entrypoints import cli
-cli._mount_optional()
+from refundable.entrypoints import cli  # mounts the ledger and db commands
 import refundable.service.decisions, refundable.service.commands
 print(sorted(m for m in ("sqlalchemy", "alembic", "psycopg") if m in sys.modules))
 """

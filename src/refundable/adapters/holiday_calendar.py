@@ -51,8 +51,22 @@ def holiday_source(country: str, subdivision: str | None = None) -> HolidaySourc
     return jurisdiction(country, subdivision).holidays
 
 
+@lru_cache(maxsize=1)
+def _supported() -> frozenset[str]:
+    """The country codes the package supports, read from its registry table: the same set as
+    ``list_supported_countries()``, which imports every country module to build it (0.1-0.4 s
+    of a cold start; docs/decisions/0022-package-and-start-up.md)."""
+    from holidays.registry import COUNTRIES
+
+    return frozenset(c for names in COUNTRIES.values() for c in names[1:] if _is_code(c))
+
+
+def _is_code(name: str) -> bool:
+    return name.isupper() and len(name) <= 3
+
+
 def _check(country: str) -> None:
-    if country not in holidays.list_supported_countries():
+    if country not in _supported():
         raise InputError(
             f"no public-holiday calendar for country {country!r}",
             where="calendar.country",

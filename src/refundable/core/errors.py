@@ -255,3 +255,34 @@ STATUS.update(
         PolicyMismatch.code: Status(422, 2),
     }
 )
+
+
+# --- package and command line (h4) -----------------------------------------------------------
+
+
+class ConfigurationError(RefundableError):
+    """The deployment is set up in a way that cannot work (a missing optional extra, a database
+    URL of an unknown kind). Fixed by the operator, not by changing the request."""
+
+    code = "configuration_error"
+
+
+class StoreUnavailable(RefundableError):
+    """The database could not be opened or is not a Refundable database. Nothing was written."""
+
+    code = "store_unavailable"
+
+
+STATUS[ConfigurationError.code] = Status(500, 78)  # sysexits EX_CONFIG
+STATUS[StoreUnavailable.code] = Status(503, 69)  # sysexits EX_UNAVAILABLE
+
+
+# --- billing lifecycle (h10-billing) -----------------------------------------------------------
+class TransitionRefused(Conflict):
+    """A lifecycle event that the subscription's state or its policy does not allow now
+    (an upgrade of a terminated subscription, reactivation with fees outstanding)."""
+
+    code = "transition_refused"
+
+
+STATUS[TransitionRefused.code] = Status(409, 5)

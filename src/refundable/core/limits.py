@@ -94,3 +94,9 @@ CURRENCY_WITHDRAWN_GRACE_MONTHS: Final = 24
 MAX_YAML_NODES: Final = 100_000
 # Hours a time window or promise may name: as many as MAX_CALENDAR_DAYS.
 MAX_HOURS: Final = MAX_CALENDAR_DAYS * 24
+
+# --- billing lifecycle (h10-billing) ---------------------------------------------------------
+# Days a lifecycle rule may name (notice, grace, retention, trial): ten years.
+MAX_LIFECYCLE_DAYS: Final = 3660
+# Dunning notices one failed payment may schedule.
+MAX_DUNNING_STEPS: Final = 12

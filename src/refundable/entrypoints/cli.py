@@ -7,68 +7,96 @@ from the one exception tree and leave with the exit code of the one status table
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
-from refundable import bootstrap as wiring
-from refundable.core.errors import PolicyInvalid, Problem, RefundableError, status_of
-from refundable.core.textinput import read_bounded
+from refundable.core.errors import InputError, PolicyInvalid
 from refundable.entrypoints import cli_db
+from refundable.entrypoints.cli_ledger import app as ledger_app
 from refundable.entrypoints.cli_schema import app as schema_app
-from refundable.entrypoints.render_decision import print_decision
-from refundable.policy.compiled import CompiledPolicy
-from refundable.policy.coverage import ClauseCoverage, coverage
-from refundable.policy.decision import Decision
-from refundable.policy.explain import describe_policy
-from refundable.policy.lint import LintWarning, lint_policy
-from refundable.policy.loader import load_policy_file
-from refundable.policy.registry import PolicyRegistry, policy_files
-from refundable.policy.requests import parse_request_text, zones
-from refundable.policy.scenarios import ScenarioResult, run_all, run_file
-from refundable.policy.schema import policy_schema
+from refundable.entrypoints.cli_support import GuardedGroup, err, escape, out, print_json
 
-app = typer.Typer(no_args_is_help=True, help="Refundable: decide refund requests by policy.")
-policy_app = typer.Typer(no_args_is_help=True, help="Validate, test and explain policy files.")
+if TYPE_CHECKING:
+    from refundable.core.errors import Problem
+    from refundable.policy.compiled import CompiledPolicy
+    from refundable.policy.coverage import ClauseCoverage
+    from refundable.policy.decision import Decision
+    from refundable.policy.lint import LintWarning
+    from refundable.policy.registry import PolicyRegistry
+    from refundable.policy.scenarios import ScenarioResult
+
+# -h as well as --help, on every command (sub-contexts inherit the names)
+HELP = {"help_option_names": ["-h", "--help"]}
+app = typer.Typer(
+    cls=GuardedGroup,
+    no_args_is_help=True,
+    help="Refundable: decide refund requests by policy.",
+    context_settings=HELP,
+    pretty_exceptions_enable=False,
+)
+policy_app = typer.Typer(
+    cls=GuardedGroup, no_args_is_help=True, help="Validate, test and explain policy files."
+)
 app.add_typer(policy_app, name="policy")
+app.add_typer(ledger_app, name="ledger")
 app.add_typer(schema_app, name="schema")
 app.add_typer(cli_db.app, name="db")  # schema owner's commands (h8-storage)
-# soft_wrap: one line per problem or result whatever the width, so file:line stays greppable;
-# escape: codes like [invalid_input] and user text are not rich markup
-out = Console(highlight=False, soft_wrap=True, width=120)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 T = TypeVar("T")
 
 PoliciesOpt = Annotated[
     Path | None, typer.Option("--policies", help="Directory of policy files (default: shipped)")
 ]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")]
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"refundable {package_version()}")
+        raise typer.Exit()
+
+
+def package_version() -> str:
+    """The installed distribution's version (the checkout's own when run from source)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("refundable")
+    except PackageNotFoundError:  # imported from a source tree that was never installed
+        from refundable import __version__
+
+        return __version__
+
+
+@app.callback()
+def root(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Refundable: decide refund requests by policy, and keep the ledger they move."""
 
 
 def _guard(fn: Callable[[], T]) -> T:
-    """Run a command body; turn our errors into a message and the mapped exit code."""
-    try:
-        return fn()
-    except PolicyInvalid as error:
-        for problem in error.problems:
-            err.print(f"[red]error[/red] {escape(problem.render())}")
-        err.print(f"{len(error.problems)} problem(s)")
-        raise typer.Exit(status_of(error).exit_code) from None
-    except RefundableError as error:
-        err.print(f"[red]error[/red] {escape(f'[{error.code}] {error}')}")
-        for extra in error.details.get("problems", [])[1:]:
-            err.print(f"      {escape(extra)}")
-        raise typer.Exit(status_of(error).exit_code) from None
+    """Run a command body. Our errors propagate to ``main``, which prints them (as text or
+    JSON) and exits with the code of the STATUS table; kept so command bodies read the same."""
+    return fn()
 
 
-def _registry(policies: Path | None) -> PolicyRegistry:
-    return wiring.registry(policies)
+def _registry(policies: Path | None, policy_id: str | None = None) -> PolicyRegistry:
+    """The compiled policies; with ``policy_id``, only that policy's files are compiled."""
+    from refundable import bootstrap as wiring
+    from refundable.policy.registry import PolicyRegistry
+
+    if policy_id is None:
+        return wiring.registry(policies)
+    return PolicyRegistry.load(policies or wiring.policies_dir(), only=policy_id)
 
 
 @app.command()
@@ -81,22 +109,26 @@ def decide(
     policies: PoliciesOpt = None,
 ) -> None:
     """Decide one request and print the decision."""
+    from refundable import bootstrap as wiring
+    from refundable.core.textinput import read_bounded
+    from refundable.policy.requests import parse_request_text, zones
 
-    def run() -> Decision:
-        # bounded read: size, encoding and structure are checked before parsing (textinput);
-        # a --policy that disagrees with the request's own policy: is refused, not overridden
-        text = read_bounded(request_file)
-        if policy is not None and Path(policy).suffix in (".yaml", ".yml"):
-            registry = PolicyRegistry.from_policies([load_policy_file(Path(policy))])
-            request = parse_request_text(text, policy=registry.ids[0], zone=zones(registry))
-            return wiring.decide(registry, request)
-        registry = _registry(policies)
+    # bounded read: size, encoding and structure are checked before parsing (textinput);
+    # a --policy that disagrees with the request's own policy: is refused, not overridden
+    text = read_bounded(request_file)
+    if policy is not None and Path(policy).suffix in (".yaml", ".yml"):
+        from refundable.policy.loader import load_policy_file
+        from refundable.policy.registry import PolicyRegistry
+
+        registry = PolicyRegistry.from_policies([load_policy_file(Path(policy))])
+        request = parse_request_text(text, policy=registry.ids[0], zone=zones(registry))
+    else:
+        # with --policy ID only that policy's files are compiled (ADR 0022)
+        registry = _registry(policies, policy)
         request = parse_request_text(text, policy=policy, zone=zones(registry))
-        return wiring.decide(registry, request)
-
-    decision = _guard(run)
+    decision = wiring.decide(registry, request)
     if as_json:
-        print(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False))
+        print_json(decision.to_dict())
     else:
         render_decision(decision)
 
@@ -105,39 +137,53 @@ def _read(path: Path) -> str:
     try:
         return path.read_text(encoding="utf-8")
     except OSError as error:
-        raise typer.BadParameter(f"cannot read {path}: {error.strerror}") from None
+        raise InputError(
+            f"cannot read the file: {error.strerror}",
+            where=str(path),
+            allowed="a readable UTF-8 file, or '-' for standard input",
+        ) from None
 
 
 def render_decision(d: Decision, title: str | None = None) -> None:
-    print_decision(out, d, title)
+    """The decision table for people (entrypoints/render_decision.py)."""
+    from refundable.entrypoints.render_decision import print_decision
+
+    print_decision(out(), d, title)
 
 
 @app.command()
 def demo(
     policies: PoliciesOpt = None,
     examples: Annotated[Path | None, typer.Option(help="Directory of example requests")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
     """Decide every shipped example request of every policy and print the decisions."""
-    registry = _guard(lambda: _registry(policies))
+    from refundable import bootstrap as wiring
+    from refundable.policy.requests import parse_request_text, zones
+
+    registry = _registry(policies)
     folder = examples or wiring.examples_dir()
     files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.json"))
     if not files:
-        err.print(f"no example requests in {folder}")
-        raise typer.Exit(1)
+        raise InputError(
+            "no example requests here", where=str(folder), allowed="a folder of *.yaml or *.json"
+        )
+    zone = zones(registry)
+    decided = [
+        (p, wiring.decide(registry, parse_request_text(_read(p), zone=zone))) for p in files
+    ]
+    if as_json:
+        print_json([{"file": p.name, "decision": d.to_dict()} for p, d in decided])
+        return
     counts: dict[str, int] = {}
-    for path in files:
-        decision = _guard(_decider(registry, path))
+    for path, decision in decided:
         render_decision(decision, title=f"{path.name}")
-        out.print()
+        out().print()
         counts[decision.outcome.value] = counts.get(decision.outcome.value, 0) + 1
     summary = ", ".join(f"{n} {o}" for o, n in sorted(counts.items()))
-    out.print(
+    out().print(
         f"[bold]{len(files)} requests decided under {len(registry.ids)} policies:[/bold] {summary}"
     )
-
-
-def _decider(registry: PolicyRegistry, path: Path) -> Callable[[], Decision]:
-    return lambda: wiring.decide(registry, parse_request_text(_read(path), zone=zones(registry)))
 
 
 @policy_app.command("validate")
@@ -150,6 +196,10 @@ def validate(
 ) -> None:
     """Check policy files; print every problem with file:line, and warn about rules that an
     earlier rule always pre-empts (shadowed rules)."""
+    from refundable.policy.lint import lint_policy
+    from refundable.policy.loader import load_policy_file
+    from refundable.policy.registry import policy_files
+
     problems: list[Problem] = []
     warnings: list[LintWarning] = []
     checked: list[dict[str, Any]] = []
@@ -166,7 +216,7 @@ def validate(
             checked.append(_validated(path, compiled, len(found)))
     failed = bool(problems) or not checked or (strict and bool(warnings))
     if as_json:
-        print(json.dumps(_validation_json(checked, problems, warnings, failed), indent=2))
+        print_json(_validation_json(checked, problems, warnings, failed))
     else:
         _print_validation(checked, problems, warnings)
     if failed:
@@ -207,16 +257,16 @@ def _print_validation(
 ) -> None:
     for c in checked:
         if c["valid"]:
-            out.print(
+            out().print(
                 f"[green]ok[/green] {escape(c['file'])}: {escape(c['policy'])} "
                 f"{escape(c['version'])}, {c['rules']} rules, {c['clauses']} clauses"
             )
     for w in warnings:
-        err.print(f"[yellow]warning[/yellow] {escape(w.render())}")
+        err().print(f"[yellow]warning[/yellow] {escape(w.render())}")
     for p in problems:
-        err.print(f"[red]error[/red] {escape(p.render())}")
+        err().print(f"[red]error[/red] {escape(p.render())}")
     if problems or warnings or not checked:
-        err.print(
+        err().print(
             f"{len(problems)} problem(s) in {len(checked)} file(s); {len(warnings)} warning(s)"
         )
 
@@ -228,28 +278,53 @@ def test(
     ] = None,
     policies: PoliciesOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    as_json: JsonOpt = False,
 ) -> None:
     """Run scenario files ("given this request, expect this decision")."""
+    from refundable import bootstrap as wiring
+    from refundable.policy.registry import PolicyRegistry
+    from refundable.policy.scenarios import run_all, run_file
+
     path = path or wiring.policies_dir()
     root = policies or (path if path.is_dir() else path.parent)
-    registry = _guard(lambda: PolicyRegistry.load(root))
+    registry = PolicyRegistry.load(root)
     results = run_all(path, registry) if path.is_dir() else run_file(path, registry)
-    _report(results, verbose)
     failed = [r for r in results if not r.passed]
-    out.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if as_json:
+        print_json(
+            {
+                "passed": len(results) - len(failed),
+                "failed": len(failed),
+                "results": [_scenario_json(r) for r in results],
+            }
+        )
+    else:
+        _report(results, verbose)
+        out().print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     if failed or not results:
         raise typer.Exit(1)
+
+
+def _scenario_json(r: ScenarioResult) -> dict[str, Any]:
+    return {
+        "file": r.file,
+        "line": r.line,
+        "name": r.name,
+        "passed": r.passed,
+        "mismatches": list(r.mismatches),
+        "clauses": list(r.clauses),
+    }
 
 
 def _report(results: list[ScenarioResult], verbose: bool) -> None:
     for r in results:
         if r.passed:
             if verbose:
-                out.print(f"[green]PASS[/green] {escape(f'{r.file}:{r.line} {r.name}')}")
+                out().print(f"[green]PASS[/green] {escape(f'{r.file}:{r.line} {r.name}')}")
             continue
-        out.print(f"[red]FAIL[/red] {escape(f'{r.file}:{r.line} {r.name}')}")
+        out().print(f"[red]FAIL[/red] {escape(f'{r.file}:{r.line} {r.name}')}")
         for m in r.mismatches:
-            out.print(f"     {escape(m)}")
+            out().print(f"     {escape(m)}")
 
 
 @policy_app.command("coverage")
@@ -263,7 +338,12 @@ def coverage_cmd(
 ) -> None:
     """Show, clause by clause, what enforces each clause of the source policy, the rules
     that cite it and the scenarios that exercise it; flag clauses no scenario tests."""
-    policy = _guard(lambda: load_policy_file(path))
+    from refundable.policy.coverage import coverage
+    from refundable.policy.loader import load_policy_file
+    from refundable.policy.registry import PolicyRegistry
+    from refundable.policy.scenarios import run_file
+
+    policy = load_policy_file(path)
     sfile = scenarios or path.with_name(f"{policy.id}.scenarios.yaml")
     results = run_file(sfile, PolicyRegistry.from_policies([policy])) if sfile.exists() else []
     rows = coverage(policy, results)
@@ -278,7 +358,7 @@ def coverage_cmd(
             "ok": not failed,
             "clauses": [r.to_dict() for r in rows],
         }
-        print(json.dumps(body, indent=2))
+        print_json(body)
     else:
         _print_coverage(policy, rows)
     if failed:
@@ -294,6 +374,8 @@ def _scenario_lines(row: ClauseCoverage) -> str:
 
 
 def _print_coverage(policy: CompiledPolicy, rows: list[ClauseCoverage]) -> None:
+    from rich.table import Table
+
     files = sorted({s.file for r in rows for s in r.exercised_by})
     table = Table(
         title=f"{policy.document.name} {policy.version}: clause coverage",
@@ -318,17 +400,17 @@ def _print_coverage(policy: CompiledPolicy, rows: list[ClauseCoverage]) -> None:
             escape(detail),
             tested,
         )
-    out.print(table)
+    out().print(table)
     uncovered = sum(r.status == "uncovered" for r in rows)
     implemented = sum(r.status == "implemented" for r in rows)
     untested = [r for r in rows if r.untested]
-    out.print(
+    out().print(
         f"{len(rows)} clauses: {implemented} implemented, "
         f"{len(rows) - implemented - uncovered} informational, {uncovered} uncovered; "
         f"{len(untested)} implemented but never tested"
     )
     for r in untested:
-        err.print(
+        err().print(
             f"[yellow]untested[/yellow] clause {escape(r.clause)} ({escape(r.title)}): "
             f"enforced by {escape(', '.join(r.enforced_by))}, but no scenario's decision cites it"
         )
@@ -337,25 +419,24 @@ def _print_coverage(policy: CompiledPolicy, rows: list[ClauseCoverage]) -> None:
 @policy_app.command("explain")
 def explain(path: Annotated[Path, typer.Argument(help="A policy file")]) -> None:
     """Print a policy in plain language: promises, fees, rules in order, readings."""
-    policy: CompiledPolicy = _guard(lambda: load_policy_file(path))
-    out.print(describe_policy(policy), markup=False)
+    from refundable.policy.explain import describe_policy
+    from refundable.policy.loader import load_policy_file
+
+    out().print(describe_policy(load_policy_file(path)), markup=False)
 
 
 @policy_app.command("schema")
 def schema() -> None:
     """Print the JSON Schema of policy documents (for editors)."""
-    print(json.dumps(policy_schema(), indent=2))
+    print_json(policy_schema())
 
 
-def _mount_optional() -> None:
-    """Mount the ledger commands when the ledger entry point is present."""
-    try:
-        from refundable.entrypoints.cli_ledger import app as ledger_app
-    except ImportError:
-        return
-    app.add_typer(ledger_app, name="ledger")
+def policy_schema() -> dict[str, Any]:
+    from refundable.policy.schema import policy_schema as build  # lazy: cold start (h4)
+
+    return build()
 
 
 def main() -> None:
-    _mount_optional()
-    app()
+    """The console script: run the app (errors are handled by its group, GuardedGroup)."""
+    app(prog_name="refundable")

@@ -14,7 +14,7 @@ import io
 import json
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from refundable.core.errors import InputError
 from refundable.ledger.accounts import AccountKey, scale_of, to_units
@@ -37,7 +37,15 @@ CSV_FIELDS = (
 )
 
 
-def to_csv(entries: Iterable[JournalEntry]) -> str:
+def report_order(entry: JournalEntry) -> tuple[datetime, int, str]:
+    """Oldest first; at one instant a charge comes before the payment that settles it (and
+    before anything else booked at that instant), whatever order the ids happen to have."""
+    return (entry.effective_at, 0 if entry.kind is EntryKind.charge else 1, entry.entry_id)
+
+
+def to_csv(entries: Iterable[JournalEntry], zone: tzinfo = UTC) -> str:
+    """One row per line; ``effective_at`` in the tenant's local time with its UTC offset, so
+    a person reads local times and a program still gets the exact instant."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_FIELDS)
@@ -48,7 +56,7 @@ def to_csv(entries: Iterable[JournalEntry]) -> str:
                 [
                     e.tenant_id,
                     e.entry_id,
-                    e.effective_at.isoformat(),
+                    e.effective_at.astimezone(zone).isoformat(),
                     e.kind.value,
                     e.ref or "",
                     e.reverses or "",
@@ -62,6 +70,34 @@ def to_csv(entries: Iterable[JournalEntry]) -> str:
                 ]
             )
     return out.getvalue()
+
+
+def to_json(entries: Iterable[JournalEntry], zone: tzinfo = UTC) -> str:
+    """The journal as a JSON array: one object per entry with its lines, amounts as decimal
+    strings in the commodity (never floats), instants in the tenant's local time."""
+    body = [
+        {
+            "entry_id": e.entry_id,
+            "tenant_id": e.tenant_id,
+            "effective_at": e.effective_at.astimezone(zone).isoformat(),
+            "kind": e.kind.value,
+            "ref": e.ref,
+            "reverses": e.reverses,
+            "memo": e.memo,
+            "meta": dict(e.meta),
+            "lines": [
+                {
+                    "account": line.account.code,
+                    "commodity": line.commodity,
+                    "amount": str(to_units(line.amount, line.commodity)),
+                    "lot_id": line.lot_id,
+                }
+                for line in e.lines
+            ],
+        }
+        for e in entries
+    ]
+    return json.dumps(body, indent=2, ensure_ascii=False) + "\n"
 
 
 def from_csv(text: str) -> list[JournalEntry]:
@@ -130,21 +166,29 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
-def to_beancount(entries: Sequence[JournalEntry], title: str = "Refundable ledger") -> str:
+def to_beancount(
+    entries: Sequence[JournalEntry], title: str = "Refundable ledger", zone: tzinfo = UTC
+) -> str:
     """Beancount text: one ``open`` per account (at its first use) and one transaction per
-    entry, carrying the entry id, kind and links as metadata."""
-    ordered = sorted(entries, key=lambda e: (e.effective_at, e.entry_id))
+    entry, carrying the entry id, kind and links as metadata.
+
+    Beancount knows dates, not instants: each entry is dated by its local day in ``zone`` (the
+    tenant's), so a payment at 00:30 on 1 April in Johannesburg (22:30 UTC on 31 March) is in
+    April's books, as the business sees it; the instant itself is kept as ``at`` metadata.
+    """
+    ordered = sorted(entries, key=report_order)
     opened: dict[str, tuple[str, str]] = {}
     for e in ordered:
         for line in e.lines:
             name = beancount_account(line.account)
-            opened.setdefault(name, (e.effective_at.date().isoformat(), line.commodity))
+            opened.setdefault(name, (_local_day(e, zone), line.commodity))
     out = [f'option "title" {_quote(title)}', ""]
     out += [f"{day} open {name} {commodity}" for name, (day, commodity) in opened.items()]
     for e in ordered:
         out += [
             "",
-            f"{e.effective_at.date().isoformat()} * {_quote(e.memo or e.kind.value)}",
+            f"{_local_day(e, zone)} * {_quote(e.memo or e.kind.value)}",
+            f"  at: {_quote(e.effective_at.astimezone(zone).isoformat())}",
             f"  entry_id: {_quote(e.entry_id)}",
             f"  kind: {_quote(e.kind.value)}",
         ]
@@ -158,3 +202,7 @@ def to_beancount(entries: Sequence[JournalEntry], title: str = "Refundable ledge
             if line.lot_id:
                 out.append(f"    lot: {_quote(line.lot_id)}")
     return "\n".join(out) + "\n"
+
+
+def _local_day(entry: JournalEntry, zone: tzinfo) -> str:
+    return entry.effective_at.astimezone(zone).date().isoformat()

@@ -26,6 +26,16 @@ def policy_files(root: Path) -> list[Path]:
     return sorted(p for p in root.glob("*.yaml") if not p.name.endswith(SCENARIO_SUFFIX))
 
 
+def files_named_for(files: Iterable[Path], policy_id: str) -> list[Path]:
+    """The files whose name says they hold ``policy_id``: ``<id>.yaml``, or a further version
+    ``<id>@<anything>.yaml`` / ``<id>-<anything>.yaml`` (docs/decisions/0022-start-up.md)."""
+    return [
+        p
+        for p in files
+        if p.stem == policy_id or p.stem.startswith((f"{policy_id}@", f"{policy_id}-"))
+    ]
+
+
 @dataclass
 class PolicyRegistry:
     versions: dict[str, list[CompiledPolicy]] = field(default_factory=dict)
@@ -38,11 +48,28 @@ class PolicyRegistry:
         return registry
 
     @classmethod
-    def load(cls, root: Path) -> PolicyRegistry:
-        """Compile every policy file under root; report the problems of all files at once."""
+    def load(cls, root: Path, only: str | None = None) -> PolicyRegistry:
+        """Compile every policy file under root; report the problems of all files at once.
+
+        With ``only``, compile just the files named after that policy (a decision needs one
+        policy, and compiling all of them was most of a cold start); when no file is named after
+        it, or the named files hold other ids, fall back to compiling everything so the answer
+        (the policy, or "unknown policy" with the list of ids) is the same either way.
+        """
+        files = policy_files(root)
+        if only is not None:
+            named = files_named_for(files, only)
+            if named:
+                found = cls._compile(named)
+                if only in found.versions:
+                    return found
+        return cls._compile(files)
+
+    @classmethod
+    def _compile(cls, files: Iterable[Path]) -> PolicyRegistry:
         problems: list[Problem] = []
         compiled = []
-        for path in policy_files(root):
+        for path in files:
             try:
                 compiled.append(load_policy_file(path))
             except PolicyInvalid as error:

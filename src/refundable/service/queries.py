@@ -31,7 +31,7 @@ class StatementLine:
     memo: str
     account: str
     amount: Decimal
-    balance: Decimal
+    balance: Decimal | None  # None: a refund to the payment's source, no account of theirs moved
 
 
 @dataclass(frozen=True, slots=True)

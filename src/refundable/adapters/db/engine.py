@@ -18,18 +18,19 @@ their transaction, so processes that start together on a fresh database take tur
 from __future__ import annotations
 
 import sqlite3
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, RootTransaction, create_engine, event, text
+from sqlalchemy import URL, Connection, Engine, RootTransaction, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from refundable.adapters.db.errors import on_error
-from refundable.core.errors import SchemaOutOfDate, StoreBusy
+from refundable.core.errors import ConfigurationError, SchemaOutOfDate, StoreBusy
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 READONLY = "refundable_readonly"
@@ -41,7 +42,7 @@ MIGRATION_LOCK = int.from_bytes(b"refundab", "big", signed=True)
 def make_engine(url: str, *, busy_timeout_s: float = BUSY_TIMEOUT_S, **kw: Any) -> Engine:
     """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``).
     ``busy_timeout_s`` bounds how long a SQLite writer waits for the write lock."""
-    parsed = make_url(url)
+    parsed = parse_db_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -54,6 +55,37 @@ def make_engine(url: str, *, busy_timeout_s: float = BUSY_TIMEOUT_S, **kw: Any) 
     # Out-of-range values and data errors leave as our errors, from writes and reads alike.
     event.listen(engine, "handle_error", on_error)
     return engine
+
+
+SUPPORTED_URLS = "sqlite:///PATH or postgresql+psycopg://USER@HOST/DB"
+
+
+def parse_db_url(url: str) -> URL:
+    """Parse a database URL, refusing kinds we do not support and PostgreSQL without its driver
+    (psycopg ships only with the ``refundable[postgres]`` extra). Never echoes the URL: it may
+    carry a password."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigurationError(
+            "the database URL is not a URL",
+            where="--db / REFUNDABLE_DB_URL",
+            allowed=SUPPORTED_URLS,
+        ) from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ConfigurationError(
+            f"unsupported database kind {backend!r}",
+            where="--db / REFUNDABLE_DB_URL",
+            allowed=SUPPORTED_URLS,
+        )
+    if backend == "postgresql" and find_spec("psycopg") is None:
+        raise ConfigurationError(
+            "PostgreSQL support is not installed",
+            where="--db / REFUNDABLE_DB_URL",
+            allowed="install the extra: pip install 'refundable[postgres]'",
+        )
+    return parsed
 
 
 def _sqlite_durable(engine: Engine, busy_timeout_s: float) -> None:

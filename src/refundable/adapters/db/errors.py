@@ -17,12 +17,16 @@ the append-only refusals (only raw SQL meets them; they stay database errors tha
 from __future__ import annotations
 
 import sqlite3
+import sys
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 from sqlalchemy.engine import ExceptionContext
 
 from refundable.core.errors import InputError, LimitExceeded, RefundableError
 from refundable.core.limits import MAX_BALANCE_MINOR
+
+if TYPE_CHECKING:
+    import psycopg
 
 _OUT_OF_RANGE = {"22003", "22008", "22001"}  # numeric, datetime out of range; string too long
 _DATA = "22"  # class 22: data exceptions
@@ -53,7 +57,9 @@ def translate(err: BaseException) -> RefundableError | None:
                 "a sum past the store's 64-bit range", where="sum", allowed="sums within limits"
             )
         return None
-    if isinstance(err, psycopg.Error):
+    # psycopg is the optional `postgres` extra: if it was never imported, no error is from it
+    pg: Any = sys.modules.get("psycopg")
+    if pg is not None and isinstance(err, pg.Error):
         state = err.sqlstate or ""
         if state == "23514" and "balance_limit" in text:
             return _balance_limit()

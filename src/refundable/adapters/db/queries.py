@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Engine, literal, select
+from sqlalchemy import Connection, Engine, case, literal, select
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
 from refundable.adapters.db.engine import READONLY
 from refundable.adapters.db.types import exact_sum, exact_total
+from refundable.core.limits import MAX_LIST_ITEMS
 from refundable.core.money import Money
 from refundable.ledger.accounts import AccountKey, Kind, to_units
 from refundable.ledger.credit_ops import Allocation
@@ -105,7 +107,7 @@ class SqlLedgerQueries:
                 conn.execute(
                     select(t.entries)
                     .where(e.tenant_id == tenant)
-                    .order_by(e.effective_us, e.recorded_us, e.entry_id)
+                    .order_by(e.effective_us, _charges_first(), e.recorded_us, e.entry_id)
                 )
                 .mappings()
                 .all()
@@ -115,42 +117,95 @@ class SqlLedgerQueries:
                 by_entry.setdefault(r["entry_id"], []).append(dict(r))
         return [rows.entry_from(h, by_entry.get(h["entry_id"], [])) for h in heads]
 
+    def tenant_timezones(self, tenant: str | None = None) -> dict[str, str]:
+        """Timezone name of each tenant (or of one): reports show local times (h4)."""
+        tn = t.tenants.c
+        stmt = select(tn.tenant_id, tn.timezone).order_by(tn.tenant_id)
+        if tenant is not None:
+            stmt = stmt.where(tn.tenant_id == tenant)
+        with self.engine.begin() as conn:
+            return {r.tenant_id: r.timezone for r in conn.execute(stmt.limit(MAX_LIST_ITEMS))}
+
     def statement(self, tenant: str, customer: str) -> list[StatementLine]:
         """Every movement on the customer's own accounts, oldest first, with running balances
-        per account (only those lines are read, not the whole journal)."""
+        per account (only those lines are read, not the whole journal), and every refund of
+        their payments: a refund of a card or EFT payment moves no account of theirs, yet it is
+        money they get back, so it is on their statement (without a balance)."""
         ln, e, a = t.lines.c, t.entries.c, t.accounts.c
         own = [k.name for k in Kind if k.spec.per_customer]
         codes = select(a.code).where(a.tenant_id == tenant, a.owner == customer, a.kind.in_(own))
         running: dict[str, int] = {}
-        out: list[StatementLine] = []
+        out: list[tuple[tuple[int, int, int, str], StatementLine]] = []
         with self.engine.begin() as conn:
             # the customer's few accounts first (index on owner), then only their lines
             mine = [r.code for r in conn.execute(codes)]
             stmt = (
-                select(e.entry_id, e.effective_us, e.kind, e.memo, ln.account, ln.amount)
+                select(
+                    e.entry_id, e.effective_us, e.recorded_us, e.kind, e.memo, ln.account, ln.amount
+                )
                 .join(t.entries, (e.tenant_id == ln.tenant_id) & (e.entry_id == ln.entry_id))
                 .where(ln.tenant_id == tenant, ln.account.in_(mine))
                 # "+ 0": sort the customer's few lines rather than walk the tenant's whole
                 # history in ix_entries_effective order
-                .order_by(e.effective_us + 0, e.recorded_us, e.entry_id, ln.line_no)
+                .order_by(
+                    e.effective_us + 0, _charges_first(), e.recorded_us, e.entry_id, ln.line_no
+                )
             )
             found = conn.execute(stmt).all() if mine else []
+            refunds = self._refunds_to_source(conn, tenant, customer)
+        seen = {r.entry_id for r in found}
         keys: dict[str, AccountKey] = {}  # a customer has a handful of accounts: parse once
         for r in found:
             k = keys.get(r.account) or keys.setdefault(r.account, AccountKey.parse(r.account))
             running[r.account] = running.get(r.account, 0) + int(r.amount)
-            out.append(
-                StatementLine(
-                    r.entry_id,
-                    rows.from_us(r.effective_us),
-                    r.kind,
-                    r.memo,
-                    r.account,
-                    to_units(k.natural(int(r.amount)), k.commodity),
-                    to_units(k.natural(running[r.account]), k.commodity),
-                )
+            line = StatementLine(
+                r.entry_id,
+                rows.from_us(r.effective_us),
+                r.kind,
+                r.memo,
+                r.account,
+                to_units(k.natural(int(r.amount)), k.commodity),
+                to_units(k.natural(running[r.account]), k.commodity),
             )
-        return out
+            out.append((_order(r), line))
+        out += [x for x in refunds if x[1].entry_id not in seen]
+        out.sort(key=lambda x: x[0])  # stable: the lines of one entry keep their order
+        return [line for _, line in out]
+
+    def _refunds_to_source(
+        self, conn: Connection, tenant: str, customer: str
+    ) -> list[tuple[tuple[int, int, int, str], StatementLine]]:
+        r, p, e = t.payment_returns.c, t.payments.c, t.entries.c
+        stmt = (
+            select(
+                e.entry_id,
+                e.effective_us,
+                e.recorded_us,
+                e.kind,
+                e.memo,
+                p.source_account,
+                r.amount_minor,
+                r.currency,
+            )
+            .join(t.payments, (p.tenant_id == r.tenant_id) & (p.payment_id == r.payment_id))
+            .join(t.entries, (e.tenant_id == r.tenant_id) & (e.entry_id == r.entry_id))
+            .where(r.tenant_id == tenant, p.customer_id == customer, r.kind == "refund")
+        )
+        return [
+            (
+                _order(x),
+                StatementLine(
+                    x.entry_id,
+                    rows.from_us(x.effective_us),
+                    x.kind,
+                    x.memo,
+                    x.source_account,
+                    to_units(int(x.amount_minor), x.currency),
+                    None,
+                ),
+            )
+            for x in conn.execute(stmt)
+        ]
 
     def lots_of(self, tenant: str, customer: str) -> list[CreditLot]:
         lo = t.lots.c
@@ -256,3 +311,12 @@ class SqlLedgerQueries:
         with self.engine.begin() as conn:
             found = conn.execute(stmt).mappings().all()
         return [rows.hold_from(x, x["released_us"], x["resolution"]) for x in found]
+
+
+def _charges_first() -> Any:
+    """At one instant a charge sorts before the payment that settles it."""
+    return case((t.entries.c.kind == "charge", 0), else_=1)
+
+
+def _order(r: Any) -> tuple[int, int, int, str]:
+    return (int(r.effective_us), 0 if r.kind == "charge" else 1, int(r.recorded_us), r.entry_id)

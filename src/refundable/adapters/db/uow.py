@@ -9,9 +9,9 @@ is locked" after the busy timeout.
 from __future__ import annotations
 
 import sqlite3
+import sys
 from types import TracebackType
 
-import psycopg
 from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError
 
@@ -35,7 +35,10 @@ def is_transient(err: BaseException | None) -> bool:
     """A conflict that a fresh attempt can resolve. Accepts SQLAlchemy-wrapped errors and raw
     driver errors (the ingestion fast path talks to the drivers directly)."""
     orig = err.orig if isinstance(err, DBAPIError) else err
-    if not isinstance(orig, psycopg.Error | sqlite3.Error):
+    # psycopg is an optional extra: if it was never imported, no error can come from it
+    psycopg = sys.modules.get("psycopg")
+    kinds = (sqlite3.Error,) if psycopg is None else (sqlite3.Error, psycopg.Error)
+    if not isinstance(orig, kinds):
         return False
     code = getattr(orig, "sqlstate", None)
     if code is not None:

@@ -1,0 +1,94 @@
+"""Small helpers the transition modules share: refusals, keys, starting a paid period."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+from refundable.billing.effects import (
+    ActionKind,
+    Effects,
+    Notice,
+    NoticeKind,
+    Posting,
+    PostingKind,
+    ScheduledAction,
+)
+from refundable.billing.plans import Plan, period_bounds
+from refundable.billing.rules import LifecycleRules
+from refundable.billing.subscription import (
+    AccessTimeline,
+    BillingState,
+    BillingTimeline,
+    CreditKind,
+    Subscription,
+)
+from refundable.core.errors import TransitionRefused
+from refundable.core.money import Money
+
+
+def refuse(sub: Subscription | None, what: str, allowed: str) -> NoReturn:
+    state = sub.state.value if sub is not None else "no subscription"
+    raise TransitionRefused(f"{what} (subscription is {state})", where="event", allowed=allowed)
+
+
+def require(sub: Subscription | None, what: str, *states: BillingState) -> Subscription:
+    """``sub`` if it exists and is in one of ``states``; else a specific refusal."""
+    if sub is None or sub.state not in states:
+        refuse(sub, f"cannot {what}", "when " + " or ".join(s.value for s in states))
+    return sub
+
+
+def action(sub: Subscription, kind: ActionKind, due_at: datetime, clause: str) -> ScheduledAction:
+    """A scheduled action whose key makes scheduling it twice harmless."""
+    return ScheduledAction(kind, due_at, f"{sub.key}:{kind.value}:{due_at.isoformat()}", clause)
+
+
+def after_days(at: datetime, days: int) -> datetime:
+    return at + timedelta(days=days)
+
+
+def check_plan(sub: Subscription, plan: Plan, rules: LifecycleRules) -> None:
+    """A plan change keeps the currency and the cycle (a change of cycle is a new sale)."""
+    if plan.currency != rules.currency or plan.cycle is not sub.plan.cycle:
+        refuse(
+            sub,
+            f"plan {plan.code} is not a {sub.plan.cycle.name} plan in {rules.currency}",
+            f"a {sub.plan.cycle.name} plan in {rules.currency}",
+        )
+
+
+def start_paid(
+    key: str, plan: Plan, at: datetime, rules: LifecycleRules, account_credit: Money
+) -> tuple[Subscription, Effects]:
+    """A new paid subscription from ``at``: first period charged in advance, billing date set."""
+    if not key:
+        raise TransitionRefused("a new subscription needs a key", where="event.key")
+    if plan.currency != rules.currency:
+        refuse(None, f"plan {plan.code} is in {plan.currency}", f"a plan in {rules.currency}")
+    start, end = period_bounds(at, plan.cycle, 0)
+    price = plan.cycle_price
+    zero = Money.zero(plan.currency)
+    billing = BillingTimeline(
+        BillingState.active, at, 0, start, end, end, end, price, account_credit
+    )
+    credits = plan.included_credits or zero
+    sub = Subscription(key, plan, AccessTimeline(at, end), billing, credits, CreditKind.plan, at)
+    clause = rules.billing_clause
+    postings = [Posting(PostingKind.charge, price, clause, f"{plan.code} {start:%Y-%m-%d}")]
+    if credits.is_positive:
+        postings.append(Posting(PostingKind.grant, credits, clause, f"{plan.code} credits"))
+    return sub, Effects(
+        tuple(postings),
+        (action(sub, ActionKind.renew, end, clause),),
+        (Notice(NoticeKind.subscribed, clause, plan.code),),
+    )
+
+
+def forfeit(sub: Subscription, clause: str, memo: str) -> tuple[Subscription, Effects]:
+    """Remove the credits held, recording their value as forfeited under ``clause``."""
+    if not sub.credits.is_positive:
+        return sub, Effects()
+    posting = Posting(PostingKind.forfeit, sub.credits, clause, memo)
+    return replace(sub, credits=Money.zero(sub.currency)), Effects(postings=(posting,))

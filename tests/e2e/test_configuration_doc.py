@@ -1,0 +1,39 @@
+"""Every setting is documented: docs/configuration.md names exactly the fields of Settings, each
+with the variable `Settings.from_env` reads, and nothing outside config.py reads the environment."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from pathlib import Path
+
+from refundable.config import Settings, env_name
+
+ROOT = Path(__file__).resolve().parents[2]
+ROW = re.compile(r"^\| `(REFUNDABLE_[A-Z_]+)` \| `([a-z_]+)` \|")
+
+
+def test_the_table_names_every_field_with_its_variable():
+    text = (ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    documented = {m.group(1): m.group(2) for m in map(ROW.match, text.splitlines()) if m}
+    assert documented == {env_name(f): f.name for f in fields(Settings)}
+
+
+SAMPLES = {"migrate_on_start": ("yes", True)}  # typed fields: text in, value out
+
+
+def test_each_documented_variable_is_the_one_read():
+    for f in fields(Settings):
+        default = ("/tmp/somewhere", Path("/tmp/somewhere")) if f.name.endswith("_dir") else None
+        text, value = SAMPLES.get(f.name) or default or ("sqlite:////tmp/x.db",) * 2
+        settings = Settings.from_env({env_name(f): text})
+        assert getattr(settings, f.name) == value, f.name
+
+
+def test_only_config_reads_the_environment():
+    readers = [
+        path.relative_to(ROOT)
+        for path in (ROOT / "src" / "refundable").rglob("*.py")
+        if path.name != "config.py" and re.search(r"os\.environ|getenv\(", path.read_text())
+    ]
+    assert readers == []
