@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from refundable.service.bus import MessageBus
     from refundable.service.catalog import PolicyCatalog
     from refundable.service.queries import LedgerQueries
+    from refundable.service.scheduled import WorkQueries
 
 # --- decision side ----------------------------------------------------------------------------
 
@@ -75,6 +76,7 @@ class App:
     queries: LedgerQueries
     clock: Clock
     catalog: PolicyCatalog
+    work: WorkQueries  # due actions, outbox, test clocks (the runner's read side)
     engine: Engine | None = None  # None for the in-memory store
 
     @property
@@ -123,7 +125,9 @@ def bootstrap(
 
         store = MemoryStore()
         bus = MessageBus(lambda: MemoryUnitOfWork(store), catalog, the_clock)
-        return App(bus, MemoryQueries(store), the_clock, catalog)
+        from refundable.adapters.memory.scheduling import MemWorkQueries
+
+        return App(bus, MemoryQueries(store), the_clock, catalog, MemWorkQueries(store))
     from refundable.adapters.db.engine import make_engine, migrate, require_schema_at_head
     from refundable.adapters.db.queries import SqlLedgerQueries
     from refundable.adapters.db.uow import SqlUnitOfWork
@@ -134,4 +138,8 @@ def bootstrap(
     else:
         require_schema_at_head(engine)
     bus = MessageBus(lambda: SqlUnitOfWork(engine, the_clock), catalog, the_clock)
-    return App(bus, SqlLedgerQueries(engine), the_clock, catalog, engine)
+    from refundable.adapters.db.repository_scheduling import SqlWorkQueries
+
+    return App(
+        bus, SqlLedgerQueries(engine), the_clock, catalog, SqlWorkQueries(engine), engine
+    )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 
 from refundable.core.errors import InputError, PolicyInvalid
-from refundable.entrypoints import cli_db
+from refundable.entrypoints import cli_db, cli_jobs
 from refundable.entrypoints.cli_ledger import app as ledger_app
 from refundable.entrypoints.cli_schema import app as schema_app
 from refundable.entrypoints.cli_support import GuardedGroup, err, escape, out, print_json
@@ -44,6 +44,8 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(schema_app, name="schema")
 app.add_typer(cli_db.app, name="db")  # schema owner's commands (h8-storage)
+app.add_typer(cli_jobs.jobs_app, name="jobs")  # due work on the product clock (ADR 0036)
+app.add_typer(cli_jobs.clock_app, name="clock")  # test clocks (ADR 0036)
 
 T = TypeVar("T")
 
@@ -169,9 +171,7 @@ def demo(
             "no example requests here", where=str(folder), allowed="a folder of *.yaml or *.json"
         )
     zone = zones(registry)
-    decided = [
-        (p, wiring.decide(registry, parse_request_text(_read(p), zone=zone))) for p in files
-    ]
+    decided = [(p, wiring.decide(registry, parse_request_text(_read(p), zone=zone))) for p in files]
     if as_json:
         print_json([{"file": p.name, "decision": d.to_dict()} for p, d in decided])
         return

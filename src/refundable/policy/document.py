@@ -431,6 +431,161 @@ class Default(_Doc):
     explanation: str = Field(description="What the customer is told when no rule matches")
 
 
+# --- lifecycle (h10-billing): subscriptions run by the policy (issue 9, ADR 0038/0039) ---------
+_LifecycleDays = Annotated[int, Field(ge=0, le=limits.MAX_LIFECYCLE_DAYS)]
+
+
+class LifecycleItem(_Doc):
+    clause: str = Field(description="The clause of the source this lifecycle rule runs")
+    also_cites: list[str] = Field([], description="Other clauses the same rule runs")
+
+
+class UpgradeDoc(LifecycleItem):
+    prorate_difference: StrictBool = Field(
+        True, description="Charge the price difference pro rata for the rest of the cycle"
+    )
+
+
+class DowngradeModeDoc(StrEnum):
+    end_of_cycle_no_refund = "end_of_cycle_no_refund"
+    pro_rata_credit_next_cycle = "pro_rata_credit_next_cycle"
+
+
+class DowngradeDoc(LifecycleItem):
+    mode: DowngradeModeDoc = Field(description="End of cycle without refund, or credit now")
+    credits_transfer: StrictBool = Field(False, description="Plan credits survive the change")
+
+
+class CancellationDoc(LifecycleItem):
+    annual_notice_days: _LifecycleDays | None = Field(
+        None, description="Written notice before an annual renewal; later notice defers a cycle"
+    )
+    notice_clause: str | None = Field(None, description="Clause that sets the renewal notice")
+    early_termination_charge: Decimal | None = Field(
+        None, ge=0, lt=limits.MAX_AMOUNT, description="Named charge for immediate cancellation"
+    )
+    immediate_clause: str | None = Field(
+        None, description="Clause that sets the early-termination charge"
+    )
+    cooling_off_days: _LifecycleDays | None = Field(
+        None, description="Days after sign-up in which cancelling is free"
+    )
+    cooling_off_clause: str | None = Field(
+        None, description="Clause that grants the cooling-off period"
+    )
+
+
+class TrialDoc(LifecycleItem):
+    credits_clause: str = Field(description="Clause saying trial credits do not roll over")
+    card_required: StrictBool = Field(
+        False, description="A payment card is needed to start the trial"
+    )
+    charge_at_end: StrictBool = Field(False, description="The card is charged when the trial ends")
+    credits_roll_into_paid: StrictBool = Field(
+        False, description="Trial credits carry into the paid plan"
+    )
+
+
+class SuspensionDoc(LifecycleItem):
+    grace_days: _LifecycleDays = Field(description="Access kept after the first failed payment")
+    dunning_notice_days: list[_LifecycleDays] = Field(
+        [0], max_length=limits.MAX_DUNNING_STEPS, description="Days after the failure to notify"
+    )
+    exempt_features: list[str] = Field([], description="Never gated by billing status")
+    exempt_clause: str | None = Field(
+        None, description="Clause that exempts the features from suspension"
+    )
+
+
+class TerminationDoc(LifecycleItem):
+    credits_forfeited: StrictBool = Field(
+        True, description="Unused credits are lost on termination"
+    )
+    access_ends_now: StrictBool = Field(
+        True, description="Access ends at termination, not at the end of the cycle"
+    )
+
+
+class ReactivationModeDoc(StrEnum):
+    new_subscription = "new_subscription"
+    within_retention = "within_retention"
+
+
+class ReactivationDoc(LifecycleItem):
+    mode: ReactivationModeDoc = Field(description="How a returning customer is billed")
+    credits_carried_over: StrictBool = Field(
+        False, description="Unused credits come back with the account"
+    )
+
+
+class RetentionDoc(_Doc):
+    days: _LifecycleDays = Field(description="Days personal data is kept after the trigger")
+    clause: str = Field(description="Clause that sets the retention period")
+
+
+class RetentionsDoc(_Doc):
+    after_suspension: RetentionDoc = Field(description="Data kept after a suspension")
+    after_cancellation: RetentionDoc = Field(description="Data kept after a cancellation")
+    after_termination: RetentionDoc = Field(description="Data kept after a termination")
+
+
+class LifecycleDoc(_Doc):
+    """The subscription lifecycle the policy runs (refundable.billing); every item cites."""
+
+    billing: LifecycleItem = Field(description="Plan price charged per cycle in advance")
+    upgrade: UpgradeDoc = Field(description="What a move to a dearer plan costs")
+    downgrade: DowngradeDoc = Field(
+        description="When a move to a cheaper plan takes effect and what it returns"
+    )
+    cancellation: CancellationDoc = Field(
+        description="Notice, early-termination charge and cooling-off"
+    )
+    trial: TrialDoc = Field(description="How a free trial starts, ends and converts")
+    suspension: SuspensionDoc = Field(description="Grace period and notices after a failed payment")
+    termination: TerminationDoc = Field(description="What ends when the account is terminated")
+    reactivation: ReactivationDoc = Field(
+        description="How a suspended or cancelled account comes back"
+    )
+    retention: RetentionsDoc = Field(description="How long personal data is kept after each ending")
+
+    def citations(self) -> list[tuple[str, tuple[object, ...]]]:
+        """Every clause the section cites, with its place in the document (for file:line)."""
+        out: list[tuple[str, tuple[object, ...]]] = []
+        for name in (
+            "billing",
+            "upgrade",
+            "downgrade",
+            "cancellation",
+            "trial",
+            "suspension",
+            "termination",
+            "reactivation",
+        ):
+            item: LifecycleItem = getattr(self, name)
+            out.append((item.clause, ("lifecycle", name, "clause")))
+            out += [
+                (c, ("lifecycle", name, "also_cites", i)) for i, c in enumerate(item.also_cites)
+            ]
+            for extra in (
+                "credits_clause",
+                "notice_clause",
+                "immediate_clause",
+                "cooling_off_clause",
+                "exempt_clause",
+            ):
+                value = getattr(item, extra, None)
+                if value is not None:
+                    out.append((value, ("lifecycle", name, extra)))
+        for name in ("after_suspension", "after_cancellation", "after_termination"):
+            out.append(
+                (getattr(self.retention, name).clause, ("lifecycle", "retention", name, "clause"))
+            )
+        return out
+
+
+# --- end lifecycle (h10-billing) --------------------------------------------------------------
+
+
 class PolicyDocument(_Doc):
     """One version of one business's policy."""
 
@@ -465,6 +620,9 @@ class PolicyDocument(_Doc):
     wallet: Wallet | None = Field(None, description="Wallet transfer rules (used by the ledger)")
     credits: Credits | None = Field(
         None, description="Message-credit validity and reinstatement (used by the ledger)"
+    )
+    lifecycle: LifecycleDoc | None = Field(  # h10-billing: subscriptions (refundable.billing)
+        None, description="Subscription lifecycle: upgrades, downgrades, cancellation, trials"
     )
     clauses: list[ClauseDoc] = Field(
         description="Every clause of the source, in order: cited by something or informational"

@@ -27,6 +27,7 @@ from refundable.core.time import Clock
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
 from refundable.service import money_handlers as money
+from refundable.service import scheduled
 from refundable.service import tenant_handlers as tenants
 from refundable.service.catalog import PolicyCatalog
 from refundable.service.common import Context, Done, Receipt, payload_hash
@@ -54,6 +55,10 @@ HANDLERS: dict[type, Handler] = {
     c.FailUsage: credits.fail_usage,
     c.ExpireLots: credits.expire_lots,
     c.ForfeitCredits: credits.forfeit_credits,
+    c.RunDueAction: scheduled.run_due_action,
+    c.RecordActionFailure: scheduled.record_action_failure,
+    c.CreateTestClock: scheduled.create_test_clock,
+    c.MoveTestClock: scheduled.move_test_clock,
 }
 # Commands that may name a tenant not registered yet (publishing its first policy creates it).
 _OPENS_TENANT = (c.PublishPolicy,)

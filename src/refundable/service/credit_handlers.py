@@ -17,6 +17,7 @@ from refundable.ledger.entries import JournalEntry
 from refundable.ledger.lots import CreditLot, LotPriority, LotStatus
 from refundable.ledger.money_ops import forfeit_account_credit
 from refundable.ledger.usage import BatchAllocation, UsageEvent, allocate_batch
+from refundable.scheduling.model import expiry_actions
 from refundable.service import commands as c
 from refundable.service import policy_rules as rules
 from refundable.service.common import Context, Detail, Done, not_found, usage_entry_id
@@ -38,6 +39,7 @@ def buy_credit_lot(cmd: c.BuyCreditLot, ctx: Context) -> Done:
     lot, e = credit_ops.buy_lot(ctx.entry_id(), cmd.tenant_id, purchase, cmd.at)
     ctx.post([e])
     ctx.repos.lots.add([lot], e.entry_id)
+    ctx.repos.schedule.add(expiry_actions(cmd.tenant_id, [lot]))
     return Done.of([e], cmd.lot_id, {Detail.valid_until: valid_until.isoformat()})
 
 
@@ -142,6 +144,7 @@ def fail_usage(cmd: c.FailUsage, ctx: Context) -> Done:
         entries.append(e)
         ctx.post(entries)
         ctx.repos.lots.add(new_lots, e.entry_id)
+        ctx.repos.schedule.add(expiry_actions(ctx.tenant_id, new_lots))
     first = entries[0].entry_id if entries else None
     ctx.repos.usage.add_failure(cmd.event_id, cmd.cause, reinstate, first, cmd.at)
     return Done.of(entries, cmd.event_id, {Detail.reinstated: str(reinstate).lower()})

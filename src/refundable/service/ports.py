@@ -26,6 +26,7 @@ from refundable.ledger.lots import CreditLot
 from refundable.ledger.payments import Payment
 from refundable.ledger.transfers import Party
 from refundable.ledger.usage import UsageEvent
+from refundable.scheduling.model import ScheduledAction, TestClock
 from refundable.tenants.model import PolicyVersion, Tenant
 
 
@@ -120,6 +121,35 @@ class Tenants(Protocol):
     def add_version(self, version: PolicyVersion) -> None: ...
 
 
+class Schedule(Protocol):
+    """Due work (scheduled actions), written with the change that makes it due."""
+
+    def add(self, actions: Sequence[ScheduledAction]) -> None: ...  # the same id twice: once
+    def lock(self, action_id: str) -> ScheduledAction | None: ...  # None if another has it
+    def save(self, action: ScheduledAction) -> None: ...
+    def get(self, action_id: str) -> ScheduledAction | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """A side effect to send after commit (email, webhook), written in the same transaction."""
+
+    message_id: str
+    kind: str
+    payload: Mapping[str, str]
+    created_at: datetime
+
+
+class Outbox(Protocol):
+    def add(self, message: OutboxMessage) -> None: ...  # the same id twice: once
+
+
+class TestClocks(Protocol):
+    def get(self) -> TestClock | None: ...
+    def add(self, clock: TestClock) -> None: ...
+    def save(self, clock: TestClock) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Repositories:
     """One tenant's repositories, all in the same transaction."""
@@ -134,6 +164,9 @@ class Repositories:
     holds: Holds
     decisions: Decisions
     tenants: Tenants
+    schedule: Schedule
+    outbox: Outbox
+    clocks: TestClocks
 
 
 class UnitOfWork(Protocol):

@@ -24,6 +24,10 @@ RUNTIME_UPDATES: dict[str, tuple[str, ...]] = {
     # SELECT ... FOR UPDATE needs UPDATE on one column of the table; the append-only trigger
     # still refuses any actual update of a hold.
     "holds": ("reason",),
+    # scheduled work: an action's state, a test clock's time, an outbox message's delivery
+    "scheduled_actions": ("state", "attempts", "last_error", "due_us", "done_us"),
+    "test_clocks": ("frozen_us",),
+    "outbox": ("sent_us",),
 }
 # Tables the service reads but never writes.
 READ_ONLY = ("alembic_version",)

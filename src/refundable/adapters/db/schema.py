@@ -300,3 +300,46 @@ APPEND_ONLY += ("policy_versions", "decisions")
 # Reads that must stay flat as history grows (issue 7): a customer's accounts by owner, for
 # statements (lines are then read by (tenant, account), ``ix_lines_account``).
 Index("ix_accounts_owner", accounts.c.tenant_id, accounts.c.owner)
+
+# --- scheduled work (scheduling): due actions, test clocks, the outbox -------------------------
+# Mutable on purpose (an action's state moves pending -> done/failed; a test clock moves
+# forward; an outbox message is marked sent): none of them is money history, which stays in
+# the journal. The runner reads pending actions by (state, due_us).
+
+scheduled_actions = Table(
+    "scheduled_actions",
+    metadata,
+    _tenant(),
+    Column("action_id", ID, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("subject", ID, nullable=False),
+    Column("due_us", INSTANT, nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text),
+    Column("created_us", INSTANT, nullable=False),
+    Column("done_us", INSTANT),
+    Index("ix_scheduled_actions_due", "state", "due_us"),
+)
+
+test_clocks = Table(
+    "test_clocks",
+    metadata,
+    _tenant(),
+    Column("clock_id", ID, nullable=False),
+    Column("frozen_us", INSTANT, nullable=False),
+    Column("created_us", INSTANT, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    _tenant(),
+    Column("message_id", ID, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("created_us", INSTANT, nullable=False),
+    Column("sent_us", INSTANT),
+    Index("ix_outbox_unsent", "sent_us", "created_us"),
+)

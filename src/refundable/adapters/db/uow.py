@@ -23,6 +23,7 @@ from refundable.adapters.db.repository_records import (
     SqlPayments,
     SqlUsage,
 )
+from refundable.adapters.db.repository_scheduling import SqlOutbox, SqlSchedule, SqlTestClocks
 from refundable.adapters.db.repository_tenants import SqlDecisions, SqlTenants
 from refundable.core.errors import InvariantBroken
 from refundable.core.time import Clock
@@ -93,6 +94,9 @@ class SqlUnitOfWork:
             holds=SqlHolds(*args),
             decisions=SqlDecisions(*args),
             tenants=SqlTenants(*args),
+            schedule=SqlSchedule(*args),
+            outbox=SqlOutbox(*args),
+            clocks=SqlTestClocks(*args),
         )
 
     def commit(self) -> None:

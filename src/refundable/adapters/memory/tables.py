@@ -19,7 +19,8 @@ from refundable.ledger.lots import CreditLot
 from refundable.ledger.payments import Payment
 from refundable.ledger.transfers import Party
 from refundable.ledger.usage import UsageEvent
-from refundable.service.ports import Claim
+from refundable.scheduling.model import ScheduledAction, TestClock
+from refundable.service.ports import Claim, OutboxMessage
 from refundable.service.queries import PaymentReturn
 from refundable.tenants.model import PolicyVersion, Tenant
 
@@ -51,6 +52,9 @@ class Tables:
     decisions: dict[TK, DecisionRecord] = field(default_factory=dict)
     tenants: dict[str, Tenant] = field(default_factory=dict)
     versions: dict[TK, PolicyVersion] = field(default_factory=dict)  # (tenant, version)
+    actions: dict[TK, ScheduledAction] = field(default_factory=dict)
+    outbox: dict[TK, OutboxMessage] = field(default_factory=dict)
+    clocks: dict[str, TestClock] = field(default_factory=dict)
 
     def copy(self) -> Tables:
         return replace(self, **{f.name: dict(getattr(self, f.name)) for f in fields(self)})

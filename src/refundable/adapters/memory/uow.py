@@ -18,6 +18,7 @@ from .repositories import (
     MemTenants,
     MemUsage,
 )
+from .scheduling import MemClocks, MemOutbox, MemSchedule
 from .tables import MemoryStore, Tables
 
 
@@ -60,6 +61,9 @@ class MemoryUnitOfWork:
             holds=MemHolds(*args),
             decisions=MemDecisions(*args),
             tenants=MemTenants(*args),
+            schedule=MemSchedule(*args),
+            outbox=MemOutbox(*args),
+            clocks=MemClocks(*args),
         )
 
     def commit(self) -> None:

@@ -35,6 +35,12 @@ from refundable.service.commands.money import (
     TopUpWallet,
     TransferWallet,
 )
+from refundable.service.commands.scheduling import (
+    CreateTestClock,
+    MoveTestClock,
+    RecordActionFailure,
+    RunDueAction,
+)
 from refundable.service.commands.tenants import PublishPolicy
 
 __all__ = [
@@ -42,6 +48,7 @@ __all__ = [
     "ChargeFee",
     "Command",
     "ConsumeCredits",
+    "CreateTestClock",
     "DecideRefund",
     "ExpireLots",
     "FailUsage",
@@ -50,15 +57,18 @@ __all__ = [
     "GrantAccountCredit",
     "HoldResolution",
     "IngestUsage",
+    "MoveTestClock",
     "PaidFrom",
     "PayRefund",
     "PublishPolicy",
+    "RecordActionFailure",
     "RecordCharge",
     "RecordChargeback",
     "RecordPayment",
     "RegisterCustomer",
     "ReleaseHold",
     "ReverseEntry",
+    "RunDueAction",
     "TopUpMode",
     "TopUpWallet",
     "TransferWallet",

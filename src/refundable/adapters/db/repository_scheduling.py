@@ -1,0 +1,176 @@
+"""Scheduled actions, test clocks and the outbox (SQL).
+
+``lock`` takes the action's row with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several
+workers divide due work without waiting on each other: a row another worker holds is simply
+not theirs. On SQLite the writer lock of ``BEGIN IMMEDIATE`` serialises workers; the state
+check after the lock is what makes a second run of a done action impossible on both.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+
+from refundable.adapters.db import rows
+from refundable.adapters.db import schema as t
+from refundable.adapters.db.repository_base import SqlBase
+from refundable.core.time import UTC, FixedClock
+from refundable.scheduling.model import ActionKind, ActionState, ScheduledAction, TestClock
+from refundable.service.ports import OutboxMessage
+
+_A = t.scheduled_actions.c
+_NO_CLOCK = FixedClock(datetime(1970, 1, 1, tzinfo=UTC))  # reads only: never asked the time
+
+
+def _action(r: Any) -> ScheduledAction:
+    return ScheduledAction(
+        r.tenant_id, r.action_id, ActionKind(r.kind), r.subject, rows.from_us(r.due_us),
+        json.loads(r.payload), ActionState(r.state), r.attempts, r.last_error,
+        None if r.done_us is None else rows.from_us(r.done_us),
+    )  # fmt: skip
+
+
+class SqlSchedule(SqlBase):
+    def add(self, actions: Sequence[ScheduledAction]) -> None:
+        if not actions:
+            return
+        now = self._now_us()
+        self.conn.execute(
+            self._insert_ignore(t.scheduled_actions),
+            [
+                {
+                    "tenant_id": a.tenant_id,
+                    "action_id": a.action_id,
+                    "kind": a.kind.value,
+                    "subject": a.subject,
+                    "due_us": rows.to_us(a.due_at),
+                    "payload": json.dumps(dict(a.payload), sort_keys=True),
+                    "state": a.state.value,
+                    "attempts": a.attempts,
+                    "last_error": None,
+                    "created_us": now,
+                    "done_us": None,
+                }
+                for a in actions
+            ],
+        )
+
+    def _one(self, action_id: str) -> Any:
+        return select(t.scheduled_actions).where(
+            _A.tenant_id == self.tenant_id, _A.action_id == action_id
+        )
+
+    def lock(self, action_id: str) -> ScheduledAction | None:
+        stmt = self._one(action_id)
+        if self.pg:
+            stmt = stmt.with_for_update(skip_locked=True)
+        r = self.conn.execute(stmt).first()
+        return None if r is None else _action(r)
+
+    def get(self, action_id: str) -> ScheduledAction | None:
+        r = self.conn.execute(self._one(action_id)).first()
+        return None if r is None else _action(r)
+
+    def save(self, action: ScheduledAction) -> None:
+        self.conn.execute(
+            update(t.scheduled_actions)
+            .where(_A.tenant_id == self.tenant_id, _A.action_id == action.action_id)
+            .values(
+                state=action.state.value,
+                attempts=action.attempts,
+                last_error=action.last_error,
+                due_us=rows.to_us(action.due_at),
+                done_us=None if action.done_at is None else rows.to_us(action.done_at),
+            )
+        )
+
+
+class SqlOutbox(SqlBase):
+    def add(self, message: OutboxMessage) -> None:
+        self.conn.execute(
+            self._insert_ignore(t.outbox),
+            {
+                "tenant_id": self.tenant_id,
+                "message_id": message.message_id,
+                "kind": message.kind,
+                "payload": json.dumps(dict(message.payload)),
+                "created_us": rows.to_us(message.created_at),
+                "sent_us": None,
+            },
+        )
+
+
+class SqlTestClocks(SqlBase):
+    def get(self) -> TestClock | None:
+        c = t.test_clocks.c
+        r = self.conn.execute(select(t.test_clocks).where(c.tenant_id == self.tenant_id)).first()
+        if r is None:
+            return None
+        return TestClock(r.tenant_id, r.clock_id, rows.from_us(r.frozen_us),
+                         rows.from_us(r.created_us))  # fmt: skip
+
+    def add(self, clock: TestClock) -> None:
+        self.conn.execute(
+            t.test_clocks.insert(),
+            {
+                "tenant_id": clock.tenant_id,
+                "clock_id": clock.clock_id,
+                "frozen_us": rows.to_us(clock.frozen_at),
+                "created_us": rows.to_us(clock.created_at),
+            },
+        )
+
+    def save(self, clock: TestClock) -> None:
+        c = t.test_clocks.c
+        self.conn.execute(
+            update(t.test_clocks)
+            .where(c.tenant_id == self.tenant_id)
+            .values(frozen_us=rows.to_us(clock.frozen_at))
+        )
+
+
+class SqlWorkQueries:
+    """The runner's read side: what is due, and what was scheduled and sent, per tenant."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def due(self, now: datetime, limit: int, tenant_id: str | None = None) -> list[tuple[str, str]]:
+        stmt = select(_A.tenant_id, _A.action_id).where(
+            _A.state == ActionState.pending.value, _A.due_us <= rows.to_us(now)
+        )
+        if tenant_id is None:  # tenants on a test clock run only when their clock moves
+            stmt = stmt.where(_A.tenant_id.not_in(select(t.test_clocks.c.tenant_id)))
+        else:
+            stmt = stmt.where(_A.tenant_id == tenant_id)
+        stmt = stmt.order_by(_A.due_us, _A.tenant_id, _A.action_id).limit(limit)
+        with self.engine.connect() as conn:
+            return [(r.tenant_id, r.action_id) for r in conn.execute(stmt)]
+
+    def actions(self, tenant_id: str) -> list[ScheduledAction]:
+        stmt = (
+            select(t.scheduled_actions)
+            .where(_A.tenant_id == tenant_id)
+            .order_by(_A.due_us, _A.action_id)
+        )
+        with self.engine.connect() as conn:
+            return [_action(r) for r in conn.execute(stmt)]
+
+    def outbox(self, tenant_id: str) -> list[OutboxMessage]:
+        o = t.outbox.c
+        stmt = select(t.outbox).where(o.tenant_id == tenant_id).order_by(o.created_us)
+        with self.engine.connect() as conn:
+            return [
+                OutboxMessage(
+                    r.message_id, r.kind, json.loads(r.payload), rows.from_us(r.created_us)
+                )
+                for r in conn.execute(stmt)
+            ]
+
+    def test_clock(self, tenant_id: str) -> TestClock | None:
+        with self.engine.connect() as conn:
+            return SqlTestClocks(conn, tenant_id, _NO_CLOCK).get()

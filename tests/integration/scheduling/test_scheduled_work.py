@@ -1,0 +1,98 @@
+"""Due work on SQLite and PostgreSQL: a test clock walks a customer's year of credit lots, and
+parallel worker processes on PostgreSQL divide due work without running anything twice."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from datetime import timedelta
+
+from fakes import at, lot
+from refundable.bootstrap import App
+from refundable.ledger import accounts as chart
+from refundable.ledger.lots import LotStatus
+from refundable.scheduling.model import ActionKind, ActionState, ScheduledAction
+from refundable.service import commands as c
+from refundable.service.scheduled import advance_test_clock
+
+
+def assert_balanced(app: App, tenant: str) -> None:
+    """Every entry of the tenant's journal sums to zero per commodity."""
+    journal = app.queries.journal(tenant)
+    assert journal
+    for entry in journal:
+        sums: dict[str, int] = {}
+        for line in entry.lines:
+            sums[line.account.commodity] = sums.get(line.account.commodity, 0) + line.amount
+        assert set(sums.values()) == {0}, entry.entry_id
+
+
+def test_a_test_clock_walks_a_year_of_lots(app: App, tenant: str) -> None:
+    app.bus.handle(c.CreateTestClock(tenant, "clock", "year", at()))
+    for month in range(12):
+        lot(app, tenant, "C1", f"L{month}", 10 + month, "1.00", bought=30 * month)
+    assert all(x.status is LotStatus.open for x in app.queries.lots_of(tenant, "C1"))
+    for month in range(1, 13):
+        advance_test_clock(app.bus, app.work, tenant, "year", at(days=30 * month + 2))
+        lots = app.queries.lots_of(tenant, "C1")
+        expired = sorted(x.lot_id for x in lots if x.status is LotStatus.expired)
+        assert expired == sorted(f"L{m}" for m in range(month))
+        left = sum(10 + m for m in range(month, 12))
+        assert app.queries.balance(tenant, chart.credit_lots("C1")) == left
+    states = {a.state for a in app.work.actions(tenant)}
+    assert states == {ActionState.done}
+    assert_balanced(app, tenant)
+
+
+WORKER = textwrap.dedent(
+    """
+    import sys
+    from datetime import datetime, timezone
+    from refundable.bootstrap import bootstrap
+    from refundable.service.scheduled import run_due
+    app = bootstrap(sys.argv[1], apply_migrations=False)
+    now = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    report = run_due(app.bus, app.work, now, tenant_id=sys.argv[2], batch=25)
+    print(report.ran, report.skipped, report.failed)
+    """
+)
+
+
+def test_parallel_workers_run_each_action_exactly_once(postgresql_app: App, pg_url: str) -> None:
+    from fakes import open_tenant
+
+    app, tenant = postgresql_app, "parallel-workers"
+    open_tenant(app, tenant)
+    notices = [
+        ScheduledAction.new(tenant, ActionKind.notice, "reminder", at(hours=n), {"n": str(n)})
+        for n in range(240)
+    ]
+    with app.bus.uow_factory() as uow:
+        uow.repositories(tenant).schedule.add(notices)
+        uow.commit()
+    for day in range(40):
+        lot(app, tenant, f"C{day % 4}", f"P{day}", 5, "1.00", bought=day)
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", WORKER, pg_url, tenant], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    outputs = [w.communicate(timeout=300)[0].split() for w in workers]
+    assert all(w.returncode == 0 for w in workers)
+    ran = [int(out[0]) for out in outputs]
+    actions = app.work.actions(tenant)
+    assert len(actions) == 240 + 40
+    assert sum(ran) == len(actions)  # every action ran once, in one worker or another
+    assert sum(1 for r in ran if r > 0) >= 2  # and the work was divided
+    assert {(a.state, a.attempts) for a in actions} == {(ActionState.done, 1)}
+    assert sorted(int(m.payload["n"]) for m in app.work.outbox(tenant)) == list(range(240))
+    expired = [
+        x for cid in ("C0", "C1", "C2", "C3") for x in app.queries.lots_of(tenant, cid)
+        if x.status is LotStatus.expired
+    ]  # fmt: skip
+    assert len(expired) == 40
+    assert all(app.queries.balance(tenant, chart.credit_lots(f"C{i}")) == 0 for i in range(4))
+    assert_balanced(app, tenant)
+    assert max(a.due_at for a in actions) < at(days=80) + timedelta(days=1)
