@@ -540,9 +540,11 @@ class LifecycleDoc(_Doc):
     cancellation: CancellationDoc = Field(
         description="Notice, early-termination charge and cooling-off"
     )
-    trial: TrialDoc = Field(description="How a free trial starts, ends and converts")
+    trial: TrialDoc | None = Field(None, description="How a free trial starts, ends and converts")
     suspension: SuspensionDoc = Field(description="Grace period and notices after a failed payment")
-    termination: TerminationDoc = Field(description="What ends when the account is terminated")
+    termination: TerminationDoc | None = Field(
+        None, description="What ends when the account is terminated"
+    )
     reactivation: ReactivationDoc = Field(
         description="How a suspended or cancelled account comes back"
     )
@@ -561,7 +563,9 @@ class LifecycleDoc(_Doc):
             "termination",
             "reactivation",
         ):
-            item: LifecycleItem = getattr(self, name)
+            item: LifecycleItem | None = getattr(self, name)
+            if item is None:
+                continue
             out.append((item.clause, ("lifecycle", name, "clause")))
             out += [
                 (c, ("lifecycle", name, "also_cites", i)) for i, c in enumerate(item.also_cites)
