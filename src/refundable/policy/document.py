@@ -358,6 +358,137 @@ class Default(_Doc):
     explanation: str
 
 
+# --- lifecycle (h10-billing): subscriptions run by the policy (issue 9, ADR 0038/0039) ---------
+_LifecycleDays = Annotated[int, Field(ge=0, le=limits.MAX_LIFECYCLE_DAYS)]
+
+
+class LifecycleItem(_Doc):
+    clause: str = Field(description="The clause of the source this lifecycle rule runs")
+    also_cites: list[str] = Field([], description="Other clauses the same rule runs")
+
+
+class UpgradeDoc(LifecycleItem):
+    prorate_difference: StrictBool = Field(
+        True, description="Charge the price difference pro rata for the rest of the cycle"
+    )
+
+
+class DowngradeModeDoc(StrEnum):
+    end_of_cycle_no_refund = "end_of_cycle_no_refund"
+    pro_rata_credit_next_cycle = "pro_rata_credit_next_cycle"
+
+
+class DowngradeDoc(LifecycleItem):
+    mode: DowngradeModeDoc = Field(description="End of cycle without refund, or credit now")
+    credits_transfer: StrictBool = Field(False, description="Plan credits survive the change")
+
+
+class CancellationDoc(LifecycleItem):
+    annual_notice_days: _LifecycleDays | None = Field(
+        None, description="Written notice before an annual renewal; later notice defers a cycle"
+    )
+    notice_clause: str | None = None
+    early_termination_charge: Decimal | None = Field(
+        None, ge=0, lt=limits.MAX_AMOUNT, description="Named charge for immediate cancellation"
+    )
+    immediate_clause: str | None = None
+    cooling_off_days: _LifecycleDays | None = None
+    cooling_off_clause: str | None = None
+
+
+class TrialDoc(LifecycleItem):
+    credits_clause: str = Field(description="Clause saying trial credits do not roll over")
+    card_required: StrictBool = False
+    charge_at_end: StrictBool = False
+    credits_roll_into_paid: StrictBool = False
+
+
+class SuspensionDoc(LifecycleItem):
+    grace_days: _LifecycleDays = Field(description="Access kept after the first failed payment")
+    dunning_notice_days: list[_LifecycleDays] = Field(
+        [0], max_length=limits.MAX_DUNNING_STEPS, description="Days after the failure to notify"
+    )
+    exempt_features: list[str] = Field([], description="Never gated by billing status")
+    exempt_clause: str | None = None
+
+
+class TerminationDoc(LifecycleItem):
+    credits_forfeited: StrictBool = True
+    access_ends_now: StrictBool = True
+
+
+class ReactivationModeDoc(StrEnum):
+    new_subscription = "new_subscription"
+    within_retention = "within_retention"
+
+
+class ReactivationDoc(LifecycleItem):
+    mode: ReactivationModeDoc
+    credits_carried_over: StrictBool = False
+
+
+class RetentionDoc(_Doc):
+    days: _LifecycleDays = Field(description="Days personal data is kept after the trigger")
+    clause: str
+
+
+class RetentionsDoc(_Doc):
+    after_suspension: RetentionDoc
+    after_cancellation: RetentionDoc
+    after_termination: RetentionDoc
+
+
+class LifecycleDoc(_Doc):
+    """The subscription lifecycle the policy runs (refundable.billing); every item cites."""
+
+    billing: LifecycleItem = Field(description="Plan price charged per cycle in advance")
+    upgrade: UpgradeDoc
+    downgrade: DowngradeDoc
+    cancellation: CancellationDoc
+    trial: TrialDoc
+    suspension: SuspensionDoc
+    termination: TerminationDoc
+    reactivation: ReactivationDoc
+    retention: RetentionsDoc
+
+    def citations(self) -> list[tuple[str, tuple[object, ...]]]:
+        """Every clause the section cites, with its place in the document (for file:line)."""
+        out: list[tuple[str, tuple[object, ...]]] = []
+        for name in (
+            "billing",
+            "upgrade",
+            "downgrade",
+            "cancellation",
+            "trial",
+            "suspension",
+            "termination",
+            "reactivation",
+        ):
+            item: LifecycleItem = getattr(self, name)
+            out.append((item.clause, ("lifecycle", name, "clause")))
+            out += [
+                (c, ("lifecycle", name, "also_cites", i)) for i, c in enumerate(item.also_cites)
+            ]
+            for extra in (
+                "credits_clause",
+                "notice_clause",
+                "immediate_clause",
+                "cooling_off_clause",
+                "exempt_clause",
+            ):
+                value = getattr(item, extra, None)
+                if value is not None:
+                    out.append((value, ("lifecycle", name, extra)))
+        for name in ("after_suspension", "after_cancellation", "after_termination"):
+            out.append(
+                (getattr(self.retention, name).clause, ("lifecycle", "retention", name, "clause"))
+            )
+        return out
+
+
+# --- end lifecycle (h10-billing) --------------------------------------------------------------
+
+
 class PolicyDocument(_Doc):
     """One version of one business's policy."""
 
@@ -375,6 +506,7 @@ class PolicyDocument(_Doc):
     fees: dict[str, Fee] = {}
     wallet: Wallet | None = None
     credits: Credits | None = None
+    lifecycle: LifecycleDoc | None = None  # h10-billing: subscriptions (refundable.billing)
     clauses: list[ClauseDoc]
     readings: list[Reading] = []
     rules: list[Rule]

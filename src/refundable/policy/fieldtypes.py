@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BeforeValidator, ValidationInfo, WithJsonSchema
 
+from refundable.core.currencies import currency_problem
 from refundable.core.errors import InputError, OutOfRange
 from refundable.core.limits import (
     ID_PATTERN,
@@ -248,8 +249,10 @@ def _day_or_instant(value: Any, info: ValidationInfo) -> datetime:
 
 def _currency(value: Any) -> Any:
     if not isinstance(value, str) or value not in MINOR_UNITS:
+        # Withdrawn codes, codes without a minor unit and lower case get their own reason.
+        why = currency_problem(value, "currency").message
         raise FieldProblem(
-            f"unknown currency {echo(value)}; use an ISO-4217 code such as ZAR or USD",
+            f"{why}; use an ISO-4217 code such as ZAR or USD",
             allowed="an ISO-4217 code in upper case (ZAR, USD, EUR, ...)",
         )
     return value

@@ -8,9 +8,10 @@ from decimal import Decimal
 import pytest
 
 from refundable.core.currencies import MINOR_UNITS, table
-from refundable.core.errors import CurrencyError
+from refundable.core.errors import CurrencyError, InputError
 from refundable.core.limits import CURRENCY_WITHDRAWN_GRACE_MONTHS
 from refundable.core.money import FxRate, Money, check_currency
+from refundable.policy.requests import parse_request
 
 
 @pytest.mark.parametrize(
@@ -97,3 +98,21 @@ def test_rounding_follows_each_currencys_minor_unit():
 def test_fx_rates_accept_the_new_codes():
     rate = FxRate.parse("BGN/EUR", "0.51129")
     assert Money.of("100.00", "BGN").convert(rate).round() == Money.of("51.13", "EUR")
+
+
+def test_a_request_in_a_withdrawn_currency_says_when_it_was_withdrawn():
+    request = {
+        "policy": "acme",
+        "requested_at": "2026-03-02T10:00:00+02:00",
+        "reason": "duplicate_charge",
+        "charge": {
+            "kind": "subscription",
+            "amount": "100.00",
+            "currency": "HRK",
+            "charged_at": "2026-03-01T10:00:00+02:00",
+        },
+    }
+    with pytest.raises(InputError, match=r"HRK \(Kuna, Croatia\) was withdrawn .* in 2023-01"):
+        parse_request(request)
+    request["charge"]["currency"] = "BGN"  # type: ignore[index]
+    assert parse_request(request).charge is not None
