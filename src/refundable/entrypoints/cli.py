@@ -432,12 +432,9 @@ def schema() -> None:
 
 
 def policy_schema() -> dict[str, Any]:
-    from refundable.policy.document import PolicyDocument
+    from refundable.policy.schema import policy_schema as build  # lazy: cold start (h4)
 
-    body = PolicyDocument.model_json_schema(by_alias=True)
-    body["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    body["$id"] = "https://refundable.dev/schema/policy.schema.json"
-    return body
+    return build()
 
 
 def main() -> None:
