@@ -1,7 +1,7 @@
 """Balance checkpoints for hot accounts, and entries by recording order (ADR 0040).
 
-Revision ID: 0007_balance_checkpoints
-Revises: 0006_scheduling
+Revision ID: 0008_balance_checkpoints
+Revises: 0007_derived_balances
 """
 
 import sqlalchemy as sa
@@ -12,8 +12,8 @@ from refundable.adapters.db.append_only import (
     install_replace_guards,
 )
 
-revision = "0007_balance_checkpoints"
-down_revision = "0006_scheduling"
+revision = "0008_balance_checkpoints"
+down_revision = "0007_derived_balances"
 branch_labels = None
 depends_on = None
 
@@ -36,4 +36,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("the ledger is append-only: there is no way down from 0007")
+    raise NotImplementedError("the ledger is append-only: there is no way down from 0008")
