@@ -49,6 +49,19 @@ def post(app: App, tenant: str, postings: Sequence[tuple[int, int]], recorded: d
             conn.execute(insert(t.lines), lines)
 
 
+def open_accounts(app: App, tenant: str) -> str:
+    """The two accounts the postings name (the database refuses lines of unknown accounts)."""
+    rows = [
+        {"tenant_id": tenant, "code": "receivable/C1/ZAR", "kind": "receivable",
+         "commodity": "ZAR", "owner": "C1", "balance": 0},
+        {"tenant_id": tenant, "code": REVENUE.code, "kind": "revenue", "commodity": "ZAR",
+         "owner": None, "balance": 0},
+    ]  # fmt: skip
+    with app.db.begin() as conn:
+        conn.execute(insert(t.accounts), rows)
+    return tenant
+
+
 def expected(postings: Sequence[tuple[int, int]], minute: int) -> Decimal:
     return Decimal(sum(a for m, a in postings if m <= minute)) / 100
 
@@ -69,7 +82,7 @@ def checkpoints(app: App, tenant: str) -> int:
 def test_checkpointed_balance_equals_the_plain_sum(
     app: App, first: list[tuple[int, int]], later: list[tuple[int, int]], every: int
 ) -> None:
-    tenant = f"k{uuid.uuid4().hex[:16]}"
+    tenant = open_accounts(app, f"k{uuid.uuid4().hex[:16]}")
     then = T0 + timedelta(days=2)
     post(app, tenant, first, then)
     run_at = then + timedelta(microseconds=CHECKPOINT_GRACE_US)
@@ -85,7 +98,7 @@ def test_checkpointed_balance_equals_the_plain_sum(
 
 
 def test_a_second_run_with_nothing_new_appends_nothing(app: App) -> None:
-    tenant = f"k{uuid.uuid4().hex[:16]}"
+    tenant = open_accounts(app, f"k{uuid.uuid4().hex[:16]}")
     post(app, tenant, [(1, 100), (2, 200), (3, 300)], T0 + timedelta(days=1))
     post(app, tenant, [(4, 400)], T0 + timedelta(days=2))
     assert write_checkpoints(app.db, tenant, REVENUE.code, every=1) == 3
