@@ -140,6 +140,4 @@ def bootstrap(
     bus = MessageBus(lambda: SqlUnitOfWork(engine, the_clock), catalog, the_clock)
     from refundable.adapters.db.repository_scheduling import SqlWorkQueries
 
-    return App(
-        bus, SqlLedgerQueries(engine), the_clock, catalog, SqlWorkQueries(engine), engine
-    )
+    return App(bus, SqlLedgerQueries(engine), the_clock, catalog, SqlWorkQueries(engine), engine)

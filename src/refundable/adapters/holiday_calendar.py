@@ -9,6 +9,9 @@ days that fall on a weekend (China, Taiwan) count as working days.
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -34,6 +37,7 @@ class Jurisdiction:
 def jurisdiction(country: str, subdivision: str | None = None) -> Jurisdiction:
     """The calendar facts of one jurisdiction; raises a clear error for an unknown country."""
     _check(country)
+    _import_country(country)
 
     def holidays_of(year: int) -> Mapping[date, str]:
         return _holidays(country, subdivision, year)
@@ -59,6 +63,40 @@ def _supported() -> frozenset[str]:
     from holidays.registry import COUNTRIES
 
     return frozenset(c for names in COUNTRIES.values() for c in names[1:] if _is_code(c))
+
+
+_COUNTRIES_PACKAGE = "holidays.countries"
+
+
+def _import_country(country: str) -> None:
+    """Import the one module of ``country`` without the ``holidays.countries`` package body.
+
+    That body imports all ~250 country modules (0.3 s of a cold ``decide`` on the shared
+    machine), and the package's lazy loaders import it before the module they want. Here an
+    empty stand-in for the package is registered for the time of one import, then removed, so
+    a later ``import holidays.countries`` still runs the real body, which finds this module
+    already imported and reuses it (the same classes). One difference remains: that real
+    package then lacks the attribute ``south_africa`` etc. for a module imported here;
+    ``import holidays.countries.south_africa`` and the package's classes still work
+    (docs/decisions/0022-package-and-start-up.md).
+    """
+    if _COUNTRIES_PACKAGE in sys.modules:  # the real package is there: nothing to save
+        return
+    module = next(m for m, names in _registry().items() if country in names[1:])
+    spec = importlib.util.find_spec(_COUNTRIES_PACKAGE)
+    if spec is None:  # pragma: no cover - the installed package always has it
+        return
+    sys.modules[_COUNTRIES_PACKAGE] = importlib.util.module_from_spec(spec)
+    try:
+        importlib.import_module(f"{_COUNTRIES_PACKAGE}.{module}")
+    finally:
+        del sys.modules[_COUNTRIES_PACKAGE]
+
+
+def _registry() -> Mapping[str, tuple[str, ...]]:
+    from holidays.registry import COUNTRIES
+
+    return COUNTRIES
 
 
 def _is_code(name: str) -> bool:

@@ -17,6 +17,7 @@ from refundable.billing.common import (
     refuse,
     require,
     start_paid,
+    trial_rule,
 )
 from refundable.billing.effects import (
     ActionKind,
@@ -62,7 +63,7 @@ def start_trial(
     new = Subscription(
         ev.key, ev.plan, AccessTimeline(at, end), billing, ev.trial_credits, CreditKind.trial, at
     )
-    trial = rules.trial
+    trial = trial_rule(sub, rules)
     postings: tuple[Posting, ...] = ()
     if ev.trial_credits.is_positive:
         postings = (Posting(PostingKind.grant, ev.trial_credits, trial.credits_clause, "trial"),)
@@ -80,9 +81,9 @@ def subscribe(
     if sub is None:
         return start_paid(ev.key, ev.plan, at, rules, Money.zero(rules.currency))
     sub = require(sub, "subscribe", BillingState.trialing)
-    effects = Effects()
-    if not rules.trial.credits_roll_into_paid:
-        sub, effects = forfeit(sub, rules.trial.credits_clause, "trial credits")
+    effects, trial = Effects(), trial_rule(sub, rules)
+    if not trial.credits_roll_into_paid:
+        sub, effects = forfeit(sub, trial.credits_clause, "trial credits")
     new, started = start_paid(sub.key, ev.plan, at, rules, sub.billing.account_credit)
     return new, effects + started
 

@@ -16,7 +16,7 @@ from refundable.billing.effects import (
     ScheduledAction,
 )
 from refundable.billing.plans import Plan, period_bounds
-from refundable.billing.rules import LifecycleRules
+from refundable.billing.rules import LifecycleRules, TerminationRule, TrialRule
 from refundable.billing.subscription import (
     AccessTimeline,
     BillingState,
@@ -92,3 +92,17 @@ def forfeit(sub: Subscription, clause: str, memo: str) -> tuple[Subscription, Ef
         return sub, Effects()
     posting = Posting(PostingKind.forfeit, sub.credits, clause, memo)
     return replace(sub, credits=Money.zero(sub.currency)), Effects(postings=(posting,))
+
+
+def trial_rule(sub: Subscription | None, rules: LifecycleRules) -> TrialRule:
+    """The policy's trial rule; a policy without one offers no trials."""
+    if rules.trial is None:
+        refuse(sub, "this policy offers no trials", "a paid subscription")
+    return rules.trial
+
+
+def termination_rule(sub: Subscription | None, rules: LifecycleRules) -> TerminationRule:
+    """The policy's termination rule; a policy without one states no termination terms."""
+    if rules.termination is None:
+        refuse(sub, "this policy states no termination for violations", "a cancellation")
+    return rules.termination

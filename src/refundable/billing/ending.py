@@ -19,6 +19,8 @@ from refundable.billing.common import (
     refuse,
     require,
     start_paid,
+    termination_rule,
+    trial_rule,
 )
 from refundable.billing.effects import (
     ActionKind,
@@ -128,7 +130,7 @@ def end_trial(
     sub: Subscription, at: datetime, rules: LifecycleRules
 ) -> tuple[Subscription, Effects]:
     """A trial ends (expired or cancelled) with no charge; its credits are gone."""
-    trial = rules.trial
+    trial = trial_rule(sub, rules)
     sub, forfeited = forfeit(sub, trial.credits_clause, "trial credits")
     ended, effects = _end(sub, at, BillingState.cancelled, rules)
     notice = Notice(NoticeKind.trial_ended, trial.clause, "no charge")
@@ -144,7 +146,7 @@ def _end(
     new = replace(sub, billing=billing, access=access)
     if state is BillingState.terminated:
         days, clause = retention.after_termination_days, retention.termination_clause
-        notice = Notice(NoticeKind.terminated, rules.termination.clause)
+        notice = Notice(NoticeKind.terminated, termination_rule(sub, rules).clause)
     else:
         days, clause = retention.after_cancellation_days, retention.cancellation_clause
         notice = Notice(NoticeKind.cancelled, rules.cancellation.clause)
@@ -158,7 +160,7 @@ def terminate(
     """Termination for a violation: no refund, credits forfeited, access revoked now."""
     live = [s for s in BillingState if s not in (BillingState.cancelled, BillingState.terminated)]
     sub = require(sub, "terminate", *live)
-    rule = rules.termination
+    rule = termination_rule(sub, rules)
     effects = Effects()
     if rule.credits_forfeited:
         sub, effects = forfeit(sub, rule.clause, "termination")

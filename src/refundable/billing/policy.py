@@ -39,7 +39,9 @@ def lifecycle_rules(doc: PolicyDocument) -> LifecycleRules | None:
             life.downgrade.credits_transfer,
         ),
         cancellation=_cancellation(life, doc.currency),
-        trial=TrialRule(
+        trial=None
+        if life.trial is None
+        else TrialRule(
             life.trial.clause,
             life.trial.credits_clause,
             life.trial.card_required,
@@ -53,7 +55,9 @@ def lifecycle_rules(doc: PolicyDocument) -> LifecycleRules | None:
             frozenset(life.suspension.exempt_features),
             life.suspension.exempt_clause,
         ),
-        termination=TerminationRule(
+        termination=None
+        if life.termination is None
+        else TerminationRule(
             life.termination.clause,
             life.termination.credits_forfeited,
             life.termination.access_ends_now,

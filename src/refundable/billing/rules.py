@@ -142,8 +142,8 @@ class LifecycleRules:
     upgrade: UpgradeRule
     downgrade: DowngradeRule
     cancellation: CancellationRule
-    trial: TrialRule
+    trial: TrialRule | None  # None: the policy offers no trials
     suspension: SuspensionRule
-    termination: TerminationRule
+    termination: TerminationRule | None  # None: the policy states no termination terms
     reactivation: ReactivationRule
     retention: Retention

@@ -7,17 +7,22 @@ from the one exception tree and leave with the exit code of the one status table
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
 
 import typer
 
 from refundable.core.errors import InputError, PolicyInvalid
-from refundable.entrypoints import cli_db, cli_jobs
-from refundable.entrypoints.cli_ledger import app as ledger_app
-from refundable.entrypoints.cli_schema import app as schema_app
-from refundable.entrypoints.cli_support import GuardedGroup, err, escape, out, print_json
+from refundable.entrypoints.cli_support import (
+    GuardedGroup,
+    LazyGroup,
+    err,
+    escape,
+    out,
+    print_json,
+)
 
 if TYPE_CHECKING:
     from refundable.core.errors import Problem
@@ -30,8 +35,24 @@ if TYPE_CHECKING:
 
 # -h as well as --help, on every command (sub-contexts inherit the names)
 HELP = {"help_option_names": ["-h", "--help"]}
+
+
+class RootGroup(LazyGroup):
+    """The top-level group: sub-apps mounted lazily, in this listing order (ADR 0022)."""
+
+    lazy: ClassVar[Mapping[str, tuple[str, str]]] = MappingProxyType(
+        {
+            "ledger": ("refundable.entrypoints.cli_ledger", "app"),
+            "schema": ("refundable.entrypoints.cli_schema", "app"),
+            "db": ("refundable.entrypoints.cli_db", "app"),  # schema owner's commands (h8-storage)
+            "jobs": ("refundable.entrypoints.cli_jobs", "jobs_app"),  # due work (ADR 0036)
+            "clock": ("refundable.entrypoints.cli_jobs", "clock_app"),  # test clocks (ADR 0036)
+        }
+    )
+
+
 app = typer.Typer(
-    cls=GuardedGroup,
+    cls=RootGroup,
     no_args_is_help=True,
     help="Refundable: decide refund requests by policy.",
     context_settings=HELP,
@@ -41,11 +62,6 @@ policy_app = typer.Typer(
     cls=GuardedGroup, no_args_is_help=True, help="Validate, test and explain policy files."
 )
 app.add_typer(policy_app, name="policy")
-app.add_typer(ledger_app, name="ledger")
-app.add_typer(schema_app, name="schema")
-app.add_typer(cli_db.app, name="db")  # schema owner's commands (h8-storage)
-app.add_typer(cli_jobs.jobs_app, name="jobs")  # due work on the product clock (ADR 0036)
-app.add_typer(cli_jobs.clock_app, name="clock")  # test clocks (ADR 0036)
 
 T = TypeVar("T")
 
@@ -432,12 +448,9 @@ def schema() -> None:
 
 
 def policy_schema() -> dict[str, Any]:
-    from refundable.policy.document import PolicyDocument
+    from refundable.policy.schema import policy_schema as build  # lazy: cold start (h4)
 
-    body = PolicyDocument.model_json_schema(by_alias=True)
-    body["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    body["$id"] = "https://refundable.dev/schema/policy.schema.json"
-    return body
+    return build()
 
 
 def main() -> None:

@@ -9,11 +9,12 @@ group's own ``main``, it also holds when a test drives the app through Typer's `
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from typer import Abort, TyperException
 from typer.core import TyperGroup
@@ -22,6 +23,7 @@ from refundable.core.errors import PolicyInvalid, RefundableError, status_of
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from typer._click.core import Command, Context  # typer vendors click
 
 JSON_FLAG = "--json"
 USAGE_ERROR = "usage_error"  # the code of an error click finds in the arguments themselves
@@ -120,3 +122,30 @@ class GuardedGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+class LazyGroup(GuardedGroup):
+    """A guarded group whose sub-apps are imported only when one of them is invoked or listed.
+
+    ``ledger`` (with ``ledger record``: the service layer and the whole policy package), ``db``,
+    ``jobs``, ``clock`` and ``schema`` cost about 0.3 s of imports; mounted eagerly they were
+    paid by every ``decide`` (docs/decisions/0022-package-and-start-up.md). ``lazy`` maps each
+    sub-command name, in listing order, to ``(module, attribute)`` of its Typer app; ``--help``
+    still lists them (listing imports them: help is not on the hot path).
+    """
+
+    lazy: ClassVar[Mapping[str, tuple[str, str]]] = {}
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        eager = super().list_commands(ctx)
+        return [*eager, *(name for name in self.lazy if name not in eager)]
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            from typer.main import get_group
+
+            module, attribute = self.lazy[cmd_name]
+            group = get_group(getattr(importlib.import_module(module), attribute))
+            group.name = cmd_name
+            self.commands[cmd_name] = group
+        return super().get_command(ctx, cmd_name)

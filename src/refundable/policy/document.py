@@ -25,6 +25,7 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -38,8 +39,9 @@ class _Doc(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-Condition = dict[str, Any]
-"""A condition mapping; grammar checked by refundable.policy.conditions."""
+# A condition mapping; its grammar is checked by refundable.policy.conditions and published
+# for editors by refundable.policy.schema (the "Condition" definition).
+Condition = Annotated[dict[str, Any], WithJsonSchema({"x-condition": True})]
 
 
 class Outcome(StrEnum):
@@ -77,37 +79,47 @@ def _clock_text(value: Any) -> Any:
 
 
 Clock = Annotated[time, BeforeValidator(_clock_text)]
+_Day = date  # HolidayDoc's field is named `date`
 
 
 class BusinessHoursDoc(_Doc):
-    opens: Clock
-    closes: Clock
+    opens: Clock = Field(description='Opening time, local, written "HH:MM" in quotes')
+    closes: Clock = Field(description='Closing time, local, written "HH:MM" in quotes; after opens')
 
 
 class HolidayDoc(_Doc):
-    date: date
-    name: str
+    date: _Day = Field(description="The day the business is closed, YYYY-MM-DD")
+    name: str = Field(description="What the day is (shown in deadlines' explanations)")
 
 
 class CalendarDoc(_Doc):
     country: str | None = Field(None, description="ISO-3166 code whose public holidays apply")
-    subdivision: str | None = None
-    business_hours: BusinessHoursDoc
-    extra_holidays: list[HolidayDoc] = []
+    subdivision: str | None = Field(
+        None, description="Province or state code for regional holidays (holidays package)"
+    )
+    business_hours: BusinessHoursDoc = Field(
+        description="When the business works; receipts after hours count from the next opening"
+    )
+    extra_holidays: list[HolidayDoc] = Field(
+        [], description="Days the business is closed besides public holidays"
+    )
 
 
 class Settings(_Doc):
     rounding: Literal["half_up", "half_even", "half_down", "down", "up", "floor", "ceiling"] = (
-        "half_up"
+        Field("half_up", description="Rounding mode applied once, at the end of a computation")
     )
-    day_count: DayCount = DayCount.actual_seconds
+    day_count: DayCount = Field(
+        DayCount.actual_seconds,
+        description="How pro-rata time is measured: actual_seconds or actual_days",
+    )
     refund_currency: CurrencyCode | None = Field(
         None, description="Currency every amount is paid in; others are converted via fx"
     )
 
 
 class Param(_Doc):
-    param: str
+    param: str = Field(description="Name of an entry under parameters: whose value is used here")
 
 
 Number = int | Decimal | Param
@@ -121,8 +133,10 @@ SPAN_BOUNDS: dict[str, int] = {
 
 
 class Parameter(_Doc):
-    value: int | Decimal
-    clause: str
+    value: int | Decimal = Field(
+        description="The number chosen: a percentage (0-100) or a length of time"
+    )
+    clause: str = Field(description="Clause whose open value this is")
     reading: str = Field(description="Why this value: the text does not state it")
 
     @field_validator("value")
@@ -141,9 +155,13 @@ class Parameter(_Doc):
 class Span(_Doc):
     """A length of time: exactly one of days, hours, business_days."""
 
-    days: Number | None = None
-    hours: Number | None = None
-    business_days: Number | None = None
+    days: Number | None = Field(
+        None, description="Calendar days in the policy's timezone (a number or {param: name})"
+    )
+    hours: Number | None = Field(None, description="Elapsed hours (a number or {param: name})")
+    business_days: Number | None = Field(
+        None, description="Business days by the policy's calendar (a number or {param: name})"
+    )
 
     @model_validator(mode="after")
     def _one(self) -> Span:
@@ -165,38 +183,54 @@ class Span(_Doc):
 
 
 class Promise(Span):
-    clause: str
+    clause: str = Field(description="Clause that makes this promise")
 
 
 class RequestWindow(Span):
     of: str = Field(description="The instant the window runs from, e.g. charge.charged_at")
-    clause: str
+    clause: str = Field(description="Clause that sets the window")
     covers: list[str] = Field(description="Ids of the rules this window applies to")
 
 
 class RequiredItem(_Doc):
-    item: str
-    clause: str
+    item: str = Field(description="What the customer must give with a request, in plain words")
+    clause: str = Field(description="Clause that requires it")
 
 
 class Appeal(_Doc):
-    allowed: StrictBool
-    clause: str
-    stages: list[str] = []
+    allowed: StrictBool = Field(
+        description="true if a decision can be appealed, false if it is final"
+    )
+    clause: str = Field(description="Clause about appeals")
+    stages: list[str] = Field([], description="The appeal steps, in order")
 
 
 class Process(_Doc):
-    request_window: RequestWindow | None = None
-    required_information: list[RequiredItem] = []
-    review: Promise | None = None
-    payout: Promise | None = None
-    payout_by_method: dict[str, Promise] = {}
-    appeal: Appeal | None = None
+    request_window: RequestWindow | None = Field(
+        None, description="How long after an instant a request may be made, for the rules it covers"
+    )
+    required_information: list[RequiredItem] = Field(
+        [], description="What every request must include"
+    )
+    review: Promise | None = Field(
+        None, description="How long the business takes to decide (decision.deadlines.decide_by)"
+    )
+    payout: Promise | None = Field(
+        None, description="How long an approved refund takes to pay (decision.deadlines.pay_by)"
+    )
+    payout_by_method: dict[str, Promise] = Field(
+        {}, description="Payout promises per payment method (charge.payment_method)"
+    )
+    appeal: Appeal | None = Field(None, description="Whether and how a decision can be appealed")
 
 
 class Minimum(_Doc):
-    amount: Amount
-    currency: CurrencyCode
+    amount: Amount = Field(
+        description='A decimal string such as "100.00", at most the currency\'s decimals'
+    )
+    currency: CurrencyCode = Field(
+        description="ISO-4217 code; another currency than the charge's is converted with fx"
+    )
 
     @model_validator(mode="after")
     def _bounded(self) -> Minimum:
@@ -214,11 +248,15 @@ class Minimum(_Doc):
 
 
 class Fee(_Doc):
-    clause: str
-    description: str
-    percent: Number | None = None
-    fixed: Minimum | None = None
-    minimum: Minimum | None = None
+    clause: str = Field(description="Clause that sets the fee")
+    description: str = Field(description="What the fee is for, as the customer sees it")
+    percent: Number | None = Field(
+        None, description="Percentage of the refund kept (0-100, or {param: name})"
+    )
+    fixed: Minimum | None = Field(None, description="A fixed fee instead of a percentage")
+    minimum: Minimum | None = Field(
+        None, description="The least the fee is, when the percentage comes to less"
+    )
     no_refund_if_exceeds: StrictBool = Field(
         True, description="No refund at all when fees would take the whole amount"
     )
@@ -231,7 +269,9 @@ class Fee(_Doc):
 
 
 class HigherOf(_Doc):
-    higher_of: list[str] = Field(min_length=2)
+    higher_of: list[str] = Field(
+        min_length=2, description="Two or more fee ids: the higher one is charged, never both"
+    )
 
     @field_validator("higher_of")
     @classmethod
@@ -262,36 +302,54 @@ class Formula(StrEnum):
 
 
 class AmountDoc(_Doc):
-    formula: Formula
-    as_of: str = "requested_at"
-    start: str | None = Field(None, alias="from")
-    end: str | None = Field(None, alias="to")
-    percent: Number | None = None
-    fixed: Minimum | None = None
+    formula: Formula = Field(description="How the gross refund is computed (see Formula)")
+    as_of: str = Field(
+        "requested_at", description="pro_rata_unused: the instant the unused time counts from"
+    )
+    start: str | None = Field(
+        None, alias="from", description="pro_rata_elapsed: the instant the counted time starts"
+    )
+    end: str | None = Field(
+        None, alias="to", description="pro_rata_elapsed: the instant the counted time ends"
+    )
+    percent: Number | None = Field(
+        None, description="percent_kept: the percentage the business keeps (0-100 or {param: name})"
+    )
+    fixed: Minimum | None = Field(None, description="fixed: the amount refunded")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
 class UnitsDoc(_Doc):
-    fact: str
+    fact: str = Field(
+        description="A whole-number fact giving the units (e.g. failed_delivery.units)"
+    )
 
 
 class Then(_Doc):
-    outcome: Outcome
-    remedy: Remedy = Remedy.none
-    amount: AmountDoc | None = None
-    units: UnitsDoc | None = None
-    fees: list[FeeRef] = []
+    outcome: Outcome = Field(description="approve, deny or review")
+    remedy: Remedy = Field(Remedy.none, description="What the customer gets when approved")
+    amount: AmountDoc | None = Field(
+        None, description="The gross amount (required when approving a refund or credit of money)"
+    )
+    units: UnitsDoc | None = Field(
+        None, description="Message credits given back (required when approving message_credits)"
+    )
+    fees: list[FeeRef] = Field(
+        [], description="Fee ids taken from the refund, or {higher_of: [a, b]}"
+    )
     factors: list[str] = Field([], description="What the business weighs (review outcomes)")
-    alternatives: list[Remedy] = []
-    notes: list[str] = []
-    payout: Promise | None = None
+    alternatives: list[Remedy] = Field([], description="Other remedies the clause allows")
+    notes: list[str] = Field([], description="Notes for the agent handling the case")
+    payout: Promise | None = Field(None, description="Overrides process.payout for this rule")
     explanation: str | None = Field(None, description="Extra sentence for the customer")
 
 
 class Requirement(_Doc):
-    condition: Condition
-    clause: str | None = None
+    condition: Condition = Field(description="What must hold for the customer to be entitled")
+    clause: str | None = Field(
+        None, description="Clause that sets the requirement (default: the rule's)"
+    )
     explain: str | None = Field(None, description="What the customer is told when it fails")
 
 
@@ -304,22 +362,26 @@ class Need(_Doc):
 
 
 class Rule(_Doc):
-    id: str
-    clause: str
-    also_cites: list[str] = []
-    description: str
-    when: Condition
-    requires: list[Requirement] = []
+    id: str = Field(description="Unique id of the rule (lower case, hyphens)")
+    clause: str = Field(description="Clause the rule enforces")
+    also_cites: list[str] = Field([], description="Other clauses the decision cites")
+    description: str = Field(description="What the rule does, in one sentence")
+    when: Condition = Field(
+        description="The situation the rule addresses: every key must hold; first match decides"
+    )
+    requires: list[Requirement] = Field(
+        [], description="Entitlement conditions: when one fails the request is denied, citing it"
+    )
     needs: list[Need] = Field(
         [], description="Facts the rule asks for when missing (review: information needed)"
     )
-    then: Then
-    reading: str | None = None
+    then: Then = Field(description="The decision when the rule applies")
+    reading: str | None = Field(None, description="How an ambiguous clause was read for this rule")
 
 
 class ClauseDoc(_Doc):
-    id: str
-    title: str
+    id: str = Field(description='Clause number as the source writes it, in quotes (e.g. "4.1")')
+    title: str = Field(description="Short title of the clause, in our own words")
     informational: str | None = Field(
         None, description="Why this clause needs no rule (contact details, lifecycle, ...)"
     )
@@ -329,9 +391,9 @@ class ClauseDoc(_Doc):
 
 
 class Reading(_Doc):
-    clause: str
-    issue: str
-    chosen: str
+    clause: str = Field(description="Clause that is ambiguous")
+    issue: str = Field(description="What the text leaves open")
+    chosen: str = Field(description="The reading chosen and why")
 
 
 class TransferKind(StrEnum):
@@ -341,21 +403,32 @@ class TransferKind(StrEnum):
 
 
 class Wallet(_Doc):
-    transfers_allowed: list[TransferKind] = []
-    clause: str
+    transfers_allowed: list[TransferKind] = Field(
+        [], description="Which wallet transfers the ledger allows"
+    )
+    clause: str = Field(description="Clause about wallet transfers")
 
 
 class Credits(_Doc):
-    valid_days: int | None = Field(None, ge=1, le=limits.MAX_CALENDAR_DAYS)
-    clause: str
-    reinstate_on_failure: list[str] = []
+    valid_days: int | None = Field(
+        None,
+        ge=1,
+        le=limits.MAX_CALENDAR_DAYS,
+        description="Days message credits stay valid after purchase",
+    )
+    clause: str = Field(description="Clause about credit validity")
+    reinstate_on_failure: list[str] = Field(
+        [], description="Failure causes for which used credits are given back"
+    )
 
 
 class Default(_Doc):
-    clause: str
-    outcome: Outcome = Outcome.deny
-    remedy: Remedy = Remedy.none
-    explanation: str
+    clause: str = Field(description="Clause applied when no rule matches")
+    outcome: Outcome = Field(
+        Outcome.deny, description="Outcome when no rule matches (usually deny)"
+    )
+    remedy: Remedy = Field(Remedy.none, description="Remedy when no rule matches")
+    explanation: str = Field(description="What the customer is told when no rule matches")
 
 
 # --- lifecycle (h10-billing): subscriptions run by the policy (issue 9, ADR 0038/0039) ---------
@@ -387,20 +460,30 @@ class CancellationDoc(LifecycleItem):
     annual_notice_days: _LifecycleDays | None = Field(
         None, description="Written notice before an annual renewal; later notice defers a cycle"
     )
-    notice_clause: str | None = None
+    notice_clause: str | None = Field(None, description="Clause that sets the renewal notice")
     early_termination_charge: Decimal | None = Field(
         None, ge=0, lt=limits.MAX_AMOUNT, description="Named charge for immediate cancellation"
     )
-    immediate_clause: str | None = None
-    cooling_off_days: _LifecycleDays | None = None
-    cooling_off_clause: str | None = None
+    immediate_clause: str | None = Field(
+        None, description="Clause that sets the early-termination charge"
+    )
+    cooling_off_days: _LifecycleDays | None = Field(
+        None, description="Days after sign-up in which cancelling is free"
+    )
+    cooling_off_clause: str | None = Field(
+        None, description="Clause that grants the cooling-off period"
+    )
 
 
 class TrialDoc(LifecycleItem):
     credits_clause: str = Field(description="Clause saying trial credits do not roll over")
-    card_required: StrictBool = False
-    charge_at_end: StrictBool = False
-    credits_roll_into_paid: StrictBool = False
+    card_required: StrictBool = Field(
+        False, description="A payment card is needed to start the trial"
+    )
+    charge_at_end: StrictBool = Field(False, description="The card is charged when the trial ends")
+    credits_roll_into_paid: StrictBool = Field(
+        False, description="Trial credits carry into the paid plan"
+    )
 
 
 class SuspensionDoc(LifecycleItem):
@@ -409,12 +492,18 @@ class SuspensionDoc(LifecycleItem):
         [0], max_length=limits.MAX_DUNNING_STEPS, description="Days after the failure to notify"
     )
     exempt_features: list[str] = Field([], description="Never gated by billing status")
-    exempt_clause: str | None = None
+    exempt_clause: str | None = Field(
+        None, description="Clause that exempts the features from suspension"
+    )
 
 
 class TerminationDoc(LifecycleItem):
-    credits_forfeited: StrictBool = True
-    access_ends_now: StrictBool = True
+    credits_forfeited: StrictBool = Field(
+        True, description="Unused credits are lost on termination"
+    )
+    access_ends_now: StrictBool = Field(
+        True, description="Access ends at termination, not at the end of the cycle"
+    )
 
 
 class ReactivationModeDoc(StrEnum):
@@ -423,33 +512,43 @@ class ReactivationModeDoc(StrEnum):
 
 
 class ReactivationDoc(LifecycleItem):
-    mode: ReactivationModeDoc
-    credits_carried_over: StrictBool = False
+    mode: ReactivationModeDoc = Field(description="How a returning customer is billed")
+    credits_carried_over: StrictBool = Field(
+        False, description="Unused credits come back with the account"
+    )
 
 
 class RetentionDoc(_Doc):
     days: _LifecycleDays = Field(description="Days personal data is kept after the trigger")
-    clause: str
+    clause: str = Field(description="Clause that sets the retention period")
 
 
 class RetentionsDoc(_Doc):
-    after_suspension: RetentionDoc
-    after_cancellation: RetentionDoc
-    after_termination: RetentionDoc
+    after_suspension: RetentionDoc = Field(description="Data kept after a suspension")
+    after_cancellation: RetentionDoc = Field(description="Data kept after a cancellation")
+    after_termination: RetentionDoc = Field(description="Data kept after a termination")
 
 
 class LifecycleDoc(_Doc):
     """The subscription lifecycle the policy runs (refundable.billing); every item cites."""
 
     billing: LifecycleItem = Field(description="Plan price charged per cycle in advance")
-    upgrade: UpgradeDoc
-    downgrade: DowngradeDoc
-    cancellation: CancellationDoc
-    trial: TrialDoc
-    suspension: SuspensionDoc
-    termination: TerminationDoc
-    reactivation: ReactivationDoc
-    retention: RetentionsDoc
+    upgrade: UpgradeDoc = Field(description="What a move to a dearer plan costs")
+    downgrade: DowngradeDoc = Field(
+        description="When a move to a cheaper plan takes effect and what it returns"
+    )
+    cancellation: CancellationDoc = Field(
+        description="Notice, early-termination charge and cooling-off"
+    )
+    trial: TrialDoc | None = Field(None, description="How a free trial starts, ends and converts")
+    suspension: SuspensionDoc = Field(description="Grace period and notices after a failed payment")
+    termination: TerminationDoc | None = Field(
+        None, description="What ends when the account is terminated"
+    )
+    reactivation: ReactivationDoc = Field(
+        description="How a suspended or cancelled account comes back"
+    )
+    retention: RetentionsDoc = Field(description="How long personal data is kept after each ending")
 
     def citations(self) -> list[tuple[str, tuple[object, ...]]]:
         """Every clause the section cites, with its place in the document (for file:line)."""
@@ -464,7 +563,9 @@ class LifecycleDoc(_Doc):
             "termination",
             "reactivation",
         ):
-            item: LifecycleItem = getattr(self, name)
+            item: LifecycleItem | None = getattr(self, name)
+            if item is None:
+                continue
             out.append((item.clause, ("lifecycle", name, "clause")))
             out += [
                 (c, ("lifecycle", name, "also_cites", i)) for i, c in enumerate(item.also_cites)
@@ -492,22 +593,46 @@ class LifecycleDoc(_Doc):
 class PolicyDocument(_Doc):
     """One version of one business's policy."""
 
-    policy: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
-    name: str
-    version: str
-    effective_from: date
-    source: str
-    timezone: str
-    currency: CurrencyCode
-    calendar: CalendarDoc
-    settings: Settings = Settings()
-    parameters: dict[str, Parameter] = {}
-    process: Process = Process()
-    fees: dict[str, Fee] = {}
-    wallet: Wallet | None = None
-    credits: Credits | None = None
-    lifecycle: LifecycleDoc | None = None  # h10-billing: subscriptions (refundable.billing)
-    clauses: list[ClauseDoc]
-    readings: list[Reading] = []
-    rules: list[Rule]
-    default: Default
+    policy: str = Field(
+        pattern=r"^[a-z][a-z0-9_-]*$",
+        description="Policy id: lower case letters, digits, - and _; used by requests and the CLI",
+    )
+    name: str = Field(description="The business's name")
+    version: str = Field(description='Version label, in quotes (e.g. "2025-10-25" or "1.10")')
+    effective_from: date = Field(
+        description="First day this version is in force (00:00, policy timezone), YYYY-MM-DD"
+    )
+    source: str = Field(description="The source document this file encodes (title and date)")
+    timezone: str = Field(description="IANA timezone of the business, e.g. Africa/Johannesburg")
+    currency: CurrencyCode = Field(description="ISO-4217 code of the policy's own currency")
+    calendar: CalendarDoc = Field(
+        description="Business days and hours: holidays by country, opening hours"
+    )
+    settings: Settings = Field(
+        Settings(), description="Rounding, pro-rata day count, refund currency"
+    )
+    parameters: dict[str, Parameter] = Field(
+        {}, description="Values the text leaves open, each with the reading chosen"
+    )
+    process: Process = Field(
+        Process(),
+        description="Request window, required information, review and payout promises, appeal",
+    )
+    fees: dict[str, Fee] = Field(
+        {}, description="Fees by id, taken from refunds by rules that name them"
+    )
+    wallet: Wallet | None = Field(None, description="Wallet transfer rules (used by the ledger)")
+    credits: Credits | None = Field(
+        None, description="Message-credit validity and reinstatement (used by the ledger)"
+    )
+    lifecycle: LifecycleDoc | None = Field(  # h10-billing: subscriptions (refundable.billing)
+        None, description="Subscription lifecycle: upgrades, downgrades, cancellation, trials"
+    )
+    clauses: list[ClauseDoc] = Field(
+        description="Every clause of the source, in order: cited by something or informational"
+    )
+    readings: list[Reading] = Field(
+        [], description="Readings of ambiguous clauses, with the reason"
+    )
+    rules: list[Rule] = Field(description="Rules in order; the first whose when holds decides")
+    default: Default = Field(description="What happens when no rule matches")

@@ -58,6 +58,8 @@ ATTACKS = [
     "DELETE FROM idempotency",
     "UPDATE payments SET amount_minor = 1",
     "UPDATE accounts SET owner = 'x'",
+    "UPDATE accounts SET balance = balance + 100000",  # then overdraw past the floor check
+    "UPDATE accounts SET balance = 0",
     "ALTER TABLE lines DISABLE TRIGGER ALL",
     "ALTER TABLE lines DISABLE TRIGGER lines_append_only",
     "DROP TRIGGER lines_append_only ON lines",

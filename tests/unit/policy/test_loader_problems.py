@@ -512,3 +512,31 @@ def test_binary_file(tmp_path):
         f"{path}:2: byte 0xff is not UTF-8 text (is this a binary file?) "
         "(allowed: a UTF-8 text file)"
     ]
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path):
+    from refundable.core import limits
+
+    path = tmp_path / "acme.yaml"
+    path.write_text(BASE + "#" * limits.MAX_DOCUMENT_BYTES, encoding="utf-8")
+    with pytest.raises(PolicyInvalid) as caught:
+        load_policy_file(path)
+    (problem,) = caught.value.problems
+    assert problem.render().startswith(f"{path}: the document is 1,000,")
+    assert problem.allowed == "at most 1,000,000 bytes"
+
+
+def test_an_endless_device_is_read_only_up_to_the_limit():
+    with pytest.raises(PolicyInvalid) as caught:
+        load_policy_file(Path("/dev/zero"))
+    assert [p.message for p in caught.value.problems] == [
+        "the document is 1,000,001 bytes, too large to read"
+    ]
+
+
+def test_a_directory_given_as_a_policy_file(tmp_path):
+    with pytest.raises(PolicyInvalid) as caught:
+        load_policy_file(tmp_path)
+    assert [p.render() for p in caught.value.problems] == [
+        f"{tmp_path}: cannot read file: Is a directory"
+    ]

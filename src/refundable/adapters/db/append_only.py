@@ -209,3 +209,55 @@ def install_account_guards(max_balance_minor: int) -> None:
         "CREATE TRIGGER accounts_no_delete BEFORE DELETE ON accounts BEGIN "
         "SELECT RAISE(ABORT, 'append-only: DELETE on accounts is not allowed'); END"
     )
+
+
+# --- 0007: account balances derived from the journal (h13, docs/decisions/0041-...) ----------
+
+PG_BALANCES_FROM_LINES = """
+CREATE OR REPLACE FUNCTION refundable_balances_from_lines() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public AS $$
+DECLARE
+  moved record;
+BEGIN
+  -- One UPDATE per account the statement touched, in (tenant, code) order: concurrent
+  -- postings lock shared accounts in the same order, so they queue instead of deadlocking.
+  FOR moved IN
+    SELECT tenant_id, account, SUM(amount) AS delta FROM new_lines
+    GROUP BY tenant_id, account ORDER BY tenant_id, account
+  LOOP
+    UPDATE accounts SET balance = balance + moved.delta
+      WHERE tenant_id = moved.tenant_id AND code = moved.account;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'derived: a journal line names account % that does not exist '
+        '(create the account first)', moved.account USING ERRCODE = 'raise_exception';
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END;
+$$
+"""
+
+SQLITE_BALANCES_FROM_LINES = (
+    "CREATE TRIGGER lines_move_balances AFTER INSERT ON lines BEGIN "
+    "SELECT RAISE(ABORT, 'derived: a journal line names an account that does not exist "
+    "(create the account first)') WHERE NOT EXISTS (SELECT 1 FROM accounts "
+    "WHERE tenant_id = NEW.tenant_id AND code = NEW.account); "
+    "UPDATE accounts SET balance = balance + NEW.amount "
+    "WHERE tenant_id = NEW.tenant_id AND code = NEW.account; END"
+)
+
+
+def install_balances_from_lines() -> None:
+    """``accounts.balance`` guards every floor check, so the database keeps it, not the
+    application: inserting journal lines adds their amounts to their accounts (which must
+    exist first). On PostgreSQL the function runs as the schema owner (SECURITY DEFINER), so
+    the runtime role needs, and gets, no UPDATE on ``balance``; see roles.py."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(PG_BALANCES_FROM_LINES)
+        op.execute(
+            "CREATE TRIGGER lines_move_balances AFTER INSERT ON lines "
+            "REFERENCING NEW TABLE AS new_lines "
+            "FOR EACH STATEMENT EXECUTE FUNCTION refundable_balances_from_lines()"
+        )
+        return
+    op.execute(SQLITE_BALANCES_FROM_LINES)

@@ -6,7 +6,6 @@ the database triggers refuse UPDATE/DELETE even to code that goes around this cl
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -20,12 +19,6 @@ from refundable.ledger.accounts import AccountKey
 from refundable.ledger.entries import JournalEntry
 from refundable.ledger.lots import CreditLot, LotStatus
 from refundable.service.ports import Claim
-
-_ADD_TO_BALANCE = (
-    update(t.accounts)
-    .where(t.accounts.c.tenant_id == bindparam("t_id"), t.accounts.c.code == bindparam("c_code"))
-    .values(balance=t.accounts.c.balance + bindparam("delta"))
-)
 
 
 class SqlReceipts(SqlBase):
@@ -115,24 +108,18 @@ class SqlJournal(SqlBase):
         return {wanted[code]: balance for code, balance in found.items()}
 
     def post(self, entries: Sequence[JournalEntry], idem_key: str | None) -> None:
+        """Insert the entries and their lines. The balances move in the database: a trigger on
+        ``lines`` adds each line to its account (migration 0007, docs/decisions/0041-...), so
+        the accounts must exist before the lines go in."""
         if not entries:
             return
         now = self._now_us()
-        deltas: dict[AccountKey, int] = defaultdict(int)
         line_rows: list[dict[str, Any]] = []
         for e in entries:
             line_rows += rows.line_rows(e)
-            for line in e.lines:
-                deltas[line.account] += line.amount
+        self._ensure_accounts({line.account for e in entries for line in e.lines})
         self.conn.execute(t.entries.insert(), [rows.entry_row(e, now, idem_key) for e in entries])
         self.conn.execute(t.lines.insert(), line_rows)
-        self._ensure_accounts(deltas)
-        self._add_to_balances(sorted((k.code, d) for k, d in deltas.items()))
-
-    def _add_to_balances(self, deltas: list[tuple[str, int]]) -> None:
-        self.conn.execute(
-            _ADD_TO_BALANCE, [{"t_id": self.tenant_id, "c_code": c, "delta": d} for c, d in deltas]
-        )
 
     def get(self, entry_id: str) -> JournalEntry | None:
         e, ln = t.entries.c, t.lines.c

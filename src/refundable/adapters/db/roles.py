@@ -17,7 +17,10 @@ from refundable.core.limits import echo
 # Columns the service updates (projections kept in step with the journal). Everything else
 # is INSERT and SELECT only. A new table with updatable columns adds its row here.
 RUNTIME_UPDATES: dict[str, tuple[str, ...]] = {
-    "accounts": ("balance",),
+    # Balances move only by the trigger on ``lines`` (SECURITY DEFINER, migration 0007): the
+    # role holds no UPDATE on ``balance``. SELECT ... FOR UPDATE needs UPDATE on one column;
+    # the identity trigger refuses any change of ``kind``.
+    "accounts": ("kind",),
     "lots": ("remaining", "value_left_minor", "status"),
     "payments": ("refunded_minor", "charged_back_minor"),
     "idempotency": ("result",),
