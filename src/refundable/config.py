@@ -49,7 +49,7 @@ class Settings:
     db_url: str | None = None  # REFUNDABLE_DB_URL; default: SQLite in data_dir
     data_dir: Path | None = None  # REFUNDABLE_DATA_DIR; default: per-user data dir
     policies_dir: Path | None = None  # REFUNDABLE_POLICIES; default: shipped policies
-    # --- storage (h8-storage), see docs/postgres-roles.md ---
+    # --- storage, see docs/postgres-roles.md ---
     # REFUNDABLE_MIGRATE_ON_START: apply migrations when the app starts; default: only on SQLite
     migrate_on_start: bool | None = None
     # REFUNDABLE_MIGRATE_DB_URL: the schema owner's URL for `refundable db upgrade`; default db_url

@@ -180,7 +180,7 @@ def status_of(error: RefundableError) -> Status:
     return STATUS.get(error.code, STATUS[RefundableError.code])
 
 
-# --- storage (h8-storage): errors raised at the storage boundary ------------------------------
+# --- storage: errors raised at the storage boundary ------------------------------
 
 
 class AlreadyReversed(ImmutableEntry, Conflict):
@@ -208,7 +208,7 @@ class SchemaOutOfDate(RefundableError):
     code = "schema_out_of_date"
 
 
-# --- request input (h2): text that cannot be read safely, numbers past the limits ------------
+# --- request input: text that cannot be read safely, numbers past the limits ------------
 
 
 class InputTooLarge(InputError):
@@ -257,7 +257,7 @@ STATUS.update(
 )
 
 
-# --- package and command line (h4) -----------------------------------------------------------
+# --- package and command line -----------------------------------------------------------
 
 
 class ConfigurationError(RefundableError):
@@ -277,7 +277,7 @@ STATUS[ConfigurationError.code] = Status(500, 78)  # sysexits EX_CONFIG
 STATUS[StoreUnavailable.code] = Status(503, 69)  # sysexits EX_UNAVAILABLE
 
 
-# --- billing lifecycle (h10-billing) -----------------------------------------------------------
+# --- billing lifecycle -----------------------------------------------------------
 class TransitionRefused(Conflict):
     """A lifecycle event that the subscription's state or its policy does not allow now
     (an upgrade of a terminated subscription, reactivation with fees outstanding)."""

@@ -63,7 +63,7 @@ def echo(value: object) -> str:
     return text if len(text) <= MAX_ECHO_LENGTH else text[: MAX_ECHO_LENGTH - 1] + "…"
 
 
-# --- storage (h8-storage): what the columns hold; see docs/limits.md and ADR 0032 -------------
+# --- storage: what the columns hold; see docs/limits.md and ADR 0032 -------------
 # An account balance stays within ±MAX_BALANCE_MINOR. With every single amount below
 # MAX_AMOUNT_MINOR, balance + amount stays below 5 * 10^18 < 2^63 - 1, so the 64-bit columns of
 # both stores never overflow (SQLite would silently turn the sum into a float). The database
@@ -76,32 +76,32 @@ MIN_INSTANT_US: Final = 0  # 1970-01-01T00:00:00Z
 MAX_INSTANT_US: Final = 7_258_118_400_000_000 - 1  # before 2200-01-01T00:00:00Z
 
 
-# --- request input (h2) ----------------------------------------------------------------------
+# --- request input ----------------------------------------------------------------------
 # Nodes a YAML document may hold once its aliases are expanded (an alias bomb of 1 KB would
 # otherwise expand to billions), and the longest literal a number, amount or instant may be.
 MAX_EXPANDED_NODES: Final = 100_000
 MAX_NUMBER_CHARS: Final = 40
 
 
-# --- h6 authoring: currencies -------------------------------------------------------------------
+# --- currencies -----------------------------------------------------------------------------
 # A currency withdrawn from ISO 4217 less than this many months before the ISO list's
 # publication stays accepted, so charges made before a changeover can still be refunded.
 CURRENCY_WITHDRAWN_GRACE_MONTHS: Final = 24
 
-# --- policy parsing (h5) ---------------------------------------------------------------------
+# --- policy parsing ---------------------------------------------------------------------
 # Values a YAML document may expand to once aliases are followed (an alias bomb of 1.4 KB
 # would otherwise expand to millions); a policy of 500 lines holds about 3,000.
 MAX_YAML_NODES: Final = 100_000
 # Hours a time window or promise may name: as many as MAX_CALENDAR_DAYS.
 MAX_HOURS: Final = MAX_CALENDAR_DAYS * 24
 
-# --- billing lifecycle (h10-billing) ---------------------------------------------------------
+# --- billing lifecycle ---------------------------------------------------------
 # Days a lifecycle rule may name (notice, grace, retention, trial): ten years.
 MAX_LIFECYCLE_DAYS: Final = 3660
 # Dunning notices one failed payment may schedule.
 MAX_DUNNING_STEPS: Final = 12
 
-# --- balance checkpoints (h12-reads, ADR 0040) ----------------------------------------------
+# --- balance checkpoints (ADR 0040) ----------------------------------------------
 # Lines of one account between two checkpoints: a balance as of any instant sums at most the
 # tenant's entries in one such stretch (plus those recorded since the last checkpoint job).
 CHECKPOINT_EVERY_LINES: Final = 1000

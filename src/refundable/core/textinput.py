@@ -12,7 +12,7 @@ document passes these gates, in this order, each one cheap and bounded:
 4. values: numbers that no longer fit (``1e400``, 5,000-digit integers, ``1e-400`` that rounds
    to zero, NaN) are refused with their path.
 
-The request parser uses ``load_document``; the policy reader (h5) uses ``check_size``,
+The request parser uses ``load_document``; the policy reader uses ``check_size``,
 ``check_controls``, ``read_text`` and ``printable`` (ADR 0018).
 """
 
@@ -109,7 +109,7 @@ def check_text(data: bytes | str, what: str = "request") -> str:
     return text
 
 
-# --- the same gates with a file:line location, for the policy reader (h5) ------------------
+# --- the same gates with a file:line location, for the policy reader ------------------
 
 # C0 controls except tab, line feed and carriage return; DEL; C1 controls.
 _CONTROL_C1 = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")

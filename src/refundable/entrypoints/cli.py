@@ -44,7 +44,7 @@ class RootGroup(LazyGroup):
         {
             "ledger": ("refundable.entrypoints.cli_ledger", "app"),
             "schema": ("refundable.entrypoints.cli_schema", "app"),
-            "db": ("refundable.entrypoints.cli_db", "app"),  # schema owner's commands (h8-storage)
+            "db": ("refundable.entrypoints.cli_db", "app"),  # schema owner's commands
             "jobs": ("refundable.entrypoints.cli_jobs", "jobs_app"),  # due work (ADR 0036)
             "clock": ("refundable.entrypoints.cli_jobs", "clock_app"),  # test clocks (ADR 0036)
         }
@@ -448,7 +448,7 @@ def schema() -> None:
 
 
 def policy_schema() -> dict[str, Any]:
-    from refundable.policy.schema import policy_schema as build  # lazy: cold start (h4)
+    from refundable.policy.schema import policy_schema as build  # lazy: cold start
 
     return build()
 

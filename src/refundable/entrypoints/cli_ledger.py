@@ -242,7 +242,7 @@ def _has_ledger_tables(path: Path) -> bool:
     return found is not None
 
 
-# --- h7: `ledger record ...` (writes through the bus; see cli_record.py) ----------------------
+# --- `ledger record ...` (writes through the bus; see cli_record.py) ----------------------
 from refundable.entrypoints.cli_record import app as _record_app  # noqa: E402
 
 app.add_typer(_record_app, name="record")

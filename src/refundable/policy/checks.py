@@ -52,7 +52,7 @@ def citations(doc: PolicyDocument) -> Iterator[tuple[str, Loc]]:
         if part is not None:
             yield part.clause, (section, "clause")
     yield doc.default.clause, ("default", "clause")
-    if doc.lifecycle is not None:  # h10-billing: lifecycle rules run by refundable.billing
+    if doc.lifecycle is not None:  # lifecycle rules run by refundable.billing
         yield from doc.lifecycle.citations()
     for i, rule in enumerate(doc.rules):
         yield rule.clause, ("rules", i, "clause")

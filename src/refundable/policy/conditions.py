@@ -58,7 +58,7 @@ def _compile_key(raw: dict[str, Any], key: str, ctx: CompileContext) -> Cond:
         return time_condition(raw, key, value, ctx)
     fact = FACTS.get(key)
     if fact is None:
-        close = nearest(key, [*FACTS, *_COMBINATORS, *_TIME_KEYS])  # h5: say what was meant
+        close = nearest(key, [*FACTS, *_COMBINATORS, *_TIME_KEYS])  # say what was meant
         hint = f"; did you mean {' or '.join(close)}?" if close else ""
         ctx.problem(raw, key, f"unknown fact or condition {echo(key)}{hint}", _ALLOWED_KEYS)
         return never(f"unknown {key}")

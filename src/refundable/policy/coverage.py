@@ -156,7 +156,7 @@ def _exercised(policy: CompiledPolicy, d: Decision) -> list[str]:
 def _describe(doc: PolicyDocument, loc: tuple[object, ...]) -> str:
     if loc[0] == "rules" and isinstance(loc[1], int):
         return f"rule {doc.rules[loc[1]].id}"
-    if loc[0] == "lifecycle":  # h10-billing: the lifecycle rule of refundable.billing
+    if loc[0] == "lifecycle":  # the lifecycle rule of refundable.billing
         names = [str(p) for p in loc[1:] if not isinstance(p, int)]
         return "lifecycle " + ".".join(n for n in names if n not in ("clause", "also_cites"))
     return ".".join(str(p) for p in loc[:-1] if not isinstance(p, int))

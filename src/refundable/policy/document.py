@@ -431,7 +431,7 @@ class Default(_Doc):
     explanation: str = Field(description="What the customer is told when no rule matches")
 
 
-# --- lifecycle (h10-billing): subscriptions run by the policy (issue 9, ADR 0038/0039) ---------
+# --- lifecycle: subscriptions run by the policy (issue 9, ADR 0038/0039) ---------
 _LifecycleDays = Annotated[int, Field(ge=0, le=limits.MAX_LIFECYCLE_DAYS)]
 
 
@@ -587,7 +587,7 @@ class LifecycleDoc(_Doc):
         return out
 
 
-# --- end lifecycle (h10-billing) --------------------------------------------------------------
+# --- end lifecycle --------------------------------------------------------------
 
 
 class PolicyDocument(_Doc):
@@ -625,7 +625,7 @@ class PolicyDocument(_Doc):
     credits: Credits | None = Field(
         None, description="Message-credit validity and reinstatement (used by the ledger)"
     )
-    lifecycle: LifecycleDoc | None = Field(  # h10-billing: subscriptions (refundable.billing)
+    lifecycle: LifecycleDoc | None = Field(  # subscriptions (refundable.billing)
         None, description="Subscription lifecycle: upgrades, downgrades, cancellation, trials"
     )
     clauses: list[ClauseDoc] = Field(

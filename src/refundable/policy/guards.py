@@ -81,7 +81,7 @@ def _fact_value(node: Any, key: Any, value: Any, add: Add) -> None:
 
 
 def _money(op: Any, operand: Any) -> bool:
-    """A money threshold in a stated currency (h1, policy/moneycond.py): checked there."""
+    """A money threshold in a stated currency (policy/moneycond.py): checked there."""
     return (
         op in ("gt", "gte", "lt", "lte")
         and isinstance(operand, dict)

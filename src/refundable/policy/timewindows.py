@@ -52,7 +52,7 @@ def _instant_fact(
     fact = FACTS.get(path) if isinstance(path, str) else None
     if fact is None or fact.kind != "instant":
         instants = ", ".join(p for p, f in FACTS.items() if f.kind == "instant")
-        if path is None:  # h5: `within` without `of` says what is missing, not "None is ..."
+        if path is None:  # `within` without `of` says what is missing, not "None is ..."
             owner, end = ("within" if key == "of" else "exceeds"), "to" if key == "to" else "from"
             ctx.problem(node, key, f"{owner} needs `{key}:`, the instant it counts {end}", instants)
             return None

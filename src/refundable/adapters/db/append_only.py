@@ -211,7 +211,7 @@ def install_account_guards(max_balance_minor: int) -> None:
     )
 
 
-# --- 0007: account balances derived from the journal (h13, docs/decisions/0041-...) ----------
+# --- 0007: account balances derived from the journal (docs/decisions/0041-...) ----------
 
 PG_BALANCES_FROM_LINES = """
 CREATE OR REPLACE FUNCTION refundable_balances_from_lines() RETURNS trigger

@@ -124,7 +124,7 @@ class SqlLedgerQueries:
         return [rows.entry_from(h, by_entry.get(h["entry_id"], [])) for h in heads]
 
     def tenant_timezones(self, tenant: str | None = None) -> dict[str, str]:
-        """Timezone name of each tenant (or of one): reports show local times (h4)."""
+        """Timezone name of each tenant (or of one): reports show local times."""
         tn = t.tenants.c
         stmt = select(tn.tenant_id, tn.timezone).order_by(tn.tenant_id)
         if tenant is not None:

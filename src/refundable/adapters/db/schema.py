@@ -245,7 +245,7 @@ APPEND_ONLY: tuple[str, ...] = (
     "hold_releases",
 )
 
-# --- tenants, policy versions and decisions (h7, issue 7) -------------------------------------
+# --- tenants, policy versions and decisions (issue 7) -------------------------------------
 # A tenant's policy versions are stored whole and never updated (a new version is a new row);
 # ``starts_us`` is the first instant a version governs, so "the version in force at X" is one
 # index lookup. Decisions keep what a refund, credit or fee posted after them may amount to.
@@ -344,7 +344,7 @@ outbox = Table(
     Index("ix_outbox_unsent", "sent_us", "created_us"),
 )
 
-# --- balance checkpoints (h12-reads, ADR 0040) ------------------------------------------------
+# --- balance checkpoints (ADR 0040) ------------------------------------------------
 # A hot account's balance at an instant, counting only entries recorded at or before
 # ``watermark_us``: ``balance(as_of)`` = nearest checkpoint + the lines after it + the lines
 # recorded after its watermark (backdated postings). Appended by a job, never updated.
