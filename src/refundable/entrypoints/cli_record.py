@@ -15,10 +15,11 @@ from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 
-from refundable.bootstrap import bootstrap
+from refundable.bootstrap import App, bootstrap
 from refundable.core.errors import InputError, RefundableError, status_of
 from refundable.core.money import Money
 from refundable.ledger.money_ops import FeeFrom
@@ -39,18 +40,24 @@ Decision = Annotated[str, typer.Option("--decision", help="the recorded decision
 
 
 def _run(
-    db: str | None, as_json: bool, build: Callable[[datetime], c.Command], at: str | None
+    db: str | None, as_json: bool, build: Callable[[datetime, App], c.Command], at: str | None
 ) -> None:
     try:
         wired = bootstrap(db)
         try:
-            receipt = wired.ledger.handle(build(_instant(at, wired.clock.now())))
+            receipt = wired.ledger.handle(build(_instant(at, wired.clock.now()), wired))
         finally:
             wired.close()
     except RefundableError as error:
         typer.echo(f"error [{error.code}] {error}", err=True)
         raise typer.Exit(status_of(error).exit_code) from None
     typer.echo(_json(receipt) if as_json else _text(receipt))
+
+
+def _zone_of(app: App, tenant: str) -> ZoneInfo | None:
+    with app.bus.uow_factory() as uow:
+        found = uow.repositories(tenant).tenants.get(tenant)
+    return None if found is None else ZoneInfo(found.timezone)
 
 
 def _instant(text: str | None, now: datetime) -> datetime:
@@ -83,7 +90,7 @@ def charge(
     at: At = None, memo: str = "", as_json: Json = False, db: Db = None,
 ) -> None:  # fmt: skip
     """A charge the customer owes (receivable up, revenue up)."""
-    _run(db, as_json, lambda when: c.RecordCharge(
+    _run(db, as_json, lambda when, _app: c.RecordCharge(
         tenant, key, charge_id, customer, Money.of(amount, currency), when, memo), at)  # fmt: skip
 
 
@@ -97,7 +104,7 @@ def payment(
 ) -> None:  # fmt: skip
     """A payment received: settles what is owed, or tops up the wallet (``--top-up``)."""
     kind = c.TopUpWallet if top_up else c.RecordPayment
-    _run(db, as_json, lambda when: kind(
+    _run(db, as_json, lambda when, _app: kind(
         tenant, key, payment_id, customer, Money.of(amount, currency), method, provider, when),
         at)  # fmt: skip
 
@@ -111,8 +118,9 @@ def decision(
     """Decide a refund request under the tenant's policy in force and keep the decision."""
     from refundable.policy.requests import parse_request_text
 
-    def build(_: datetime) -> c.Command:
-        parsed = parse_request_text(_read(request))
+    def build(_: datetime, app: App) -> c.Command:
+        # a plain date (invoice_date: 2026-03-31) is read in the tenant's own timezone
+        parsed = parse_request_text(_read(request), zone=lambda _policy: _zone_of(app, tenant))
         return c.DecideRefund(tenant, key, decision_id, customer, parsed)
 
     _run(db, as_json, build, None)
@@ -124,7 +132,7 @@ def refund(
     at: At = None, reason: str = "", as_json: Json = False, db: Db = None,
 ) -> None:  # fmt: skip
     """Pay back exactly an approved refund decision's amount to the payment's source."""
-    _run(db, as_json, lambda when: c.PayRefund(
+    _run(db, as_json, lambda when, _app: c.PayRefund(
         tenant, key, refund_id, payment_id, decision, when, reason), at)  # fmt: skip
 
 
@@ -134,7 +142,7 @@ def credit(
     at: At = None, reason: str = "", as_json: Json = False, db: Db = None,
 ) -> None:  # fmt: skip
     """Grant exactly an approved account-credit decision's amount."""
-    _run(db, as_json, lambda when: c.GrantAccountCredit(
+    _run(db, as_json, lambda when, _app: c.GrantAccountCredit(
         tenant, key, grant_id, customer, decision, when, reason), at)  # fmt: skip
 
 
@@ -145,7 +153,7 @@ def fee(
     at: At = None, reason: str = "", as_json: Json = False, db: Db = None,
 ) -> None:  # fmt: skip
     """Charge exactly the fees a decision set, from the wallet or onto what is owed."""
-    _run(db, as_json, lambda when: c.ChargeFee(
+    _run(db, as_json, lambda when, _app: c.ChargeFee(
         tenant, key, fee_id, customer, decision, when, reason, charge_to), at)  # fmt: skip
 
 
@@ -159,7 +167,7 @@ def policy(
 ) -> None:  # fmt: skip
     """Publish a policy version for a tenant (the first one registers the tenant)."""
 
-    def build(_: datetime) -> c.Command:
+    def build(_: datetime, _app: App) -> c.Command:
         tests = _read(scenarios) if scenarios else None
         return c.PublishPolicy(tenant, key, _read(path), name, None, tests, path.name)
 

@@ -62,3 +62,22 @@ def test_a_refused_record_exits_with_the_mapped_code_and_writes_nothing(tmp_path
                        "--key", "k2", *db])  # fmt: skip
     assert forged.exit_code == 4 and "no payment 'p1'" in forged.output
     assert run(cli, ["export", "acme", *db]).output.count("\n") <= 1  # header only
+
+
+def test_a_plain_invoice_date_is_read_in_the_tenants_timezone(tmp_path: Path) -> None:
+    db = ["--db", f"sqlite:///{tmp_path / 'cli.db'}"]
+    t = ["--tenant", "acme"]
+    (tmp_path / "acme.yaml").write_text(acme_policy_text())
+    dated = REQUEST.replace("currency: ZAR,", "currency: ZAR, invoice_date: 2026-03-01,")
+    assert dated != REQUEST
+    (tmp_path / "req.yaml").write_text(dated)
+    run = CliRunner().invoke
+    run(cli, ["record", "policy", str(tmp_path / "acme.yaml"), *t, "--key", "v1",
+              "--name", "Acme", *db])  # fmt: skip
+    decided = run(cli, ["record", "decision", "d1", "C1", str(tmp_path / "req.yaml"),
+                        "--key", "d1", "--json", *t, *db])  # fmt: skip
+    assert decided.exit_code == 0, decided.output
+    assert json.loads(decided.output)["details"]["outcome"] == "approve"
+    ghost = run(cli, ["record", "decision", "d2", "C1", str(tmp_path / "req.yaml"),
+                      "--key", "d2", "--tenant", "ghost", *db])  # fmt: skip
+    assert ghost.exit_code != 0 and "Traceback" not in ghost.output
