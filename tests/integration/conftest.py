@@ -8,36 +8,23 @@ fixtures error and the tests FAIL, they are never skipped.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 
+from pgdb import new_pg_database
 from refundable.bootstrap import App, bootstrap
 from refundable.core.time import UTC, FixedClock
 
-PG_URL = os.environ.get(
-    "REFUNDABLE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 CLOCK = FixedClock(datetime(2026, 6, 1, tzinfo=UTC))
 
 
 @pytest.fixture(scope="session")
 def pg_url() -> Iterator[str]:
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"refundable_test_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with new_pg_database("refundable_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
