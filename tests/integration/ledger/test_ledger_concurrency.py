@@ -4,10 +4,6 @@ target; one test checks that SQLite's single writer gives the same guarantee."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import TypeVar
-
 import pytest
 from ledger_helpers import (
     T0,
@@ -21,33 +17,13 @@ from ledger_helpers import (
     zar,
 )
 
+from races import race
 from refundable.bootstrap import App
 from refundable.core.errors import Conflict, InsufficientFunds, OverRefund, RefundableError
 from refundable.ledger import accounts as chart
 from refundable.ledger.lots import LotSource
 from refundable.ledger.payments import Method
 from refundable.service import commands as c
-
-R = TypeVar("R")
-
-
-def race(n: int, job: Callable[[int], R]) -> list[R | BaseException]:
-    barrier = threading.Barrier(n)
-    results: list[R | BaseException] = [RuntimeError("not run")] * n
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = job(i)
-        except BaseException as err:  # collected and asserted on below
-            results[i] = err
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    return results
 
 
 def outcomes(results: list[object]) -> tuple[int, list[BaseException]]:

@@ -4,11 +4,10 @@ stores, and a snapshot of a tenant's rows to prove that a refused statement chan
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -21,7 +20,6 @@ from refundable.ledger.payments import Method
 from refundable.service import commands as c
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-R = TypeVar("R")
 
 # Every table whose rows are history, with its primary key (usage_allocations has none).
 APPEND_ONLY_KEYS: dict[str, tuple[str, ...]] = {
@@ -137,24 +135,3 @@ def snapshot(engine: Engine, tenant: str, tables: list[str]) -> dict[str, list[t
 
 
 __all__ = ["open_tenant", "refund"]
-
-
-def race(n: int, job: Callable[[int], R]) -> list[R | BaseException]:
-    """Run ``job(i)`` in ``n`` threads released together by one barrier; results in order,
-    an exception in place of the result of a job that raised."""
-    barrier = threading.Barrier(n)
-    results: list[R | BaseException] = [RuntimeError("not run")] * n
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = job(i)
-        except BaseException as err:  # collected and asserted on by the caller
-            results[i] = err
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    return results

@@ -3,9 +3,10 @@ overdraft, an over-refund or a doubled posting, and the losers get the right err
 
 from __future__ import annotations
 
-from storage_helpers import T0, at, card_payment, race, top_up, zar
+from storage_helpers import T0, at, card_payment, top_up, zar
 
 from fakes import decide, duplicate_charge, fee_due
+from races import race
 from refundable.bootstrap import App
 from refundable.core.errors import InsufficientFunds, OverRefund
 from refundable.ledger import accounts as chart

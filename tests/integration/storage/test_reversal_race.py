@@ -6,40 +6,15 @@ the winner had committed, failed the floor check (``insufficient_funds``): the w
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import TypeVar
-
 import pytest
 from storage_helpers import at
 
 from fakes import grant
+from races import race
 from refundable.bootstrap import App
 from refundable.core.errors import AlreadyReversed, Conflict
 from refundable.ledger import accounts as chart
 from refundable.service import commands as c
-
-R = TypeVar("R")
-
-
-def race(n: int, job: Callable[[int], R]) -> list[R | BaseException]:
-    """Run ``job(i)`` in ``n`` threads released together by one barrier."""
-    barrier = threading.Barrier(n)
-    results: list[R | BaseException] = [RuntimeError("not run")] * n
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = job(i)
-        except BaseException as err:  # collected and asserted on below
-            results[i] = err
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    return results
 
 
 @pytest.mark.parametrize("n", [8, 32])
