@@ -28,6 +28,7 @@ class ActionKind(StrEnum):
 
     expire_lots = "expire_lots"  # subject: the unit whose lots lapse at due_at
     notice = "notice"  # subject: the notice kind; payload: what it says, to whom
+    case_sla = "case_sla"  # a refund case's stage warning or breach; payload: case, stage
 
 
 class ActionState(StrEnum):

@@ -54,6 +54,8 @@ class Detail(StrEnum):
     amount = "amount"
     policy_version = "policy_version"
     rule = "rule"
+    state = "state"  # a refund case's state after the command
+    missing = "missing"  # what a refund case still asks for
 
 
 @dataclass(frozen=True, slots=True)

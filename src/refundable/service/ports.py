@@ -17,6 +17,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
+from refundable.cases.model import Case, CaseEvent
 from refundable.ledger.accounts import AccountKey
 from refundable.ledger.credit_ops import Allocation
 from refundable.ledger.decisions import DecisionRecord
@@ -150,6 +151,20 @@ class TestClocks(Protocol):
     def save(self, clock: TestClock) -> None: ...
 
 
+class Cases(Protocol):
+    """Refund cases: the current state of each, its append-only events, and the stored
+    records a case reads its facts from (ADR 0052)."""
+
+    def add(self, case: Case) -> None: ...
+    def lock(self, case_id: str) -> Case | None: ...
+    def save(self, case: Case) -> None: ...
+    def open_with(self, open_key: str) -> str | None: ...  # the open case holding the key
+    def add_events(self, events: Sequence[CaseEvent]) -> None: ...
+    def events(self, case_id: str) -> list[CaseEvent]: ...
+    def of_customer(self, customer_id: str) -> list[Case]: ...
+    def charge(self, charge_id: str) -> JournalEntry | None: ...  # the stored charge entry
+
+
 @dataclass(frozen=True, slots=True)
 class Repositories:
     """One tenant's repositories, all in the same transaction."""
@@ -167,6 +182,7 @@ class Repositories:
     schedule: Schedule
     outbox: Outbox
     clocks: TestClocks
+    cases: Cases
 
 
 class UnitOfWork(Protocol):

@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 
+from refundable.cases.model import Case, CaseEvent
 from refundable.ledger.credit_ops import Allocation
 from refundable.ledger.decisions import DecisionRecord
 from refundable.ledger.entries import JournalEntry
@@ -55,6 +56,8 @@ class Tables:
     actions: dict[TK, ScheduledAction] = field(default_factory=dict)
     outbox: dict[TK, OutboxMessage] = field(default_factory=dict)
     clocks: dict[str, TestClock] = field(default_factory=dict)
+    cases: dict[TK, Case] = field(default_factory=dict)
+    case_events: dict[tuple[str, str, int], CaseEvent] = field(default_factory=dict)
 
     def copy(self) -> Tables:
         return replace(self, **{f.name: dict(getattr(self, f.name)) for f in fields(self)})

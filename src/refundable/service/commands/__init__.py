@@ -10,6 +10,18 @@ from __future__ import annotations
 
 from refundable.ledger.holds import HoldResolution
 from refundable.service.commands.base import Command
+from refundable.service.commands.cases import (
+    AcceptSettlement,
+    AppealCase,
+    EscalateCase,
+    JudgeCase,
+    OpenCase,
+    OverrideDecision,
+    ProvideInformation,
+    RecordCasePaid,
+    UpholdDecision,
+    WithdrawCase,
+)
 from refundable.service.commands.credits import (
     BuyCreditLot,
     ConsumeCredits,
@@ -44,12 +56,15 @@ from refundable.service.commands.scheduling import (
 from refundable.service.commands.tenants import PublishPolicy
 
 __all__ = [
+    "AcceptSettlement",
+    "AppealCase",
     "BuyCreditLot",
     "ChargeFee",
     "Command",
     "ConsumeCredits",
     "CreateTestClock",
     "DecideRefund",
+    "EscalateCase",
     "ExpireLots",
     "FailUsage",
     "ForfeitCredits",
@@ -57,11 +72,16 @@ __all__ = [
     "GrantAccountCredit",
     "HoldResolution",
     "IngestUsage",
+    "JudgeCase",
     "MoveTestClock",
+    "OpenCase",
+    "OverrideDecision",
     "PaidFrom",
     "PayRefund",
+    "ProvideInformation",
     "PublishPolicy",
     "RecordActionFailure",
+    "RecordCasePaid",
     "RecordCharge",
     "RecordChargeback",
     "RecordPayment",
@@ -72,4 +92,6 @@ __all__ = [
     "TopUpMode",
     "TopUpWallet",
     "TransferWallet",
+    "UpholdDecision",
+    "WithdrawCase",
 ]
