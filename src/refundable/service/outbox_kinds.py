@@ -91,7 +91,7 @@ def payout_message(
     decision_id: str, at: datetime,
 ) -> OutboxMessage:  # fmt: skip
     """Pay ``amount`` of an approved decision back to the payment's instrument."""
-    payload = {
+    payload: dict[str, str] = {
         PayoutKey.case_id: case_id,
         PayoutKey.customer_id: customer_id,
         PayoutKey.payment_id: payment_id,
@@ -105,7 +105,7 @@ def payout_message(
 def email_message(
     message_id: str, *, to: str, subject: str, text: str, at: datetime, html: str | None = None
 ) -> OutboxMessage:
-    payload = {EmailKey.to: to, EmailKey.subject: subject, EmailKey.text: text}
+    payload: dict[str, str] = {EmailKey.to: to, EmailKey.subject: subject, EmailKey.text: text}
     if html is not None:
         payload[EmailKey.html] = html
     return _message(message_id, MessageKind.email, payload, at)
@@ -115,7 +115,7 @@ def webhook_message(
     message_id: str, *, event_type: str, event_id: str, data: Mapping[str, Any], at: datetime
 ) -> OutboxMessage:
     """One business event for the tenant's webhook endpoints (``data`` becomes JSON text)."""
-    payload = {
+    payload: dict[str, str] = {
         WebhookKey.event_type: event_type,
         WebhookKey.event_id: event_id,
         WebhookKey.data: json.dumps(data, sort_keys=True, default=str),

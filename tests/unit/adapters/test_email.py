@@ -27,7 +27,8 @@ def test_a_plain_text_notice_arrives_as_written():
 
 def test_an_html_alternative_travels_with_the_text():
     with smtp_server() as (box, port):
-        SmtpMailer("127.0.0.1", port, "a@b.example").send("c@d.example", "S", "plain", "<p>rich</p>")
+        mailer = SmtpMailer("127.0.0.1", port, "a@b.example")
+        mailer.send("c@d.example", "S", "plain", "<p>rich</p>")
     body = box.messages[0]
     assert body.get_content_type() == "multipart/alternative"
     parts = {p.get_content_type(): p.get_content().strip() for p in body.iter_parts()}
@@ -42,8 +43,13 @@ def test_no_server_listening_raises_for_the_worker_to_retry():
 
 def test_settings_choose_relay_and_sender():
     mailer = SmtpMailer.from_settings(
-        Settings.from_env({"REFUNDABLE_SMTP_HOST": "mx.local", "REFUNDABLE_SMTP_PORT": "2525",
-                           "REFUNDABLE_MAIL_FROM": "x@y.example"})
+        Settings.from_env(
+            {
+                "REFUNDABLE_SMTP_HOST": "mx.local",
+                "REFUNDABLE_SMTP_PORT": "2525",
+                "REFUNDABLE_MAIL_FROM": "x@y.example",
+            }
+        )
     )
     assert (mailer.host, mailer.port, mailer.sender) == ("mx.local", 2525, "x@y.example")
     assert SmtpMailer.from_settings(Settings()).port == 25

@@ -26,15 +26,18 @@ def test_a_payout_message_carries_the_amount_as_exact_text():
     m = payout_message("m1", case_id="c1", customer_id="u1", payment_id="p1",
                        amount=Money.of("120.50", "ZAR"), decision_id="d1", at=AT)  # fmt: skip
     assert m.kind == "payout"
-    assert dict(m.payload) == {"case_id": "c1", "customer_id": "u1", "payment_id": "p1",
-                               "amount": "120.50", "currency": "ZAR", "decision_id": "d1"}  # fmt: skip
+    assert dict(m.payload) == {
+        "case_id": "c1", "customer_id": "u1", "payment_id": "p1",
+        "amount": "120.50", "currency": "ZAR", "decision_id": "d1",
+    }  # fmt: skip
 
 
 def test_email_html_is_optional_and_webhook_data_is_json_text():
     assert "html" not in email_message("m", to="a@b.c", subject="s", text="t", at=AT).payload
-    assert email_message("m", to="a@b.c", subject="s", text="t", html="<p/>", at=AT).payload[
-        "html"
-    ] == "<p/>"
+    assert (
+        email_message("m", to="a@b.c", subject="s", text="t", html="<p/>", at=AT).payload["html"]
+        == "<p/>"
+    )
     w = webhook_message("w", event_type="case.decided", event_id="e1", data={"n": 1}, at=AT)
     assert json.loads(w.payload["data"]) == {"n": 1}
 
