@@ -32,7 +32,7 @@ from refundable.policy.document import Remedy
 from refundable.scheduling.model import expiry_actions
 from refundable.service import policy_rules
 from refundable.service.common import Context
-from refundable.service.ports import OutboxMessage
+from refundable.service.outbox_kinds import payout_message
 
 Moved = tuple[EventKind, dict[str, str], list[JournalEntry]]
 
@@ -93,16 +93,16 @@ def _refund(
                              record.cite())  # fmt: skip
         entries.append(replace(e, meta={"decision_id": record.decision_id}))
         ctx.post(entries)
-    payload = {
-        "case_id": case.case_id,
-        "customer_id": case.customer_id,
-        "payment_id": pid,
-        "amount": str(amount.amount),
-        "currency": amount.currency,
-        "decision_id": record.decision_id,
-    }
     ctx.repos.outbox.add(
-        OutboxMessage(derived_id("payout", case.case_id, record.decision_id), "payout", payload, at)
+        payout_message(
+            derived_id("payout", case.case_id, record.decision_id),
+            case_id=case.case_id,
+            customer_id=case.customer_id,
+            payment_id=pid,
+            amount=amount,
+            decision_id=record.decision_id,
+            at=at,
+        )
     )
     data = {"payment_id": pid, "amount": str(amount), "decision_id": record.decision_id}
     if entries:

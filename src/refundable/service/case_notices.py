@@ -14,14 +14,14 @@ the event, so a retried transaction writes the same rows (the outbox keeps one).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Mapping
 
 from refundable.cases.clocks import ClockAlarm, alarms
 from refundable.cases.model import Case, CaseEvent
 from refundable.ledger.ids import derived_id
 from refundable.scheduling.model import ActionKind, ScheduledAction
-from refundable.service.ports import OutboxMessage, Repositories
+from refundable.service.outbox_kinds import email_message, webhook_message
+from refundable.service.ports import Repositories
 
 
 def webhook(repos: Repositories, event: CaseEvent) -> None:
@@ -36,13 +36,9 @@ def webhook(repos: Repositories, event: CaseEvent) -> None:
         "at": event.at.isoformat(),
         "data": dict(event.data),
     }
-    payload = {
-        "event_type": f"case.{event.kind.value}",
-        "event_id": event_id,
-        "data": json.dumps(data, sort_keys=True),
-    }
-    repos.outbox.add(OutboxMessage(derived_id("whk", event.case_id, str(event.seq)), "webhook",
-                                   payload, event.at))  # fmt: skip
+    message_id = derived_id("whk", event.case_id, str(event.seq))
+    repos.outbox.add(webhook_message(message_id, event_type=f"case.{event.kind.value}",
+                                     event_id=event_id, data=data, at=event.at))  # fmt: skip
 
 
 def address_of(case: Case) -> str:
@@ -53,10 +49,10 @@ def address_of(case: Case) -> str:
 
 
 def email(repos: Repositories, case: Case, what: str, subject: str, text: str) -> None:
-    payload = {"to": address_of(case), "subject": subject, "text": text}
     message_id = derived_id("mail", case.case_id, what, str(case.seq))
     assert case.updated_at is not None  # every notice follows an event
-    repos.outbox.add(OutboxMessage(message_id, "email", payload, case.updated_at))
+    repos.outbox.add(email_message(message_id, to=address_of(case), subject=subject, text=text,
+                                   at=case.updated_at))  # fmt: skip
 
 
 def _subject(case: Case, alarm: ClockAlarm) -> str:

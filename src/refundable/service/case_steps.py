@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import datetime
 
 from refundable.cases.clocks import ClockAlarm, sound
-from refundable.cases.model import APPEAL_STATES, CaseState, EventKind
+from refundable.cases.model import APPEAL_STATES, Case, CaseState, EventKind
 from refundable.cases.transitions import apply
 from refundable.core.errors import Conflict
 from refundable.ledger.ids import derived_id
@@ -23,6 +24,7 @@ from refundable.service import commands as c
 from refundable.service.case_handlers import _done, _lock, _outcome, _record, rules_of, step
 from refundable.service.case_notices import email, webhook
 from refundable.service.common import Context, Detail, Done
+from refundable.service.payouts import PAYOUT_SETTLED_HOOKS, PayoutSettled
 
 
 def override_decision(cmd: c.OverrideDecision, ctx: Context) -> Done:
@@ -112,13 +114,27 @@ def accept_settlement(cmd: c.AcceptSettlement, ctx: Context) -> Done:
 
 
 def record_case_paid(cmd: c.RecordCasePaid, ctx: Context) -> Done:
-    case = _lock(ctx, cmd.case_id)
+    return _done(mark_paid(ctx, cmd.case_id, cmd.refund_id, cmd.at, cmd.actor))
+
+
+def mark_paid(ctx: Context, case_id: str, refund_id: str, at: datetime, actor: str) -> Case:
+    case = _lock(ctx, case_id)
     if case.state is CaseState.paid:
-        return _done(case)  # the payout settled once already: nothing more to record
-    case = step(ctx, case, EventKind.paid, cmd.actor, cmd.at, {"refund_id": cmd.refund_id})
+        return case  # the payout settled once already: nothing more to record
+    case = step(ctx, case, EventKind.paid, actor, at, {"refund_id": refund_id})
     email(ctx.repos, case, "payout", f"Your refund {case.case_id} was paid",
-          f"The refund went back to your original payment method ({cmd.refund_id}).")  # fmt: skip
-    return _done(case)
+          f"The refund went back to your original payment method ({refund_id}).")  # fmt: skip
+    return case
+
+
+def on_payout_settled(settled: PayoutSettled, ctx: Context) -> None:
+    """The payout worker settled a case's payout: the case is paid, in the same transaction."""
+    if settled.case_id:
+        mark_paid(ctx, settled.case_id, settled.gateway_refund_id, settled.settled_at, "system")
+
+
+if on_payout_settled not in PAYOUT_SETTLED_HOOKS:
+    PAYOUT_SETTLED_HOOKS.append(on_payout_settled)
 
 
 def run_case_alarm(action: ScheduledAction, ctx: Context) -> Done:
