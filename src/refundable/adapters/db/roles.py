@@ -31,6 +31,32 @@ RUNTIME_UPDATES: dict[str, tuple[str, ...]] = {
     "scheduled_actions": ("state", "attempts", "last_error", "due_us", "done_us"),
     "test_clocks": ("frozen_us",),
     "outbox": ("sent_us",),
+    # a subscription's current state (its history is append-only: subscription_events)
+    "subscriptions": (
+        "state",
+        "currency",
+        "plan_id",
+        "plan",
+        "access_from_us",
+        "access_until_us",
+        "blocks",
+        "anchor_us",
+        "period_index",
+        "period_start_us",
+        "period_end_us",
+        "next_renewal_us",
+        "charged_through_us",
+        "balance_due_minor",
+        "account_credit_minor",
+        "cancel_at_us",
+        "pending_plan",
+        "first_failed_us",
+        "ended_us",
+        "credits_minor",
+        "credit_kind",
+        "updated_us",
+        "version",
+    ),
 }
 # Tables the service reads but never writes.
 READ_ONLY = ("alembic_version",)
