@@ -88,3 +88,12 @@ def journal_balanced(app: App, tenant: str) -> bool:
         for line in e.lines:
             totals[line.commodity] += line.amount
     return all(v == 0 for v in totals.values())
+
+
+def notices(app: App, tenant: str) -> list[str]:
+    """The subscription notices written to the outbox (webhook event types), in order."""
+    return [
+        m.payload["event_type"]
+        for m in app.work.outbox(tenant)
+        if m.kind == "webhook" and m.payload["event_type"].startswith("subscription.")
+    ]

@@ -12,6 +12,7 @@ from lifecycle_support import (
     days,
     define_plans,
     journal_balanced,
+    notices,
     open_policy_tenant,
     pay,
     zar,
@@ -53,9 +54,9 @@ def test_dunning_suspends_after_grace_and_payment_reinstates() -> None:
     assert app.subscriptions.can_use(t, "C1", "reports", failed_at + days(6)).allowed  # grace
     advance_test_clock(app.bus, app.work, t, "clock", failed_at + days(8))
     assert _state(app, t) == "suspended"
-    kinds = [m.kind for m in app.work.outbox(t)]
-    assert kinds.count("billing.dunning_notice") == 3  # days 0, 3 and 6 (MyProtektor 6.1)
-    assert "billing.suspended" in kinds
+    kinds = notices(app, t)
+    assert kinds.count("subscription.dunning_notice") == 3  # days 0, 3 and 6 (MyProtektor 6.1)
+    assert "subscription.suspended" in kinds
     now = failed_at + days(8)
     assert not app.subscriptions.can_use(t, "C1", "reports", now).allowed
     assert app.subscriptions.can_use(t, "C1", "panic_button", now).allowed  # never gated
@@ -77,7 +78,7 @@ def test_a_stale_grace_end_after_payment_changes_nothing() -> None:
     assert app.subscriptions.history(t, "S1") == before  # grace end and notices: stale
     done = [a for a in app.work.actions(t) if a.state is ActionState.done]
     assert {a.kind for a in done} == {ActionKind.grace_end, ActionKind.dunning_notice}
-    assert "billing.dunning_notice" not in [m.kind for m in app.work.outbox(t)]
+    assert "subscription.dunning_notice" not in notices(app, t)
 
 
 def test_an_account_hold_refuses_use_but_not_exempt_features() -> None:

@@ -24,7 +24,7 @@ from refundable.ledger import subscription_ops as ops
 from refundable.ledger.entries import JournalEntry
 from refundable.scheduling.model import ActionKind, ScheduledAction
 from refundable.service.common import Context
-from refundable.service.ports import OutboxMessage
+from refundable.service.outbox_kinds import webhook_message
 
 _NS = uuid.UUID("3b0f7a52-8f3e-4b7e-9d61-5a2c4d8e1f07")
 
@@ -38,7 +38,13 @@ ACTION_KINDS: dict[BillingAction, ActionKind] = {
     BillingAction.grace_end: ActionKind.grace_end,
     BillingAction.retention_purge: ActionKind.retention_purge,
 }
-NOTICE_PREFIX = "billing."
+EVENT_PREFIX = "subscription."  # webhook event types: subscription.renewed, ...
+
+
+def notice_data(sid: str, customer_id: str, clause: str, at: datetime) -> dict[str, str]:
+    """The body every subscription notice carries (the webhook's ``data``)."""
+    return {"subscription_id": sid, "customer_id": customer_id, "clause": clause,
+            "at": at.isoformat()}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,14 +85,12 @@ def write_change(ctx: Context, ch: Change, first_entry: int = 0) -> list[Journal
         ]
     )
     for n, notice in enumerate(ch.effects.notices):
-        payload = {
-            "subscription_id": ch.subscription_id, "customer_id": ch.customer_id,
-            "notice": notice.kind.value, "clause": notice.clause, "detail": notice.detail,
-            "at": ch.at.isoformat(),
-        }  # fmt: skip
-        kind = NOTICE_PREFIX + notice.kind.value
-        ctx.repos.outbox.add(OutboxMessage(message_id(ctx.tenant_id, ctx.key, n), kind,
-                                           payload, ch.at))  # fmt: skip
+        mid = message_id(ctx.tenant_id, ctx.key, n)
+        data = notice_data(ch.subscription_id, ch.customer_id, notice.clause, ch.at)
+        data["detail"] = notice.detail
+        ctx.repos.outbox.add(webhook_message(
+            mid, event_type=EVENT_PREFIX + notice.kind.value, event_id=mid, data=data, at=ch.at
+        ))  # fmt: skip
     store(ctx, ch)
     return entries
 

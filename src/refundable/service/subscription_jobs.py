@@ -20,8 +20,8 @@ from refundable.billing.transitions import apply
 from refundable.core.errors import TransitionRefused
 from refundable.scheduling.model import ActionKind, ScheduledAction
 from refundable.service.common import Context, Detail, Done
-from refundable.service.ports import OutboxMessage
-from refundable.service.subscription_effects import NOTICE_PREFIX, Change, write_change
+from refundable.service.outbox_kinds import webhook_message
+from refundable.service.subscription_effects import EVENT_PREFIX, Change, notice_data, write_change
 from refundable.service.subscription_handlers import done, rules_at, unchanged
 
 ACTOR = "scheduler"
@@ -95,14 +95,13 @@ def retention_purge(action: ScheduledAction, ctx: Context) -> Done:
 def _notify(
     ctx: Context, action: ScheduledAction, rec: SubscriptionRecord, kind: str, detail: str
 ) -> None:
-    payload = {
-        "subscription_id": rec.subscription_id, "customer_id": rec.customer_id,
-        "notice": kind, "clause": action.payload.get("clause", ""), "detail": detail,
-        "at": action.due_at.isoformat(),
-    }  # fmt: skip
-    ctx.repos.outbox.add(
-        OutboxMessage(action.action_id, NOTICE_PREFIX + kind, payload, action.due_at)
-    )
+    data = notice_data(rec.subscription_id, rec.customer_id, action.payload.get("clause", ""),
+                       action.due_at)  # fmt: skip
+    data["detail"] = detail
+    mid = action.action_id
+    ctx.repos.outbox.add(webhook_message(
+        mid, event_type=EVENT_PREFIX + kind, event_id=mid, data=data, at=action.due_at
+    ))  # fmt: skip
 
 
 KINDS: dict[ActionKind, Callable[[ScheduledAction, Context], Done]] = {

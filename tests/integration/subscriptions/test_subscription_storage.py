@@ -11,6 +11,7 @@ from lifecycle_support import (
     START,
     days,
     define_plans,
+    notices,
     open_policy_tenant,
     zar,
 )
@@ -109,7 +110,7 @@ def test_a_command_writes_its_postings_actions_and_notices_together(
     assert (renewal.kind, renewal.subject, renewal.due_at) == (
         ActionKind.renewal, "S1", START.replace(month=4),
     )  # fmt: skip
-    assert [m.kind for m in app.work.outbox(conek)] == ["billing.subscribed"]
+    assert notices(app, conek) == ["subscription.subscribed"]
     replay = app.bus.handle(c.Subscribe(conek, "s1", "S1", "C1", "growth", START))
     assert replay.replayed and replay.entry_ids == r.entry_ids
     assert len(app.queries.journal(conek)) == 2
