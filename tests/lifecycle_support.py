@@ -72,8 +72,7 @@ class Keys:
 
 def pay(app: App, tenant: str, sid: str, amount: str, at: datetime, pid: str) -> Receipt:
     return app.bus.handle(
-        c.RecordRenewalPayment(tenant, f"k-{pid}", sid, pid, zar(amount), Method.card,
-                               "stripe", at)  # fmt: skip
+        c.RecordRenewalPayment(tenant, f"k-{pid}", sid, pid, zar(amount), Method.card, "stripe", at)
     )
 
 

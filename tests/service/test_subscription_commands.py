@@ -5,6 +5,7 @@ account holds, downgrade credits applied to the next charge, and stale actions l
 from __future__ import annotations
 
 import pytest
+
 from lifecycle_support import (
     CONEK_PLANS,
     MYPROTEKTOR_PLANS,
@@ -17,7 +18,6 @@ from lifecycle_support import (
     pay,
     zar,
 )
-
 from refundable.bootstrap import MEMORY_URL, App, bootstrap
 from refundable.core.errors import NotFound, TransitionRefused
 from refundable.core.time import FixedClock

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+
 from lifecycle_support import (
     CONEK_PLANS,
     START,
@@ -15,10 +16,9 @@ from lifecycle_support import (
     open_policy_tenant,
     zar,
 )
-
 from refundable.billing.events import CancelMode
 from refundable.billing.records import SubscriptionRecord
-from refundable.billing.subscription import Block, BlockReason, BillingState
+from refundable.billing.subscription import BillingState, Block, BlockReason
 from refundable.bootstrap import App
 from refundable.core.errors import TransitionRefused
 from refundable.ledger import accounts as chart
@@ -99,9 +99,7 @@ def test_a_refused_event_writes_nothing(app: App, conek: str) -> None:
     assert len(app.subscriptions.history(conek, "S1")) == 1
 
 
-def test_a_command_writes_its_postings_actions_and_notices_together(
-    app: App, conek: str
-) -> None:
+def test_a_command_writes_its_postings_actions_and_notices_together(app: App, conek: str) -> None:
     r = app.bus.handle(c.Subscribe(conek, "s1", "S1", "C1", "growth", START))
     assert len(r.entry_ids) == 2  # the charge and the plan's credits
     assert app.queries.balance(conek, chart.receivable("C1", "ZAR")) == 620
