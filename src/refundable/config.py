@@ -54,6 +54,10 @@ class Settings:
     migrate_on_start: bool | None = None
     # REFUNDABLE_MIGRATE_DB_URL: the schema owner's URL for `refundable db upgrade`; default db_url
     migrate_db_url: str | None = None
+    # --- notices, see docs/configuration.md (ADR 0055) ---
+    smtp_host: str | None = None  # REFUNDABLE_SMTP_HOST; default: localhost
+    smtp_port: int | None = None  # REFUNDABLE_SMTP_PORT; default: 25
+    mail_from: str | None = None  # REFUNDABLE_MAIL_FROM; default: refunds@localhost
     # --- the service (`refundable serve`, ADR 0060) ---
     host: str | None = None  # REFUNDABLE_HOST; default 127.0.0.1
     port: int | None = None  # REFUNDABLE_PORT; default 8000
@@ -96,6 +100,12 @@ class Settings:
         return self.migrate_db_url or self.resolved_db_url
 
     @property
+    def resolved_smtp(self) -> tuple[str, int, str]:
+        """(host, port, sender) of the mail relay the outbox sends notices through."""
+        return (self.smtp_host or "localhost", self.smtp_port or 25,
+                self.mail_from or "refunds@localhost")  # fmt: skip
+
+    @property
     def resolved_host(self) -> str:
         return self.host or "127.0.0.1"
 
@@ -117,11 +127,26 @@ class Settings:
 
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
-# Numeric fields: (type, lowest, highest)
+_PORTS = ("smtp_port",)
+# Numeric fields of the service: (type, lowest, highest)
 _NUMBERS: dict[str, tuple[type, float, float]] = {
     "port": (int, 0, 65535),
     "jobs_interval": (float, 0.05, 3600),
 }
+
+
+def _port(name: str, raw: str) -> int:
+    text = raw.strip()
+    if not (text.isdigit() and 1 <= int(text) <= 65535):
+        from refundable.core.errors import InputError
+        from refundable.core.limits import echo
+
+        raise InputError(
+            f"{echo(raw)} is not a TCP port",
+            where=ENV_PREFIX + name.upper(),
+            allowed="a whole number from 1 to 65535",
+        )
+    return int(text)
 
 
 def _number(name: str, raw: str) -> Any:
@@ -146,6 +171,8 @@ def _from_text(name: str, raw: str) -> Any:
     """One environment value as its field's type (paths, booleans, text)."""
     if name.endswith("_dir"):
         return Path(raw)
+    if name in _PORTS:
+        return _port(name, raw)
     if name in _NUMBERS:
         return _number(name, raw)
     if name in ("migrate_on_start", "demo"):
