@@ -1,7 +1,7 @@
 """Subscriptions: plans, the current state of each subscription, and its append-only history.
 
-Revision ID: 0009_subscriptions
-Revises: 0008_balance_checkpoints
+Revision ID: 0010_subscriptions
+Revises: 0009_api_access
 """
 
 import sqlalchemy as sa
@@ -12,8 +12,8 @@ from refundable.adapters.db.append_only import (
     install_replace_guards,
 )
 
-revision = "0009_subscriptions"
-down_revision = "0008_balance_checkpoints"
+revision = "0010_subscriptions"
+down_revision = "0009_api_access"
 branch_labels = None
 depends_on = None
 
