@@ -33,6 +33,36 @@ RUNTIME_UPDATES: dict[str, tuple[str, ...]] = {
     "outbox": ("sent_us",),
     # refund cases: the current state moves with each transition (history is case_events)
     "cases": ("state", "open_key", "next_due_us", "updated_us", "body"),
+    # a subscription's current state (its history is append-only: subscription_events)
+    "subscriptions": (
+        "state",
+        "currency",
+        "plan_id",
+        "plan",
+        "access_from_us",
+        "access_until_us",
+        "blocks",
+        "anchor_us",
+        "period_index",
+        "period_start_us",
+        "period_end_us",
+        "next_renewal_us",
+        "charged_through_us",
+        "balance_due_minor",
+        "account_credit_minor",
+        "cancel_at_us",
+        "pending_plan",
+        "first_failed_us",
+        "ended_us",
+        "credits_minor",
+        "credit_kind",
+        "updated_us",
+        "version",
+    ),
+    # the HTTP API (ADR 0058): a key is revoked once; an idempotency record is completed,
+    # or taken over when its holder died or it expired
+    "api_keys": ("revoked_us",),
+    "http_idempotency": ("fingerprint", "status", "body", "created_us", "done_us"),
 }
 # Tables the service reads but never writes.
 READ_ONLY = ("alembic_version",)

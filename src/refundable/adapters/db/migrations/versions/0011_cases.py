@@ -1,7 +1,7 @@
 """Refund cases: current state per case, append-only case events, entries found by ref.
 
-Revision ID: 0009_cases
-Revises: 0008_balance_checkpoints
+Revision ID: 0011_cases
+Revises: 0010_subscriptions
 """
 
 import sqlalchemy as sa
@@ -12,8 +12,8 @@ from refundable.adapters.db.append_only import (
     install_replace_guards,
 )
 
-revision = "0009_cases"
-down_revision = "0008_balance_checkpoints"
+revision = "0011_cases"
+down_revision = "0010_subscriptions"
 branch_labels = None
 depends_on = None
 
@@ -58,4 +58,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("case history is append-only: there is no way down from 0009")
+    raise NotImplementedError("case history is append-only: there is no way down from 0011")
