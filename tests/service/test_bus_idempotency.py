@@ -159,6 +159,7 @@ KEY_FREE = {c.IngestUsage, c.RunDueAction, c.RecordActionFailure, c.MoveTestCloc
 CASE_COMMANDS = {
     c.OpenCase, c.ProvideInformation, c.JudgeCase, c.OverrideDecision, c.WithdrawCase,
     c.AppealCase, c.EscalateCase, c.UpholdDecision, c.AcceptSettlement, c.RecordCasePaid,
+    c.ResolveDispute,
 }  # fmt: skip
 
 

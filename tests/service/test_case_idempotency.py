@@ -93,3 +93,24 @@ def test_override_withdraw_and_acceptance_replay(app: App) -> None:
                               project, p3))  # fmt: skip
     accept = c.AcceptSettlement(kelbix, "a", "k3", T0 + days(4), "customer:B1")
     assert twice(app, kelbix, "k3", accept, "actor", "customer:B2") == "paying"
+
+
+def test_a_dispute_resolution_replays(app: App) -> None:
+    from refundable.ledger.holds import HoldResolution
+
+    tenant = policy_tenant(app, "conek")
+    ch, p = charge_and_pay(app, tenant, "C1", zar("100.00"), T0)
+    app.bus.handle(c.OpenCase(tenant, "o", "k1", "C1", Subject.charge, ch, Reason.billing_error,
+                              T0, "customer:C1", {}, {}, p))  # fmt: skip
+    app.bus.handle(c.RecordChargeback(tenant, "cb", "d1", p, zar("100.00"), T0 + days(1)))
+    done = c.ResolveDispute(tenant, "r", "d1", HoldResolution.won, T0 + days(9), "agent:ann")
+    receipt = app.bus.handle(done)
+    again = app.bus.handle(done)
+    assert again == receipt and again.replayed and len(receipt.entry_ids) == 1
+    with pytest.raises(IdempotencyConflict):
+        app.bus.handle(dataclasses.replace(done, resolution=HoldResolution.lost))
+    assert kinds_of(app, tenant, "k1").count("dispute_resolved") == 1
+
+
+def kinds_of(app: App, tenant: str, case_id: str) -> list[str]:
+    return [e.kind.value for e in events_of(app, tenant, case_id)]

@@ -78,7 +78,8 @@ def test_a_chargeback_holds_the_account_where_the_policy_says_so() -> None:
     # Conek 9.2 points at the ledger's hold; a 64-character dispute id gives a hashed hold id
     [hold] = app.queries.active_holds(TENANT, "C1")
     assert receipt.details["hold"] == "true" and hold.hold_id == receipt.details["hold_id"]
-    assert len(hold.hold_id) <= 64 and hold.reason == "chargeback (clause 9.2)"
+    assert len(hold.hold_id) <= 64
+    assert hold.reason == "suspended: chargeback without contacting support first (clause 9.2)"
     with pytest.raises(OverRefund):
         app.ledger.handle(c.RecordChargeback(TENANT, "cb2", "d2", "p1", zar("1"), at(1)))
 

@@ -49,6 +49,7 @@ class RootGroup(LazyGroup):
             "clock": ("refundable.entrypoints.cli_jobs", "clock_app"),  # test clocks (ADR 0036)
             "serve": ("refundable.entrypoints.cli_serve", "serve_app"),  # the service (ADR 0060)
             "api-keys": ("refundable.entrypoints.cli_serve", "keys_app"),  # API keys (ADR 0058)
+            "cases": ("refundable.entrypoints.cli_cases", "app"),  # refund cases (ADR 0052)
         }
     )
 

@@ -24,8 +24,8 @@ from typing import Any
 
 from refundable.core.errors import Conflict, IdempotencyConflict, NotFound
 from refundable.core.time import Clock
+from refundable.service import case_disputes, case_steps, scheduled
 from refundable.service import case_handlers as cases
-from refundable.service import case_steps, scheduled
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
 from refundable.service import money_handlers as money
@@ -71,6 +71,7 @@ HANDLERS: dict[type, Handler] = {
     c.UpholdDecision: case_steps.uphold_decision,
     c.AcceptSettlement: case_steps.accept_settlement,
     c.RecordCasePaid: case_steps.record_case_paid,
+    c.ResolveDispute: case_disputes.resolve_dispute,
     c.DefinePlan: subs.define_plan,
     c.StartTrial: subs.start_trial,
     c.Subscribe: subs.subscribe,

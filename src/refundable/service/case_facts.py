@@ -46,7 +46,7 @@ def _conflict(field: str, given: object, stored: object) -> InputError:
 def stored_charge(repos: Repositories, case: Case, payment_id: str | None) -> dict[str, Any]:
     """The ``charge`` facts of the case's subject (empty for the account or a usage event)."""
     if case.subject is Subject.charge:
-        entry = repos.cases.charge(case.subject_id)
+        entry = repos.cases.entry_by_ref("charge", case.subject_id)
         if entry is None:
             raise NotFound(f"no charge {case.subject_id!r}", where="subject_id",
                            allowed="the id of a recorded charge (RecordCharge)")  # fmt: skip

@@ -38,18 +38,28 @@ def rules_of(ctx: Context, case: Case) -> CaseRules:
 
 def step(
     ctx: Context, case: Case, kind: EventKind, actor: str, at: datetime,
-    data: dict[str, str] | None = None,
+    data: dict[str, str] | None = None, rules: CaseRules | None = None,
 ) -> Case:  # fmt: skip
-    """Record one event: the next case, its event, the webhook, the stage alarms."""
-    after, event = apply(case, kind, actor, at, rules_of(ctx, case).clocks, data)
-    ctx.repos.cases.save(after)
+    """Record one event and its webhook; the next case (stored by ``finish``)."""
+    after, event = apply(case, kind, actor, at, (rules or rules_of(ctx, case)).clocks, data)
     ctx.repos.cases.add_events([event])
     webhook(ctx.repos, event)
-    schedule_alarms(ctx.repos, after)
     return after
 
 
-def _done(case: Case, entries: tuple[str, ...] = ()) -> Done:
+def finish(ctx: Context, case: Case) -> Case:
+    """Store the case as a command leaves it, and schedule its running stages' alarms (one
+    write each per command, however many events it recorded)."""
+    ctx.repos.cases.save(case)
+    schedule_alarms(ctx.repos, case)
+    return case
+
+
+def _done(ctx: Context, case: Case, entries: tuple[str, ...] = ()) -> Done:
+    return receipt(finish(ctx, case), entries)
+
+
+def receipt(case: Case, entries: tuple[str, ...] = ()) -> Done:
     details = {Detail.state: case.state.value}
     if case.missing:
         details[Detail.missing] = ",".join(case.missing)
@@ -88,11 +98,11 @@ def open_case(cmd: c.OpenCase, ctx: Context) -> Done:
     ctx.repos.cases.add(case)
     case = step(ctx, case, EventKind.opened, cmd.actor, cmd.at,
                 {"subject": f"{case.subject.value}:{case.subject_id}", "reason": case.reason,
-                 "policy_version": case.policy_version})  # fmt: skip
+                 "policy_version": case.policy_version}, rules)  # fmt: skip
     email(ctx.repos, case, "receipt", f"We received your refund request {case.case_id}",
           f"Your request ({case.reason}) was received and is handled under "
           f"{rules.policy_id} {rules.policy_version}.")  # fmt: skip
-    return _intake(ctx, case, cmd.actor, cmd.at)
+    return _intake(ctx, case, cmd.actor, cmd.at, rules)
 
 
 def _request(ctx: Context, case: Case) -> tuple[Tenant, Request | tuple[str, ...]]:
@@ -108,23 +118,25 @@ def _request(ctx: Context, case: Case) -> tuple[Tenant, Request | tuple[str, ...
         return tenant, missing.paths
 
 
-def _ask(ctx: Context, case: Case, actor: str, at: datetime, items: list[tuple[str, str]]) -> Done:
+def _ask(
+    ctx: Context, case: Case, actor: str, at: datetime, items: list[tuple[str, str]],
+    rules: CaseRules,
+) -> Done:  # fmt: skip
     case = replace(case, missing=tuple(key for key, _ in items))
     asks = "; ".join(ask for _, ask in items)
     case = step(ctx, case, EventKind.information_requested, actor, at,
-                {"missing": ",".join(case.missing), "asks": asks})  # fmt: skip
+                {"missing": ",".join(case.missing), "asks": asks}, rules)  # fmt: skip
     email(ctx.repos, case, "missing", f"Your refund request {case.case_id} needs more",
           f"Before we can decide, please send: {asks}.")  # fmt: skip
-    return _done(case)
+    return _done(ctx, case)
 
 
-def _intake(ctx: Context, case: Case, actor: str, at: datetime) -> Done:
+def _intake(ctx: Context, case: Case, actor: str, at: datetime, rules: CaseRules) -> Done:
     """Ask for what is missing, else decide under the version in force at receipt."""
-    rules = rules_of(ctx, case)
     missing = rules.missing(case.subject, case.information)
     if missing:
         return _ask(ctx, case, actor, at,
-                    [(m.key, f"{m.item} (clause {m.clause})") for m in missing])  # fmt: skip
+                    [(m.key, f"{m.item} (clause {m.clause})") for m in missing], rules)  # fmt: skip
     tenant = ctx.repos.tenants.get(ctx.tenant_id)
     assert tenant is not None  # the bus checked it
     request = build_request(
@@ -133,17 +145,17 @@ def _intake(ctx: Context, case: Case, actor: str, at: datetime) -> Done:
     decision = decide_for_tenant(tenant, ctx.policy(case.received_at), request)
     if decision.information_needed:
         return _ask(ctx, case, actor, at,
-                    [(i.item, i.ask) for i in decision.information_needed])  # fmt: skip
+                    [(i.item, i.ask) for i in decision.information_needed], rules)  # fmt: skip
     record = record_of(derived_id("dec", case.case_id, str(case.seq)), ctx.tenant_id,
                        case.customer_id, decision, at)  # fmt: skip
     ctx.repos.decisions.add(record)
     case = replace(case, decision_id=record.decision_id, missing=())
     data = _decision_data(record)
     if decision.outcome.value in rules.auto_apply:
-        case = step(ctx, case, EventKind.decided, "system", at, data)
-        return _outcome(ctx, case, record, actor, at)
-    case = step(ctx, case, EventKind.review_started, "system", at, data)
-    return _done(case)
+        case = step(ctx, case, EventKind.decided, "system", at, data, rules)
+        return _outcome(ctx, case, record, actor, at, rules)
+    case = step(ctx, case, EventKind.review_started, "system", at, data, rules)
+    return _done(ctx, case)
 
 
 def _decision_data(record: DecisionRecord) -> dict[str, str]:
@@ -157,28 +169,33 @@ def _decision_data(record: DecisionRecord) -> dict[str, str]:
     }
 
 
-def _outcome(ctx: Context, case: Case, record: DecisionRecord, actor: str, at: datetime) -> Done:
+def _outcome(
+    ctx: Context, case: Case, record: DecisionRecord, actor: str, at: datetime,
+    rules: CaseRules | None = None,
+) -> Done:  # fmt: skip
     """Carry out a decision: deny, wait for acceptance (settlement), or move the money."""
     body = json.loads(record.body)
     clauses = ", ".join(record.clauses)
     if record.outcome is not Outcome.approve:
-        case = step(ctx, case, EventKind.denied, actor, at, {"decision_id": record.decision_id})
+        case = step(ctx, case, EventKind.denied, actor, at, {"decision_id": record.decision_id},
+                    rules)  # fmt: skip
         email(ctx.repos, case, "decision", f"Decision on your refund request {case.case_id}",
               f"{body['explanation']} (clauses {clauses})")  # fmt: skip
-        return _done(case)
-    clause = rules_of(ctx, case).settlement
+        return _done(ctx, case)
+    rules = rules or rules_of(ctx, case)
+    clause = rules.settlement
     if clause is not None and case.settled_at is None:
         case = step(ctx, case, EventKind.acceptance_requested, actor, at,
-                    {"decision_id": record.decision_id, "clause": clause})  # fmt: skip
+                    {"decision_id": record.decision_id, "clause": clause}, rules)  # fmt: skip
         email(ctx.repos, case, "acceptance", f"Your refund {case.case_id} awaits your acceptance",
               f"{body['explanation']} (clauses {clauses}). Accepting it settles every claim "
               f"(clause {clause}); nothing is paid before you accept.")  # fmt: skip
-        return _done(case)
+        return _done(ctx, case)
     kind, data, entries = carry_out(ctx, case, record, case.payment_id, at)
-    case = step(ctx, case, kind, actor, at, data)
+    case = step(ctx, case, kind, actor, at, data, rules)
     email(ctx.repos, case, "decision", f"Decision on your refund request {case.case_id}",
           f"{body['explanation']} (clauses {clauses})")  # fmt: skip
-    return _done(case, tuple(e.entry_id for e in entries))
+    return _done(ctx, case, tuple(e.entry_id for e in entries))
 
 
 def provide_information(cmd: c.ProvideInformation, ctx: Context) -> Done:
@@ -189,9 +206,10 @@ def provide_information(cmd: c.ProvideInformation, ctx: Context) -> Done:
         facts=_merged(case.facts, cmd.facts),
     )
     _request(ctx, case)
+    rules = rules_of(ctx, case)
     case = step(ctx, case, EventKind.information_provided, cmd.actor, cmd.at,
-                {"answered": ",".join(sorted({*cmd.information, *cmd.facts}))})  # fmt: skip
-    return _intake(ctx, case, cmd.actor, cmd.at)
+                {"answered": ",".join(sorted({*cmd.information, *cmd.facts}))}, rules)  # fmt: skip
+    return _intake(ctx, case, cmd.actor, cmd.at, rules)
 
 
 def _merged(old: Any, new: Any) -> dict[str, Any]:

@@ -21,7 +21,16 @@ from refundable.ledger.ids import derived_id
 from refundable.policy.casesdoc import StageName
 from refundable.scheduling.model import ScheduledAction
 from refundable.service import commands as c
-from refundable.service.case_handlers import _done, _lock, _outcome, _record, rules_of, step
+from refundable.service.case_handlers import (
+    _done,
+    _lock,
+    _outcome,
+    _record,
+    finish,
+    receipt,
+    rules_of,
+    step,
+)
 from refundable.service.case_notices import email, webhook
 from refundable.service.common import Context, Detail, Done
 from refundable.service.payouts import PAYOUT_SETTLED_HOOKS, PayoutSettled
@@ -67,7 +76,7 @@ def override_decision(cmd: c.OverrideDecision, ctx: Context) -> Done:
 def withdraw_case(cmd: c.WithdrawCase, ctx: Context) -> Done:
     case = _lock(ctx, cmd.case_id)
     case = step(ctx, case, EventKind.withdrawn, cmd.actor, cmd.at, {"reason": cmd.reason})
-    return _done(case)
+    return _done(ctx, case)
 
 
 def appeal_case(cmd: c.AppealCase, ctx: Context) -> Done:
@@ -81,7 +90,7 @@ def appeal_case(cmd: c.AppealCase, ctx: Context) -> Done:
             allowed="nothing: the decision stands",
         )
     case = step(ctx, case, EventKind.appealed, cmd.actor, cmd.at, {"reason": cmd.reason})
-    return _done(case)
+    return _done(ctx, case)
 
 
 def escalate_case(cmd: c.EscalateCase, ctx: Context) -> Done:
@@ -94,13 +103,13 @@ def escalate_case(cmd: c.EscalateCase, ctx: Context) -> Done:
         raise Conflict(f"{rules.policy_id} names no {kind.value} stage for appeals",
                        where="EscalateCase.case_id", allowed="uphold or override")  # fmt: skip
     case = step(ctx, case, kind, cmd.actor, cmd.at, {"reason": cmd.reason})
-    return _done(case)
+    return _done(ctx, case)
 
 
 def uphold_decision(cmd: c.UpholdDecision, ctx: Context) -> Done:
     case = _lock(ctx, cmd.case_id)
     case = step(ctx, case, EventKind.upheld, cmd.actor, cmd.at, {"reason": cmd.reason})
-    return _done(case)
+    return _done(ctx, case)
 
 
 def accept_settlement(cmd: c.AcceptSettlement, ctx: Context) -> Done:
@@ -114,7 +123,7 @@ def accept_settlement(cmd: c.AcceptSettlement, ctx: Context) -> Done:
 
 
 def record_case_paid(cmd: c.RecordCasePaid, ctx: Context) -> Done:
-    return _done(mark_paid(ctx, cmd.case_id, cmd.refund_id, cmd.at, cmd.actor))
+    return receipt(mark_paid(ctx, cmd.case_id, cmd.refund_id, cmd.at, cmd.actor))
 
 
 def mark_paid(ctx: Context, case_id: str, refund_id: str, at: datetime, actor: str) -> Case:
@@ -124,7 +133,7 @@ def mark_paid(ctx: Context, case_id: str, refund_id: str, at: datetime, actor: s
     case = step(ctx, case, EventKind.paid, actor, at, {"refund_id": refund_id})
     email(ctx.repos, case, "payout", f"Your refund {case.case_id} was paid",
           f"The refund went back to your original payment method ({refund_id}).")  # fmt: skip
-    return case
+    return finish(ctx, case)
 
 
 def on_payout_settled(settled: PayoutSettled, ctx: Context) -> None:
@@ -151,7 +160,7 @@ def run_case_alarm(action: ScheduledAction, ctx: Context) -> Done:
     assert clock is not None  # sound() found it
     data = {"stage": alarm.stage.value, "due_at": clock.due_at.isoformat(), "clause": clock.clause}
     after, event = apply(marked, kind, "system", action.due_at, rules_of(ctx, case).clocks, data)
-    ctx.repos.cases.save(after)
+    ctx.repos.cases.save(after)  # no transition: the alarms scheduled stay as they are
     ctx.repos.cases.add_events([event])
     webhook(ctx.repos, event)
     return Done(ref=case.case_id, details={Detail.state: after.state.value})

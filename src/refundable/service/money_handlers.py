@@ -11,10 +11,9 @@ from refundable.ledger import money_ops, payments
 from refundable.ledger.accounts import Kind
 from refundable.ledger.decisions import DecisionRecord, amount_for, fees_for, record_of
 from refundable.ledger.entries import reverse
-from refundable.ledger.holds import Hold
-from refundable.ledger.ids import derived_id
 from refundable.ledger.transfers import Party
 from refundable.policy.document import Remedy
+from refundable.service import case_disputes
 from refundable.service import commands as c
 from refundable.service import policy_rules as rules
 from refundable.service.common import Context, Detail, Done, not_found
@@ -162,14 +161,9 @@ def record_chargeback(cmd: c.RecordChargeback, ctx: Context) -> Done:
         "chargeback", cmd.dispute_id, payment, minor, e.entry_id, cmd.at, cmd.reason
     )
     ctx.repos.payments.save(after)  # after its return row: the database checks the sum
-    details = {Detail.payment_id: payment.payment_id, Detail.hold: str(hold is not None).lower()}
-    if hold is not None:
-        hold_id = derived_id("hold", cmd.dispute_id)
-        ctx.repos.holds.add(
-            Hold(hold_id, payment.customer_id, cmd.reason or f"chargeback (clause {hold})",
-                 payment.payment_id, cmd.dispute_id, cmd.at)
-        )  # fmt: skip
-        details[Detail.hold_id] = hold_id
+    # What the chargeback does to the account: the policy's cases.chargebacks (suspension,
+    # hold, account review; ADR 0053), else the clause linked to the ledger's hold.
+    details = case_disputes.on_chargeback(ctx, payment, cmd.dispute_id, cmd.at, hold, cmd.reason)
     return Done.of([e], cmd.dispute_id, details)
 
 

@@ -166,7 +166,8 @@ class Cases(Protocol):
     def add_events(self, events: Sequence[CaseEvent]) -> None: ...
     def events(self, case_id: str) -> list[CaseEvent]: ...
     def of_customer(self, customer_id: str) -> list[Case]: ...
-    def charge(self, charge_id: str) -> JournalEntry | None: ...  # the stored charge entry
+    def entry_by_ref(self, kind: str, ref: str) -> JournalEntry | None: ...  # e.g. a charge
+    def chargebacks_of(self, customer_id: str) -> int: ...  # chargebacks on their payments
 
 
 class Subscriptions(Protocol):

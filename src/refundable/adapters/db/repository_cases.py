@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
@@ -121,15 +121,24 @@ class SqlCases(SqlBase):
         )
         return [case_of(r) for r in self.conn.execute(stmt)]
 
-    def charge(self, charge_id: str) -> JournalEntry | None:
+    def entry_by_ref(self, kind: str, ref: str) -> JournalEntry | None:
         e = t.entries.c
-        stmt = select(e.entry_id).where(
-            e.tenant_id == self.tenant_id, e.ref == charge_id, e.kind == "charge"
-        )
+        stmt = select(e.entry_id).where(e.tenant_id == self.tenant_id, e.ref == ref, e.kind == kind)
         entry_id = self.conn.execute(stmt.limit(1)).scalar()
         if entry_id is None:
             return None
         return SqlJournal(self.conn, self.tenant_id, self.clock).get(entry_id)
+
+    def chargebacks_of(self, customer_id: str) -> int:
+        r, p = t.payment_returns.c, t.payments.c
+        stmt = (
+            select(func.count())
+            .select_from(t.payment_returns.join(
+                t.payments, (p.tenant_id == r.tenant_id) & (p.payment_id == r.payment_id)))
+            .where(r.tenant_id == self.tenant_id, r.kind == "chargeback",
+                   p.customer_id == customer_id)
+        )  # fmt: skip
+        return int(self.conn.execute(stmt).scalar() or 0)
 
 
 class SqlCaseQueries:

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from refundable.cases.model import Case, CaseEvent
 from refundable.core.errors import InvariantBroken
-from refundable.ledger.entries import EntryKind, JournalEntry
+from refundable.ledger.entries import JournalEntry
 
 from .repositories import _insert, _Repo
 from .tables import MemoryStore
@@ -46,11 +46,18 @@ class MemCases(_Repo):
                  if t == self.tenant_id and c.customer_id == customer_id]  # fmt: skip
         return sorted(found, key=lambda c: (c.received_at, c.case_id))
 
-    def charge(self, charge_id: str) -> JournalEntry | None:
+    def entry_by_ref(self, kind: str, ref: str) -> JournalEntry | None:
         return next(
             (e for (t, _), (_, e) in self.t.entries.items()
-             if t == self.tenant_id and e.kind is EntryKind.charge and e.ref == charge_id),
+             if t == self.tenant_id and e.kind.value == kind and e.ref == ref),
             None,
+        )  # fmt: skip
+
+    def chargebacks_of(self, customer_id: str) -> int:
+        return sum(
+            1 for (t, kind, _), r in self.t.returns.items()
+            if t == self.tenant_id and kind == "chargeback"
+            and self.t.payments[(t, r.payment_id)].customer_id == customer_id
         )  # fmt: skip
 
 

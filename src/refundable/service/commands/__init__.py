@@ -19,6 +19,7 @@ from refundable.service.commands.cases import (
     OverrideDecision,
     ProvideInformation,
     RecordCasePaid,
+    ResolveDispute,
     UpholdDecision,
     WithdrawCase,
 )
@@ -108,6 +109,7 @@ __all__ = [
     "RecordRenewalPayment",
     "RegisterCustomer",
     "ReleaseHold",
+    "ResolveDispute",
     "ReverseEntry",
     "RunDueAction",
     "StartTrial",

@@ -18,6 +18,7 @@ from typing import Any
 from refundable.cases.model import Subject
 from refundable.core import limits
 from refundable.core.money import Money
+from refundable.ledger.holds import HoldResolution
 from refundable.policy.document import Outcome, Remedy
 from refundable.policy.facts import Reason
 from refundable.service.commands.base import Command, bad, check_text
@@ -182,6 +183,24 @@ class UpholdDecision(CaseStep):
 @dataclass(frozen=True, slots=True)
 class AcceptSettlement(CaseStep):
     """The customer accepts the refund as settling every claim (Kelbix)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveDispute(Command):
+    """A chargeback's dispute ended: won (for the business), lost or withdrawn."""
+
+    tenant_id: str
+    idempotency_key: str
+    dispute_id: str
+    resolution: HoldResolution
+    at: datetime
+    actor: str
+    reason: str = ""
+    BUSINESS_KEYS = (("dispute_resolution", "dispute_id"),)
+
+    def __post_init__(self) -> None:
+        Command.__post_init__(self)
+        _check_actor(self)
 
 
 @dataclass(frozen=True, slots=True)
