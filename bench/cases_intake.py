@@ -54,9 +54,18 @@ def prepare(app: App, tenant: str, n: int) -> None:
 
 def intake(app: App, tenant: str, i: int) -> None:
     receipt = app.bus.handle(
-        c.OpenCase(tenant, f"o{i}", f"case{i}", f"C{i}", Subject.payment, f"w{i}",
-                   Reason.unintended_auto_topup, T0 + timedelta(hours=12), f"customer:C{i}",
-                   facts=FACTS)  # fmt: skip
+        c.OpenCase(
+            tenant,
+            f"o{i}",
+            f"case{i}",
+            f"C{i}",
+            Subject.payment,
+            f"w{i}",
+            Reason.unintended_auto_topup,
+            T0 + timedelta(hours=12),
+            f"customer:C{i}",
+            facts=FACTS,
+        )
     )
     assert receipt.details["state"] == "paying", receipt  # decided, fee posted, payout written
 
@@ -65,8 +74,8 @@ def run(name: str, url: str, n: int) -> None:
     app = bootstrap(url, FixedClock(T0), apply_migrations=True)
     tenant, posting_tenant, bare_tenant = (f"{p}{uuid.uuid4().hex[:8]}" for p in "kpx")
     prepare(app, tenant, n)
-    app.bus.handle(c.PublishPolicy(posting_tenant, "v1",
-                                   (shipped_policies_dir() / "conek.yaml").read_text(), name="P"))  # fmt: skip
+    conek = (shipped_policies_dir() / "conek.yaml").read_text()
+    app.bus.handle(c.PublishPolicy(posting_tenant, "v1", conek, name="P"))
     bare_setup(app, bare_tenant, n)
     cases = timed(n, lambda i: intake(app, tenant, i))
     posting = timed(n, lambda i: app.bus.handle(service_command("payment", posting_tenant, i)))
