@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 from refundable.core import limits
 from refundable.core.errors import InputError, NotFound, RefundableError, status_of
+from refundable.entrypoints.cli_jobs import _instant
 
 if TYPE_CHECKING:
     from refundable.bootstrap import App
@@ -56,20 +56,6 @@ def _fail(error: RefundableError, as_json: bool) -> NoReturn:
     else:
         typer.echo(f"error [{error.code}] {error}", err=True)
     raise typer.Exit(status_of(error).exit_code) from None
-
-
-def _instant(text: str, where: str) -> datetime:
-    try:
-        found = datetime.fromisoformat(text)
-    except ValueError:
-        found = None
-    if found is None or found.tzinfo is None:
-        raise InputError(
-            f"{limits.echo(text)} is not an instant",
-            where=where,
-            allowed="ISO 8601 with an offset, e.g. 2026-04-01T09:00:00+02:00",
-        )
-    return found
 
 
 def _pairs(items: list[str] | None, where: str) -> dict[str, str]:
@@ -274,36 +260,28 @@ def decide(
     _judge(case_id, outcome, tenant, key, at, actor, factors, note, as_json, db)
 
 
-@app.command("approve")
-def approve(
-    case_id: str,
-    tenant: Tenant,
-    key: Key,
-    at: At,
-    actor: Actor = "agent:cli",
-    factors: Factors = None,
-    note: Note = "",
-    as_json: Json = False,
-    db: Db = None,
-) -> None:
-    """Approve a case waiting in review."""
-    _judge(case_id, "approve", tenant, key, at, actor, factors, note, as_json, db)
+def _judgement(outcome: str, doc: str) -> None:
+    """``approve`` and ``deny``: ``decide`` with the outcome in the command's name."""
+
+    def command(
+        case_id: str,
+        tenant: Tenant,
+        key: Key,
+        at: At,
+        actor: Actor = "agent:cli",
+        factors: Factors = None,
+        note: Note = "",
+        as_json: Json = False,
+        db: Db = None,
+    ) -> None:
+        _judge(case_id, outcome, tenant, key, at, actor, factors, note, as_json, db)
+
+    command.__doc__ = doc
+    app.command(outcome)(command)
 
 
-@app.command("deny")
-def deny(
-    case_id: str,
-    tenant: Tenant,
-    key: Key,
-    at: At,
-    actor: Actor = "agent:cli",
-    factors: Factors = None,
-    note: Note = "",
-    as_json: Json = False,
-    db: Db = None,
-) -> None:
-    """Deny a case waiting in review."""
-    _judge(case_id, "deny", tenant, key, at, actor, factors, note, as_json, db)
+_judgement("approve", "Approve a case waiting in review.")
+_judgement("deny", "Deny a case waiting in review.")
 
 
 @app.command("override")
