@@ -222,7 +222,7 @@ def install_lot_counters() -> None:
 
 
 def drop_lot_counters() -> None:
-    """Back to a schema whose code writes the lot counters itself (with 0011's replace
+    """Back to a schema whose code writes the lot counters itself (with 0012's replace
     guard on SQLite)."""
     if op.get_bind().dialect.name == "postgresql":
         for trigger, table in (

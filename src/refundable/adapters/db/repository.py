@@ -198,5 +198,5 @@ class SqlLots(SqlBase):
 
     def save(self, lots: Sequence[CreditLot]) -> None:
         """Nothing to write: the database moves a lot's counters from its journal lines, which
-        ``SqlJournal.post`` inserted (migration 0011, docs/decisions/0042-...); the runtime
+        ``SqlJournal.post`` inserted (migration 0012, docs/decisions/0042-...); the runtime
         role may not write them. The lots computed here are what the lines imply."""

@@ -2,8 +2,8 @@
 INSERT trigger on ``lines`` moves ``lots.remaining``, ``value_left_minor`` and ``status``;
 guards on ``lots`` refuse any other change, and lots are never deleted (ADR 0042).
 
-Revision ID: 0011_lot_counters
-Revises: 0010_subscriptions
+Revision ID: 0012_lot_counters
+Revises: 0011_cases
 """
 
 import sqlalchemy as sa
@@ -12,8 +12,8 @@ from alembic import op
 from refundable.adapters.db.append_only import install_replace_guards
 from refundable.adapters.db.lot_guards import drop_lot_counters, install_lot_counters
 
-revision = "0011_lot_counters"
-down_revision = "0010_subscriptions"
+revision = "0012_lot_counters"
+down_revision = "0011_cases"
 branch_labels = None
 depends_on = None
 
@@ -27,7 +27,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Back to 0010, whose code writes the lot counters itself."""
+    """Back to 0011, whose code writes the lot counters itself."""
     drop_lot_counters()
     with op.batch_alter_table("lots") as batch:
         batch.drop_column("moved_line_no")
