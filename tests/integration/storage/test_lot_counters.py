@@ -62,9 +62,7 @@ def _every_movement(app: App, tenant: str) -> None:
     _buy(app, tenant, "L2", "C5", 3, "3.00")
     app.ledger.handle(c.ConsumeCredits(tenant, "u5", "ev5", "C5", 3, at(1)))  # L2 used up
     _buy(app, tenant, "L3", "C6", 7, "10.00")
-    app.ledger.handle(
-        c.ForfeitCredits(tenant, "ff6", "C6", c.ForfeitReason.termination, at(2))
-    )
+    app.ledger.handle(c.ForfeitCredits(tenant, "ff6", "C6", c.ForfeitReason.termination, at(2)))
     _buy(app, tenant, "L4", "C7", 3, "1.00")
     events = tuple(UsageEvent(f"C7-e{i}", "C7", 1, at(1)) for i in range(2))
     app.ledger.handle(c.IngestUsage(tenant, events, at(1)))
@@ -126,7 +124,9 @@ def _target(app: App, tenant: str) -> None:
     _buy(app, tenant, "L2", "C2", 2, "2.00", days=401)
     app.ledger.handle(c.ConsumeCredits(tenant, "u2", "ev2", "C2", 2, at(days=401)))
     assert {k: v[2] for k, v in _lots(app, tenant).items()} == {
-        "L1": "open", "L2": "exhausted", "L3": "expired"
+        "L1": "open",
+        "L2": "exhausted",
+        "L3": "expired",
     }
 
 
