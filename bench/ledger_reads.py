@@ -58,17 +58,17 @@ def batch(
         k, eid, us = i % CUSTOMERS, f"e{i:09d}", to_us(T0 + STEP * i)
         if i % 5 == 4:
             entries.append((tenant, eid, "usage", us, us, "", f"u{i}", None, None, None))
-            lines.append((tenant, eid, 0, "credits_consumed/MSGCR", "MSGCR", 1, None))
-            lines.append((tenant, eid, 1, f"credit_lots/C{k}/MSGCR", "MSGCR", -1, f"L{k}"))
+            lines.append((tenant, eid, 0, "credits_consumed/MSGCR", "MSGCR", 1, None, us))
+            lines.append((tenant, eid, 1, f"credit_lots/C{k}/MSGCR", "MSGCR", -1, f"L{k}", us))
         else:
             entries.append((tenant, eid, "charge", us, us, "", f"i{i}", None, None, None))
-            lines.append((tenant, eid, 0, f"receivable/C{k}/ZAR", "ZAR", 1000, None))
-            lines.append((tenant, eid, 1, "revenue/ZAR", "ZAR", -1000, None))
+            lines.append((tenant, eid, 0, f"receivable/C{k}/ZAR", "ZAR", 1000, None, us))
+            lines.append((tenant, eid, 1, "revenue/ZAR", "ZAR", -1000, None, us))
     return entries, lines
 
 
 E_COLS = "tenant_id, entry_id, kind, effective_us, recorded_us, memo, ref, reverses, idem_key, meta"
-L_COLS = "tenant_id, entry_id, line_no, account, commodity, amount, lot_id"
+L_COLS = "tenant_id, entry_id, line_no, account, commodity, amount, lot_id, effective_us"
 A_COLS = "tenant_id, code, kind, commodity, owner, balance"
 
 
