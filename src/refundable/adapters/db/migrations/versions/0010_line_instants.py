@@ -7,15 +7,15 @@ UPDATE guard is lifted for that one statement, inside this migration's transacti
 back exactly as it was. ``ix_lines_account`` (tenant, account) is replaced by
 (tenant, account, effective_us), which serves the same lookups.
 
-Revision ID: 0009_line_instants
-Revises: 0008_balance_checkpoints
+Revision ID: 0010_line_instants
+Revises: 0009_api_access
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0009_line_instants"
-down_revision = "0008_balance_checkpoints"
+revision = "0010_line_instants"
+down_revision = "0009_api_access"
 branch_labels = None
 depends_on = None
 
@@ -44,4 +44,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("the ledger is append-only: there is no way down from 0009")
+    raise NotImplementedError("the ledger is append-only: there is no way down from 0010")
