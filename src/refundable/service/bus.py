@@ -24,10 +24,10 @@ from typing import Any
 
 from refundable.core.errors import Conflict, IdempotencyConflict, NotFound
 from refundable.core.time import Clock
+from refundable.service import checkpoint_job, scheduled
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
 from refundable.service import money_handlers as money
-from refundable.service import scheduled
 from refundable.service import subscription_handlers as subs
 from refundable.service import tenant_handlers as tenants
 from refundable.service.catalog import PolicyCatalog
@@ -60,6 +60,7 @@ HANDLERS: dict[type, Handler] = {
     c.RecordActionFailure: scheduled.record_action_failure,
     c.CreateTestClock: scheduled.create_test_clock,
     c.MoveTestClock: scheduled.move_test_clock,
+    c.ScheduleCheckpoints: checkpoint_job.schedule_checkpoints,
     c.DefinePlan: subs.define_plan,
     c.StartTrial: subs.start_trial,
     c.Subscribe: subs.subscribe,

@@ -25,9 +25,9 @@ from refundable.scheduling.model import (
     ScheduledAction,
     TestClock,
 )
+from refundable.service import checkpoint_job, subscription_jobs
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
-from refundable.service import subscription_jobs
 from refundable.service.common import Context, Detail, Done
 from refundable.service.ports import OutboxMessage
 
@@ -52,6 +52,7 @@ KINDS: dict[ActionKind, KindHandler] = {
     ActionKind.expire_lots: _expire_lots,
     ActionKind.notice: _notice,
     **subscription_jobs.KINDS,
+    ActionKind.balance_checkpoints: checkpoint_job.run_checkpoints,
 }
 
 

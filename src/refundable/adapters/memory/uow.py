@@ -7,6 +7,7 @@ from types import TracebackType
 from refundable.core.errors import InvariantBroken
 from refundable.service.ports import Repositories
 
+from .checkpoints import MemCheckpoints
 from .repositories import (
     MemCustomers,
     MemDecisions,
@@ -66,6 +67,7 @@ class MemoryUnitOfWork:
             outbox=MemOutbox(*args),
             clocks=MemClocks(*args),
             subscriptions=MemSubscriptions(*args),
+            checkpoints=MemCheckpoints(*args),
         )
 
     def commit(self) -> None:

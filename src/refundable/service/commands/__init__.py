@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from refundable.ledger.holds import HoldResolution
 from refundable.service.commands.base import Command
+from refundable.service.commands.checkpoints import ScheduleCheckpoints
 from refundable.service.commands.credits import (
     BuyCreditLot,
     ConsumeCredits,
@@ -90,6 +91,7 @@ __all__ = [
     "ReleaseHold",
     "ReverseEntry",
     "RunDueAction",
+    "ScheduleCheckpoints",
     "StartTrial",
     "Subscribe",
     "SuspendSubscription",
