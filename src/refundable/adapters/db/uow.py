@@ -19,6 +19,7 @@ from refundable.adapters.db.engine import begin_write
 from refundable.adapters.db.known_accounts import forget, promote
 from refundable.adapters.db.prepared import commit, discard
 from refundable.adapters.db.repository import SqlJournal, SqlLots, SqlReceipts
+from refundable.adapters.db.repository_cases import SqlCases
 from refundable.adapters.db.repository_checkpoints import SqlCheckpoints
 from refundable.adapters.db.repository_records import (
     SqlCustomers,
@@ -103,6 +104,7 @@ class SqlUnitOfWork:
             schedule=SqlSchedule(*args),
             outbox=SqlOutbox(*args),
             clocks=SqlTestClocks(*args),
+            cases=SqlCases(*args),
             subscriptions=SqlSubscriptions(*args),
             checkpoints=SqlCheckpoints(*args),
         )
