@@ -49,14 +49,10 @@ def _history(app: App, tenant: str, n: int, recorded: datetime, first: int = 0) 
 
 
 def _open_accounts(app: App, tenant: str) -> None:
-    rows: list[dict[str, Any]] = [
-        {"tenant_id": tenant, "code": "receivable/C1/ZAR", "kind": "receivable",
-         "commodity": "ZAR", "owner": "C1", "balance": 0},
-        {"tenant_id": tenant, "code": REVENUE.code, "kind": "revenue", "commodity": "ZAR",
-         "owner": None, "balance": 0},
-    ]  # fmt: skip
-    with app.db.begin() as conn:
-        conn.execute(insert(t.accounts), rows)
+    """The two accounts the history names, made as the posting path makes them."""
+    with app.bus.uow_factory() as uow:
+        uow.repositories(tenant).journal.lock_balances([chart.receivable("C1", "ZAR"), REVENUE])
+        uow.commit()
 
 
 def _checkpoints(app: App, tenant: str, account: str) -> int:
