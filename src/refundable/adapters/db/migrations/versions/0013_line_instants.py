@@ -7,15 +7,15 @@ UPDATE guard is lifted for that one statement, inside this migration's transacti
 back exactly as it was. ``ix_lines_account`` (tenant, account) is replaced by
 (tenant, account, effective_us), which serves the same lookups.
 
-Revision ID: 0012_line_instants
-Revises: 0011_cases
+Revision ID: 0013_line_instants
+Revises: 0012_lot_counters
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012_line_instants"
-down_revision = "0011_cases"
+revision = "0013_line_instants"
+down_revision = "0012_lot_counters"
 branch_labels = None
 depends_on = None
 
@@ -44,4 +44,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("the ledger is append-only: there is no way down from 0012")
+    raise NotImplementedError("the ledger is append-only: there is no way down from 0013")
