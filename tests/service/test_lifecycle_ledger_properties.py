@@ -19,6 +19,7 @@ from itertools import count
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from lifecycle_support import (
     CONEK_PLANS,
     MYPROTEKTOR_PLANS,
@@ -29,7 +30,6 @@ from lifecycle_support import (
     pay,
     zar,
 )
-
 from refundable.billing.events import CancelMode
 from refundable.bootstrap import MEMORY_URL, App, bootstrap
 from refundable.core.errors import RefundableError

@@ -25,7 +25,6 @@ from lifecycle_support import (
     pay,
     zar,
 )
-
 from refundable.billing.events import CancelMode
 from refundable.bootstrap import App
 from refundable.core.time import UTC
