@@ -35,9 +35,20 @@ KindHandler = Callable[[ScheduledAction, Context], Done]
 DEFAULT_BATCH = 500
 
 
+EXPIRY_BATCH = 10_000  # lots expired per action run: bounded memory and transaction size
+
+
 def _expire_lots(action: ScheduledAction, ctx: Context) -> Done:
-    cmd = c.ExpireLots(ctx.tenant_id, ctx.key, action.due_at, action.subject)
-    return credits.expire_lots(cmd, ctx)
+    """Expire up to EXPIRY_BATCH lots; if that many went, more may be due: the rest go in a
+    continuation action at the same instant (subject ``unit:n``), run by the same loop."""
+    unit, _, part = action.subject.partition(":")
+    cmd = c.ExpireLots(ctx.tenant_id, ctx.key, action.due_at, unit)  # checks the unit
+    done = credits.expire_due(ctx, cmd.as_of, cmd.unit, EXPIRY_BATCH)
+    if done.details.get(Detail.lots) == str(EXPIRY_BATCH):
+        more = f"{unit}:{int(part or 0) + 1}"
+        ctx.repos.schedule.add([ScheduledAction.new(ctx.tenant_id, action.kind, more,
+                                                    action.due_at)])  # fmt: skip
+    return done
 
 
 def _notice(action: ScheduledAction, ctx: Context) -> Done:
@@ -147,7 +158,9 @@ def run_due(
         total += step
         if progress is not None and due:
             progress(total)
-        if len(due) < batch or step.ran + step.failed == 0:
+        # Stop when nothing is due or nothing could be taken; a run may make more work due
+        # now (a renewal's next renewal after a long clock jump, an expiry's continuation).
+        if not due or step.ran + step.failed == 0:
             return total
 
 
