@@ -153,7 +153,7 @@ def test_every_command_twice_replays_and_a_changed_payload_is_refused(
 
 # Commands without a key, idempotent by their own record: a usage batch per event id, a due
 # action by its row's state (tests/service/test_scheduled.py), a test clock by its instant.
-KEY_FREE = {c.IngestUsage, c.RunDueAction, c.RecordActionFailure, c.MoveTestClock}
+KEY_FREE = {c.IngestUsage, c.RunDueAction, c.RunDueActions, c.RecordActionFailure, c.MoveTestClock}
 
 
 def test_the_cases_cover_every_command_but_the_key_free_ones() -> None:

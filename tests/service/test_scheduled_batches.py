@@ -9,7 +9,7 @@ import pytest
 from fakes import TENANT, at, lot, memory_app
 from lifecycle_support import CONEK_PLANS, START, days, define_plans, open_policy_tenant
 from refundable.ledger.lots import LotStatus
-from refundable.scheduling.model import ActionKind
+from refundable.scheduling.model import ActionKind, ScheduledAction
 from refundable.service import commands as c
 from refundable.service import scheduled
 from refundable.service.scheduled import advance_test_clock, run_due
@@ -42,3 +42,18 @@ def test_a_long_clock_jump_runs_every_renewal_it_passes() -> None:
     assert [a.state.value for a in renewals] == ["done", "done", "done", "pending"]
     rec = app.subscriptions.record(t, "S1")
     assert rec is not None and rec.subscription.billing.period_index == 3
+
+
+def test_a_failing_action_in_a_group_fails_alone() -> None:
+    app = memory_app()
+    broken = ScheduledAction.new(TENANT, ActionKind.expire_lots, "not-a-unit!", at(1))
+    fine = [ScheduledAction.new(TENANT, ActionKind.notice, f"n{i}", at(1)) for i in range(3)]
+    with app.bus.uow_factory() as uow:
+        uow.repositories(TENANT).schedule.add([*fine, broken])
+        uow.commit()
+    report = run_due(app.bus, app.work, at(2))
+    assert (report.ran, report.failed) == (3, 1)
+    states = {a.subject: (a.state.value, a.attempts) for a in app.work.actions(TENANT)}
+    assert states["not-a-unit!"] == ("pending", 1)  # retried later, alone
+    assert all(states[f"n{i}"] == ("done", 1) for i in range(3))
+    assert len(app.work.outbox(TENANT)) == 3

@@ -59,6 +59,8 @@ class Detail(StrEnum):
     access_until = "access_until"
     balance_due = "balance_due"
     stale = "stale"
+    ran = "ran"
+    skipped = "skipped"
 
 
 @dataclass(frozen=True, slots=True)

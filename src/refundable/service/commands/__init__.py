@@ -40,6 +40,7 @@ from refundable.service.commands.scheduling import (
     MoveTestClock,
     RecordActionFailure,
     RunDueAction,
+    RunDueActions,
 )
 from refundable.service.commands.subscriptions import (
     CancelSubscription,
@@ -90,6 +91,7 @@ __all__ = [
     "ReleaseHold",
     "ReverseEntry",
     "RunDueAction",
+    "RunDueActions",
     "StartTrial",
     "Subscribe",
     "SuspendSubscription",
