@@ -31,9 +31,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, text
 
+from ledger_ingest import drop_pg, pg_database  # one way to make a bench database
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
 from refundable.adapters.db.repository import SqlJournal
@@ -54,9 +54,6 @@ from refundable.service import commands as c
 SETUP_AT = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
 DUE = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)  # before today: the real clock's job run takes it
 CHUNK = 5_000  # customers per setup transaction
-PG_URL = os.environ.get(
-    "REFUNDABLE_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 CLI = Path(sys.executable).with_name("refundable")
 
 
@@ -215,24 +212,6 @@ def run(name: str, url: str, subs: int, lots: int) -> None:
     print(f"{name}: bare bulk write of the same rows {limit:,.1f} s; job / bare = "
           f"{seconds / limit:,.1f}x (wall), {cpu / limit:,.1f}x (job CPU); {found}",
           flush=True)  # fmt: skip
-
-
-def pg_database() -> tuple[str, str]:
-    name = f"refundable_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-        sc = conn.execute(text("SHOW synchronous_commit")).scalar()
-    admin.dispose()
-    print(f"postgresql: synchronous_commit={sc}")
-    return name, make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def drop_pg(name: str) -> None:
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def main() -> None:
