@@ -62,6 +62,7 @@ class Detail(StrEnum):
     stale = "stale"
     ran = "ran"
     skipped = "skipped"
+    checkpoints = "checkpoints"  # rows a checkpoint run appended
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from refundable.service.commands.cases import (
     UpholdDecision,
     WithdrawCase,
 )
+from refundable.service.commands.checkpoints import ScheduleCheckpoints
 from refundable.service.commands.credits import (
     BuyCreditLot,
     ConsumeCredits,
@@ -112,6 +113,7 @@ __all__ = [
     "ReverseEntry",
     "RunDueAction",
     "RunDueActions",
+    "ScheduleCheckpoints",
     "StartTrial",
     "Subscribe",
     "SuspendSubscription",
