@@ -54,6 +54,7 @@ from refundable.service.commands.scheduling import (
     MoveTestClock,
     RecordActionFailure,
     RunDueAction,
+    RunDueActions,
 )
 from refundable.service.commands.subscriptions import (
     CancelSubscription,
@@ -113,6 +114,7 @@ __all__ = [
     "ResolveDispute",
     "ReverseEntry",
     "RunDueAction",
+    "RunDueActions",
     "ScheduleCheckpoints",
     "StartTrial",
     "Subscribe",
