@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from refundable.core.errors import NoPolicyVersionInForce, NotFound
 from refundable.policy.compiled import CompiledPolicy
 from refundable.policy.decision import Decision
+from refundable.policy.facts import Request
 from refundable.policy.requests import parse_request
 from refundable.service.catalog import PolicyCatalog
 from refundable.service.decisions import decide_for_tenant
@@ -49,9 +50,14 @@ class Previewer:
         """Parse ``data`` (a request in the public vocabulary; ``policy`` may be left out)
         and decide it under the tenant's version in force at its ``requested_at``."""
         known = self._tenant(tenant_id)
-        request = parse_request(data, policy=known.tenant.policy_id, zone=known.zone)
+        request = self.parse(tenant_id, data)
         policy = self._in_force(known, request.requested_at)
         return decide_for_tenant(known.tenant, policy, request)
+
+    def parse(self, tenant_id: str, data: Any) -> Request:
+        """A request for this tenant: its policy filled in, plain dates in its timezone."""
+        known = self._tenant(tenant_id)
+        return parse_request(data, policy=known.tenant.policy_id, zone=known.zone)
 
     def policy_id(self, tenant_id: str) -> str:
         return self._tenant(tenant_id).tenant.policy_id

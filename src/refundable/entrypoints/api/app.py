@@ -24,17 +24,41 @@ from refundable.entrypoints.api import problems
 from refundable.entrypoints.api.logs import RequestIds
 from refundable.entrypoints.api.metrics import Metrics
 from refundable.entrypoints.api.openapi_schemas import hoist, request_for_tenant
-from refundable.entrypoints.api.routes import decisions, health
+from refundable.entrypoints.api.routes import (
+    clocks,
+    customers,
+    decisions,
+    health,
+    lots,
+    money,
+    policies,
+    reports,
+)
+from refundable.entrypoints.api.routes import (
+    keys as key_routes,
+)
 from refundable.entrypoints.api.state import ApiState, stores_for
 from refundable.service.preview import Previewer
 
 API_VERSION = "1"
+ROUTERS = (
+    health.router,
+    metrics_routes.router,
+    decisions.router,
+    customers.router,
+    money.router,
+    lots.router,
+    clocks.router,
+    policies.router,
+    reports.router,
+    key_routes.router,
+)
 
 
 def create_app(app: App, settings: Settings, *, ready: bool = True) -> Any:
     """The ASGI application for ``app`` (typed ``Any`` only to keep FastAPI out of the
     signature's import cost for callers that never serve)."""
-    keys, idempotency = stores_for(app)
+    keys, idempotency, resources = stores_for(app)
     api = FastAPI(
         title="Refundable API",
         version=API_VERSION,
@@ -42,10 +66,10 @@ def create_app(app: App, settings: Settings, *, ready: bool = True) -> Any:
     )
     metrics = Metrics()
     previewer = Previewer(app.bus.uow_factory, app.catalog)
-    api.state.api = ApiState(app, settings, keys, idempotency, previewer, metrics, ready)
+    api.state.api = ApiState(app, settings, keys, idempotency, previewer, metrics, resources, ready)
     _handlers(api)
     api.add_middleware(RequestIds, observe=metrics.observe_request)
-    for router in (health.router, metrics_routes.router, decisions.router):
+    for router in ROUTERS:
         api.include_router(router)
     if app.engine is not None:
         from refundable.adapters.db.ops_queries import outbox_lag
@@ -98,5 +122,6 @@ def _openapi(api: FastAPI) -> dict[str, Any]:
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     hoist(request_for_tenant(request_schema()), "RefundRequest", schemas)
     hoist(decision_schema(), "Decision", schemas)
+    schemas.update(decisions.SCHEMAS)
     api.openapi_schema = doc
     return doc

@@ -19,6 +19,7 @@ from refundable.entrypoints.api.metrics import Metrics
 from refundable.service.access import ApiKeys, Principal, authenticate
 from refundable.service.idempotency import IdempotencyStore
 from refundable.service.preview import Previewer
+from refundable.service.resources import ResourceQueries
 
 AUTH_CACHE_SECONDS = 5.0
 _AUTH_CACHE_MAX = 10_000
@@ -32,6 +33,7 @@ class ApiState:
     idempotency: IdempotencyStore
     previewer: Previewer
     metrics: Metrics
+    resources: ResourceQueries
     ready: bool = True
     _seen: dict[str, tuple[Principal, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -57,15 +59,19 @@ class ApiState:
         return found
 
 
-def stores_for(app: App) -> tuple[ApiKeys, IdempotencyStore]:
+def stores_for(app: App) -> tuple[ApiKeys, IdempotencyStore, ResourceQueries]:
     """The SQL stores on the app's engine, or in-memory ones for the ``memory:`` store."""
     if app.engine is None:
         from refundable.adapters.memory.access import MemoryApiKeys, MemoryIdempotency
+        from refundable.adapters.memory.resource_queries import MemoryResourceQueries
 
-        return MemoryApiKeys(), MemoryIdempotency()
+        store = app.queries.store  # type: ignore[attr-defined]
+        return MemoryApiKeys(), MemoryIdempotency(), MemoryResourceQueries(store)
     from refundable.adapters.db.repository_access import SqlApiKeys, SqlIdempotency
+    from refundable.adapters.db.resource_queries import SqlResourceQueries
 
-    return SqlApiKeys(app.engine), SqlIdempotency(app.engine)
+    engine = app.engine
+    return SqlApiKeys(engine), SqlIdempotency(engine), SqlResourceQueries(engine)
 
 
 def api_state(request: Request) -> ApiState:
