@@ -111,6 +111,35 @@ def _mount_web(api: FastAPI, app: App, settings: Settings) -> None:
 # ----------------------------------------------------------------------------------------------
 
 
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Retry safely: the first response to this key is replayed for 24 h",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
+
+
+def _idempotency_header(doc: dict[str, Any]) -> None:
+    """Every POST takes ``Idempotency-Key`` (the route class handles it) and may answer 409
+    (the first request with the key is still running) or 422 (the key was used with another
+    request)."""
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for operations in doc["paths"].values():
+        post = operations.get("post")
+        if post is None:
+            continue
+        post.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+        for status in ("409", "422"):
+            post["responses"].setdefault(
+                status,
+                {
+                    "description": "A problem",
+                    "content": {"application/problem+json": {"schema": problem}},
+                },
+            )
+
+
 def _openapi(api: FastAPI) -> dict[str, Any]:
     if api.openapi_schema is not None:
         return api.openapi_schema
@@ -123,5 +152,6 @@ def _openapi(api: FastAPI) -> dict[str, Any]:
     hoist(request_for_tenant(request_schema()), "RefundRequest", schemas)
     hoist(decision_schema(), "Decision", schemas)
     schemas.update(decisions.SCHEMAS)
+    _idempotency_header(doc)
     api.openapi_schema = doc
     return doc
