@@ -24,6 +24,8 @@ class World:
     event: str = "use-a"
     dispute: str = "disp-a"
     clock: str = "clock-a"
+    plan: str = "plan-a"
+    subscription: str = "sub-a"
     hold: str = ""
     spare_key: str = ""
 
@@ -57,4 +59,8 @@ def build(client: TestClient, admin: str) -> World:
     hold = str(cb["details"].get("hold_id", "no-hold"))  # type: ignore[union-attr]
     post("/v1/test_clocks", {"id": w.clock, "frozen_time": "2026-06-01T00:00:00Z"})
     spare = post("/v1/api_keys", {"role": "read_only", "name": "spare"})
+    post("/v1/plans", {"id": w.plan, "tier": 1, "cycle": "monthly", "price": MARK,
+                       "currency": "ZAR"})  # fmt: skip
+    post("/v1/subscriptions", {"id": w.subscription, "customer": w.customer, "plan": w.plan,
+                               "at": "2026-05-20T00:00:00Z"})  # fmt: skip
     return World(hold=hold, spare_key=str(spare["id"]))

@@ -65,6 +65,27 @@ NEEDS: dict[tuple[str, str], Role] = {
     ("POST", "/v1/api_keys"): ADM,
     ("GET", "/v1/api_keys"): ADM,
     ("POST", "/v1/api_keys/{key_id}/revoke"): ADM,
+    ("POST", "/v1/plans"): ADM,
+    ("POST", "/v1/subscriptions"): A,
+    ("GET", "/v1/subscriptions/{subscription_id}"): R,
+    ("GET", "/v1/subscriptions/{subscription_id}/history"): R,
+    ("GET", "/v1/customers/{customer_id}/subscriptions"): R,
+    ("GET", "/v1/customers/{customer_id}/entitlements"): R,
+    **{
+        ("POST", f"/v1/subscriptions/{{subscription_id}}/{action}"): A
+        for action in (
+            "upgrade",
+            "downgrade",
+            "downgrade/withdraw",
+            "cancel",
+            "cancel/undo",
+            "terminate",
+            "reactivate",
+            "renewal_payments",
+            "payment_failures",
+            "suspend",
+        )
+    },
 }
 
 
@@ -76,7 +97,7 @@ def operations(client: TestClient) -> set[tuple[str, str]]:
 def path_of(template: str, w: World) -> str:
     ids = {"decision_id": w.decision, "customer_id": w.customer, "payment_id": w.payment,
            "hold_id": w.hold, "lot_id": w.lot, "event_id": w.event, "clock_id": w.clock,
-           "key_id": w.spare_key}  # fmt: skip
+           "key_id": w.spare_key, "subscription_id": w.subscription}  # fmt: skip
     return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], template)
 
 
@@ -107,6 +128,9 @@ def body_of(path: str, w: World) -> dict[str, Any]:
         "/v1/policies/coverage": {"text": "policy: x", "scenarios": "scenarios: []"},
         "/v1/policies/versions": {"text": "policy: x"},
         "/v1/decisions/preview": {"requested_at": "2026-03-03T09:00:00Z"},
+        "/v1/plans": {"id": "plan-x", "tier": 2, "cycle": "annual", "price": "9.00",
+                      "currency": "ZAR"},
+        "/v1/subscriptions": {"id": "sub-x", "customer": w.customer, "plan": w.plan},
     }  # fmt: skip
     if path.endswith("/release"):
         return {"resolution": "won"}
@@ -116,7 +140,17 @@ def body_of(path: str, w: World) -> dict[str, Any]:
         return {"frozen_time": "2026-07-01T00:00:00Z"}
     if path.endswith("/revoke"):
         return {}
+    if path.startswith("/v1/subscriptions/"):
+        return _subscription_body(path.rsplit("}/", 1)[1], w)
     return bodies[path]
+
+
+def _subscription_body(action: str, w: World) -> dict[str, Any]:
+    return {"upgrade": {"plan": w.plan}, "downgrade": {"plan": w.plan},
+            "reactivate": {"plan": w.plan}, "terminate": {"reason": "fraud"},
+            "renewal_payments": {"payment_id": "rp-x", "amount": "1.00", "currency": "ZAR",
+                                 "method": "eft", "provider": "bank"},
+            }.get(action, {})  # fmt: skip
 
 
 def call(client: TestClient, op: tuple[str, str], w: World, key: str | None) -> Any:
@@ -124,7 +158,7 @@ def call(client: TestClient, op: tuple[str, str], w: World, key: str | None) -> 
     path = path_of(template, w)
     headers = auth(key) if key else {}
     if method == "GET":
-        return client.get(path, headers=headers)
+        return client.get(path, headers=headers, params={"feature": "sms"})
     return client.post(path, json=body_of(template, w), headers=headers)
 
 
@@ -184,7 +218,8 @@ def test_tenant_a_reads_its_own_objects(client: TestClient, keys: Keys, world: W
     """The 404s above are not vacuous: the same ids answer tenant A."""
     for (method, template), _ in NEEDS.items():
         if method == "GET" and "{" in template:
-            r = client.get(path_of(template, world), headers=auth(keys.read_only))
+            r = client.get(path_of(template, world), headers=auth(keys.read_only),
+                           params={"feature": "sms"})  # fmt: skip
             assert r.status_code == 200, (template, r.text)
     listed = client.get("/v1/payments", headers=auth(keys.read_only)).json()
     assert MARK in json.dumps(listed)

@@ -33,10 +33,9 @@ from refundable.entrypoints.api.routes import (
     money,
     policies,
     reports,
+    subscriptions,
 )
-from refundable.entrypoints.api.routes import (
-    keys as key_routes,
-)
+from refundable.entrypoints.api.routes import keys as key_routes
 from refundable.entrypoints.api.state import ApiState, stores_for
 from refundable.service.preview import Previewer
 
@@ -52,6 +51,7 @@ ROUTERS = (
     policies.router,
     reports.router,
     key_routes.router,
+    subscriptions.router,
 )
 
 
