@@ -59,6 +59,11 @@ class Previewer:
         known = self._tenant(tenant_id)
         return parse_request(data, policy=known.tenant.policy_id, zone=known.zone)
 
+    def is_warm(self, tenant_id: str) -> bool:
+        """Whether a preview for this tenant needs no store read (its versions are known)."""
+        known = self._known.get(tenant_id)
+        return known is not None and known.until > time.monotonic()
+
     def policy_id(self, tenant_id: str) -> str:
         return self._tenant(tenant_id).tenant.policy_id
 

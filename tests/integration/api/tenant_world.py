@@ -26,6 +26,7 @@ class World:
     clock: str = "clock-a"
     plan: str = "plan-a"
     subscription: str = "sub-a"
+    case: str = "case-a"
     hold: str = ""
     spare_key: str = ""
 
@@ -59,6 +60,9 @@ def build(client: TestClient, admin: str) -> World:
     hold = str(cb["details"].get("hold_id", "no-hold"))  # type: ignore[union-attr]
     post("/v1/test_clocks", {"id": w.clock, "frozen_time": "2026-06-01T00:00:00Z"})
     spare = post("/v1/api_keys", {"role": "read_only", "name": "spare"})
+    post("/v1/cases", {"id": w.case, "customer": w.customer, "subject": "charge",
+                       "subject_id": w.charge, "reason": "duplicate_charge",
+                       "payment": w.payment})  # fmt: skip
     post("/v1/plans", {"id": w.plan, "tier": 1, "cycle": "monthly", "price": MARK,
                        "currency": "ZAR"})  # fmt: skip
     post("/v1/subscriptions", {"id": w.subscription, "customer": w.customer, "plan": w.plan,

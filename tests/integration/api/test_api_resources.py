@@ -71,3 +71,35 @@ def test_a_draft_policy_is_checked_with_every_problem(client: TestClient, keys: 
     assert r.status_code == 422
     assert r.json()["code"] == "policy_invalid"
     assert len(r.json()["problems"]) >= 1
+
+
+def test_a_case_is_opened_decided_and_followed(client: TestClient, keys: Keys) -> None:
+    h = auth(keys.agent)
+    client.post("/v1/customers", json={"id": "cc"}, headers=h)
+    charge = {"id": "chc", "customer": "cc", "amount": "120.00", "currency": "ZAR",
+              "at": "2026-05-30T09:00:00Z"}  # fmt: skip
+    assert client.post("/v1/charges", json=charge, headers=h).status_code == 201
+    paid = {"id": "pc", "customer": "cc", "amount": "120.00", "currency": "ZAR",
+            "method": "card", "provider": "stripe", "at": "2026-05-30T09:00:00Z"}  # fmt: skip
+    assert client.post("/v1/payments", json=paid, headers=h).status_code == 201
+    opened = client.post("/v1/cases", headers=h, json={
+        "id": "case1", "customer": "cc", "subject": "charge", "subject_id": "chc",
+        "reason": "duplicate_charge", "payment": "pc"})  # fmt: skip
+    assert opened.status_code == 201, opened.text
+    case = opened.json()
+    assert case["state"] != "received"  # intake moved it on: asked, reviewed or decided
+    if case["state"] == "awaiting_information":
+        assert case["detail"]["missing"]  # and it says what it needs
+    else:
+        assert case["detail"]["decision_id"]
+    events = client.get("/v1/cases/case1/events", headers=h).json()["data"]
+    assert events[0]["kind"] == "opened" and events[0]["actor"].startswith("api:")
+    listed = client.get("/v1/cases", params={"open": "true"}, headers=h).json()["data"]
+    assert [c["id"] for c in listed] == (["case1"] if case["state"] in OPEN else [])
+    again = client.post("/v1/cases/case1/withdraw", json={}, headers=h)
+    assert again.status_code in (200, 409)  # withdrawn if still open, else refused
+    assert client.get("/v1/cases/case1", headers=h).json()["id"] == "case1"
+
+
+OPEN = {"received", "awaiting_information", "in_review", "decided", "awaiting_acceptance",
+        "paying", "appealed", "escalated", "mediation"}  # fmt: skip

@@ -66,6 +66,24 @@ NEEDS: dict[tuple[str, str], Role] = {
     ("GET", "/v1/api_keys"): ADM,
     ("POST", "/v1/api_keys/{key_id}/revoke"): ADM,
     ("POST", "/v1/plans"): ADM,
+    ("POST", "/v1/cases"): A,
+    ("GET", "/v1/cases"): R,
+    ("GET", "/v1/cases/{case_id}"): R,
+    ("GET", "/v1/cases/{case_id}/events"): R,
+    **{
+        ("POST", f"/v1/cases/{{case_id}}/{action}"): A
+        for action in (
+            "information",
+            "judge",
+            "override",
+            "withdraw",
+            "appeal",
+            "escalate",
+            "uphold",
+            "accept_settlement",
+            "paid",
+        )
+    },
     ("POST", "/v1/subscriptions"): A,
     ("GET", "/v1/subscriptions/{subscription_id}"): R,
     ("GET", "/v1/subscriptions/{subscription_id}/history"): R,
@@ -97,7 +115,7 @@ def operations(client: TestClient) -> set[tuple[str, str]]:
 def path_of(template: str, w: World) -> str:
     ids = {"decision_id": w.decision, "customer_id": w.customer, "payment_id": w.payment,
            "hold_id": w.hold, "lot_id": w.lot, "event_id": w.event, "clock_id": w.clock,
-           "key_id": w.spare_key, "subscription_id": w.subscription}  # fmt: skip
+           "key_id": w.spare_key, "subscription_id": w.subscription, "case_id": w.case}  # fmt: skip
     return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], template)
 
 
@@ -131,6 +149,8 @@ def body_of(path: str, w: World) -> dict[str, Any]:
         "/v1/plans": {"id": "plan-x", "tier": 2, "cycle": "annual", "price": "9.00",
                       "currency": "ZAR"},
         "/v1/subscriptions": {"id": "sub-x", "customer": w.customer, "plan": w.plan},
+        "/v1/cases": {"id": "case-x", "customer": w.customer, "subject": "charge",
+                      "subject_id": w.charge, "reason": "billing_error"},
     }  # fmt: skip
     if path.endswith("/release"):
         return {"resolution": "won"}
@@ -140,6 +160,12 @@ def body_of(path: str, w: World) -> dict[str, Any]:
         return {"frozen_time": "2026-07-01T00:00:00Z"}
     if path.endswith("/revoke"):
         return {}
+    if path.startswith("/v1/cases/"):
+        return {
+            "judge": {"outcome": "approve"},
+            "paid": {"refund_id": "rf-x"},
+            "override": {"outcome": "deny", "reason": "x"},
+        }.get(path.rsplit("}/", 1)[1], {})
     if path.startswith("/v1/subscriptions/"):
         return _subscription_body(path.rsplit("}/", 1)[1], w)
     return bodies[path]
@@ -162,11 +188,15 @@ def call(client: TestClient, op: tuple[str, str], w: World, key: str | None) -> 
     return client.post(path, json=body_of(template, w), headers=headers)
 
 
-def snapshot(app: App, client: TestClient, tenant: str) -> str:
+def snapshot(app: App, client: TestClient, tenant: str, w: World) -> str:
+    """Everything of tenant A a request could change: ledger, keys, clock, case, subscription."""
     api = client.app.state.api  # type: ignore[attr-defined]
     keys = [(k.key_id, k.revoked_at) for k in api.keys.of_tenant(tenant)]
+    assert app.cases_read is not None
     return repr((app.queries.journal(tenant), app.queries.balances(tenant), keys,
-                 app.work.test_clock(tenant)))  # fmt: skip
+                 app.work.test_clock(tenant), app.cases_read.case(tenant, w.case),
+                 app.cases_read.events(tenant, w.case),
+                 app.subscriptions.record(tenant, w.subscription)))  # fmt: skip
 
 
 def test_every_operation_is_classified(client: TestClient) -> None:
@@ -181,14 +211,14 @@ def world(client: TestClient, keys: Keys) -> World:
 def test_no_key_and_too_low_a_role_are_refused_and_write_nothing(
     app: App, client: TestClient, keys: Keys, world: World
 ) -> None:
-    before = snapshot(app, client, keys.tenant)
+    before = snapshot(app, client, keys.tenant, world)
     for op, needed in NEEDS.items():
         assert call(client, op, world, None).status_code == 401, op
         for role in Role:
             if not role.allows(needed):
                 r = call(client, op, world, keys.of(role))
                 assert (r.status_code, r.json()["code"]) == (403, "forbidden"), (op, role)
-    assert snapshot(app, client, keys.tenant) == before
+    assert snapshot(app, client, keys.tenant, world) == before
 
 
 def test_sufficient_roles_are_let_through(client: TestClient, keys: Keys, world: World) -> None:
@@ -202,7 +232,7 @@ def test_sufficient_roles_are_let_through(client: TestClient, keys: Keys, world:
 def test_another_tenants_key_never_reads_or_changes_tenant_a(
     app: App, client: TestClient, keys: Keys, world: World
 ) -> None:
-    before = snapshot(app, client, keys.tenant)
+    before = snapshot(app, client, keys.tenant, world)
     for op in NEEDS:
         r = call(client, op, world, keys.other_admin)
         body = body_of(op[1], world) if op[0] == "POST" else {}
@@ -211,7 +241,7 @@ def test_another_tenants_key_never_reads_or_changes_tenant_a(
             assert marker not in r.text or marker in sent, (op, marker, r.text)
         if "{" in op[1]:  # aimed at one of A's objects by id: not found for B
             assert r.status_code == 404, (op, r.status_code, r.text)
-    assert snapshot(app, client, keys.tenant) == before
+    assert snapshot(app, client, keys.tenant, world) == before
 
 
 def test_tenant_a_reads_its_own_objects(client: TestClient, keys: Keys, world: World) -> None:

@@ -25,6 +25,7 @@ from refundable.entrypoints.api.logs import RequestIds
 from refundable.entrypoints.api.metrics import Metrics
 from refundable.entrypoints.api.openapi_schemas import hoist, request_for_tenant
 from refundable.entrypoints.api.routes import (
+    cases,
     clocks,
     customers,
     decisions,
@@ -52,6 +53,7 @@ ROUTERS = (
     reports.router,
     key_routes.router,
     subscriptions.router,
+    cases.router,
 )
 
 
@@ -71,18 +73,30 @@ def create_app(app: App, settings: Settings, *, ready: bool = True) -> Any:
     api.add_middleware(RequestIds, observe=metrics.observe_request)
     for router in ROUTERS:
         api.include_router(router)
-    if app.engine is not None:
-        from refundable.adapters.db.ops_queries import outbox_lag
-
-        engine = app.engine
-        metrics.add_gauges(
-            lambda: outbox_lag(engine, app.clock.now()),
-            "refundable_outbox",
-            "Unsent outbox messages (count) and the age of the oldest (seconds)",
-        )
+    _gauges(app, metrics)
     _mount_web(api, app, settings)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
     return api
+
+
+def _gauges(app: App, metrics: Metrics) -> None:
+    """Read at scrape time: the outbox's lag, and open cases at risk or past a deadline."""
+    if app.engine is None:
+        return
+    from refundable.adapters.db.ops_queries import case_deadlines, outbox_lag
+
+    engine, cases_read = app.engine, app.cases_read
+    metrics.add_gauges(
+        lambda: outbox_lag(engine, app.clock.now()),
+        "refundable_outbox",
+        "Unsent outbox messages (count) and the age of the oldest (seconds)",
+    )
+    if cases_read is not None:
+        metrics.add_gauges(
+            lambda: case_deadlines(engine, cases_read, app.clock.now()),
+            "refundable_open_cases",
+            "Open refund cases: at_risk (past a warning), breached (past a deadline), open (all)",
+        )
 
 
 def _handlers(api: FastAPI) -> None:

@@ -49,6 +49,12 @@ class Metrics:
             buckets=_LATENCY,
             registry=self.registry,
         )
+        self.cases_opened = Counter(
+            "refundable_cases_opened_total",
+            "Refund cases opened through the API, by the state intake left them in",
+            ["state"],
+            registry=self.registry,
+        )
         self.jobs = Counter(
             "refundable_job_actions_total",
             "Due actions run by the loop",

@@ -38,6 +38,11 @@ class ApiState:
     _seen: dict[str, tuple[Principal, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    def remembered(self, presented: str) -> Principal | None:
+        """The principal of a key checked in the last ``AUTH_CACHE_SECONDS``, else None."""
+        seen = self._seen.get(presented)
+        return seen[0] if seen is not None and seen[1] > time.monotonic() else None
+
     def principal(self, presented: str) -> Principal:
         """The principal of a presented key, remembered ``AUTH_CACHE_SECONDS`` (so a
         revocation takes effect within that time, ADR 0058); unknown keys are never cached."""
@@ -77,3 +82,9 @@ def stores_for(app: App) -> tuple[ApiKeys, IdempotencyStore, ResourceQueries]:
 def api_state(request: Request) -> ApiState:
     found: ApiState = request.app.state.api
     return found
+
+
+async def state_dependency(request: Request) -> ApiState:
+    """``api_state`` as a dependency: async, so FastAPI calls it on the event loop instead of
+    sending it to a worker thread (a thread hop per request costs more than the lookup)."""
+    return api_state(request)

@@ -17,12 +17,12 @@ from starlette.concurrency import run_in_threadpool
 
 from refundable.core import limits
 from refundable.core.money import Money
-from refundable.entrypoints.api.state import ApiState, api_state
+from refundable.entrypoints.api.state import ApiState, state_dependency
 from refundable.service.commands import Command
 from refundable.service.common import Receipt
 from refundable.service.resources import MAX_PAGE, Page
 
-State = Annotated[ApiState, Depends(api_state)]
+State = Annotated[ApiState, Depends(state_dependency)]
 Id = Annotated[str, Field(pattern=limits.ID_PATTERN, max_length=limits.MAX_ID_LENGTH)]
 Amount = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?$", max_length=40, examples=["120.00"])]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["ZAR"])]
@@ -38,7 +38,7 @@ class ListParams(BaseModel):
     starting_after: str | None
 
 
-def list_params(
+async def list_params(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size")] = 10,
     starting_after: Annotated[
         str | None,

@@ -104,7 +104,10 @@ async def preview(request: Request, who: Reader) -> Response:
     outcome, remedy, amounts, cited clauses, deadlines and the trace. Records nothing."""
     data = await _body(request)
     state = api_state(request)
-    decision = await run_in_threadpool(state.previewer.preview, who.tenant_id, data)
+    if state.previewer.is_warm(who.tenant_id):  # pure CPU (~0.1 ms): no thread hop
+        decision = state.previewer.preview(who.tenant_id, data)
+    else:
+        decision = await run_in_threadpool(state.previewer.preview, who.tenant_id, data)
     state.metrics.decisions.labels(decision.outcome.value, "preview").inc()
     return _send(decision.to_dict())
 
