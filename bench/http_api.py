@@ -51,8 +51,8 @@ def free_port() -> int:
         return port
 
 
-def seed(db_url: str) -> str:
-    """Migrate and seed the demo tenants; the Conek read-only demo key."""
+def seed(db_url: str) -> dict[str, str]:
+    """Migrate and seed the demo tenants; the Conek demo keys by role."""
     sys.path.insert(0, str(ROOT / "src"))
     from refundable.bootstrap import bootstrap
     from refundable.config import Settings
@@ -65,7 +65,7 @@ def seed(db_url: str) -> str:
         shown = seed_demo(app, stores_for(app)[0], settings.resolved_policies_dir)
     finally:
         app.close()
-    return shown["conek"]["read_only"]
+    return shown["conek"]
 
 
 def serve(
@@ -91,15 +91,40 @@ def wait_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> No
     raise SystemExit(f"{url} did not come up")
 
 
-def wrk(url: str, headers: dict[str, str], duration: int, connections: int) -> dict[str, float]:
-    body = json.dumps(REQUEST)
-    lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(body)}",
-             'wrk.headers["Content-Type"] = "application/json"']  # fmt: skip
-    lines += [f'wrk.headers["{k}"] = "{v}"' for k, v in headers.items()]
+# Case intake: every request opens a new case (unique ids from the thread, a counter and the
+# run's tag), about a customer's account, with the answers the policy asks for, so intake
+# decides it: case, events, decision, scheduled deadlines and outbox rows in one transaction.
+INTAKE_LUA = """
+local threads = 0
+function setup(thread) threads = threads + 1; thread:set("tid", threads) end
+function init(args) tag = args[1]; n = 0 end
+function request()
+  n = n + 1
+  local id = "bench-" .. tag .. "-" .. tid .. "-" .. n
+  local body = '{"id":"' .. id .. '","customer":"' .. id .. '","subject":"account",' ..
+    '"subject_id":"' .. id .. '","reason":"duplicate_charge","information":' ..
+    '{"account":"a","transaction":"t","explanation":"charged twice"}}'
+  return wrk.format("POST", nil, HEADERS, body)
+end
+"""
+
+
+def wrk(url: str, headers: dict[str, str], duration: int, connections: int,
+        intake: bool = False) -> dict[str, float]:  # fmt: skip
+    all_headers = {"Content-Type": "application/json", **headers}
+    if intake:
+        table = ", ".join(f'["{k}"] = "{v}"' for k, v in all_headers.items())
+        text = f"HEADERS = {{{table}}}\n" + INTAKE_LUA
+    else:
+        lines = ['wrk.method = "POST"', f"wrk.body = {json.dumps(json.dumps(REQUEST))}"]
+        lines += [f'wrk.headers["{k}"] = "{v}"' for k, v in all_headers.items()]
+        text = "\n".join(lines) + "\n"
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write("\n".join(lines) + "\n")
+        script.write(text)
+    tag = f"{time.time_ns() % 10**10}"
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script.name, url],
+        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script.name,
+         url, "--", tag],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     os.unlink(script.name)
@@ -118,13 +143,17 @@ def _ms(text: str) -> float:
 def measure(
     name: str, db_url: str, workers: int, args: argparse.Namespace
 ) -> list[dict[str, object]]:
-    key = seed(db_url)
+    keys = seed(db_url)
     env = {**os.environ, "REFUNDABLE_DB_URL": db_url, "REFUNDABLE_MIGRATE_ON_START": "no",
            "PYTHONPATH": str(ROOT)}  # fmt: skip
     rows: list[dict[str, object]] = []
+    api = "refundable.entrypoints.api.asgi:app_from_env"
     targets = [("hello", "bench.http_hello:app", False, "/hello", {}),
-               ("preview", "refundable.entrypoints.api.asgi:app_from_env", True,
-                "/v1/decisions/preview", {"Authorization": f"Bearer {key}"})]  # fmt: skip
+               ("preview", api, True, "/v1/decisions/preview",
+                {"Authorization": f"Bearer {keys['read_only']}"})]  # fmt: skip
+    if "intake" in args.endpoints:
+        targets.append(("intake", api, True, "/v1/cases",
+                        {"Authorization": f"Bearer {keys['agent']}"}))  # fmt: skip
     for label, target, factory, path, headers in targets:
         port = free_port()
         proc = serve(target, port, workers, env, factory)
@@ -132,8 +161,9 @@ def measure(
             up = f"http://127.0.0.1:{port}" + ("/ready" if factory else "/docs")
             wait_up(up, proc)
             url = f"http://127.0.0.1:{port}{path}"
-            wrk(url, headers, 2, args.connections)  # warm-up: caches, compiled policy
-            row = wrk(url, headers, args.duration, args.connections)
+            intake = label == "intake"
+            wrk(url, headers, 2, args.connections, intake)  # warm-up: caches, compiled policy
+            row = wrk(url, headers, args.duration, args.connections, intake)
             rows.append({"store": name, "workers": workers, "endpoint": label, **row})
         finally:
             proc.terminate()
@@ -166,6 +196,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--stores", default="sqlite,postgresql")
+    parser.add_argument("--endpoints", default="preview,intake")
     args = parser.parse_args()
     load_before = os.getloadavg()
     rows: list[dict[str, object]] = []

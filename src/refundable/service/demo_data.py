@@ -2,7 +2,8 @@
 
 Per demo tenant: two customers with a charge and a payment each; a wallet top-up where the
 policy has wallets; message-credit lots where it sells credits, one of them about to expire;
-subscriptions in every state (``seed_demo_subscriptions``) where it has a lifecycle. Every
+subscriptions in every state (``seed_demo_subscriptions``) where it has a lifecycle; and refund
+cases in every state, one about to breach (``seed_demo_cases``, once per install). Every
 command has a fixed idempotency key and business instants counted from the tenant's
 **anchor** (when its first policy version was published, i.e. the first start), so a restart
 replays instead of conflicting, and "about to expire" means about to expire after the first
@@ -11,6 +12,7 @@ start. ADR 0060.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,6 +76,17 @@ def _subscriptions(bus: MessageBus, tenant_id: str, at: datetime) -> dict[str, s
     from refundable.service.subscription_seed import seed_demo_subscriptions
 
     return seed_demo_subscriptions(bus, tenant_id, at)
+
+
+def seed_demo_cases(bus: MessageBus, first_start: datetime) -> list[str]:
+    """Open cases in every state, one about to breach (the cases part's seed, when it is
+    installed), timed from the first start so that a restart replays them."""
+    try:
+        module = importlib.import_module("refundable.service.case_seed")
+    except ModuleNotFoundError:
+        return []
+    made: list[str] = module.seed_demo_cases(bus, first_start)
+    return made
 
 
 def _runner(bus: MessageBus, tenant_id: str) -> Callable[..., object]:

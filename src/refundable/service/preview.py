@@ -44,6 +44,7 @@ class Previewer:
         self._catalog = catalog
         self._ttl = ttl
         self._known: dict[str, _Known] = {}
+        self._compiled: dict[str, CompiledPolicy] = {}
         self._lock = threading.Lock()
 
     def preview(self, tenant_id: str, data: Any) -> Decision:
@@ -94,4 +95,8 @@ class Previewer:
                 where="requested_at",
                 allowed=f"an instant on or after the first version's effective date ({first})",
             )
-        return self._catalog.compile(chosen.text, f"{chosen.tenant_id}/{chosen.version}")
+        found = self._compiled.get(chosen.digest)  # the version's digest is known: no hashing
+        if found is None:
+            found = self._catalog.compile(chosen.text, f"{chosen.tenant_id}/{chosen.version}")
+            self._compiled[chosen.digest] = found
+        return found

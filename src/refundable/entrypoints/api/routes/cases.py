@@ -25,12 +25,14 @@ from refundable.entrypoints.api.routes.common import (
     Currency,
     Id,
     Listing,
+    ListOf,
     State,
     Text,
     When,
     command_key,
     instant,
     money,
+    page_in_process,
     run,
 )
 from refundable.policy.document import Outcome, Remedy
@@ -99,13 +101,6 @@ class CaseOut(BaseModel):
     detail: dict[str, Any] = Field(description="The whole case: decision, clocks, answers")
 
 
-class CaseList(BaseModel):
-    object: Literal["list"] = "list"
-    url: str
-    has_more: bool
-    data: list[CaseOut]
-
-
 class CaseEventOut(BaseModel):
     seq: int
     kind: str
@@ -114,13 +109,6 @@ class CaseEventOut(BaseModel):
     actor: str
     at: str
     data: dict[str, str]
-
-
-class EventList(BaseModel):
-    object: Literal["list"] = "list"
-    url: str
-    has_more: bool
-    data: list[CaseEventOut]
 
 
 def _read(state: State) -> CaseQueries:
@@ -176,7 +164,7 @@ async def open_case(body: CaseIn, request: Request, who: Agent, state: State) ->
     return case_out(found)
 
 
-@router.get("/v1/cases", response_model=CaseList, responses=AUTH_ERRORS)
+@router.get("/v1/cases", response_model=ListOf[CaseOut], responses=AUTH_ERRORS)
 async def list_cases(
     request: Request,
     who: Reader,
@@ -192,13 +180,7 @@ async def list_cases(
         )
     )
     found.sort(key=lambda x: x.case_id)
-    if page.starting_after is not None:
-        found = [x for x in found if x.case_id > page.starting_after]
-    return CaseList(
-        url=request.url.path,
-        has_more=len(found) > page.limit,
-        data=[case_out(x) for x in found[: page.limit]],
-    )
+    return page_in_process(found, lambda x: x.case_id, page, request.url.path, case_out)
 
 
 @router.get(CASE, response_model=CaseOut, responses=READ_ERRORS)
@@ -206,7 +188,7 @@ async def get_case(case_id: str, who: Reader, state: State) -> Any:
     return case_out(await _case(state, who.tenant_id, case_id))
 
 
-@router.get(CASE + "/events", response_model=EventList, responses=READ_ERRORS)
+@router.get(CASE + "/events", response_model=ListOf[CaseEventOut], responses=READ_ERRORS)
 async def case_events(case_id: str, request: Request, who: Reader, state: State) -> Any:
     """The case's history, oldest first (append-only)."""
     await _case(state, who.tenant_id, case_id)
@@ -223,7 +205,7 @@ async def case_events(case_id: str, request: Request, who: Reader, state: State)
         )
         for e in events
     ]
-    return EventList(url=request.url.path, has_more=False, data=data)
+    return ListOf[CaseEventOut](url=request.url.path, has_more=False, data=data)
 
 
 def _action(path: str, doc: str, build: Any, body_model: type[BaseModel]) -> None:

@@ -8,8 +8,9 @@ receipt → JSON; or query → read model → JSON. Nothing here decides anythin
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Depends, Query, Request
 from pydantic import AwareDatetime, BaseModel, Field
@@ -22,6 +23,7 @@ from refundable.service.commands import Command
 from refundable.service.common import Receipt
 from refundable.service.resources import MAX_PAGE, Page
 
+T = TypeVar("T")
 State = Annotated[ApiState, Depends(state_dependency)]
 Id = Annotated[str, Field(pattern=limits.ID_PATTERN, max_length=limits.MAX_ID_LENGTH)]
 Amount = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?$", max_length=40, examples=["120.00"])]
@@ -31,6 +33,31 @@ When = Annotated[
     AwareDatetime | None,
     Field(description="The business instant (ISO 8601 with an offset); default: now"),
 ]
+
+
+class ListOf(BaseModel, Generic[T]):
+    """Stripe's list object: ``data`` in id order, ``has_more`` when another page follows
+    (ask for it with ``starting_after`` = the last id here)."""
+
+    object: Literal["list"] = "list"
+    url: str
+    has_more: bool
+    data: list[T]
+
+
+def page_in_process(
+    items: list[T],
+    key: Callable[[T], str],
+    params: ListParams,
+    url: str,
+    render: Callable[[T], Any],
+) -> dict[str, Any]:
+    """One page of a list the store returns whole: after ``starting_after``, ``limit`` long."""
+    if params.starting_after is not None:
+        ids = [key(i) for i in items]
+        at = ids.index(params.starting_after) + 1 if params.starting_after in ids else len(ids)
+        items = items[at:]
+    return envelope(Page(items[: params.limit], len(items) > params.limit), render, url)
 
 
 class ListParams(BaseModel):
@@ -54,8 +81,7 @@ Listing = Annotated[ListParams, Depends(list_params)]
 
 
 def envelope(page: Page[Any], render: Any, url: str) -> dict[str, Any]:
-    """Stripe's list object: ``data`` in id order, ``has_more`` when another page follows
-    (ask for it with ``starting_after`` = the last id here)."""
+    """A page as a list object (``ListOf``)."""
     return {
         "object": "list",
         "url": url,

@@ -13,8 +13,16 @@ from refundable.core.errors import NotFound
 from refundable.entrypoints.api.auth import Agent, Reader
 from refundable.entrypoints.api.idempotent import IdempotentRoute
 from refundable.entrypoints.api.models import AUTH_ERRORS, WRITE_ERRORS, problems
-from refundable.entrypoints.api.routes.common import Id, Listing, State, command_key, envelope, run
-from refundable.entrypoints.api.routes.lots import LotList, lot_out
+from refundable.entrypoints.api.routes.common import (
+    Id,
+    Listing,
+    ListOf,
+    State,
+    command_key,
+    envelope,
+    run,
+)
+from refundable.entrypoints.api.routes.lots import LotOut, lot_out
 from refundable.ledger.transfers import Party
 from refundable.service import commands as c
 
@@ -35,13 +43,6 @@ class CustomerOut(BaseModel):
     reseller_id: str | None
     group_id: str | None
     approved_nonprofit: bool
-
-
-class CustomerList(BaseModel):
-    object: Literal["list"] = "list"
-    url: str
-    has_more: bool
-    data: list[CustomerOut]
 
 
 class BalanceOut(BaseModel):
@@ -106,7 +107,7 @@ async def create_customer(body: CustomerIn, request: Request, who: Agent, state:
     return customer_out(await require_customer(state, who.tenant_id, body.id))
 
 
-@router.get("", response_model=CustomerList, responses=AUTH_ERRORS)
+@router.get("", response_model=ListOf[CustomerOut], responses=AUTH_ERRORS)
 async def list_customers(request: Request, who: Reader, state: State, page: Listing) -> Any:
     """The tenant's customers, by id."""
     found = await run_in_threadpool(
@@ -160,7 +161,7 @@ async def customer_statement(customer_id: str, who: Reader, state: State, page: 
     return StatementOut(customer=customer_id, data=data)
 
 
-@router.get("/{customer_id}/credit_lots", response_model=LotList, responses=READ_ERRORS)
+@router.get("/{customer_id}/credit_lots", response_model=ListOf[LotOut], responses=READ_ERRORS)
 async def customer_lots(
     customer_id: str, request: Request, who: Reader, state: State, page: Listing
 ) -> Any:

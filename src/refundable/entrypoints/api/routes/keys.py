@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from refundable.entrypoints.api.auth import Admin
 from refundable.entrypoints.api.idempotent import IdempotentRoute
 from refundable.entrypoints.api.models import AUTH_ERRORS, WRITE_ERRORS
-from refundable.entrypoints.api.routes.common import Listing, State
+from refundable.entrypoints.api.routes.common import Listing, ListOf, State, page_in_process
 from refundable.service.access import ApiKey, Role, create_key, revoke_key
 
 router = APIRouter(prefix="/v1/api_keys", tags=["api keys"], route_class=IdempotentRoute)
@@ -30,13 +30,6 @@ class KeyOut(BaseModel):
     created: str
     revoked: str | None
     secret: str | None = Field(None, description="The whole key: only in the creation answer")
-
-
-class KeyList(BaseModel):
-    object: Literal["list"] = "list"
-    url: str
-    has_more: bool
-    data: list[KeyOut]
 
 
 def key_out(k: ApiKey, secret: str | None = None) -> KeyOut:
@@ -62,17 +55,11 @@ async def create(body: KeyIn, who: Admin, state: State) -> Any:
     return key_out(stored, full)
 
 
-@router.get("", response_model=KeyList, responses=AUTH_ERRORS)
+@router.get("", response_model=ListOf[KeyOut], responses=AUTH_ERRORS)
 async def list_keys(request: Request, who: Admin, state: State, page: Listing) -> Any:
     keys = await run_in_threadpool(state.keys.of_tenant, who.tenant_id)
     keys.sort(key=lambda k: k.key_id)
-    if page.starting_after is not None:
-        keys = [k for k in keys if k.key_id > page.starting_after]
-    return KeyList(
-        url=request.url.path,
-        has_more=len(keys) > page.limit,
-        data=[key_out(k) for k in keys[: page.limit]],
-    )
+    return page_in_process(keys, lambda k: k.key_id, page, request.url.path, key_out)
 
 
 @router.post("/{key_id}/revoke", response_model=KeyOut, responses=WRITE_ERRORS)

@@ -20,6 +20,7 @@ from refundable.entrypoints.api.routes.common import (
     Currency,
     Id,
     Listing,
+    ListOf,
     MoneyOut,
     ReceiptOut,
     State,
@@ -68,13 +69,6 @@ class LotOut(BaseModel):
     acquired_at: str
     valid_until: str
     priority: int
-
-
-class LotList(BaseModel):
-    object: Literal["list"] = "list"
-    url: str
-    has_more: bool
-    data: list[LotOut]
 
 
 class UsageIn(BaseModel):
@@ -144,7 +138,7 @@ async def buy_lot(body: LotIn, request: Request, who: Agent, state: State) -> An
     return lot_out(await _lot(state, who.tenant_id, body.id))
 
 
-@router.get("/v1/credit_lots", response_model=LotList, responses=AUTH_ERRORS)
+@router.get("/v1/credit_lots", response_model=ListOf[LotOut], responses=AUTH_ERRORS)
 async def list_lots(request: Request, who: Reader, state: State, page: Listing) -> Any:
     found = await run_in_threadpool(
         state.resources.lots, who.tenant_id, page.limit, page.starting_after

@@ -22,6 +22,7 @@ from refundable.entrypoints.api.routes.common import (
     Currency,
     Id,
     Listing,
+    ListOf,
     MoneyOut,
     ReceiptOut,
     State,
@@ -126,13 +127,6 @@ class PaymentOut(BaseModel):
     paid_at: str
 
 
-class PaymentList(BaseModel):
-    object: Literal["list"] = "list"
-    url: str
-    has_more: bool
-    data: list[PaymentOut]
-
-
 def payment_out(p: Payment) -> PaymentOut:
     def m(minor: int) -> MoneyOut:
         return money_out(Money.from_minor(minor, p.currency))
@@ -192,7 +186,7 @@ async def record_payment(body: PaymentIn, request: Request, who: Agent, state: S
     return payment_out(await _payment(state, who.tenant_id, body.id))
 
 
-@router.get("/v1/payments", response_model=PaymentList, responses=AUTH_ERRORS)
+@router.get("/v1/payments", response_model=ListOf[PaymentOut], responses=AUTH_ERRORS)
 async def list_payments(request: Request, who: Reader, state: State, page: Listing) -> Any:
     found = await run_in_threadpool(
         state.resources.payments, who.tenant_id, page.limit, page.starting_after

@@ -15,7 +15,14 @@ from refundable.core import limits
 from refundable.entrypoints.api.auth import Admin, Reader
 from refundable.entrypoints.api.idempotent import IdempotentRoute
 from refundable.entrypoints.api.models import AUTH_ERRORS, WRITE_ERRORS
-from refundable.entrypoints.api.routes.common import Listing, State, command_key, run
+from refundable.entrypoints.api.routes.common import (
+    Listing,
+    ListOf,
+    State,
+    command_key,
+    page_in_process,
+    run,
+)
 from refundable.service import commands as c
 from refundable.service import policy_tools as tools
 from refundable.tenants.model import PolicyVersion
@@ -81,13 +88,6 @@ class VersionOut(BaseModel):
     notified_on: str | None
     published_at: str
     digest: str
-
-
-class VersionList(BaseModel):
-    object: Literal["list"] = "list"
-    url: str
-    has_more: bool
-    data: list[VersionOut]
 
 
 def version_out(v: PolicyVersion) -> VersionOut:
@@ -185,19 +185,11 @@ async def publish(body: PublishIn, request: Request, who: Admin, state: State) -
     return version_out(next(v for v in versions if v.version == receipt.ref))
 
 
-@router.get("/versions", response_model=VersionList, responses=AUTH_ERRORS)
+@router.get("/versions", response_model=ListOf[VersionOut], responses=AUTH_ERRORS)
 async def list_versions(request: Request, who: Reader, state: State, page: Listing) -> Any:
     """The tenant's published versions, oldest first (``starting_after`` a version name)."""
     versions = await run_in_threadpool(_versions, state, who.tenant_id)
-    after = page.starting_after
-    if after is not None:
-        names = [v.version for v in versions]
-        versions = versions[names.index(after) + 1 :] if after in names else []
-    return VersionList(
-        url=request.url.path,
-        has_more=len(versions) > page.limit,
-        data=[version_out(v) for v in versions[: page.limit]],
-    )
+    return page_in_process(versions, lambda v: v.version, page, request.url.path, version_out)
 
 
 def _versions(state: State, tenant: str) -> list[PolicyVersion]:

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from refundable.entrypoints.api.auth import Reader
 from refundable.entrypoints.api.models import AUTH_ERRORS
-from refundable.entrypoints.api.routes.common import Listing, State
+from refundable.entrypoints.api.routes.common import Listing, ListOf, State, page_in_process
 from refundable.ledger.entries import JournalEntry
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -47,13 +47,6 @@ class EntryOut(BaseModel):
     lines: list[LineOut]
 
 
-class JournalPage(BaseModel):
-    object: Literal["list"] = "list"
-    url: str
-    has_more: bool
-    data: list[EntryOut]
-
-
 def entry_out(e: JournalEntry) -> EntryOut:
     return EntryOut(
         id=e.entry_id,
@@ -87,16 +80,8 @@ async def balances(who: Reader, state: State) -> Any:
     )
 
 
-@router.get("/journal", response_model=JournalPage, responses=AUTH_ERRORS)
+@router.get("/journal", response_model=ListOf[EntryOut], responses=AUTH_ERRORS)
 async def journal(request: Request, who: Reader, state: State, page: Listing) -> Any:
     """The journal in effective order (``starting_after`` an entry id)."""
     entries = await run_in_threadpool(state.app.queries.journal, who.tenant_id)
-    if page.starting_after is not None:
-        ids = [e.entry_id for e in entries]
-        at = ids.index(page.starting_after) + 1 if page.starting_after in ids else len(ids)
-        entries = entries[at:]
-    return JournalPage(
-        url=request.url.path,
-        has_more=len(entries) > page.limit,
-        data=[entry_out(e) for e in entries[: page.limit]],
-    )
+    return page_in_process(entries, lambda e: e.entry_id, page, request.url.path, entry_out)

@@ -23,6 +23,7 @@ from refundable.entrypoints.api.routes.common import (
     Amount,
     Currency,
     Id,
+    ListOf,
     ReceiptOut,
     State,
     Text,
@@ -115,20 +116,6 @@ class EventOut(BaseModel):
     detail: str
 
 
-class HistoryOut(BaseModel):
-    object: Literal["list"] = "list"
-    url: str
-    has_more: bool
-    data: list[EventOut]
-
-
-class SubscriptionList(BaseModel):
-    object: Literal["list"] = "list"
-    url: str
-    has_more: bool
-    data: list[SubscriptionOut]
-
-
 class EntitlementOut(BaseModel):
     object: Literal["entitlement"] = "entitlement"
     allowed: bool
@@ -189,7 +176,7 @@ async def get_subscription(subscription_id: str, who: Reader, state: State) -> A
     return await _sub(state, who.tenant_id, subscription_id)
 
 
-@router.get(SUB + "/history", response_model=HistoryOut, responses=READ_ERRORS)
+@router.get(SUB + "/history", response_model=ListOf[EventOut], responses=READ_ERRORS)
 async def history(subscription_id: str, request: Request, who: Reader, state: State) -> Any:
     """Every event of the subscription, oldest first (append-only)."""
     await _sub(state, who.tenant_id, subscription_id)
@@ -208,7 +195,7 @@ async def history(subscription_id: str, request: Request, who: Reader, state: St
         )
         for e in events
     ]
-    return HistoryOut(url=request.url.path, has_more=False, data=data)
+    return ListOf[EventOut](url=request.url.path, has_more=False, data=data)
 
 
 async def _known_customer(state: State, tenant: str, customer_id: str) -> list[Any]:
@@ -226,14 +213,14 @@ async def _known_customer(state: State, tenant: str, customer_id: str) -> list[A
 
 @router.get(
     "/v1/customers/{customer_id}/subscriptions",
-    response_model=SubscriptionList,
+    response_model=ListOf[SubscriptionOut],
     responses=READ_ERRORS,
 )
 async def of_customer(customer_id: str, request: Request, who: Reader, state: State) -> Any:
     """The customer's subscriptions, newest first."""
     records = await _known_customer(state, who.tenant_id, customer_id)
     data = [await _sub(state, who.tenant_id, r.subscription_id) for r in records]
-    return SubscriptionList(url=request.url.path, has_more=False, data=data)
+    return ListOf[SubscriptionOut](url=request.url.path, has_more=False, data=data)
 
 
 @router.get(
