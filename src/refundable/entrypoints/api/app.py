@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from refundable.bootstrap import App
 from refundable.config import Settings
@@ -103,6 +104,7 @@ def _handlers(api: FastAPI) -> None:
     api.add_exception_handler(RefundableError, problems.from_error)  # type: ignore[arg-type]
     api.add_exception_handler(RequestValidationError, problems.from_validation)  # type: ignore[arg-type]
     api.add_exception_handler(HTTPException, problems.from_http)  # type: ignore[arg-type]
+    api.add_exception_handler(ClientDisconnect, problems.from_disconnect)
     api.add_exception_handler(Exception, problems.from_unexpected)
 
 
