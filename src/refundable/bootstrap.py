@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from refundable.service.bus import MessageBus
     from refundable.service.catalog import PolicyCatalog
     from refundable.service.queries import LedgerQueries
+    from refundable.service.outbox_store import OutboxStore
     from refundable.service.scheduled import WorkQueries
 
 # --- decision side ----------------------------------------------------------------------------
@@ -78,6 +79,8 @@ class App:
     catalog: PolicyCatalog
     work: WorkQueries  # due actions, outbox, test clocks (the runner's read side)
     engine: Engine | None = None  # None for the in-memory store
+    outbox: OutboxStore | None = None  # the outbox worker's store (service.outbox)
+    settings: Settings | None = None  # what it was built from (the worker's senders read it)
 
     @property
     def bus(self) -> MessageBus:
@@ -127,7 +130,10 @@ def bootstrap(
         bus = MessageBus(lambda: MemoryUnitOfWork(store), catalog, the_clock)
         from refundable.adapters.memory.scheduling import MemWorkQueries
 
-        return App(bus, MemoryQueries(store), the_clock, catalog, MemWorkQueries(store))
+        from refundable.adapters.memory.outbound import MemOutboxStore
+
+        return App(bus, MemoryQueries(store), the_clock, catalog, MemWorkQueries(store),
+                   outbox=MemOutboxStore(store), settings=settings)  # fmt: skip
     from refundable.adapters.db.engine import make_engine, migrate, require_schema_at_head
     from refundable.adapters.db.queries import SqlLedgerQueries
     from refundable.adapters.db.uow import SqlUnitOfWork
@@ -140,4 +146,7 @@ def bootstrap(
     bus = MessageBus(lambda: SqlUnitOfWork(engine, the_clock), catalog, the_clock)
     from refundable.adapters.db.repository_scheduling import SqlWorkQueries
 
-    return App(bus, SqlLedgerQueries(engine), the_clock, catalog, SqlWorkQueries(engine), engine)
+    from refundable.adapters.db.outbox_store import SqlOutboxStore
+
+    return App(bus, SqlLedgerQueries(engine), the_clock, catalog, SqlWorkQueries(engine), engine,
+               SqlOutboxStore(engine), settings)  # fmt: skip

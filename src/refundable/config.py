@@ -58,6 +58,11 @@ class Settings:
     smtp_host: str | None = None  # REFUNDABLE_SMTP_HOST; default: localhost
     smtp_port: int | None = None  # REFUNDABLE_SMTP_PORT; default: 25
     mail_from: str | None = None  # REFUNDABLE_MAIL_FROM; default: refunds@localhost
+    # --- payouts (ADR 0056) ---
+    payment_gateway: str | None = None  # REFUNDABLE_PAYMENT_GATEWAY: sandbox (default) | stripe
+    stripe_api_key: str | None = None  # REFUNDABLE_STRIPE_API_KEY
+    stripe_api_base: str | None = None  # REFUNDABLE_STRIPE_API_BASE; default: Stripe's own
+    fx_rates: str | None = None  # REFUNDABLE_FX_RATES: "USD/ZAR=18.50, EUR/ZAR=20.10"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

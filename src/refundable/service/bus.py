@@ -27,6 +27,7 @@ from refundable.core.time import Clock
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
 from refundable.service import money_handlers as money
+from refundable.service import payout_handlers as payouts
 from refundable.service import scheduled
 from refundable.service import tenant_handlers as tenants
 from refundable.service.catalog import PolicyCatalog
@@ -59,6 +60,11 @@ HANDLERS: dict[type, Handler] = {
     c.RecordActionFailure: scheduled.record_action_failure,
     c.CreateTestClock: scheduled.create_test_clock,
     c.MoveTestClock: scheduled.move_test_clock,
+    c.RequestPayout: payouts.request_payout,
+    c.RecordGatewayRefund: payouts.record_gateway_refund,
+    c.RedirectPayout: payouts.redirect_payout,
+    c.RegisterWebhookEndpoint: payouts.register_webhook_endpoint,
+    c.FanOutWebhook: payouts.fan_out_webhook,
 }
 # Commands that may name a tenant not registered yet (publishing its first policy creates it).
 _OPENS_TENANT = (c.PublishPolicy,)

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from refundable.adapters.db.engine import begin_write
 from refundable.adapters.db.repository import SqlJournal, SqlLots, SqlReceipts
+from refundable.adapters.db.repository_payouts import SqlPayouts, SqlWebhookEndpoints
 from refundable.adapters.db.repository_records import (
     SqlCustomers,
     SqlHolds,
@@ -97,6 +98,8 @@ class SqlUnitOfWork:
             schedule=SqlSchedule(*args),
             outbox=SqlOutbox(*args),
             clocks=SqlTestClocks(*args),
+            payouts=SqlPayouts(*args),
+            webhooks=SqlWebhookEndpoints(*args),
         )
 
     def commit(self) -> None:

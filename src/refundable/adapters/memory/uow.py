@@ -18,6 +18,7 @@ from .repositories import (
     MemTenants,
     MemUsage,
 )
+from .outbound import MemPayouts, MemWebhookEndpoints
 from .scheduling import MemClocks, MemOutbox, MemSchedule
 from .tables import MemoryStore, Tables
 
@@ -64,6 +65,8 @@ class MemoryUnitOfWork:
             schedule=MemSchedule(*args),
             outbox=MemOutbox(*args),
             clocks=MemClocks(*args),
+            payouts=MemPayouts(*args),
+            webhooks=MemWebhookEndpoints(*args),
         )
 
     def commit(self) -> None:

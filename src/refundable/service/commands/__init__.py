@@ -35,6 +35,13 @@ from refundable.service.commands.money import (
     TopUpWallet,
     TransferWallet,
 )
+from refundable.service.commands.payouts import (
+    FanOutWebhook,
+    RecordGatewayRefund,
+    RedirectPayout,
+    RegisterWebhookEndpoint,
+    RequestPayout,
+)
 from refundable.service.commands.scheduling import (
     CreateTestClock,
     MoveTestClock,
@@ -51,6 +58,7 @@ __all__ = [
     "CreateTestClock",
     "DecideRefund",
     "ExpireLots",
+    "FanOutWebhook",
     "FailUsage",
     "ForfeitCredits",
     "ForfeitReason",
@@ -62,11 +70,15 @@ __all__ = [
     "PayRefund",
     "PublishPolicy",
     "RecordActionFailure",
+    "RecordGatewayRefund",
     "RecordCharge",
     "RecordChargeback",
     "RecordPayment",
+    "RedirectPayout",
     "RegisterCustomer",
+    "RegisterWebhookEndpoint",
     "ReleaseHold",
+    "RequestPayout",
     "ReverseEntry",
     "RunDueAction",
     "TopUpMode",
