@@ -33,8 +33,8 @@ if TYPE_CHECKING:
 
     from refundable.service.bus import MessageBus
     from refundable.service.catalog import PolicyCatalog
-    from refundable.service.queries import LedgerQueries
     from refundable.service.outbox_store import OutboxStore
+    from refundable.service.queries import LedgerQueries
     from refundable.service.scheduled import WorkQueries
 
 # --- decision side ----------------------------------------------------------------------------
@@ -122,6 +122,7 @@ def bootstrap(
     the_clock = clock or SystemClock()
     catalog = PolicyCatalog()
     if url == MEMORY_URL:
+        from refundable.adapters.memory.outbound import MemOutboxStore
         from refundable.adapters.memory.queries import MemoryQueries
         from refundable.adapters.memory.tables import MemoryStore
         from refundable.adapters.memory.uow import MemoryUnitOfWork
@@ -130,11 +131,10 @@ def bootstrap(
         bus = MessageBus(lambda: MemoryUnitOfWork(store), catalog, the_clock)
         from refundable.adapters.memory.scheduling import MemWorkQueries
 
-        from refundable.adapters.memory.outbound import MemOutboxStore
-
         return App(bus, MemoryQueries(store), the_clock, catalog, MemWorkQueries(store),
                    outbox=MemOutboxStore(store), settings=settings)  # fmt: skip
     from refundable.adapters.db.engine import make_engine, migrate, require_schema_at_head
+    from refundable.adapters.db.outbox_store import SqlOutboxStore
     from refundable.adapters.db.queries import SqlLedgerQueries
     from refundable.adapters.db.uow import SqlUnitOfWork
 
@@ -145,8 +145,6 @@ def bootstrap(
         require_schema_at_head(engine)
     bus = MessageBus(lambda: SqlUnitOfWork(engine, the_clock), catalog, the_clock)
     from refundable.adapters.db.repository_scheduling import SqlWorkQueries
-
-    from refundable.adapters.db.outbox_store import SqlOutboxStore
 
     return App(bus, SqlLedgerQueries(engine), the_clock, catalog, SqlWorkQueries(engine), engine,
                SqlOutboxStore(engine), settings)  # fmt: skip

@@ -99,19 +99,21 @@ CASES: list[tuple[c.Command, str, object]] = [
     ),
     (c.ReverseEntry(TENANT, "k", entry_id(TENANT, "chg-p1"), at(2)), "memo", "changed"),
     (
-        c.RequestPayout(TENANT, "k", "po9", "m9", "case9", "C1", "p1", "dq", zar("10.00"),
-                        "sandbox", at(2)),
+        c.RequestPayout(
+            TENANT, "k", "po9", "m9", "case9", "C1", "p1", "dq", zar("10.00"), "sandbox", at(2)
+        ),
         "gateway",
         "stripe",
-    ),  # fmt: skip
+    ),
     (c.RecordGatewayRefund(TENANT, "k", "po1", "gw1", RefundStatus.pending, at(2)), "at", at(3)),
     (c.RedirectPayout(TENANT, "k", "po2", Method.eft, "ZA-ACC-1", at(2)), "destination", "ZA-2"),
     (
-        c.RegisterWebhookEndpoint(TENANT, "k", "ep9", "https://hooks.example/r", SECRET, ("*",),
-                                  at(2)),
+        c.RegisterWebhookEndpoint(
+            TENANT, "k", "ep9", "https://hooks.example/r", SECRET, ("*",), at(2)
+        ),
         "url",
         "https://hooks.example/other",
-    ),  # fmt: skip
+    ),
 ]
 
 

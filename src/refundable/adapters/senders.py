@@ -15,7 +15,6 @@ def gateway(settings: Settings) -> PaymentGateway:
     if kind == "sandbox":
         from refundable.adapters.payments.sandbox import SandboxGateway
 
-        settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
         return SandboxGateway(settings.resolved_data_dir / "sandbox-gateway.sqlite")
     if kind == "stripe":
         if not settings.stripe_api_key:

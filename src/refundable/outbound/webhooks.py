@@ -56,8 +56,8 @@ def check_secret(secret: str) -> str:
 
 
 def check_event_types(types: tuple[str, ...]) -> tuple[str, ...]:
-    if not types or any(not t or len(t) > 64 or not t.replace(".", "").replace("_", "").isalnum()
-                        and t != ALL_EVENTS for t in types):  # fmt: skip
+    if not types or any(not t or len(t) > 64 or (not t.replace(".", "").replace("_", "").isalnum()
+                        and t != ALL_EVENTS) for t in types):  # fmt: skip
         raise InputError(
             f"event types {echo(', '.join(types))} are not event names",
             where="event_types",

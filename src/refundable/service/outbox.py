@@ -24,7 +24,7 @@ from refundable.core import limits
 from refundable.core.errors import IdempotencyConflict, InputError, LedgerRefused, RefundableError
 from refundable.service import commands as c
 from refundable.service.outbox_kinds import MessageKind, check_payload
-from refundable.service.outbox_store import Attempt, Claimed, Outcome, OutboxStore
+from refundable.service.outbox_store import Attempt, Claimed, OutboxStore, Outcome
 from refundable.service.ports import FxRates, Mailer, PaymentGateway, WebhookSender
 
 log = logging.getLogger(__name__)
@@ -107,8 +107,9 @@ def drain_outbox(
     env: Env, *, tenant_id: str | None = None, batch: int = DEFAULT_BATCH
 ) -> OutboxReport:
     """Send every message due at ``env.now``, ``batch`` at a time, until none is left that
-    this worker can take. Bounded: each message is claimed at most once per drain (its next
-    try is always after ``now``)."""
+    this worker can take (including what the sends wrote, e.g. a webhook's deliveries).
+    Bounded: each message is claimed at most once per drain (a claimed message is leased, and
+    its next try is always after ``now``)."""
     if not 1 <= batch <= limits.MAX_LIST_ITEMS:
         raise ValueError(f"batch must be 1..{limits.MAX_LIST_ITEMS}")
     from refundable.service import outbox_senders  # noqa: F401  (fills DISPATCH)
@@ -117,10 +118,10 @@ def drain_outbox(
     while True:
         claimed = env.store.claim(env.now, env.now + env.policy.lease, batch, tenant_id)
         env.step("claimed")
+        if not claimed:
+            return total
         for one in claimed:
             total += _COUNT[send_one(one, env)]
-        if len(claimed) < batch:
-            return total
 
 
 def send_one(claimed: Claimed, env: Env) -> Outcome:

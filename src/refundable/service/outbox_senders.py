@@ -80,9 +80,14 @@ def send_payout(claimed: Claimed, env: Env) -> Sent:
         return Sent(target=target, detail=payout.state.value)
     answer = _ask_gateway(payout, env)
     env.step("gateway_answered")
-    key = derived_id("gw", payout.payout_id, answer.gateway_refund_id, answer.status.value)
-    env.bus.handle(c.RecordGatewayRefund(tenant, key, payout.payout_id, answer.gateway_refund_id,
-                                         answer.status, env.now, answer.failure_reason))  # fmt: skip
+    # One key per answer heard (a poll that hears "pending" again is a new, harmless command);
+    # the payout's state, not this key, is what keeps the money moving once.
+    key = derived_id("gw", payout.payout_id, answer.gateway_refund_id, answer.status.value,
+                     env.now.isoformat())  # fmt: skip
+    env.bus.handle(
+        c.RecordGatewayRefund(tenant, key, payout.payout_id, answer.gateway_refund_id,
+                              answer.status, env.now, answer.failure_reason)
+    )  # fmt: skip
     env.step("gateway_recorded")
     if answer.status is RefundStatus.pending:
         return Sent(Outcome.wait, target, detail="pending at the gateway")

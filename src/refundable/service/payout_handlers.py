@@ -89,8 +89,9 @@ def _done(payout: Payout, outcome: str, entries: tuple[str, ...] = ()) -> Done:
 def _settle(payout: Payout, cmd: c.RecordGatewayRefund, ctx: Context) -> Done:
     sctx = replace(ctx, key=derived_id("settle", payout.payout_id))
     if payout.amount.currency == payout.requested.currency:
+        reason = f"payout of case {payout.case_id}"
         pay = c.PayRefund(payout.tenant_id, sctx.key, payout.payout_id, payout.payment_id,
-                          payout.decision_id, cmd.at, f"payout of case {payout.case_id}")  # fmt: skip
+                          payout.decision_id, cmd.at, reason)  # fmt: skip
         entry_ids = money.pay_refund(pay, sctx).entry_ids
     else:
         entry_ids = (_post_converted(payout, cmd.at, sctx),)
@@ -143,7 +144,7 @@ def redirect_payout(cmd: c.RedirectPayout, ctx: Context) -> Done:
             amount=payout.requested,
             decision_id=payout.decision_id,
             at=cmd.at,
-        )  # fmt: skip
+        )
     )
     return _done(after, "requested")
 
@@ -152,7 +153,7 @@ def register_webhook_endpoint(cmd: c.RegisterWebhookEndpoint, ctx: Context) -> D
     ctx.repos.webhooks.add(
         WebhookEndpoint(
             cmd.tenant_id, cmd.endpoint_id, cmd.url, cmd.secret, cmd.event_types, cmd.at
-        )  # fmt: skip
+        )
     )
     return Done(ref=cmd.endpoint_id)
 

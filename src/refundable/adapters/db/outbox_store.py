@@ -100,7 +100,7 @@ class SqlOutboxStore:
                     _O.tenant_id == a.tenant_id,
                     _O.message_id == a.message_id,
                     _O.state == MessageState.pending.value,
-                )  # fmt: skip
+                )
                 .values(lease_us=None, **_moves(a))
             )
             tx.commit()
@@ -141,7 +141,7 @@ class SqlOutboxStore:
                 r.target,
                 r.status_code,
                 r.detail,
-            )  # fmt: skip
+            )
             for r in self._rows(stmt)
         ]
 
@@ -172,6 +172,8 @@ class SqlOutboxStore:
 
     def endpoint(self, tenant_id: str, endpoint_id: str) -> WebhookEndpoint | None:
         w = t.webhook_endpoints.c
-        found = self._rows(select(t.webhook_endpoints).where(w.tenant_id == tenant_id,
-                                                             w.endpoint_id == endpoint_id))  # fmt: skip
+        stmt = select(t.webhook_endpoints).where(
+            w.tenant_id == tenant_id, w.endpoint_id == endpoint_id
+        )
+        found = self._rows(stmt)
         return endpoint_of(found[0]) if found else None

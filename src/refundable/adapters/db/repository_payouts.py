@@ -104,7 +104,7 @@ class SqlPayouts(SqlBase):
         seq = self.conn.execute(
             select(func.count()).where(
                 e.tenant_id == self.tenant_id, e.payout_id == payout.payout_id
-            )  # fmt: skip
+            )
         ).scalar_one()
         self.conn.execute(
             t.payout_events.insert(),

@@ -45,7 +45,7 @@ RUNTIME_UPDATES: dict[str, tuple[str, ...]] = {
         "sent_us",
         "settled_us",
         "entry_id",
-    ),  # fmt: skip
+    ),
 }
 # Tables the service reads but never writes.
 READ_ONLY = ("alembic_version",)

@@ -7,6 +7,7 @@ from types import TracebackType
 from refundable.core.errors import InvariantBroken
 from refundable.service.ports import Repositories
 
+from .outbound import MemPayouts, MemWebhookEndpoints
 from .repositories import (
     MemCustomers,
     MemDecisions,
@@ -18,7 +19,6 @@ from .repositories import (
     MemTenants,
     MemUsage,
 )
-from .outbound import MemPayouts, MemWebhookEndpoints
 from .scheduling import MemClocks, MemOutbox, MemSchedule
 from .tables import MemoryStore, Tables
 

@@ -79,15 +79,23 @@ class SandboxGateway:
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
-        db = sqlite3.connect(self.path, timeout=30)
-        try:
-            db.executescript(_SCHEMA)  # runs in its own transaction, then commits
-        finally:
-            db.close()
+        self._ready = False
+
+    def _connect(self) -> sqlite3.Connection:
+        """The file and its tables are made on first use, not when the worker is wired."""
+        if not self._ready:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=30)
+            try:
+                db.executescript(_SCHEMA)  # its own transaction, committed
+            finally:
+                db.close()
+            self._ready = True
+        return sqlite3.connect(self.path, timeout=30, isolation_level=None)
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db = self._connect()
         try:
             db.execute("BEGIN IMMEDIATE")
             yield db
@@ -203,7 +211,7 @@ class SandboxGateway:
 
     def refunds(self) -> list[dict[str, Any]]:
         """Every refund the gateway created (the ledger of the outside world, for tests)."""
-        db = sqlite3.connect(self.path, timeout=30)
+        db = self._connect()
         try:
             cur = db.execute("SELECT refund_id, idem_key, payment_ref, amount, currency, "
                              "metadata, status FROM refunds ORDER BY refund_id")  # fmt: skip
@@ -213,7 +221,7 @@ class SandboxGateway:
             db.close()
 
     def calls(self) -> list[tuple[str, str, str]]:
-        db = sqlite3.connect(self.path, timeout=30)
+        db = self._connect()
         try:
             return [tuple(r) for r in db.execute("SELECT op, key, outcome FROM calls ORDER BY n")]
         finally:
