@@ -30,7 +30,7 @@ def webhook_receiver(secret: str, fail_first: int = 0) -> Iterator[tuple[Receive
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length", "0")))
             with lock:
                 got.seen += 1

@@ -12,7 +12,7 @@ the worker records the attempt. A pending refund is polled on later claims.
 from __future__ import annotations
 
 import json
-from datetime import UTC
+from datetime import UTC, datetime
 
 from standardwebhooks import Webhook
 
@@ -20,7 +20,7 @@ from refundable.core.money import Money
 from refundable.ledger.ids import derived_id
 from refundable.outbound.payouts import FINAL, Payout, PayoutState
 from refundable.service import commands as c
-from refundable.service.outbox import DISPATCH, Env, Sent
+from refundable.service.outbox import DISPATCH, Bus, Env, Sent
 from refundable.service.outbox_kinds import DeliveryKey, EmailKey, MessageKind, PayoutKey
 from refundable.service.outbox_store import Claimed, Outcome
 from refundable.service.ports import GatewayRefund, GatewayRefundRequest, RefundStatus
@@ -80,18 +80,25 @@ def send_payout(claimed: Claimed, env: Env) -> Sent:
         return Sent(target=target, detail=payout.state.value)
     answer = _ask_gateway(payout, env)
     env.step("gateway_answered")
-    # One key per answer heard (a poll that hears "pending" again is a new, harmless command);
-    # the payout's state, not this key, is what keeps the money moving once.
-    key = derived_id("gw", payout.payout_id, answer.gateway_refund_id, answer.status.value,
-                     env.now.isoformat())  # fmt: skip
-    env.bus.handle(
-        c.RecordGatewayRefund(tenant, key, payout.payout_id, answer.gateway_refund_id,
-                              answer.status, env.now, answer.failure_reason)
-    )  # fmt: skip
+    apply_gateway_answer(env.bus, tenant, payout.payout_id, answer, env.now)
     env.step("gateway_recorded")
     if answer.status is RefundStatus.pending:
         return Sent(Outcome.wait, target, detail="pending at the gateway")
     return Sent(target=target, detail=answer.failure_reason or answer.status.value)
+
+
+def apply_gateway_answer(
+    bus: Bus, tenant_id: str, payout_id: str, answer: GatewayRefund, at: datetime
+) -> object:
+    """What the gateway says about a payout (its answer, a poll, or a callback it posted), in
+    any order and any number of times. One key per answer heard (hearing "pending" again is a
+    new, harmless command); the payout's state, not this key, keeps the money moving once."""
+    key = derived_id("gw", payout_id, answer.gateway_refund_id, answer.status.value,
+                     at.isoformat())  # fmt: skip
+    return bus.handle(
+        c.RecordGatewayRefund(tenant_id, key, payout_id, answer.gateway_refund_id,
+                              answer.status, at, answer.failure_reason)
+    )  # fmt: skip
 
 
 def _request(claimed: Claimed, env: Env) -> None:

@@ -23,11 +23,13 @@ SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 def test_emails_arrive_over_smtp_once(app: App, tenant: str, tmp_path: Path) -> None:
     now = datetime(2026, 3, 2, 8, tzinfo=UTC)
-    write(app, tenant,
-          email_message(f"{tenant}-m1", to="thandi@example.org", subject="We received R-1",
-                        text="Your request R-1 arrived on 2 March.", at=now),
-          email_message(f"{tenant}-m2", to="thandi@example.org", subject="Decision on R-1",
-                        text="Approved under clause 2.2.", html="<p>Approved</p>", at=now))  # fmt: skip
+    to = "thandi@example.org"
+    received = email_message(f"{tenant}-m1", to=to, subject="We received R-1",
+                             text="Your request R-1 arrived on 2 March.", at=now)  # fmt: skip
+    decided = email_message(f"{tenant}-m2", to=to, subject="Decision on R-1",
+                            text="Approved under clause 2.2.", html="<p>Approved</p>",
+                            at=now)  # fmt: skip
+    write(app, tenant, received, decided)
     with smtp_server() as (box, port):
         s = senders(sandbox(tmp_path))
         wired = Senders(s.gateway, SmtpMailer("127.0.0.1", port, "refunds@acme.example"),
@@ -68,8 +70,9 @@ def test_webhooks_are_signed_retried_with_one_id_and_logged(
     with webhook_receiver(SECRET, fail_first=1) as (got, url):
         app.bus.handle(c.RegisterWebhookEndpoint(tenant, "reg-ep1", "ep1", url, SECRET, ("*",),
                                                  now))  # fmt: skip
-        write(app, tenant, webhook_message(f"{tenant}-ev1", event_type="case.decided",
-                                           event_id="evt-1", data={"case_id": "K1"}, at=now))  # fmt: skip
+        event = webhook_message(f"{tenant}-ev1", event_type="case.decided", event_id="evt-1",
+                                data={"case_id": "K1"}, at=now)  # fmt: skip
+        write(app, tenant, event)
         s = senders(sandbox(tmp_path))
         wired = Senders(s.gateway, s.mailer, HttpWebhookSender(timeout_s=5), s.fx)
         first = drain(app, wired, now, tenant)

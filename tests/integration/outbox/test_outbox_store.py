@@ -22,8 +22,12 @@ LEASE = timedelta(minutes=5)
 
 
 def _mails(app: App, tenant: str, n: int) -> None:
-    write(app, tenant, *[email_message(f"{tenant}-m{i:02}", to="a@b.example", subject=f"S{i}",
-                                       text="T", at=T0 + timedelta(seconds=i)) for i in range(n)])  # fmt: skip
+    mails = [
+        email_message(f"{tenant}-m{i:02}", to="a@b.example", subject=f"S{i}", text="T",
+                      at=T0 + timedelta(seconds=i))
+        for i in range(n)
+    ]  # fmt: skip
+    write(app, tenant, *mails)
 
 
 def test_a_claim_leases_until_it_runs_out(app: App, tenant: str) -> None:
@@ -57,7 +61,9 @@ def test_a_late_worker_cannot_undo_a_success(app: App, tenant: str) -> None:
     book = app.outbox.book(tenant, mid)
     assert book is not None and book.state.value == "sent"
     assert [a.outcome for a in app.outbox.attempts(tenant, message_id=mid)] == [
-        Outcome.retry, Outcome.sent]  # fmt: skip  (both attempts are in the log)
+        Outcome.retry,
+        Outcome.sent,
+    ]  # fmt: skip  (both attempts are in the log)
 
 
 @pytest.mark.parametrize("table", ["outbox_attempts", "payout_events"])

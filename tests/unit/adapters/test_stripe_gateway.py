@@ -46,7 +46,7 @@ def fake_stripe() -> Iterator[tuple[FakeStripe, str]]:
             self.end_headers()
             self.wfile.write(data)
 
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             form = parse_qs(self.rfile.read(int(self.headers["content-length"])).decode())
             key = self.headers.get("Idempotency-Key", "")
             fake.requests.append(("POST", key, {k: v[0] for k, v in form.items()}))
@@ -63,7 +63,7 @@ def fake_stripe() -> Iterator[tuple[FakeStripe, str]]:
                                      if fake.status == "failed" else None}  # fmt: skip
             self._send(200, fake.refunds[fake.by_key[key]])
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             rid = self.path.rsplit("/", 1)[-1]
             fake.requests.append(("GET", rid, {}))
             self._send(200, fake.refunds[rid])

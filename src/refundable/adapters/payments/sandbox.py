@@ -120,22 +120,24 @@ class SandboxGateway:
         d = json.loads(row[0])
         return Faults(**{**d, "invalid_refs": tuple(d.get("invalid_refs", ()))})
 
-    def _roll(self, db: sqlite3.Connection, faults: Faults, p: float) -> bool:
+    def _roll(self, db: sqlite3.Connection, faults: Faults, fault: str) -> bool:
+        """Whether ``fault`` strikes this call (seeded by the fault and the calls so far)."""
+        p: float = getattr(faults, fault)
         if p <= 0:
             return False
         n = db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
-        return random.Random(f"{faults.seed}:{n}:{p}").random() < p
+        return random.Random(f"{faults.seed}:{n}:{fault}").random() < p
 
     # --- the port -------------------------------------------------------------------------
     def refund(self, request: GatewayRefundRequest) -> GatewayRefund:
         with self._tx() as db:
             faults = self.faults(db)
-            if self._roll(db, faults, faults.timeout_before):
+            if self._roll(db, faults, "timeout_before"):
                 self._call(db, "refund", request.idempotency_key, "timeout_before")
                 lost = True
             else:
                 found = self._create(db, faults, request)
-                lost = self._roll(db, faults, faults.timeout_after)
+                lost = self._roll(db, faults, "timeout_after")
                 self._call(db, "refund", request.idempotency_key,
                            "timeout_after" if lost else "answered")  # fmt: skip
         if lost:
@@ -152,7 +154,7 @@ class SandboxGateway:
         status, reason = RefundStatus.succeeded, None
         if r.payment_ref in faults.invalid_refs:
             status, reason = RefundStatus.failed, "instrument_invalid"
-        elif self._roll(db, faults, faults.decline):
+        elif self._roll(db, faults, "decline"):
             status, reason = RefundStatus.failed, "declined"
         elif faults.slow_polls > 0:
             status = RefundStatus.pending
