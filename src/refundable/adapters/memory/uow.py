@@ -20,6 +20,7 @@ from .repositories import (
     MemUsage,
 )
 from .scheduling import MemClocks, MemOutbox, MemSchedule
+from .subscriptions import MemSubscriptions
 from .tables import MemoryStore, Tables
 
 
@@ -65,6 +66,7 @@ class MemoryUnitOfWork:
             schedule=MemSchedule(*args),
             outbox=MemOutbox(*args),
             clocks=MemClocks(*args),
+            subscriptions=MemSubscriptions(*args),
             payouts=MemPayouts(*args),
             webhooks=MemWebhookEndpoints(*args),
         )
