@@ -4,10 +4,16 @@ message needs it."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
 from refundable.config import Settings
 from refundable.core.errors import ConfigurationError
-from refundable.service.outbox import Senders
+from refundable.service.outbox import DEFAULT_BATCH, Env, OutboxReport, Senders, drain_outbox
 from refundable.service.ports import PaymentGateway
+
+if TYPE_CHECKING:
+    from refundable.bootstrap import App
 
 
 def gateway(settings: Settings) -> PaymentGateway:
@@ -33,6 +39,7 @@ def gateway(settings: Settings) -> PaymentGateway:
     )
 
 
+@lru_cache(maxsize=4)
 def senders(settings: Settings) -> Senders:
     from refundable.adapters.email import SmtpMailer
     from refundable.adapters.payments.fx import FixedFxRates
@@ -44,3 +51,13 @@ def senders(settings: Settings) -> Senders:
         HttpWebhookSender(),
         FixedFxRates.parse(settings.fx_rates or ""),
     )
+
+
+def drain_now(app: App, tenant_id: str | None = None, batch: int = DEFAULT_BATCH) -> OutboxReport:
+    """One pass of the outbox at the app's clock: what ``refundable jobs run`` and the
+    server's loop call (``serve``: once per jobs interval, after the due actions)."""
+    if app.outbox is None:
+        raise ConfigurationError("this app was wired without an outbox store", where="App")
+    wired = senders(app.settings or Settings.from_env())
+    env = Env(app.bus, app.outbox, wired, app.clock.now())
+    return drain_outbox(env, tenant_id=tenant_id, batch=batch)

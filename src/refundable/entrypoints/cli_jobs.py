@@ -77,18 +77,6 @@ def _report(report: RunReport, as_json: bool, outbox: OutboxReport | None = None
                    f"waiting {outbox.waiting}, dead {outbox.dead}")  # fmt: skip
 
 
-def drain_outbox_now(app: App, tenant: str | None, batch: int) -> OutboxReport:
-    """One pass of the outbox (payouts, emails, webhooks) at the clock's now (ADR 0056)."""
-    from refundable.adapters.senders import senders
-    from refundable.config import Settings
-    from refundable.service.outbox import Env, drain_outbox
-
-    assert app.outbox is not None  # every bootstrapped app has one
-    wired = senders(app.settings or Settings.from_env())
-    return drain_outbox(Env(app.bus, app.outbox, wired, app.clock.now()), tenant_id=tenant,
-                        batch=batch)  # fmt: skip
-
-
 @jobs_app.command("run")
 def run(
     db: Db = None,
@@ -101,13 +89,14 @@ def run(
     """Run every action due now (renewals, expiries, notices...), each exactly once, then
     send what the outbox holds (payouts, emails, webhooks)."""
 
+    from refundable.adapters.senders import drain_now
     from refundable.service.scheduled import run_due
 
     def body(app: App) -> None:
         while True:
             done = run_due(app.bus, app.work, app.clock.now(), tenant_id=tenant, batch=batch,
                            progress=None if as_json else _progress)  # fmt: skip
-            _report(done, as_json, drain_outbox_now(app, tenant, batch))
+            _report(done, as_json, drain_now(app, tenant, batch))
             if not loop:
                 return
             time.sleep(every)

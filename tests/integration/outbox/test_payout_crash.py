@@ -61,7 +61,7 @@ def test_sqlite_every_kill_point_pays_each_payout_once(shm: Path, condition: str
         app.close()
     assert tally.problems == []
     assert tally.trials >= SQLITE_TRIALS_EACH  # x 3 conditions: at least 200 trials
-    assert tally.killed >= tally.trials * 0.9  # the planned kills landed
+    assert tally.killed >= tally.trials * _landing(CONDITIONS[condition])
 
 
 @pytest.mark.postgres
@@ -71,4 +71,11 @@ def test_postgresql_every_kill_point_pays_each_payout_once(
 ) -> None:
     tally = _every_point(postgresql_app, shm, CONDITIONS[condition], 1)
     assert tally.problems == []
-    assert tally.killed >= tally.trials * 0.9
+    assert tally.killed >= tally.trials * _landing(CONDITIONS[condition])
+
+
+def _landing(faults: Faults) -> float:
+    """The share of planned kills that must land. With random timeouts a trial can take a
+    shorter path than the counted run (fewer retries), so its last points are not reached:
+    the worker finishes, which is no problem, but no kill either."""
+    return 0.9 if faults.timeout_after == 0 and faults.timeout_before == 0 else 0.5
