@@ -3,6 +3,8 @@ as a payout message, senders that record what they were asked, and a drain at an
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -82,3 +84,17 @@ def drain(app: App, s: Senders, now: datetime = PAID_AT, tenant: str | None = No
 
 def refund_entries(app: App, tenant: str) -> list[str]:
     return [e.entry_id for e in app.queries.journal(tenant) if e.kind.value == "refund"]
+
+
+@contextmanager
+def caseless_payouts() -> Iterator[None]:
+    """The payouts of these tests belong to no refund case, so the hooks that move a case to
+    paid (registered by the cases package) are set aside while they run, and put back."""
+    from refundable.service.payouts import PAYOUT_SETTLED_HOOKS
+
+    kept = list(PAYOUT_SETTLED_HOOKS)
+    PAYOUT_SETTLED_HOOKS.clear()
+    try:
+        yield
+    finally:
+        PAYOUT_SETTLED_HOOKS[:] = kept

@@ -5,6 +5,7 @@ the settled-payout hooks run in the settling transaction (on the real sandbox ga
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from outbox_kit import (
     Hooks,
     Mails,
     approved_payout,
+    caseless_payouts,
     drain,
     refund_entries,
     sandbox,
@@ -35,6 +37,13 @@ from refundable.service.payouts import PAYOUT_SETTLED_HOOKS, PayoutSettled
 from refundable.service.ports import RefundStatus
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+@pytest.fixture(autouse=True)
+def _caseless() -> Iterator[None]:
+    """These payouts belong to no refund case (see ``outbox_kit.caseless_payouts``)."""
+    with caseless_payouts():
+        yield
 
 
 def test_an_email_is_sent_once_and_logged(tmp_path: Path) -> None:

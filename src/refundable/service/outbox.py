@@ -15,8 +15,8 @@ answered, recorded...). Production passes nothing; the crash trials kill the wor
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -136,6 +136,8 @@ def send_one(claimed: Claimed, env: Env) -> Outcome:
         sent = Sent(Outcome.retry, detail=f"[{err.code}] {err}")
     except Exception as err:  # the outside world failing in any way: retried, then dead
         sent = Sent(Outcome.retry, detail=f"{type(err).__name__}: {err}")
+    if sent.target is None:  # a failure names what it was for too (the delivery log's key)
+        sent = replace(sent, target=_target_of(m.payload))
     attempt = _attempt(claimed, sent, env)
     env.step("sending_done")
     env.store.record(attempt)
@@ -143,6 +145,10 @@ def send_one(claimed: Claimed, env: Env) -> Outcome:
     if attempt.outcome in (Outcome.retry, Outcome.dead):
         log.warning("outbox %s %s: %s", m.kind, m.message_id, attempt.detail)
     return attempt.outcome
+
+
+def _target_of(payload: Mapping[str, str]) -> str | None:
+    return payload.get("endpoint_id") or payload.get("to") or payload.get("case_id")
 
 
 def _attempt(claimed: Claimed, sent: Sent, env: Env) -> Attempt:

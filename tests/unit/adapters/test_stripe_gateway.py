@@ -16,10 +16,18 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from outbox_kit import caseless_payouts
 from refundable.adapters.payments.stripe_gateway import StripeGateway, client
 from refundable.core.money import Money
 from refundable.ledger.payments import Method
 from refundable.service.ports import GatewayRefundRequest, GatewayUnavailable, RefundStatus
+
+
+@pytest.fixture(autouse=True)
+def _caseless() -> Iterator[None]:
+    """These payouts belong to no refund case (see ``outbox_kit.caseless_payouts``)."""
+    with caseless_payouts():
+        yield
 
 
 @dataclass

@@ -1,8 +1,8 @@
 """Payouts, the outbox worker's bookkeeping, delivery attempts and webhook endpoints
 (ADR 0056, 0057).
 
-Revision ID: 0011_payouts_outbox
-Revises: 0010_subscriptions
+Revision ID: 0012_payouts_outbox
+Revises: 0011_cases
 """
 
 import sqlalchemy as sa
@@ -13,8 +13,8 @@ from refundable.adapters.db.append_only import (
     install_replace_guards,
 )
 
-revision = "0011_payouts_outbox"
-down_revision = "0010_subscriptions"
+revision = "0012_payouts_outbox"
+down_revision = "0011_cases"
 branch_labels = None
 depends_on = None
 
