@@ -1,8 +1,8 @@
 """Payouts, the outbox worker's bookkeeping, delivery attempts and webhook endpoints
 (ADR 0056, 0057).
 
-Revision ID: 0012_payouts_outbox
-Revises: 0011_cases
+Revision ID: 0013_payouts_outbox
+Revises: 0012_lot_counters
 """
 
 import sqlalchemy as sa
@@ -13,8 +13,8 @@ from refundable.adapters.db.append_only import (
     install_replace_guards,
 )
 
-revision = "0012_payouts_outbox"
-down_revision = "0011_cases"
+revision = "0013_payouts_outbox"
+down_revision = "0012_lot_counters"
 branch_labels = None
 depends_on = None
 
