@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from fakes import T0, customer, decide, duplicate_charge, open_tenant, zar
 from ledger_ingest import drop_pg, pg_database
-from outbox_kit import senders, write
+from outbox_kit import caseless_payouts, senders, write
 from refundable.adapters.payments.sandbox import SandboxGateway
 from refundable.bootstrap import App, bootstrap
 from refundable.core.time import FixedClock
@@ -95,7 +95,8 @@ def main() -> None:
                 name, url = pg_database()
             app = bootstrap(url, FixedClock(NOW), apply_migrations=True)
             try:
-                outbox, bare = run(app, Path(d), args.n)
+                with caseless_payouts():  # bench payouts belong to no refund case
+                    outbox, bare = run(app, Path(d), args.n)
             finally:
                 app.close()
                 if name:

@@ -40,7 +40,7 @@ def _message(r: Any) -> OutboxMessage:
 
 
 def _moves(a: Attempt) -> dict[str, Any]:
-    at_us, next_us = rows.to_us(a.at), None if a.next_at is None else rows.to_us(a.next_at)
+    at_us, next_us = rows.to_us(a.at), rows.maybe_us(a.next_at)
     if a.outcome is Outcome.sent:
         return {"state": MessageState.sent.value, "sent_us": at_us, "failures": 0}
     if a.outcome is Outcome.dead:
@@ -118,8 +118,8 @@ class SqlOutboxStore:
         if not found:
             return None
         r = found[0]
-        next_at = None if r.next_us is None else rows.from_us(r.next_us)
-        return Book(MessageState(r.state), r.attempts, r.failures, next_at, r.last_error)
+        return Book(MessageState(r.state), r.attempts, r.failures, rows.maybe_at(r.next_us),
+                    r.last_error)  # fmt: skip
 
     def attempts(
         self, tenant_id: str, kind: str | None = None, message_id: str | None = None

@@ -25,12 +25,7 @@ _P = t.payouts.c
 _W = t.webhook_endpoints.c
 
 
-def _us(at: Any) -> int | None:
-    return None if at is None else rows.to_us(at)
-
-
-def _at(us: int | None) -> Any:
-    return None if us is None else rows.from_us(us)
+_us, _at = rows.maybe_us, rows.maybe_at
 
 
 def payout_row(p: Payout) -> dict[str, Any]:
