@@ -8,6 +8,7 @@ from refundable.core.errors import InvariantBroken
 from refundable.service.ports import Repositories
 
 from .cases import MemCases
+from .checkpoints import MemCheckpoints
 from .outbound import MemPayouts, MemWebhookEndpoints
 from .repositories import (
     MemCustomers,
@@ -69,6 +70,7 @@ class MemoryUnitOfWork:
             clocks=MemClocks(*args),
             cases=MemCases(*args),
             subscriptions=MemSubscriptions(*args),
+            checkpoints=MemCheckpoints(*args),
             payouts=MemPayouts(*args),
             webhooks=MemWebhookEndpoints(*args),
         )

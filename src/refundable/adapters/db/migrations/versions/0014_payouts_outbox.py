@@ -1,8 +1,8 @@
 """Payouts, the outbox worker's bookkeeping, delivery attempts and webhook endpoints
 (ADR 0056, 0057).
 
-Revision ID: 0013_payouts_outbox
-Revises: 0012_lot_counters
+Revision ID: 0014_payouts_outbox
+Revises: 0013_line_instants
 """
 
 import sqlalchemy as sa
@@ -13,8 +13,8 @@ from refundable.adapters.db.append_only import (
     install_replace_guards,
 )
 
-revision = "0013_payouts_outbox"
-down_revision = "0012_lot_counters"
+revision = "0014_payouts_outbox"
+down_revision = "0013_line_instants"
 branch_labels = None
 depends_on = None
 
