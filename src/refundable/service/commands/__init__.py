@@ -60,6 +60,7 @@ from refundable.service.commands.scheduling import (
     MoveTestClock,
     RecordActionFailure,
     RunDueAction,
+    RunDueActions,
 )
 from refundable.service.commands.subscriptions import (
     CancelSubscription,
@@ -123,6 +124,7 @@ __all__ = [
     "RequestPayout",
     "ReverseEntry",
     "RunDueAction",
+    "RunDueActions",
     "ScheduleCheckpoints",
     "StartTrial",
     "Subscribe",
