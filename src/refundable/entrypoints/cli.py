@@ -50,6 +50,8 @@ class RootGroup(LazyGroup):
             "serve": ("refundable.entrypoints.cli_serve", "serve_app"),  # the service (ADR 0060)
             "api-keys": ("refundable.entrypoints.cli_serve", "keys_app"),  # API keys (ADR 0058)
             "cases": ("refundable.entrypoints.cli_cases", "app"),  # refund cases (ADR 0052)
+            "webhooks": ("refundable.entrypoints.cli_outbox", "webhooks_app"),  # ADR 0057
+            "payouts": ("refundable.entrypoints.cli_outbox", "payouts_app"),  # ADR 0056
         }
     )
 

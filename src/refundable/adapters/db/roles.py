@@ -32,7 +32,7 @@ RUNTIME_UPDATES: dict[str, tuple[str, ...]] = {
     # scheduled work: an action's state, a test clock's time, an outbox message's delivery
     "scheduled_actions": ("state", "attempts", "last_error", "due_us", "done_us"),
     "test_clocks": ("frozen_us",),
-    "outbox": ("sent_us",),
+    "outbox": ("sent_us", "state", "attempts", "failures", "next_us", "lease_us", "last_error"),
     # refund cases: the current state moves with each transition (history is case_events)
     "cases": ("state", "open_key", "next_due_us", "updated_us", "body"),
     # a subscription's current state (its history is append-only: subscription_events)
@@ -65,6 +65,21 @@ RUNTIME_UPDATES: dict[str, tuple[str, ...]] = {
     # or taken over when its holder died or it expired
     "api_keys": ("revoked_us",),
     "http_idempotency": ("fingerprint", "status", "body", "created_us", "done_us"),
+    # a payout's current state (its history is the append-only payout_events)
+    "payouts": (
+        "state",
+        "message_id",
+        "method",
+        "destination",
+        "gateway_refund_id",
+        "failure_reason",
+        "requested_us",
+        "expected_from_us",
+        "expected_by_us",
+        "sent_us",
+        "settled_us",
+        "entry_id",
+    ),
 }
 # Tables the service reads but never writes.
 READ_ONLY = ("alembic_version",)

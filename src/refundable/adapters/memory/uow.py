@@ -9,6 +9,7 @@ from refundable.service.ports import Repositories
 
 from .cases import MemCases
 from .checkpoints import MemCheckpoints
+from .outbound import MemPayouts, MemWebhookEndpoints
 from .repositories import (
     MemCustomers,
     MemDecisions,
@@ -70,6 +71,8 @@ class MemoryUnitOfWork:
             cases=MemCases(*args),
             subscriptions=MemSubscriptions(*args),
             checkpoints=MemCheckpoints(*args),
+            payouts=MemPayouts(*args),
+            webhooks=MemWebhookEndpoints(*args),
         )
 
     def commit(self) -> None:

@@ -49,6 +49,13 @@ from refundable.service.commands.money import (
     TopUpWallet,
     TransferWallet,
 )
+from refundable.service.commands.payouts import (
+    FanOutWebhook,
+    RecordGatewayRefund,
+    RedirectPayout,
+    RegisterWebhookEndpoint,
+    RequestPayout,
+)
 from refundable.service.commands.scheduling import (
     CreateTestClock,
     MoveTestClock,
@@ -88,6 +95,7 @@ __all__ = [
     "EscalateCase",
     "ExpireLots",
     "FailUsage",
+    "FanOutWebhook",
     "ForfeitCredits",
     "ForfeitReason",
     "GrantAccountCredit",
@@ -106,11 +114,15 @@ __all__ = [
     "RecordCasePaid",
     "RecordCharge",
     "RecordChargeback",
+    "RecordGatewayRefund",
     "RecordPayment",
     "RecordPaymentFailure",
     "RecordRenewalPayment",
+    "RedirectPayout",
     "RegisterCustomer",
+    "RegisterWebhookEndpoint",
     "ReleaseHold",
+    "RequestPayout",
     "ResolveDispute",
     "ReverseEntry",
     "RunDueAction",
