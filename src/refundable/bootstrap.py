@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
     from refundable.service.bus import MessageBus
     from refundable.service.catalog import PolicyCatalog
+    from refundable.service.logins import Logins
     from refundable.service.queries import LedgerQueries
     from refundable.service.scheduled import WorkQueries
 
@@ -78,6 +79,7 @@ class App:
     catalog: PolicyCatalog
     work: WorkQueries  # due actions, outbox, test clocks (the runner's read side)
     engine: Engine | None = None  # None for the in-memory store
+    logins: Logins | None = None  # console and portal logins (ADR 0061)
 
     @property
     def bus(self) -> MessageBus:
@@ -127,7 +129,12 @@ def bootstrap(
         bus = MessageBus(lambda: MemoryUnitOfWork(store), catalog, the_clock)
         from refundable.adapters.memory.scheduling import MemWorkQueries
 
-        return App(bus, MemoryQueries(store), the_clock, catalog, MemWorkQueries(store))
+        from refundable.adapters.memory.logins import MemLogins
+
+        return App(
+            bus, MemoryQueries(store), the_clock, catalog, MemWorkQueries(store),
+            logins=MemLogins(),
+        )  # fmt: skip
     from refundable.adapters.db.engine import make_engine, migrate, require_schema_at_head
     from refundable.adapters.db.queries import SqlLedgerQueries
     from refundable.adapters.db.uow import SqlUnitOfWork
@@ -140,4 +147,9 @@ def bootstrap(
     bus = MessageBus(lambda: SqlUnitOfWork(engine, the_clock), catalog, the_clock)
     from refundable.adapters.db.repository_scheduling import SqlWorkQueries
 
-    return App(bus, SqlLedgerQueries(engine), the_clock, catalog, SqlWorkQueries(engine), engine)
+    from refundable.adapters.db.logins import SqlLogins
+
+    return App(
+        bus, SqlLedgerQueries(engine), the_clock, catalog, SqlWorkQueries(engine), engine,
+        logins=SqlLogins(engine),
+    )  # fmt: skip

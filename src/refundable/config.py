@@ -54,6 +54,9 @@ class Settings:
     migrate_on_start: bool | None = None
     # REFUNDABLE_MIGRATE_DB_URL: the schema owner's URL for `refundable db upgrade`; default db_url
     migrate_db_url: str | None = None
+    # REFUNDABLE_SECRET_KEY: signs console sessions, CSRF tokens and portal sign-in links;
+    # default: a random key kept in data_dir/secret.key (ADR 0061)
+    secret_key: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -359,3 +359,26 @@ balance_checkpoints = Table(
 )
 Index("ix_entries_recorded", entries.c.tenant_id, entries.c.recorded_us)
 APPEND_ONLY += ("balance_checkpoints",)
+
+# --- console and portal logins, used sign-in links (ADR 0061) ----------------------------
+# Staff logins carry an Argon2 hash; customer logins name their customer. A sign-in link is
+# used once: redeeming it inserts its id, and the key refuses a second insert.
+logins = Table(
+    "logins",
+    metadata,
+    _tenant(),
+    Column("email", BoundedString(254, "email"), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text),
+    Column("customer_id", ID),
+    Column("created_us", INSTANT, nullable=False),
+)
+sign_in_links = Table(
+    "sign_in_links",
+    metadata,
+    _tenant(),
+    Column("link_id", ID, primary_key=True),
+    Column("email", BoundedString(254, "email"), nullable=False),
+    Column("used_us", INSTANT, nullable=False),
+)
+APPEND_ONLY += ("sign_in_links",)

@@ -1,0 +1,70 @@
+"""The agent console and the customer portal: server-rendered pages (Jinja2) with htmx for
+partial updates, served by the same process as the HTTP API.
+
+``build_web(app, settings, mailer)`` returns an ASGI application (FastAPI, no OpenAPI of its
+own) that the API's app factory mounts. htmx is vendored as a static file (0BSD licence, see
+``static/htmx.LICENSE.txt``): no build chain, nothing downloaded at run or test time.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+
+from refundable.bootstrap import App
+from refundable.config import Settings
+from refundable.core.errors import RefundableError
+from refundable.entrypoints.web import console, portal
+from refundable.entrypoints.web.pages import (
+    HERE,
+    Mailer,
+    Redirect,
+    Refused,
+    Web,
+    make_templates,
+    web_of,
+)
+from refundable.entrypoints.web.security import Signer, secret_key
+from refundable.entrypoints.web.seed import DemoLogin, seed_demo_logins
+
+__all__ = ["DemoLogin", "Mailer", "build_web", "seed_demo_logins"]
+
+
+def build_web(
+    app: App, settings: Settings, mailer: Mailer | None = None, secure_cookies: bool = False
+) -> FastAPI:
+    """The console (``/console/``) and portal (``/portal/``) as one ASGI app. ``mailer`` sends
+    the portal's sign-in links; ``secure_cookies`` marks cookies HTTPS-only (behind TLS)."""
+    web = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    web.state.web = Web(
+        app, settings, mailer, Signer(secret_key(settings)), make_templates(), secure_cookies
+    )
+    web.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    web.include_router(console.router)
+    web.include_router(portal.router)
+    web.add_api_route("/", _root, include_in_schema=False)
+    web.add_exception_handler(Redirect, _redirect)
+    web.add_exception_handler(Refused, _refused)
+    web.add_exception_handler(RefundableError, _error)
+    return web
+
+
+def _root() -> Response:
+    return RedirectResponse("/console/", status_code=303)
+
+
+def _redirect(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Redirect)
+    if request.headers.get("hx-request"):  # htmx follows this header, not a 303
+        return PlainTextResponse("", headers={"HX-Redirect": exc.to})
+    return RedirectResponse(exc.to, status_code=303)
+
+
+def _refused(request: Request, exc: Exception) -> Response:
+    return web_of(request).page(request, "refused.html", 403, reason=str(exc))
+
+
+def _error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RefundableError)
+    return web_of(request).error_page(request, exc)
