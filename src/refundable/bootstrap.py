@@ -127,9 +127,8 @@ def bootstrap(
 
         store = MemoryStore()
         bus = MessageBus(lambda: MemoryUnitOfWork(store), catalog, the_clock)
-        from refundable.adapters.memory.scheduling import MemWorkQueries
-
         from refundable.adapters.memory.logins import MemLogins
+        from refundable.adapters.memory.scheduling import MemWorkQueries
 
         return App(
             bus, MemoryQueries(store), the_clock, catalog, MemWorkQueries(store),
@@ -145,9 +144,8 @@ def bootstrap(
     else:
         require_schema_at_head(engine)
     bus = MessageBus(lambda: SqlUnitOfWork(engine, the_clock), catalog, the_clock)
-    from refundable.adapters.db.repository_scheduling import SqlWorkQueries
-
     from refundable.adapters.db.logins import SqlLogins
+    from refundable.adapters.db.repository_scheduling import SqlWorkQueries
 
     return App(
         bus, SqlLedgerQueries(engine), the_clock, catalog, SqlWorkQueries(engine), engine,

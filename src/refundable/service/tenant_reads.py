@@ -63,9 +63,7 @@ def policy_report(
 
     def read(repos: Repositories, tenant: Tenant) -> PolicyReport:
         versions = repos.tenants.versions(tenant_id)
-        compiled = [
-            bus.catalog.compile(v.text, f"{tenant_id}/{v.version}") for v in versions
-        ]
+        compiled = [bus.catalog.compile(v.text, f"{tenant_id}/{v.version}") for v in versions]
         in_force = bus.catalog.in_force(repos.tenants, tenant_id, at)
         path = policies_dir / f"{tenant.policy_id}{SCENARIO_SUFFIX}"
         results = run_file(path, PolicyRegistry.from_policies(compiled)) if path.exists() else []

@@ -4,6 +4,7 @@ and the console reading its customer and policy pages from each store."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,6 @@ from refundable.core.time import UTC
 from refundable.entrypoints.web import seed_demo_logins
 from refundable.service.logins import Login, Role
 from webpages import CaughtMail, client, portal_sign_in, sign_in
-
-from datetime import datetime
 
 T = datetime(2026, 6, 1, tzinfo=UTC)
 

@@ -18,7 +18,6 @@ from refundable.core.errors import RefundableError
 from refundable.entrypoints.web import console, portal
 from refundable.entrypoints.web.pages import (
     HERE,
-    Mailer,
     Redirect,
     Refused,
     Web,
@@ -27,6 +26,7 @@ from refundable.entrypoints.web.pages import (
 )
 from refundable.entrypoints.web.security import Signer, secret_key
 from refundable.entrypoints.web.seed import DemoLogin, seed_demo_logins
+from refundable.service.ports import Mailer
 
 __all__ = ["DemoLogin", "Mailer", "build_web", "seed_demo_logins"]
 

@@ -8,6 +8,8 @@ stores nothing.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -17,7 +19,9 @@ from refundable.bootstrap import App, examples_dir
 from refundable.core.errors import NotFound, RefundableError
 from refundable.entrypoints.web.pages import Principal, checked_form, staff, web_of
 from refundable.entrypoints.web.security import SESSION_COOKIE, verify_password
+from refundable.ledger.lots import CreditLot
 from refundable.service.logins import normal_email
+from refundable.service.queries import Balance, StatementLine
 from refundable.service.tenant_reads import policy_report, preview_decision
 
 router = APIRouter(prefix="/console")
@@ -75,14 +79,23 @@ def home(request: Request, who: Staff) -> Response:
 def customer_page(request: Request, customer_id: str, who: Staff) -> Response:
     web = web_of(request)
     view = customer_view(web.app, who.tenant_id, customer_id)
-    return web.page(request, "console/customer.html", who=who, **view)
+    return web.page(request, "console/customer.html", who=who, view=view)
 
 
-def customer_view(
-    app: App, tenant_id: str, customer_id: str, known: bool = False
-) -> dict[str, object]:
-    """A customer's money and credits (the same view for the console and the portal).
-    ``known``: the customer is known to exist (a portal login), so no records is no error."""
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    """A customer's money and credits (the same view for the console and the portal)."""
+
+    customer_id: str
+    wallet: list[Balance]
+    credits: list[Balance]
+    lots: list[CreditLot]
+    lines: list[StatementLine]
+    now: datetime
+
+
+def customer_view(app: App, tenant_id: str, customer_id: str, known: bool = False) -> CustomerView:
+    """``known``: the customer is known to exist (a portal login), so no records is no error."""
     q = app.queries
     balances = q.balances(tenant_id, owner=customer_id)
     lots = q.lots_of(tenant_id, customer_id)
@@ -93,14 +106,9 @@ def customer_view(
             where="customer",
             allowed="a customer of your organisation (see the customer list)",
         )
-    wallet = [b for b in balances if not b.account.kind.spec.units]
-    credits = [b for b in balances if b.account.kind.spec.units]
-    now = app.clock.now()
-    open_lots = [lot for lot in lots if lot.remaining > 0 and lot.valid_until > now]
-    return {
-        "customer_id": customer_id, "wallet": wallet, "credits": credits, "lots": lots,
-        "open_lots": open_lots, "lines": lines, "now": now,
-    }  # fmt: skip
+    units = [b for b in balances if b.account.kind.spec.units]
+    money = [b for b in balances if not b.account.kind.spec.units]
+    return CustomerView(customer_id, money, units, lots, lines, app.clock.now())
 
 
 @router.get("/policy", response_class=HTMLResponse)

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from refundable.bootstrap import App
 from refundable.config import Settings
@@ -32,18 +31,12 @@ from refundable.entrypoints.web.security import (
     Signer,
 )
 from refundable.service.logins import Login, Logins, Role
+from refundable.service.ports import Mailer
 from refundable.service.tenant_reads import tenant_of
 from refundable.tenants.model import Tenant
 
 HERE = Path(__file__).parent
 MAX_FORM_FIELDS = 50
-
-
-class Mailer(Protocol):
-    """Sends one email (the service's ``Mailer`` port: SMTP in production, a catcher in
-    tests)."""
-
-    def send(self, to: str, subject: str, text: str, html: str | None = None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +88,7 @@ class Web:
             raise InvariantBroken("this app was wired without a login store")
         return self.app.logins
 
-    def page(self, request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+    def page(self, request: Request, name: str, status: int = 200, **ctx: object) -> HTMLResponse:
         """A template rendered with the CSRF token its forms carry (set as a cookie the
         first time, HttpOnly: the token reaches the page only through the server)."""
         token = request.cookies.get(CSRF_COOKIE)

@@ -101,4 +101,4 @@ def logout(request: Request, form: Form) -> Response:
 def home(request: Request, who: Customer) -> Response:
     web = web_of(request)
     view = customer_view(web.app, who.tenant_id, who.customer_id, known=True)
-    return web.page(request, "portal/home.html", who=who, **view)
+    return web.page(request, "portal/home.html", who=who, view=view)

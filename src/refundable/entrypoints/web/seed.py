@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 
 from refundable.bootstrap import App
@@ -50,7 +51,7 @@ def seed_demo_logins(
         for name, role in STAFF:
             demo = DemoLogin(tenant_id, f"{name}@{tenant_id}.example", role, DEMO_PASSWORD)
             seeded.append(_ensure(app, store, demo))
-        chosen = customers.get(tenant_id, ()) if customers is not None else _customers(app, tenant_id)
+        chosen = _customers(app, tenant_id) if customers is None else customers.get(tenant_id, ())
         for customer_id in chosen:
             email = f"{_local(customer_id)}@customers.{tenant_id}.example"
             seeded.append(
@@ -63,13 +64,9 @@ def _ensure(app: App, store: Logins, demo: DemoLogin) -> DemoLogin:
     if store.find(demo.tenant_id, demo.email) is not None:
         return demo
     hashed = hash_password(demo.password) if demo.password is not None else None
-    login = Login(
-        demo.tenant_id, demo.email, demo.role, app.clock.now(), hashed, demo.customer_id
-    )
-    try:
+    login = Login(demo.tenant_id, demo.email, demo.role, app.clock.now(), hashed, demo.customer_id)
+    with suppress(Conflict):  # another process seeded it a moment ago
         store.add(login)
-    except Conflict:  # another process seeded it a moment ago
-        pass
     return demo
 
 
