@@ -80,3 +80,25 @@ def test_staff_sessions_do_not_open_the_portal(app, tmp_path: Path) -> None:  # 
     c = client(app, tmp_path)
     assert sign_in(c, TENANT, "admin@acme.example") == 303
     assert c.get("/portal/", follow_redirects=False).headers["location"] == "/portal/sign-in"
+
+
+def test_the_api_app_serves_the_pages_and_the_demo_prints_its_mail(  # type: ignore[no-untyped-def]
+    app, tmp_path: Path, capsys
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from refundable.adapters.email import SmtpMailer
+    from refundable.config import Settings
+    from refundable.entrypoints.api.app import create_app
+    from refundable.entrypoints.web import mailer_for
+
+    assert isinstance(mailer_for(Settings(smtp_host="relay.example")), SmtpMailer)
+    assert isinstance(mailer_for(Settings(demo=False)), SmtpMailer)
+    c = TestClient(create_app(app, Settings(data_dir=tmp_path)))
+    assert c.get("/health").status_code == 200
+    token = csrf(c, "/portal/sign-in")
+    c.post("/portal/sign-in", data={"csrf_token": token, "tenant": TENANT, "email": C1})
+    printed = capsys.readouterr().out
+    assert f"mail to {C1}" in printed and "/portal/link?token=" in printed
+    assert c.get("/v1/nothing-here").headers["content-type"] == "application/problem+json"
+    assert c.get("/", follow_redirects=False).headers["location"] == "/console/"

@@ -1,9 +1,8 @@
-"""What the console shows about a tenant and its policy, and the decision preview.
+"""What the console shows about a tenant and its policy.
 
 These are reads: they open a unit of work only to read (tenant, published versions, the
-version in force) and never commit, so nothing is written. The preview decides a request
-exactly as an intake would (the tenant's version in force at the request's instant, the same
-gates), but stores no decision and moves no money.
+version in force) and never commit, so nothing is written. (The decision preview is the
+API's ``service.preview.Previewer``, shared by the console.)
 """
 
 from __future__ import annotations
@@ -13,17 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
-from zoneinfo import ZoneInfo
 
 from refundable.core.errors import NotFound
 from refundable.policy.compiled import CompiledPolicy
 from refundable.policy.coverage import ClauseCoverage, coverage
-from refundable.policy.decision import Decision
 from refundable.policy.registry import SCENARIO_SUFFIX, PolicyRegistry
-from refundable.policy.requests import parse_request_text, require_what_policy_reads
 from refundable.policy.scenarios import ScenarioResult, run_file
 from refundable.service.bus import MessageBus
-from refundable.service.decisions import decide_for_tenant
 from refundable.service.ports import Repositories
 from refundable.tenants.model import PolicyVersion, Tenant
 
@@ -68,20 +63,5 @@ def policy_report(
         path = policies_dir / f"{tenant.policy_id}{SCENARIO_SUFFIX}"
         results = run_file(path, PolicyRegistry.from_policies(compiled)) if path.exists() else []
         return PolicyReport(tenant, versions, in_force, results, coverage(in_force, results))
-
-    return _read(bus, tenant_id, read)
-
-
-def preview_decision(bus: MessageBus, tenant_id: str, request_text: str) -> Decision:
-    """Decide request text (YAML or JSON) under the tenant's version in force at its
-    ``requested_at``; nothing is stored."""
-
-    def read(repos: Repositories, tenant: Tenant) -> Decision:
-        request = parse_request_text(
-            request_text, policy=tenant.policy_id, zone=ZoneInfo(tenant.timezone)
-        )
-        policy = bus.catalog.in_force(repos.tenants, tenant_id, request.requested_at)
-        require_what_policy_reads(policy, request)
-        return decide_for_tenant(tenant, policy, request)
 
     return _read(bus, tenant_id, read)

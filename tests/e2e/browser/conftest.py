@@ -1,6 +1,7 @@
-"""A live server for the browser tests: uvicorn on a free port over a temporary SQLite
-store with the four demo tenants, a local SMTP server (aiosmtpd) that catches the portal's
-sign-in mail, and Debian's Chromium driven by Playwright (one browser per session).
+"""A live server for the browser tests: the API app (``create_app``, pages mounted) under
+uvicorn on a free port over a temporary SQLite store with the four demo tenants, a local SMTP
+server (aiosmtpd) that catches the portal's sign-in mail, and Debian's Chromium driven by
+Playwright (one browser per session).
 
 Chromium comes from the system package (``/usr/bin/chromium``; ``scripts/test`` installs it):
 Playwright's own browser download is never used. A missing browser FAILS these tests.
@@ -24,12 +25,12 @@ import uvicorn
 from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from refundable.adapters.email import SmtpMailer
 from refundable.bootstrap import App, bootstrap
 from refundable.config import Settings, shipped_policies_dir
 from refundable.core.money import Money
 from refundable.core.time import UTC, FixedClock
-from refundable.entrypoints.web import build_web, seed_demo_logins
+from refundable.entrypoints.api.app import create_app
+from refundable.entrypoints.web import seed_demo_logins
 from refundable.ledger.lots import LotSource
 from refundable.ledger.payments import Method
 from refundable.service import commands as c
@@ -107,15 +108,16 @@ class Live:
 @pytest.fixture(scope="session")
 def live(tmp_path_factory: pytest.TempPathFactory, inbox: Inbox) -> Iterator[Live]:
     data = tmp_path_factory.mktemp("live")
-    settings = Settings(data_dir=data, db_url=f"sqlite:///{data / 'refundable.db'}")
+    settings = Settings(
+        data_dir=data, db_url=f"sqlite:///{data / 'refundable.db'}", smtp_host="127.0.0.1",
+        smtp_port=inbox.port, mail_from="portal@refundable.example",
+    )  # fmt: skip
     app = bootstrap(settings, FixedClock(NOW))
     demo_data(app)
     seed_demo_logins(app)
     port = free_port()
-    mailer = SmtpMailer("127.0.0.1", inbox.port, "portal@refundable.example")
-    server = uvicorn.Server(
-        uvicorn.Config(build_web(app, settings, mailer), "127.0.0.1", port, log_level="warning")
-    )
+    asgi = create_app(app, settings)  # the API with the pages mounted, as `serve` runs it
+    server = uvicorn.Server(uvicorn.Config(asgi, "127.0.0.1", port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -31,6 +31,10 @@ RUNTIME_UPDATES: dict[str, tuple[str, ...]] = {
     "scheduled_actions": ("state", "attempts", "last_error", "due_us", "done_us"),
     "test_clocks": ("frozen_us",),
     "outbox": ("sent_us",),
+    # the HTTP API (ADR 0058): a key is revoked once; an idempotency record is completed,
+    # or taken over when its holder died or it expired
+    "api_keys": ("revoked_us",),
+    "http_idempotency": ("fingerprint", "status", "body", "created_us", "done_us"),
 }
 # Tables the service reads but never writes.
 READ_ONLY = ("alembic_version",)

@@ -360,6 +360,35 @@ balance_checkpoints = Table(
 Index("ix_entries_recorded", entries.c.tenant_id, entries.c.recorded_us)
 APPEND_ONLY += ("balance_checkpoints",)
 
+# --- the HTTP API's access and idempotency (ADR 0058) -----------------------------------
+# API keys: the public id and the SHA-256 of the secret, never the secret; a revoked key keeps
+# its row (``revoked_us`` set once). HTTP idempotency: the first response to an
+# ``Idempotency-Key`` (status and body), kept at least 24 hours, under the tenant.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    _tenant(),
+    Column("key_id", ID, primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_us", INSTANT, nullable=False),
+    Column("revoked_us", INSTANT),
+    UniqueConstraint("key_id", name="uq_api_keys_key_id"),
+)
+
+http_idempotency = Table(
+    "http_idempotency",
+    metadata,
+    _tenant(),
+    Column("key", LONG_ID, primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", Integer),
+    Column("body", Text),
+    Column("created_us", INSTANT, nullable=False),
+    Column("done_us", INSTANT),
+)
+
 # --- console and portal logins, used sign-in links (ADR 0061) ----------------------------
 # Staff logins carry an Argon2 hash; customer logins name their customer. A sign-in link is
 # used once: redeeming it inserts its id, and the key refuses a second insert.

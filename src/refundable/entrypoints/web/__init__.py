@@ -11,11 +11,14 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Match, Mount
+from starlette.types import ASGIApp, Scope
 
 from refundable.bootstrap import App
 from refundable.config import Settings
 from refundable.core.errors import RefundableError
 from refundable.entrypoints.web import console, portal
+from refundable.entrypoints.web.mail import mailer_for
 from refundable.entrypoints.web.pages import (
     HERE,
     Redirect,
@@ -27,8 +30,11 @@ from refundable.entrypoints.web.pages import (
 from refundable.entrypoints.web.security import Signer, secret_key
 from refundable.entrypoints.web.seed import DemoLogin, seed_demo_logins
 from refundable.service.ports import Mailer
+from refundable.service.preview import Previewer
 
-__all__ = ["DemoLogin", "Mailer", "build_web", "seed_demo_logins"]
+__all__ = [
+    "DemoLogin", "Mailer", "PagesMount", "build_web", "mailer_for", "seed_demo_logins",
+]  # fmt: skip
 
 
 def build_web(
@@ -37,9 +43,11 @@ def build_web(
     """The console (``/console/``) and portal (``/portal/``) as one ASGI app. ``mailer`` sends
     the portal's sign-in links; ``secure_cookies`` marks cookies HTTPS-only (behind TLS)."""
     web = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    previewer = Previewer(app.bus.uow_factory, app.catalog)
     web.state.web = Web(
-        app, settings, mailer, Signer(secret_key(settings)), make_templates(), secure_cookies
-    )
+        app, settings, mailer, Signer(secret_key(settings)), make_templates(), previewer,
+        secure_cookies,
+    )  # fmt: skip
     web.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     web.include_router(console.router)
     web.include_router(portal.router)
@@ -48,6 +56,23 @@ def build_web(
     web.add_exception_handler(Refused, _refused)
     web.add_exception_handler(RefundableError, _error)
     return web
+
+
+PAGE_PATHS = ("/console", "/portal", "/static")
+
+
+class PagesMount(Mount):
+    """The pages mounted at ``/`` that claim only their own paths (``PAGE_PATHS`` and ``/``
+    itself), so every other path (``/v1/...``) stays the API's, with its problem+json 404."""
+
+    def __init__(self, pages: ASGIApp) -> None:
+        super().__init__("/", app=pages)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path = scope.get("path", "")
+        if path != "/" and not path.startswith(PAGE_PATHS):
+            return Match.NONE, {}
+        return super().matches(scope)
 
 
 def _root() -> Response:

@@ -17,12 +17,13 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from refundable.bootstrap import App, examples_dir
 from refundable.core.errors import NotFound, RefundableError
+from refundable.core.textinput import load_document
 from refundable.entrypoints.web.pages import Principal, checked_form, staff, web_of
 from refundable.entrypoints.web.security import SESSION_COOKIE, verify_password
 from refundable.ledger.lots import CreditLot
 from refundable.service.logins import normal_email
 from refundable.service.queries import Balance, StatementLine
-from refundable.service.tenant_reads import policy_report, preview_decision
+from refundable.service.tenant_reads import policy_report
 
 router = APIRouter(prefix="/console")
 Staff = Annotated[Principal, Depends(staff)]
@@ -132,7 +133,7 @@ def preview(request: Request, who: Staff, form: Form) -> Response:
     web = web_of(request)
     text = form.get("request", "")
     try:
-        decision, error = preview_decision(web.app.bus, who.tenant_id, text), None
+        decision, error = web.previewer.preview(who.tenant_id, load_document(text)), None
     except RefundableError as err:
         decision, error = None, err
     name = "console/_decision.html" if request.headers.get("hx-request") else "console/tried.html"

@@ -32,6 +32,7 @@ from refundable.entrypoints.web.security import (
 )
 from refundable.service.logins import Login, Logins, Role
 from refundable.service.ports import Mailer
+from refundable.service.preview import Previewer
 from refundable.service.tenant_reads import tenant_of
 from refundable.tenants.model import Tenant
 
@@ -80,6 +81,7 @@ class Web:
     mailer: Mailer | None
     signer: Signer
     templates: Jinja2Templates
+    previewer: Previewer
     secure_cookies: bool = False
 
     @property

@@ -1,7 +1,7 @@
 """Console and portal logins, and the sign-in links already used (ADR 0061).
 
-Revision ID: 0009_logins
-Revises: 0008_balance_checkpoints
+Revision ID: 0010_logins
+Revises: 0009_api_access
 """
 
 import sqlalchemy as sa
@@ -12,8 +12,8 @@ from refundable.adapters.db.append_only import (
     install_replace_guards,
 )
 
-revision = "0009_logins"
-down_revision = "0008_balance_checkpoints"
+revision = "0010_logins"
+down_revision = "0009_api_access"
 branch_labels = None
 depends_on = None
 
