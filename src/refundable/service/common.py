@@ -54,6 +54,11 @@ class Detail(StrEnum):
     amount = "amount"
     policy_version = "policy_version"
     rule = "rule"
+    subscription_id = "subscription_id"
+    state = "state"
+    access_until = "access_until"
+    balance_due = "balance_due"
+    stale = "stale"
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from refundable.scheduling.model import (
 )
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
+from refundable.service import subscription_jobs
 from refundable.service.common import Context, Detail, Done
 from refundable.service.ports import OutboxMessage
 
@@ -50,6 +51,7 @@ def _notice(action: ScheduledAction, ctx: Context) -> Done:
 KINDS: dict[ActionKind, KindHandler] = {
     ActionKind.expire_lots: _expire_lots,
     ActionKind.notice: _notice,
+    **subscription_jobs.KINDS,
 }
 
 

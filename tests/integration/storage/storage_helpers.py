@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from fakes import open_tenant, refund
+from refundable.billing.plans import Cycle
 from refundable.bootstrap import App
 from refundable.core.money import Money
 from refundable.core.time import UTC
@@ -31,6 +32,8 @@ APPEND_ONLY_KEYS: dict[str, tuple[str, ...]] = {
     "usage_failures": ("tenant_id", "event_id"),
     "holds": ("tenant_id", "hold_id"),
     "hold_releases": ("tenant_id", "hold_id"),
+    "plans": ("tenant_id", "plan_id"),
+    "subscription_events": ("tenant_id", "subscription_id", "seq"),
 }
 # A text column of each table that a rewrite would change.
 TEXT_COLUMN = {
@@ -42,6 +45,8 @@ TEXT_COLUMN = {
     "usage_failures": "cause",
     "holds": "reason",
     "hold_releases": "reason",
+    "plans": "body",
+    "subscription_events": "detail",
 }
 
 
@@ -79,6 +84,8 @@ def history(app: App, tenant: str) -> None:
     card_payment(app, tenant, "C3", "10.00", "p2")
     app.ledger.handle(c.RecordChargeback(tenant, "cb1", "d1", "p2", zar("10"), at(2)))
     app.ledger.handle(c.ReleaseHold(tenant, "rel1", "hold-d1", at(3), c.HoldResolution.lost))
+    app.ledger.handle(c.DefinePlan(tenant, "plan-p", "p", 1, Cycle.monthly, zar("10.00")))
+    app.ledger.handle(c.Subscribe(tenant, "sub-S1", "S1", "C4", "p", at(3)))
 
 
 def is_sqlite(app: App) -> bool:

@@ -11,6 +11,8 @@ import threading
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 
+from refundable.billing.plans import Plan
+from refundable.billing.records import SubscriptionEvent, SubscriptionRecord
 from refundable.ledger.credit_ops import Allocation
 from refundable.ledger.decisions import DecisionRecord
 from refundable.ledger.entries import JournalEntry
@@ -55,6 +57,9 @@ class Tables:
     actions: dict[TK, ScheduledAction] = field(default_factory=dict)
     outbox: dict[TK, OutboxMessage] = field(default_factory=dict)
     clocks: dict[str, TestClock] = field(default_factory=dict)
+    plans: dict[TK, Plan] = field(default_factory=dict)
+    subscriptions: dict[TK, SubscriptionRecord] = field(default_factory=dict)
+    subscription_events: dict[tuple[str, str, int], SubscriptionEvent] = field(default_factory=dict)
 
     def copy(self) -> Tables:
         return replace(self, **{f.name: dict(getattr(self, f.name)) for f in fields(self)})

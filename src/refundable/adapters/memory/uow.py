@@ -19,6 +19,7 @@ from .repositories import (
     MemUsage,
 )
 from .scheduling import MemClocks, MemOutbox, MemSchedule
+from .subscriptions import MemSubscriptions
 from .tables import MemoryStore, Tables
 
 
@@ -64,6 +65,7 @@ class MemoryUnitOfWork:
             schedule=MemSchedule(*args),
             outbox=MemOutbox(*args),
             clocks=MemClocks(*args),
+            subscriptions=MemSubscriptions(*args),
         )
 
     def commit(self) -> None:
