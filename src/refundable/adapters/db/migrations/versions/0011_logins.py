@@ -1,7 +1,7 @@
 """Console and portal logins, and the sign-in links already used (ADR 0061).
 
-Revision ID: 0010_logins
-Revises: 0009_api_access
+Revision ID: 0011_logins
+Revises: 0010_subscriptions
 """
 
 import sqlalchemy as sa
@@ -12,8 +12,8 @@ from refundable.adapters.db.append_only import (
     install_replace_guards,
 )
 
-revision = "0010_logins"
-down_revision = "0009_api_access"
+revision = "0011_logins"
+down_revision = "0010_subscriptions"
 branch_labels = None
 depends_on = None
 
