@@ -83,8 +83,9 @@ class ClauseCoverage:
 
 
 # Sections read by the ledger (wallet transfers, credit validity) or run by the subscription
-# lifecycle (refundable.billing, tested in tests/unit/billing), not by decisions.
-_OUTSIDE_DECISIONS = ("wallet", "credits", "lifecycle")
+# lifecycle (refundable.billing, tested in tests/unit/billing) or by refund cases
+# (refundable.cases, tested in tests/unit/cases and tests/service), not by decisions.
+_OUTSIDE_DECISIONS = ("wallet", "credits", "lifecycle", "cases")
 
 
 def coverage(policy: CompiledPolicy, results: list[ScenarioResult]) -> list[ClauseCoverage]:

@@ -32,6 +32,7 @@ from pydantic import (
 
 from refundable.core import limits
 from refundable.core.money import MINOR_UNITS
+from refundable.policy.casesdoc import CasesDoc
 from refundable.policy.facts import Amount, CurrencyCode
 
 
@@ -627,6 +628,9 @@ class PolicyDocument(_Doc):
     )
     lifecycle: LifecycleDoc | None = Field(  # subscriptions (refundable.billing)
         None, description="Subscription lifecycle: upgrades, downgrades, cancellation, trials"
+    )
+    cases: CasesDoc | None = Field(  # refund cases (refundable.cases)
+        None, description="Refund cases: required information, stage deadlines, settlement"
     )
     clauses: list[ClauseDoc] = Field(
         description="Every clause of the source, in order: cited by something or informational"

@@ -54,8 +54,9 @@ class Detail(StrEnum):
     amount = "amount"
     policy_version = "policy_version"
     rule = "rule"
+    state = "state"  # a refund case's (or a subscription's) state after the command
+    missing = "missing"  # what a refund case still asks for
     subscription_id = "subscription_id"
-    state = "state"
     access_until = "access_until"
     balance_due = "balance_due"
     stale = "stale"

@@ -25,9 +25,9 @@ from refundable.scheduling.model import (
     ScheduledAction,
     TestClock,
 )
+from refundable.service import case_steps, subscription_jobs
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
-from refundable.service import subscription_jobs
 from refundable.service.common import Context, Detail, Done
 from refundable.service.ports import OutboxMessage
 
@@ -51,6 +51,7 @@ def _notice(action: ScheduledAction, ctx: Context) -> Done:
 KINDS: dict[ActionKind, KindHandler] = {
     ActionKind.expire_lots: _expire_lots,
     ActionKind.notice: _notice,
+    ActionKind.case_sla: case_steps.run_case_alarm,
     **subscription_jobs.KINDS,
 }
 

@@ -31,6 +31,8 @@ RUNTIME_UPDATES: dict[str, tuple[str, ...]] = {
     "scheduled_actions": ("state", "attempts", "last_error", "due_us", "done_us"),
     "test_clocks": ("frozen_us",),
     "outbox": ("sent_us",),
+    # refund cases: the current state moves with each transition (history is case_events)
+    "cases": ("state", "open_key", "next_due_us", "updated_us", "body"),
     # a subscription's current state (its history is append-only: subscription_events)
     "subscriptions": (
         "state",

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from refundable.adapters.db.engine import begin_write
 from refundable.adapters.db.repository import SqlJournal, SqlLots, SqlReceipts
+from refundable.adapters.db.repository_cases import SqlCases
 from refundable.adapters.db.repository_records import (
     SqlCustomers,
     SqlHolds,
@@ -98,6 +99,7 @@ class SqlUnitOfWork:
             schedule=SqlSchedule(*args),
             outbox=SqlOutbox(*args),
             clocks=SqlTestClocks(*args),
+            cases=SqlCases(*args),
             subscriptions=SqlSubscriptions(*args),
         )
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from refundable.billing.plans import Plan
 from refundable.billing.records import SubscriptionEvent, SubscriptionRecord
+from refundable.cases.model import Case, CaseEvent
 from refundable.ledger.credit_ops import Allocation
 from refundable.ledger.decisions import DecisionRecord
 from refundable.ledger.entries import JournalEntry
@@ -57,6 +58,8 @@ class Tables:
     actions: dict[TK, ScheduledAction] = field(default_factory=dict)
     outbox: dict[TK, OutboxMessage] = field(default_factory=dict)
     clocks: dict[str, TestClock] = field(default_factory=dict)
+    cases: dict[TK, Case] = field(default_factory=dict)
+    case_events: dict[tuple[str, str, int], CaseEvent] = field(default_factory=dict)
     plans: dict[TK, Plan] = field(default_factory=dict)
     subscriptions: dict[TK, SubscriptionRecord] = field(default_factory=dict)
     subscription_events: dict[tuple[str, str, int], SubscriptionEvent] = field(default_factory=dict)

@@ -7,6 +7,7 @@ from types import TracebackType
 from refundable.core.errors import InvariantBroken
 from refundable.service.ports import Repositories
 
+from .cases import MemCases
 from .repositories import (
     MemCustomers,
     MemDecisions,
@@ -65,6 +66,7 @@ class MemoryUnitOfWork:
             schedule=MemSchedule(*args),
             outbox=MemOutbox(*args),
             clocks=MemClocks(*args),
+            cases=MemCases(*args),
             subscriptions=MemSubscriptions(*args),
         )
 

@@ -10,6 +10,18 @@ from __future__ import annotations
 
 from refundable.ledger.holds import HoldResolution
 from refundable.service.commands.base import Command
+from refundable.service.commands.cases import (
+    AcceptSettlement,
+    AppealCase,
+    EscalateCase,
+    JudgeCase,
+    OpenCase,
+    OverrideDecision,
+    ProvideInformation,
+    RecordCasePaid,
+    UpholdDecision,
+    WithdrawCase,
+)
 from refundable.service.commands.credits import (
     BuyCreditLot,
     ConsumeCredits,
@@ -59,6 +71,8 @@ from refundable.service.commands.subscriptions import (
 from refundable.service.commands.tenants import PublishPolicy
 
 __all__ = [
+    "AcceptSettlement",
+    "AppealCase",
     "BuyCreditLot",
     "CancelSubscription",
     "ChargeFee",
@@ -68,6 +82,7 @@ __all__ = [
     "DecideRefund",
     "DefinePlan",
     "DowngradePlan",
+    "EscalateCase",
     "ExpireLots",
     "FailUsage",
     "ForfeitCredits",
@@ -75,12 +90,17 @@ __all__ = [
     "GrantAccountCredit",
     "HoldResolution",
     "IngestUsage",
+    "JudgeCase",
     "MoveTestClock",
+    "OpenCase",
+    "OverrideDecision",
     "PaidFrom",
     "PayRefund",
+    "ProvideInformation",
     "PublishPolicy",
     "ReactivateSubscription",
     "RecordActionFailure",
+    "RecordCasePaid",
     "RecordCharge",
     "RecordChargeback",
     "RecordPayment",
@@ -99,5 +119,7 @@ __all__ = [
     "TransferWallet",
     "UndoCancellation",
     "UpgradePlan",
+    "UpholdDecision",
+    "WithdrawCase",
     "WithdrawDowngrade",
 ]

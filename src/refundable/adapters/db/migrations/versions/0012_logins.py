@@ -1,7 +1,7 @@
 """Console and portal logins, and the sign-in links already used (ADR 0061).
 
-Revision ID: 0011_logins
-Revises: 0010_subscriptions
+Revision ID: 0012_logins
+Revises: 0011_cases
 """
 
 import sqlalchemy as sa
@@ -12,8 +12,8 @@ from refundable.adapters.db.append_only import (
     install_replace_guards,
 )
 
-revision = "0011_logins"
-down_revision = "0010_subscriptions"
+revision = "0012_logins"
+down_revision = "0011_cases"
 branch_labels = None
 depends_on = None
 
