@@ -1,7 +1,7 @@
 """Console and portal logins, and the sign-in links already used (ADR 0061).
 
-Revision ID: 0012_logins
-Revises: 0011_cases
+Revision ID: 0013_logins
+Revises: 0012_lot_counters
 """
 
 import sqlalchemy as sa
@@ -12,8 +12,8 @@ from refundable.adapters.db.append_only import (
     install_replace_guards,
 )
 
-revision = "0012_logins"
-down_revision = "0011_cases"
+revision = "0013_logins"
+down_revision = "0012_lot_counters"
 branch_labels = None
 depends_on = None
 
