@@ -25,7 +25,7 @@ from refundable.scheduling.model import (
     ScheduledAction,
     TestClock,
 )
-from refundable.service import case_steps, subscription_jobs
+from refundable.service import case_steps, checkpoint_job, subscription_jobs
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
 from refundable.service.common import Context, Detail, Done
@@ -53,6 +53,7 @@ KINDS: dict[ActionKind, KindHandler] = {
     ActionKind.notice: _notice,
     ActionKind.case_sla: case_steps.run_case_alarm,
     **subscription_jobs.KINDS,
+    ActionKind.balance_checkpoints: checkpoint_job.run_checkpoints,
 }
 
 

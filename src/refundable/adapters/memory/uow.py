@@ -8,6 +8,7 @@ from refundable.core.errors import InvariantBroken
 from refundable.service.ports import Repositories
 
 from .cases import MemCases
+from .checkpoints import MemCheckpoints
 from .repositories import (
     MemCustomers,
     MemDecisions,
@@ -68,6 +69,7 @@ class MemoryUnitOfWork:
             clocks=MemClocks(*args),
             cases=MemCases(*args),
             subscriptions=MemSubscriptions(*args),
+            checkpoints=MemCheckpoints(*args),
         )
 
     def commit(self) -> None:
