@@ -1,7 +1,7 @@
 """Console and portal logins, and the sign-in links already used (ADR 0061).
 
-Revision ID: 0013_logins
-Revises: 0012_lot_counters
+Revision ID: 0014_logins
+Revises: 0013_line_instants
 """
 
 import sqlalchemy as sa
@@ -12,8 +12,8 @@ from refundable.adapters.db.append_only import (
     install_replace_guards,
 )
 
-revision = "0013_logins"
-down_revision = "0012_lot_counters"
+revision = "0014_logins"
+down_revision = "0013_line_instants"
 branch_labels = None
 depends_on = None
 
