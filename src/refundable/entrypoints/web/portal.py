@@ -10,6 +10,7 @@ from their login, never from the URL.
 
 from __future__ import annotations
 
+from secrets import token_hex
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -101,4 +102,4 @@ def logout(request: Request, form: Form) -> Response:
 def home(request: Request, who: Customer) -> Response:
     web = web_of(request)
     view = customer_view(web.app, who.tenant_id, who.customer_id, known=True)
-    return web.page(request, "portal/home.html", who=who, view=view)
+    return web.page(request, "portal/home.html", who=who, view=view, nonce=token_hex(12))
