@@ -18,20 +18,19 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from refundable.billing.events import CancelMode
 from refundable.core.errors import InputError
-from refundable.entrypoints.web.pages import Principal, checked_form, customer, web_of
+from refundable.entrypoints.web.pages import (
+    Principal,
+    checked_form,
+    customer,
+    form_key,
+    web_of,
+)
 from refundable.service import commands as c
 from refundable.service.subscription_preview import preview_cancellations, preview_plan_changes
 
 router = APIRouter(prefix="/portal/subscriptions")
 Customer = Annotated[Principal, Depends(customer)]
 Form = Annotated[dict[str, str], Depends(checked_form)]
-
-
-def _key(form: dict[str, str], action: str) -> str:
-    nonce = form.get("nonce", "")
-    if not nonce.isalnum() or len(nonce) > 40:
-        raise InputError("the form is incomplete", where="nonce", allowed="reload the page")
-    return f"portal-{action}-{nonce}"
 
 
 def _actor(who: Principal) -> str:
@@ -63,7 +62,7 @@ def cancel(request: Request, subscription_id: str, who: Customer, form: Form) ->
             "unknown way of cancelling", where="mode",
             allowed=", ".join(m.value for m in CancelMode),
         ) from None  # fmt: skip
-    key = _key(form, "cancel")
+    key = form_key(form, "cancel")
     web.app.bus.handle(
         c.CancelSubscription(who.tenant_id, key, subscription_id, now, mode, actor_id=_actor(who))
     )
@@ -75,7 +74,7 @@ def undo_cancel(request: Request, subscription_id: str, who: Customer, form: For
     web = web_of(request)
     now = web.app.clock.now()
     preview_cancellations(web.app.bus, who.tenant_id, subscription_id, now, who.customer_id)
-    key = _key(form, "undo")
+    key = form_key(form, "undo")
     web.app.bus.handle(
         c.UndoCancellation(who.tenant_id, key, subscription_id, now, actor_id=_actor(who))
     )
@@ -108,7 +107,7 @@ def change_plan(request: Request, subscription_id: str, who: Customer, form: For
             allowed=", ".join(o.label for o in options if o.after) or "no other plan now",
         )  # fmt: skip
     kind = c.UpgradePlan if chosen.upgrade else c.DowngradePlan
-    key = _key(form, "plan")
+    key = form_key(form, "plan")
     web.app.bus.handle(
         kind(who.tenant_id, key, subscription_id, chosen.label, now, actor_id=_actor(who))
     )
