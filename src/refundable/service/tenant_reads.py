@@ -65,3 +65,10 @@ def policy_report(
         return PolicyReport(tenant, versions, in_force, results, coverage(in_force, results))
 
     return _read(bus, tenant_id, read)
+
+
+def policy_in_force(bus: MessageBus, tenant_id: str, at: datetime) -> CompiledPolicy:
+    """The tenant's policy version in force at ``at``."""
+    return _read(
+        bus, tenant_id, lambda repos, _: bus.catalog.in_force(repos.tenants, tenant_id, at)
+    )

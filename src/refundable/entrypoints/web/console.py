@@ -15,6 +15,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from refundable.billing.records import SubscriptionEvent, SubscriptionRecord
 from refundable.bootstrap import App, examples_dir
 from refundable.core.errors import NotFound, RefundableError
 from refundable.core.textinput import load_document
@@ -93,6 +94,8 @@ class CustomerView:
     lots: list[CreditLot]
     lines: list[StatementLine]
     now: datetime
+    subscriptions: list[SubscriptionRecord]
+    history: dict[str, list[SubscriptionEvent]]
 
 
 def customer_view(app: App, tenant_id: str, customer_id: str, known: bool = False) -> CustomerView:
@@ -101,7 +104,8 @@ def customer_view(app: App, tenant_id: str, customer_id: str, known: bool = Fals
     balances = q.balances(tenant_id, owner=customer_id)
     lots = q.lots_of(tenant_id, customer_id)
     lines = q.statement(tenant_id, customer_id, limit=STATEMENT_LINES)
-    if not (known or balances or lots or lines):
+    subs = app.subscriptions.of_customer(tenant_id, customer_id)
+    if not (known or balances or lots or lines or subs):
         raise NotFound(
             f"no records for customer {customer_id!r} at this business",
             where="customer",
@@ -109,7 +113,9 @@ def customer_view(app: App, tenant_id: str, customer_id: str, known: bool = Fals
         )
     units = [b for b in balances if b.account.kind.spec.units]
     money = [b for b in balances if not b.account.kind.spec.units]
-    return CustomerView(customer_id, money, units, lots, lines, app.clock.now())
+    history = {r.subscription_id: app.subscriptions.history(tenant_id, r.subscription_id)
+               for r in subs}  # fmt: skip
+    return CustomerView(customer_id, money, units, lots, lines, app.clock.now(), subs, history)
 
 
 @router.get("/policy", response_class=HTMLResponse)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment
 
+from refundable.billing.effects import PostingKind
 from refundable.core.money import Money
 
 
@@ -42,3 +43,4 @@ def amount(value: Money | Decimal | int | None, currency: str = "") -> str:
 def install(env: Environment) -> None:
     filters: dict[str, Any] = {"local": local, "local_date": local_date, "amount": amount}
     env.filters.update(filters)
+    env.globals["PostingKind"] = PostingKind

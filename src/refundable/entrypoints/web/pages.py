@@ -18,7 +18,7 @@ from starlette.responses import HTMLResponse, Response
 
 from refundable.bootstrap import App
 from refundable.config import Settings
-from refundable.core.errors import InvariantBroken, RefundableError, status_of
+from refundable.core.errors import InputError, InvariantBroken, RefundableError, status_of
 from refundable.entrypoints.web import filters
 from refundable.entrypoints.web.security import (
     CSRF_COOKIE,
@@ -169,3 +169,12 @@ def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=HERE / "templates")
     filters.install(templates.env)
     return templates
+
+
+def form_key(form: dict[str, str], action: str) -> str:
+    """The idempotency key of a confirming form: its page's random nonce, so the same form
+    submitted twice acts once."""
+    nonce = form.get("nonce", "")
+    if not nonce.isalnum() or len(nonce) > 40:
+        raise InputError("the form is incomplete", where="nonce", allowed="reload the page")
+    return f"web-{action}-{nonce}"

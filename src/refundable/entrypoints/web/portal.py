@@ -10,6 +10,7 @@ from their login, never from the URL.
 
 from __future__ import annotations
 
+from secrets import token_hex
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -101,4 +102,8 @@ def logout(request: Request, form: Form) -> Response:
 def home(request: Request, who: Customer) -> Response:
     web = web_of(request)
     view = customer_view(web.app, who.tenant_id, who.customer_id, known=True)
-    return web.page(request, "portal/home.html", who=who, view=view)
+    reads = web.app.cases_read
+    cases = reads.cases(who.tenant_id, customer_id=who.customer_id) if reads is not None else []
+    return web.page(
+        request, "portal/home.html", who=who, view=view, cases=cases, nonce=token_hex(12)
+    )
