@@ -26,6 +26,7 @@ from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from refundable.bootstrap import App, bootstrap
+from refundable.cases.model import Subject
 from refundable.config import Settings, shipped_policies_dir
 from refundable.core.money import Money
 from refundable.core.time import UTC, FixedClock
@@ -33,8 +34,10 @@ from refundable.entrypoints.api.app import create_app
 from refundable.entrypoints.web import seed_demo_logins
 from refundable.ledger.lots import LotSource
 from refundable.ledger.payments import Method
+from refundable.policy.facts import Reason
 from refundable.service import commands as c
 from refundable.service.seed import seed_demo_tenants
+from refundable.service.subscription_seed import seed_demo_subscriptions
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -93,6 +96,20 @@ def demo_data(app: App) -> None:
         bus.handle(c.BuyCreditLot("conek", f"lot-{n}", f"lot-{n}", "shop-1", units,
                                   Money.of("150.00", "ZAR"), LotSource.purchase,
                                   NOW - timedelta(days=days)))  # fmt: skip
+    seed_demo_subscriptions(bus, "conek", NOW - timedelta(days=5))
+    charge = Money.of("100.00", "ZAR")
+    bus.handle(c.RecordCharge("conek", "chg-2", "inv-2", "demo-active", charge,
+                              NOW - timedelta(days=2)))  # fmt: skip
+    bus.handle(c.RecordPayment("conek", "pay-2", "pay-2", "demo-active", charge, Method.card,
+                               "stripe", NOW - timedelta(days=2)))  # fmt: skip
+    usd = Money.of("1200.00", "USD")
+    bus.handle(c.RecordCharge("kero", "chg-k1", "inv-k1", "K1", usd, NOW - timedelta(days=4)))
+    bus.handle(c.RecordPayment("kero", "pay-k1", "pay-k1", "K1", usd, Method.card, "psp",
+                               NOW - timedelta(days=4)))  # fmt: skip
+    annual = {"charge": {"kind": "subscription", "billing": "annual"}}
+    bus.handle(c.OpenCase("kero", "case-k1", "case-k1", "K1", Subject.charge, "inv-k1",
+                          Reason.change_of_mind, NOW, "customer:K1", payment_id="pay-k1",
+                          facts=annual))  # fmt: skip
     bus.handle(c.RegisterCustomer("kero", "reg-ms-1", "ms-1"))
     bus.handle(c.TopUpWallet("kero", "top-1", "top-1", "ms-1", Money.of("500.00", "ZAR"),
                              Method.eft, "bank", NOW - timedelta(days=2)))  # fmt: skip
