@@ -13,14 +13,14 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from refundable.billing.records import SubscriptionEvent, SubscriptionRecord
 from refundable.bootstrap import App, examples_dir
 from refundable.core.errors import NotFound, RefundableError
 from refundable.core.textinput import load_document
-from refundable.entrypoints.web.pages import Principal, checked_form, staff, web_of
-from refundable.entrypoints.web.security import SESSION_COOKIE, verify_password
+from refundable.entrypoints.web.pages import Principal, checked_form, signed_out, staff, web_of
+from refundable.entrypoints.web.security import verify_password
 from refundable.ledger.lots import CreditLot
 from refundable.service.logins import normal_email
 from refundable.service.queries import Balance, StatementLine
@@ -55,16 +55,12 @@ def login(request: Request, form: Form) -> Response:
             request, "console/login.html", 401, tenants=web.logins.tenants(),
             failed=True, email=email, tenant=tenant_id,
         )  # fmt: skip
-    response = RedirectResponse("/console/", status_code=303)
-    web.sign_in(response, found)
-    return response
+    return web.signed_in("/console/", found)
 
 
 @router.post("/logout")
 def logout(request: Request, form: Form) -> Response:
-    response = RedirectResponse("/console/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+    return signed_out("/console/login")
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from refundable.bootstrap import App
 from refundable.config import Settings
@@ -112,6 +112,11 @@ class Web:
         max_age = STAFF_SESSION_S if login.role.staff else CUSTOMER_SESSION_S
         self.cookie(response, SESSION_COOKIE, token, max_age=max_age)
 
+    def signed_in(self, to: str, login: Login) -> Response:
+        response = RedirectResponse(to, status_code=303)
+        self.sign_in(response, login)
+        return response
+
     def principal(self, request: Request, staff: bool) -> Principal | None:
         """The signed-in login, reloaded from the store (None: not signed in, or not as the
         kind of person this part of the site serves)."""
@@ -178,3 +183,10 @@ def form_key(form: dict[str, str], action: str) -> str:
     if not nonce.isalnum() or len(nonce) > 40:
         raise InputError("the form is incomplete", where="nonce", allowed="reload the page")
     return f"web-{action}-{nonce}"
+
+
+def signed_out(to: str) -> Response:
+    """Sign out: the session cookie is dropped (the CSRF cookie stays: it is not a secret)."""
+    response = RedirectResponse(to, status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response

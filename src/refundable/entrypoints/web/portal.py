@@ -15,12 +15,19 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from refundable.core.errors import RefundableError
 from refundable.entrypoints.web.console import customer_view
-from refundable.entrypoints.web.pages import Principal, Web, checked_form, customer, web_of
-from refundable.entrypoints.web.security import LINK_MAX_AGE_S, SESSION_COOKIE
+from refundable.entrypoints.web.pages import (
+    Principal,
+    Web,
+    checked_form,
+    customer,
+    signed_out,
+    web_of,
+)
+from refundable.entrypoints.web.security import LINK_MAX_AGE_S
 from refundable.service.logins import Login, normal_email
 
 router = APIRouter(prefix="/portal")
@@ -86,16 +93,12 @@ def redeem_link(request: Request, form: Form) -> Response:
         or not web.logins.use_link(data.tenant_id, data.link_id, data.email, now)
     ):
         return web.page(request, "portal/link.html", 400, token="", ok=False, used=True)
-    response = RedirectResponse("/portal/", status_code=303)
-    web.sign_in(response, login)
-    return response
+    return web.signed_in("/portal/", login)
 
 
 @router.post("/logout")
 def logout(request: Request, form: Form) -> Response:
-    response = RedirectResponse("/portal/sign-in", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+    return signed_out("/portal/sign-in")
 
 
 @router.get("/", response_class=HTMLResponse)
