@@ -53,6 +53,7 @@ from refundable.service.commands.scheduling import (
     MoveTestClock,
     RecordActionFailure,
     RunDueAction,
+    RunDueActions,
 )
 from refundable.service.commands.subscriptions import (
     CancelSubscription,
@@ -111,6 +112,7 @@ __all__ = [
     "ReleaseHold",
     "ReverseEntry",
     "RunDueAction",
+    "RunDueActions",
     "ScheduleCheckpoints",
     "StartTrial",
     "Subscribe",
