@@ -286,3 +286,14 @@ class TransitionRefused(Conflict):
 
 
 STATUS[TransitionRefused.code] = Status(409, 5)
+
+
+# --- policy changes with notice (ADR 0050) ----------------------------------------
+class NoticeTooShort(Conflict):
+    """A material change of a policy published to take effect before the notice its
+    customers were promised has run. Nothing was published."""
+
+    code = "notice_too_short"
+
+
+STATUS[NoticeTooShort.code] = Status(409, 5)

@@ -28,6 +28,8 @@ class ActionKind(StrEnum):
 
     expire_lots = "expire_lots"  # subject: the unit whose lots lapse at due_at
     notice = "notice"  # subject: the notice kind; payload: what it says, to whom
+    policy_notice = "policy_notice"  # subject: the policy version customers are told of
+    retention_purge = "retention_purge"  # subject: the customer whose personal data goes
 
 
 class ActionState(StrEnum):

@@ -54,6 +54,7 @@ class Detail(StrEnum):
     amount = "amount"
     policy_version = "policy_version"
     rule = "rule"
+    material = "material"
 
 
 @dataclass(frozen=True, slots=True)

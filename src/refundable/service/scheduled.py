@@ -45,11 +45,20 @@ def _notice(action: ScheduledAction, ctx: Context) -> Done:
     return Done(ref=action.action_id)
 
 
+def _policy_notice(action: ScheduledAction, ctx: Context) -> Done:
+    """A new policy version, told to the tenant's customers (ADR 0050): one outbox message
+    the senders fan out to the audience and channels its payload names."""
+    message = OutboxMessage(action.action_id, "policy_changed", action.payload, action.due_at)
+    ctx.repos.outbox.add(message)
+    return Done(ref=action.action_id)
+
+
 # One entry per kind; a new kind (renewal, dunning step, retention purge, SLA warning) is one
 # line here and one member of ActionKind.
 KINDS: dict[ActionKind, KindHandler] = {
     ActionKind.expire_lots: _expire_lots,
     ActionKind.notice: _notice,
+    ActionKind.policy_notice: _policy_notice,
 }
 
 

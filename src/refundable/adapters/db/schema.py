@@ -272,6 +272,8 @@ policy_versions = Table(
     Column("published_us", INSTANT, nullable=False),
     Column("digest", String(64), nullable=False),
     Column("text", Text, nullable=False),
+    Column("notified_us", INSTANT),  # when customers are told (ADR 0050)
+    Column("material", Boolean),  # a material change of the version it replaces
     UniqueConstraint("tenant_id", "starts_us", name="uq_policy_versions_start"),
 )
 
@@ -359,3 +361,46 @@ balance_checkpoints = Table(
 )
 Index("ix_entries_recorded", entries.c.tenant_id, entries.c.recorded_us)
 APPEND_ONLY += ("balance_checkpoints",)
+
+# --- personal data and its retention (ADR 0051) -------------------------------------------
+# Names and contact details live apart from money: a purge blanks a profile's fields and the
+# ledger keeps every amount. ``retention_schedules`` is the customer's current purge date
+# (replaced by a later trigger, withdrawn on reinstatement); ``personal_data_erasures`` is the
+# history of what was deleted and when, append-only.
+customer_profiles = Table(
+    "customer_profiles",
+    metadata,
+    _tenant(),
+    Column("customer_id", ID, primary_key=True),
+    Column("name", Text),
+    Column("email", Text),
+    Column("phone", Text),
+    Column("address", Text),
+    Column("updated_us", INSTANT, nullable=False),
+    Column("erased_us", INSTANT),
+)
+
+retention_schedules = Table(
+    "retention_schedules",
+    metadata,
+    _tenant(),
+    Column("customer_id", ID, primary_key=True),
+    Column("trigger", String(16), nullable=False),
+    Column("trigger_us", INSTANT, nullable=False),
+    Column("purge_us", INSTANT, nullable=False),
+    Column("clause", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("updated_us", INSTANT, nullable=False),
+)
+
+personal_data_erasures = Table(
+    "personal_data_erasures",
+    metadata,
+    _tenant(),
+    Column("customer_id", ID, primary_key=True),
+    Column("erased_us", INSTANT, primary_key=True),
+    Column("fields", Text, nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("clause", Text),
+)
+APPEND_ONLY += ("personal_data_erasures",)
