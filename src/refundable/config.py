@@ -54,6 +54,10 @@ class Settings:
     migrate_on_start: bool | None = None
     # REFUNDABLE_MIGRATE_DB_URL: the schema owner's URL for `refundable db upgrade`; default db_url
     migrate_db_url: str | None = None
+    # --- notices, see docs/configuration.md (ADR 0055) ---
+    smtp_host: str | None = None  # REFUNDABLE_SMTP_HOST; default: localhost
+    smtp_port: int | None = None  # REFUNDABLE_SMTP_PORT; default: 25
+    mail_from: str | None = None  # REFUNDABLE_MAIL_FROM; default: refunds@localhost
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -89,17 +93,40 @@ class Settings:
         return self.migrate_db_url or self.resolved_db_url
 
     @property
+    def resolved_smtp(self) -> tuple[str, int, str]:
+        """(host, port, sender) of the mail relay the outbox sends notices through."""
+        return (self.smtp_host or "localhost", self.smtp_port or 25,
+                self.mail_from or "refunds@localhost")  # fmt: skip
+
+    @property
     def resolved_policies_dir(self) -> Path:
         return self.policies_dir or shipped_policies_dir()
 
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+_PORTS = ("smtp_port",)
+
+
+def _port(name: str, raw: str) -> int:
+    text = raw.strip()
+    if not (text.isdigit() and 1 <= int(text) <= 65535):
+        from refundable.core.errors import InputError
+        from refundable.core.limits import echo
+
+        raise InputError(
+            f"{echo(raw)} is not a TCP port",
+            where=ENV_PREFIX + name.upper(),
+            allowed="a whole number from 1 to 65535",
+        )
+    return int(text)
 
 
 def _from_text(name: str, raw: str) -> Any:
     """One environment value as its field's type (paths, booleans, text)."""
     if name.endswith("_dir"):
         return Path(raw)
+    if name in _PORTS:
+        return _port(name, raw)
     if name == "migrate_on_start":
         word = raw.strip().lower()
         if word not in _TRUE | _FALSE:

@@ -19,7 +19,8 @@ def test_the_table_names_every_field_with_its_variable():
     assert documented == {env_name(f): f.name for f in fields(Settings)}
 
 
-SAMPLES = {"migrate_on_start": ("yes", True)}  # typed fields: text in, value out
+# typed fields: text in, value out
+SAMPLES = {"migrate_on_start": ("yes", True), "smtp_port": ("2525", 2525)}
 
 
 def test_each_documented_variable_is_the_one_read():

@@ -12,18 +12,20 @@ actions, outbox) join as new fields of :class:`Repositories`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from types import TracebackType
 from typing import Protocol
 
+from refundable.core.money import Money
 from refundable.ledger.accounts import AccountKey
 from refundable.ledger.credit_ops import Allocation
 from refundable.ledger.decisions import DecisionRecord
 from refundable.ledger.entries import JournalEntry
 from refundable.ledger.holds import Hold
 from refundable.ledger.lots import CreditLot
-from refundable.ledger.payments import Payment
+from refundable.ledger.payments import Method, Payment
 from refundable.ledger.transfers import Party
 from refundable.ledger.usage import UsageEvent
 from refundable.scheduling.model import ScheduledAction, TestClock
@@ -179,3 +181,58 @@ class UnitOfWork(Protocol):
     ) -> None: ...
     def repositories(self, tenant_id: str) -> Repositories: ...
     def commit(self) -> None: ...
+
+
+# --- payment gateway and mail (payouts and notices, ADR 0055) ---------------------------------
+
+
+class RefundStatus(StrEnum):
+    """Where a gateway says a refund stands. ``pending`` settles later (poll or callback)."""
+
+    pending = "pending"
+    succeeded = "succeeded"
+    failed = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayRefundRequest:
+    """One refund asked of a payment gateway. ``idempotency_key`` is ours (derived from the
+    outbox message that carries the payout), so a crashed worker's retry is a replay at the
+    gateway too, never a second refund."""
+
+    idempotency_key: str
+    amount: Money
+    payment_ref: str  # the original payment's reference at the gateway
+    method: Method  # the instrument the money goes back to
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayRefund:
+    """What the gateway answered (or answers now, when asked again)."""
+
+    gateway_refund_id: str
+    status: RefundStatus
+    failure_reason: str | None = None
+
+
+class GatewayUnavailable(Exception):
+    """The gateway did not answer in time or answered 5xx: the outcome is unknown, so the same
+    request (same idempotency key) is sent again later. Not a decline."""
+
+
+class PaymentGateway(Protocol):
+    """Sends refunds to the payment provider. ``refund`` with a key already used returns the
+    refund that key created (it never creates a second one)."""
+
+    name: str
+
+    def refund(self, request: GatewayRefundRequest) -> GatewayRefund: ...
+    def refund_status(self, gateway_refund_id: str) -> GatewayRefund: ...
+
+
+class Mailer(Protocol):
+    """Sends one email (plain text, optionally an HTML alternative). Raises on failure; the
+    outbox worker retries."""
+
+    def send(self, to: str, subject: str, text: str, html: str | None = None) -> None: ...
