@@ -4,6 +4,7 @@ are scheduled and sent through the outbox; wording is not material."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -63,10 +64,11 @@ def test_a_material_change_with_full_notice_is_published_and_its_notice_sent() -
     assert (notice.kind, notice.subject, notice.due_at) == (ActionKind.policy_notice, "2.1.0", T0)
     assert run_due(app.bus, app.work, T0, tenant_id=MP).ran == 1
     [message] = app.work.outbox(MP)
-    assert message.kind == "policy_changed"
-    assert message.payload["clause"] == "11" and message.payload["material"] == "true"
-    assert message.payload["channels"] == "email,website,in_app"
-    assert message.payload["effective_from"] == EARLIEST.isoformat()
+    assert (message.kind, message.payload["event_type"]) == ("webhook", "policy.changed")
+    data = json.loads(message.payload["data"])
+    assert data["clause"] == "11" and data["material"] == "true"
+    assert data["channels"] == "email,website,in_app"
+    assert data["effective_from"] == EARLIEST.isoformat()
 
 
 def test_wording_is_not_material_yet_myprotektor_announces_every_revision() -> None:

@@ -27,6 +27,7 @@ from refundable.scheduling.model import (
 )
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
+from refundable.service import outbox_kinds
 from refundable.service.common import Context, Detail, Done
 from refundable.service.ports import OutboxMessage
 
@@ -46,9 +47,16 @@ def _notice(action: ScheduledAction, ctx: Context) -> Done:
 
 
 def _policy_notice(action: ScheduledAction, ctx: Context) -> Done:
-    """A new policy version, told to the tenant's customers (ADR 0050): one outbox message
-    the senders fan out to the audience and channels its payload names."""
-    message = OutboxMessage(action.action_id, "policy_changed", action.payload, action.due_at)
+    """A new policy version, told to the tenant's customers (ADR 0050): one ``policy.changed``
+    business event (outbox webhook, ADR 0055) that the senders fan out to the audience and
+    channels its data names."""
+    message = outbox_kinds.webhook_message(
+        action.action_id,
+        event_type="policy.changed",
+        event_id=action.action_id,
+        data=dict(action.payload),
+        at=action.due_at,
+    )
     ctx.repos.outbox.add(message)
     return Done(ref=action.action_id)
 

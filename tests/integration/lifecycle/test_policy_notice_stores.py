@@ -4,6 +4,7 @@ its notice runs through the scheduled actions into the outbox."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import date, timedelta
 
@@ -39,5 +40,6 @@ def test_notice_period_on_both_stores(app: App) -> None:
     assert notice.kind is ActionKind.policy_notice
     assert run_due(app.bus, app.work, now, tenant_id=tenant).ran == 1
     [message] = app.work.outbox(tenant)
-    assert (message.kind, message.payload["version"]) == ("policy_changed", "2.1.0")
+    assert (message.kind, message.payload["event_type"]) == ("webhook", "policy.changed")
+    assert json.loads(message.payload["data"])["version"] == "2.1.0"
     assert {a.state for a in app.work.actions(tenant)} == {ActionState.done}
