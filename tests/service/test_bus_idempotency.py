@@ -24,6 +24,7 @@ from fakes import (
     top_up,
     zar,
 )
+from refundable.billing.rules import RetentionTrigger
 from refundable.bootstrap import App
 from refundable.core.errors import IdempotencyConflict
 from refundable.ledger.lots import LotSource
@@ -82,6 +83,10 @@ CASES: list[tuple[c.Command, str, object]] = [
         c.ForfeitReason.termination,
     ),
     (c.ReverseEntry(TENANT, "k", entry_id(TENANT, "chg-p1"), at(2)), "memo", "changed"),
+    (c.RecordCustomerProfile(TENANT, "k", "C1", T0, name="Ann"), "name", "Bob"),
+    (c.ScheduleRetention(TENANT, "k", "C1", RetentionTrigger.cancellation, at(2)), "at", at(3)),
+    (c.WithdrawRetention(TENANT, "k", "C1", at(2)), "at", at(3)),
+    (c.ErasePersonalData(TENANT, "k", "C1", at(2)), "at", at(3)),
 ]
 
 

@@ -106,9 +106,9 @@ RUNS: dict[str, str] = {
     "lifecycle termination": "refundable.billing.ending.terminate",
     "lifecycle reactivation": "refundable.billing.ending.reactivate",
     "lifecycle entitlements": "refundable.billing.plan_access.plan_allows",
-    "lifecycle retention.after_suspension": "refundable.billing.dunning.suspend",
-    "lifecycle retention.after_cancellation": "refundable.billing.ending.end_at_period_end",
-    "lifecycle retention.after_termination": "refundable.billing.ending.terminate",
+    "lifecycle retention.after_suspension": "refundable.service.retention.schedule_retention",
+    "lifecycle retention.after_cancellation": "refundable.service.retention.schedule_retention",
+    "lifecycle retention.after_termination": "refundable.service.retention.schedule_retention",
     "changes": "refundable.tenants.notice.check_notice",
 }
 

@@ -27,7 +27,7 @@ from refundable.core.time import Clock
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
 from refundable.service import money_handlers as money
-from refundable.service import scheduled
+from refundable.service import retention, scheduled
 from refundable.service import tenant_handlers as tenants
 from refundable.service.catalog import PolicyCatalog
 from refundable.service.common import Context, Done, Receipt, payload_hash
@@ -59,6 +59,10 @@ HANDLERS: dict[type, Handler] = {
     c.RecordActionFailure: scheduled.record_action_failure,
     c.CreateTestClock: scheduled.create_test_clock,
     c.MoveTestClock: scheduled.move_test_clock,
+    c.RecordCustomerProfile: retention.record_customer_profile,
+    c.ScheduleRetention: retention.schedule_retention_cmd,
+    c.WithdrawRetention: retention.withdraw_retention_cmd,
+    c.ErasePersonalData: retention.erase_personal_data,
 }
 # Commands that may name a tenant not registered yet (publishing its first policy creates it).
 _OPENS_TENANT = (c.PublishPolicy,)

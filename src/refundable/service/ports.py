@@ -28,6 +28,7 @@ from refundable.ledger.lots import CreditLot
 from refundable.ledger.payments import Method, Payment
 from refundable.ledger.transfers import Party
 from refundable.ledger.usage import UsageEvent
+from refundable.privacy.model import CustomerProfile, Erasure, RetentionSchedule
 from refundable.scheduling.model import ScheduledAction, TestClock
 from refundable.tenants.model import PolicyVersion, Tenant
 
@@ -152,6 +153,17 @@ class TestClocks(Protocol):
     def save(self, clock: TestClock) -> None: ...
 
 
+class PersonalData(Protocol):
+    """Customers' personal data, its retention schedule and its erasures (ADR 0051)."""
+
+    def profile(self, customer_id: str) -> CustomerProfile | None: ...
+    def save_profile(self, profile: CustomerProfile) -> None: ...  # insert or replace
+    def lock_schedule(self, customer_id: str) -> RetentionSchedule | None: ...
+    def save_schedule(self, schedule: RetentionSchedule) -> None: ...  # insert or replace
+    def add_erasure(self, erasure: Erasure) -> None: ...
+    def erasures(self, customer_id: str) -> list[Erasure]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Repositories:
     """One tenant's repositories, all in the same transaction."""
@@ -169,6 +181,7 @@ class Repositories:
     schedule: Schedule
     outbox: Outbox
     clocks: TestClocks
+    personal: PersonalData
 
 
 class UnitOfWork(Protocol):

@@ -43,7 +43,7 @@ def test_coverage_points_lifecycle_clauses_at_their_rules() -> None:
         "lifecycle reactivation (refundable.billing.ending.reactivate)" in rows["3.4"].enforced_by
     )
     assert (
-        "lifecycle retention.after_cancellation (refundable.billing.ending.end_at_period_end)"
+        "lifecycle retention.after_cancellation (refundable.service.retention.schedule_retention)"
         in rows["3.4"].enforced_by
     )
     assert rows["6.2"].outside_decisions and rows["6.2"].reason is None

@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from refundable.adapters.db.engine import begin_write
 from refundable.adapters.db.repository import SqlJournal, SqlLots, SqlReceipts
+from refundable.adapters.db.repository_personal import SqlPersonal
 from refundable.adapters.db.repository_records import (
     SqlCustomers,
     SqlHolds,
@@ -97,6 +98,7 @@ class SqlUnitOfWork:
             schedule=SqlSchedule(*args),
             outbox=SqlOutbox(*args),
             clocks=SqlTestClocks(*args),
+            personal=SqlPersonal(*args),
         )
 
     def commit(self) -> None:

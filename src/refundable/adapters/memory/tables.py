@@ -19,6 +19,7 @@ from refundable.ledger.lots import CreditLot
 from refundable.ledger.payments import Payment
 from refundable.ledger.transfers import Party
 from refundable.ledger.usage import UsageEvent
+from refundable.privacy.model import CustomerProfile, Erasure, RetentionSchedule
 from refundable.scheduling.model import ScheduledAction, TestClock
 from refundable.service.ports import Claim, OutboxMessage
 from refundable.service.queries import PaymentReturn
@@ -55,6 +56,9 @@ class Tables:
     actions: dict[TK, ScheduledAction] = field(default_factory=dict)
     outbox: dict[TK, OutboxMessage] = field(default_factory=dict)
     clocks: dict[str, TestClock] = field(default_factory=dict)
+    profiles: dict[TK, CustomerProfile] = field(default_factory=dict)
+    retention: dict[TK, RetentionSchedule] = field(default_factory=dict)
+    erasures: dict[tuple[str, str, datetime], Erasure] = field(default_factory=dict)
 
     def copy(self) -> Tables:
         return replace(self, **{f.name: dict(getattr(self, f.name)) for f in fields(self)})

@@ -7,6 +7,7 @@ from types import TracebackType
 from refundable.core.errors import InvariantBroken
 from refundable.service.ports import Repositories
 
+from .personal import MemPersonal
 from .repositories import (
     MemCustomers,
     MemDecisions,
@@ -64,6 +65,7 @@ class MemoryUnitOfWork:
             schedule=MemSchedule(*args),
             outbox=MemOutbox(*args),
             clocks=MemClocks(*args),
+            personal=MemPersonal(*args),
         )
 
     def commit(self) -> None:

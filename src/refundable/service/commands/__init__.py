@@ -35,6 +35,12 @@ from refundable.service.commands.money import (
     TopUpWallet,
     TransferWallet,
 )
+from refundable.service.commands.retention import (
+    ErasePersonalData,
+    RecordCustomerProfile,
+    ScheduleRetention,
+    WithdrawRetention,
+)
 from refundable.service.commands.scheduling import (
     CreateTestClock,
     MoveTestClock,
@@ -50,6 +56,7 @@ __all__ = [
     "ConsumeCredits",
     "CreateTestClock",
     "DecideRefund",
+    "ErasePersonalData",
     "ExpireLots",
     "FailUsage",
     "ForfeitCredits",
@@ -64,12 +71,15 @@ __all__ = [
     "RecordActionFailure",
     "RecordCharge",
     "RecordChargeback",
+    "RecordCustomerProfile",
     "RecordPayment",
     "RegisterCustomer",
     "ReleaseHold",
     "ReverseEntry",
     "RunDueAction",
+    "ScheduleRetention",
     "TopUpMode",
     "TopUpWallet",
     "TransferWallet",
+    "WithdrawRetention",
 ]
