@@ -6,7 +6,7 @@ export UV_PYTHON_DOWNLOADS := never
 
 .PHONY: run test setup
 run: setup
-	.venv/bin/refundable demo
+	.venv/bin/refundable serve
 
 test: setup
 	bash scripts/test

@@ -58,6 +58,13 @@ class Settings:
     smtp_host: str | None = None  # REFUNDABLE_SMTP_HOST; default: localhost
     smtp_port: int | None = None  # REFUNDABLE_SMTP_PORT; default: 25
     mail_from: str | None = None  # REFUNDABLE_MAIL_FROM; default: refunds@localhost
+    # --- the service (`refundable serve`, ADR 0060) ---
+    host: str | None = None  # REFUNDABLE_HOST; default 127.0.0.1
+    port: int | None = None  # REFUNDABLE_PORT; default 8000
+    # REFUNDABLE_DEMO: seed the demo tenants, data and published API keys at start; default yes
+    demo: bool | None = None
+    # REFUNDABLE_JOBS_INTERVAL: seconds between passes of the in-process scheduled-work loop
+    jobs_interval: float | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -99,12 +106,33 @@ class Settings:
                 self.mail_from or "refunds@localhost")  # fmt: skip
 
     @property
+    def resolved_host(self) -> str:
+        return self.host or "127.0.0.1"
+
+    @property
+    def resolved_port(self) -> int:
+        return 8000 if self.port is None else self.port
+
+    @property
+    def resolved_demo(self) -> bool:
+        return True if self.demo is None else self.demo
+
+    @property
+    def resolved_jobs_interval(self) -> float:
+        return 5.0 if self.jobs_interval is None else self.jobs_interval
+
+    @property
     def resolved_policies_dir(self) -> Path:
         return self.policies_dir or shipped_policies_dir()
 
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 _PORTS = ("smtp_port",)
+# Numeric fields of the service: (type, lowest, highest)
+_NUMBERS: dict[str, tuple[type, float, float]] = {
+    "port": (int, 0, 65535),
+    "jobs_interval": (float, 0.05, 3600),
+}
 
 
 def _port(name: str, raw: str) -> int:
@@ -121,13 +149,33 @@ def _port(name: str, raw: str) -> int:
     return int(text)
 
 
+def _number(name: str, raw: str) -> Any:
+    kind, low, high = _NUMBERS[name]
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        from refundable.core.errors import InputError
+        from refundable.core.limits import echo
+
+        raise InputError(
+            f"{echo(raw)} is not a usable value",
+            where=ENV_PREFIX + name.upper(),
+            allowed=f"a {kind.__name__} from {low:g} to {high:g}",
+        )
+    return value
+
+
 def _from_text(name: str, raw: str) -> Any:
     """One environment value as its field's type (paths, booleans, text)."""
     if name.endswith("_dir"):
         return Path(raw)
     if name in _PORTS:
         return _port(name, raw)
-    if name == "migrate_on_start":
+    if name in _NUMBERS:
+        return _number(name, raw)
+    if name in ("migrate_on_start", "demo"):
         word = raw.strip().lower()
         if word not in _TRUE | _FALSE:
             from refundable.core.errors import InputError

@@ -20,7 +20,13 @@ def test_the_table_names_every_field_with_its_variable():
 
 
 # typed fields: text in, value out
-SAMPLES = {"migrate_on_start": ("yes", True), "smtp_port": ("2525", 2525)}
+SAMPLES = {
+    "migrate_on_start": ("yes", True),
+    "smtp_port": ("2525", 2525),
+    "port": ("8123", 8123),
+    "demo": ("no", False),
+    "jobs_interval": ("0.5", 0.5),
+}
 
 
 def test_each_documented_variable_is_the_one_read():

@@ -297,3 +297,38 @@ class NoticeTooShort(Conflict):
 
 
 STATUS[NoticeTooShort.code] = Status(409, 5)
+
+
+# --- the HTTP API: access and idempotency (ADR 0058) --------------------------------------
+class Unauthenticated(RefundableError):
+    """No API key, or one that is unknown, malformed or revoked (never said which)."""
+
+    code = "unauthenticated"
+
+
+class Forbidden(RefundableError):
+    """A valid key whose role does not allow this operation."""
+
+    code = "forbidden"
+
+
+class IdempotencyKeyReused(InputError):
+    """An ``Idempotency-Key`` sent again with another request than the first."""
+
+    code = "idempotency_key_reused"
+
+
+class RequestInFlight(Conflict):
+    """An ``Idempotency-Key`` whose first request is still running."""
+
+    code = "request_in_flight"
+
+
+STATUS.update(
+    {
+        Unauthenticated.code: Status(401, 77),  # sysexits EX_NOPERM
+        Forbidden.code: Status(403, 77),
+        IdempotencyKeyReused.code: Status(422, 2),
+        RequestInFlight.code: Status(409, 5),
+    }
+)

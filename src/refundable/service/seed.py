@@ -7,13 +7,19 @@ idempotency key is derived from the tenant and the version, so running it again 
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from refundable.policy.registry import SCENARIO_SUFFIX, policy_files
 from refundable.policy.yamlsource import read_yaml
+from refundable.service.access import ApiKeys, Role, create_key
 from refundable.service.bus import MessageBus
 from refundable.service.commands import PublishPolicy
 from refundable.service.common import Receipt
+
+if TYPE_CHECKING:
+    from refundable.bootstrap import App
 
 
 def seed_demo_tenants(bus: MessageBus, policies_dir: Path) -> list[Receipt]:
@@ -37,3 +43,40 @@ def seed_demo_tenants(bus: MessageBus, policies_dir: Path) -> list[Receipt]:
             )
         )
     return receipts
+
+
+# --- demo API keys (ADR 0060) -------------------------------------------------------------
+# Published on purpose, like a demo password: derived from the tenant and the role, so every
+# start prints the same keys and a restart finds them already stored. `serve --no-demo` (or
+# REFUNDABLE_DEMO=no) seeds none of this.
+
+
+def demo_key_secret(tenant_id: str, role: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(f"refundable-demo/{tenant_id}/{role}".encode()).hexdigest()[:32]
+
+
+def seed_demo_keys(keys: ApiKeys, tenant_ids: list[str], at: datetime) -> dict[str, dict[str, str]]:
+    """One key per demo tenant and role: {tenant: {role: key}}."""
+    shown: dict[str, dict[str, str]] = {}
+    for tenant_id in tenant_ids:
+        for role in Role:
+            key = create_key(
+                keys, tenant_id, role, f"demo {role.value}", at,
+                key_id=f"demo-{tenant_id}-{role.value.replace('_', '-')}",
+                secret=demo_key_secret(tenant_id, role.value),
+            )  # fmt: skip
+            shown.setdefault(tenant_id, {})[role.value] = key
+    return shown
+
+
+def seed_demo(app: App, keys: ApiKeys, policies_dir: Path) -> dict[str, dict[str, str]]:
+    """Everything `refundable serve` shows a newcomer: the four demo tenants and their keys
+    (and, as the other parts land, their customers, subscriptions and cases). Idempotent."""
+    seed_demo_tenants(app.bus, policies_dir)
+    return seed_demo_keys(keys, _tenant_ids(policies_dir), app.clock.now())
+
+
+def _tenant_ids(policies_dir: Path) -> list[str]:
+    return sorted(str(read_yaml(p)[0]["policy"]) for p in policy_files(policies_dir))

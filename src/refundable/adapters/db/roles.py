@@ -35,6 +35,10 @@ RUNTIME_UPDATES: dict[str, tuple[str, ...]] = {
     # a schedule is replaced, withdrawn or marked purged. Erasures are history (insert only).
     "customer_profiles": ("name", "email", "phone", "address", "updated_us", "erased_us"),
     "retention_schedules": ("trigger", "trigger_us", "purge_us", "clause", "state", "updated_us"),
+    # the HTTP API (ADR 0058): a key is revoked once; an idempotency record is completed,
+    # or taken over when its holder died or it expired
+    "api_keys": ("revoked_us",),
+    "http_idempotency": ("fingerprint", "status", "body", "created_us", "done_us"),
 }
 # Tables the service reads but never writes.
 READ_ONLY = ("alembic_version",)

@@ -404,3 +404,32 @@ personal_data_erasures = Table(
     Column("clause", Text),
 )
 APPEND_ONLY += ("personal_data_erasures",)
+
+# --- the HTTP API's access and idempotency (ADR 0058) -----------------------------------
+# API keys: the public id and the SHA-256 of the secret, never the secret; a revoked key keeps
+# its row (``revoked_us`` set once). HTTP idempotency: the first response to an
+# ``Idempotency-Key`` (status and body), kept at least 24 hours, under the tenant.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    _tenant(),
+    Column("key_id", ID, primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_us", INSTANT, nullable=False),
+    Column("revoked_us", INSTANT),
+    UniqueConstraint("key_id", name="uq_api_keys_key_id"),
+)
+
+http_idempotency = Table(
+    "http_idempotency",
+    metadata,
+    _tenant(),
+    Column("key", LONG_ID, primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", Integer),
+    Column("body", Text),
+    Column("created_us", INSTANT, nullable=False),
+    Column("done_us", INSTANT),
+)

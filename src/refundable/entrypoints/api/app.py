@@ -1,0 +1,102 @@
+"""``create_app``: a bootstrapped service to a FastAPI application.
+
+The factory wires the shared state, the problem+json handlers, the ``/v1`` routers and the
+OpenAPI document (with the request and decision schemas of ``policy.vocabulary``). The web
+console and customer portal are mounted in ONE marked place below, so the API and the pages
+share one process, one port and one store.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from starlette.exceptions import HTTPException
+
+from refundable.bootstrap import App
+from refundable.config import Settings
+from refundable.core.errors import RefundableError
+from refundable.entrypoints.api import metrics as metrics_routes
+from refundable.entrypoints.api import problems
+from refundable.entrypoints.api.logs import RequestIds
+from refundable.entrypoints.api.metrics import Metrics
+from refundable.entrypoints.api.openapi_schemas import hoist, request_for_tenant
+from refundable.entrypoints.api.routes import decisions, health
+from refundable.entrypoints.api.state import ApiState, stores_for
+from refundable.service.preview import Previewer
+
+API_VERSION = "1"
+
+
+def create_app(app: App, settings: Settings, *, ready: bool = True) -> Any:
+    """The ASGI application for ``app`` (typed ``Any`` only to keep FastAPI out of the
+    signature's import cost for callers that never serve)."""
+    keys, idempotency = stores_for(app)
+    api = FastAPI(
+        title="Refundable API",
+        version=API_VERSION,
+        description="Refund, cancellation and credit decisions by policy; the ledger they move.",
+    )
+    metrics = Metrics()
+    previewer = Previewer(app.bus.uow_factory, app.catalog)
+    api.state.api = ApiState(app, settings, keys, idempotency, previewer, metrics, ready)
+    _handlers(api)
+    api.add_middleware(RequestIds, observe=metrics.observe_request)
+    for router in (health.router, metrics_routes.router, decisions.router):
+        api.include_router(router)
+    if app.engine is not None:
+        from refundable.adapters.db.ops_queries import outbox_lag
+
+        engine = app.engine
+        metrics.add_gauges(
+            lambda: outbox_lag(engine, app.clock.now()),
+            "refundable_outbox",
+            "Unsent outbox messages (count) and the age of the oldest (seconds)",
+        )
+    _mount_web(api, app, settings)
+    api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
+    return api
+
+
+def _handlers(api: FastAPI) -> None:
+    api.add_exception_handler(RefundableError, problems.from_error)  # type: ignore[arg-type]
+    api.add_exception_handler(RequestValidationError, problems.from_validation)  # type: ignore[arg-type]
+    api.add_exception_handler(HTTPException, problems.from_http)  # type: ignore[arg-type]
+    api.add_exception_handler(Exception, problems.from_unexpected)
+
+
+# ---- THE web mount (console and portal, helper h21-web) -------------------------------------
+def _mount_web(api: FastAPI, app: App, settings: Settings) -> None:
+    """Mount the agent console and customer portal, when that package is present:
+    ``refundable.entrypoints.web.build_web(app, settings, state)`` returns a router or an
+    ASGI sub-app. The only place the API knows about the pages."""
+    try:
+        web_package = importlib.import_module("refundable.entrypoints.web")
+    except ModuleNotFoundError:
+        return
+    web = web_package.build_web(app, settings, api.state.api)
+    if isinstance(web, APIRouter):
+        api.include_router(web)
+    else:
+        api.mount("/", web)
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+def _openapi(api: FastAPI) -> dict[str, Any]:
+    if api.openapi_schema is not None:
+        return api.openapi_schema
+    from refundable.policy.vocabulary import decision_schema, request_schema
+
+    doc = get_openapi(
+        title=api.title, version=api.version, description=api.description, routes=api.routes
+    )
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    hoist(request_for_tenant(request_schema()), "RefundRequest", schemas)
+    hoist(decision_schema(), "Decision", schemas)
+    api.openapi_schema = doc
+    return doc

@@ -1,0 +1,81 @@
+"""Prometheus metrics of one service process, on its own registry (``GET /metrics``).
+
+Counted where they happen: requests by route template and status (the request-id middleware
+reports every request), decisions by outcome (the preview and decision routes), job passes by
+their duration (the scheduled-work loop). Gauges read at scrape time what only the store knows:
+the outbox's unsent messages and the age of the oldest (its lag). A registry per app keeps
+tests and several apps in one process apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+_LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Histogram(
+            "refundable_http_request_seconds", "HTTP requests by route template, method and "
+            "status, with their duration", ["route", "method", "status"],
+            buckets=_LATENCY, registry=self.registry,
+        )  # fmt: skip
+        self.decisions = Counter(
+            "refundable_decisions_total", "Decisions made, by outcome and by whether they "
+            "were recorded or only previewed", ["outcome", "kind"], registry=self.registry,
+        )  # fmt: skip
+        self.job_runs = Histogram(
+            "refundable_job_run_seconds", "Passes of the scheduled-work loop and their duration",
+            ["outcome"], buckets=_LATENCY, registry=self.registry,
+        )  # fmt: skip
+        self.jobs = Counter("refundable_job_actions_total", "Due actions run by the loop",
+                            ["result"], registry=self.registry)  # fmt: skip
+
+    def observe_request(self, scope: Any, status: int, seconds: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        self.requests.labels(template, scope.get("method", ""), str(status)).observe(seconds)
+
+    def add_gauges(self, read: Callable[[], dict[str, float]], name: str, doc: str) -> None:
+        """A gauge family read at scrape time: ``read`` returns {label value: number}."""
+        self.registry.register(_Gauges(name, doc, read))
+
+
+class _Gauges(Collector):
+    def __init__(self, name: str, doc: str, read: Callable[[], dict[str, float]]) -> None:
+        self.name, self.doc, self.read = name, doc, read
+
+    def collect(self) -> Any:
+        family = GaugeMetricFamily(self.name, self.doc, labels=["what"])
+        for label, value in self.read().items():
+            family.add_metric([label], value)
+        yield family
+
+    def describe(self) -> Any:
+        return []
+
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/metrics", response_class=Response,
+            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
+                             "description": "Prometheus text exposition"}})  # fmt: skip
+def metrics(request: Request) -> Response:
+    """Prometheus metrics of this process (no key needed; expose it to your scraper only)."""
+    found: Metrics = request.app.state.api.metrics
+    return Response(generate_latest(found.registry), media_type=CONTENT_TYPE_LATEST)

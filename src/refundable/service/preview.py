@@ -1,0 +1,86 @@
+"""Deciding without recording: what a request would get, under the tenant's policy in force.
+
+A preview writes nothing, so it need not read the store on every call: the tenant and the list
+of its published versions are kept for ``ttl`` seconds (versions are immutable; a version
+published meanwhile is seen within ``ttl``), and each version's compiled policy comes from the
+process-wide catalog (compiled once per text). After the first call of a tenant, a preview is
+the pure core only: parse, pick the version in force, decide (ADR 0059).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from refundable.core.errors import NoPolicyVersionInForce, NotFound
+from refundable.policy.compiled import CompiledPolicy
+from refundable.policy.decision import Decision
+from refundable.policy.requests import parse_request
+from refundable.service.catalog import PolicyCatalog
+from refundable.service.decisions import decide_for_tenant
+from refundable.service.ports import UnitOfWork
+from refundable.tenants.model import PolicyVersion, Tenant
+
+
+@dataclass(frozen=True, slots=True)
+class _Known:
+    tenant: Tenant
+    zone: ZoneInfo
+    versions: tuple[PolicyVersion, ...]  # by starts_at, oldest first
+    until: float  # monotonic seconds
+
+
+class Previewer:
+    def __init__(
+        self, uow_factory: Callable[[], UnitOfWork], catalog: PolicyCatalog, ttl: float = 2.0
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._catalog = catalog
+        self._ttl = ttl
+        self._known: dict[str, _Known] = {}
+        self._lock = threading.Lock()
+
+    def preview(self, tenant_id: str, data: Any) -> Decision:
+        """Parse ``data`` (a request in the public vocabulary; ``policy`` may be left out)
+        and decide it under the tenant's version in force at its ``requested_at``."""
+        known = self._tenant(tenant_id)
+        request = parse_request(data, policy=known.tenant.policy_id, zone=known.zone)
+        policy = self._in_force(known, request.requested_at)
+        return decide_for_tenant(known.tenant, policy, request)
+
+    def policy_id(self, tenant_id: str) -> str:
+        return self._tenant(tenant_id).tenant.policy_id
+
+    def _tenant(self, tenant_id: str) -> _Known:
+        known = self._known.get(tenant_id)
+        if known is not None and known.until > time.monotonic():
+            return known
+        with self._uow_factory() as uow:
+            tenants = uow.repositories(tenant_id).tenants
+            tenant = tenants.get(tenant_id)
+            if tenant is None:
+                raise NotFound(f"no tenant {tenant_id!r}", where="tenant_id")
+            versions = tuple(tenants.versions(tenant_id))
+        fresh = _Known(tenant, ZoneInfo(tenant.timezone), versions, time.monotonic() + self._ttl)
+        with self._lock:
+            self._known[tenant_id] = fresh
+        return fresh
+
+    def _in_force(self, known: _Known, at: datetime) -> CompiledPolicy:
+        chosen = None
+        for version in known.versions:
+            if version.starts_at <= at:
+                chosen = version
+        if chosen is None:
+            first = known.versions[0].effective_from.isoformat() if known.versions else "none"
+            raise NoPolicyVersionInForce(
+                f"no version of {known.tenant.policy_id!r} was in force at {at.isoformat()}",
+                where="requested_at",
+                allowed=f"an instant on or after the first version's effective date ({first})",
+            )
+        return self._catalog.compile(chosen.text, f"{chosen.tenant_id}/{chosen.version}")
