@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from refundable.service.catalog import PolicyCatalog
     from refundable.service.queries import LedgerQueries
     from refundable.service.scheduled import WorkQueries
+    from refundable.service.subscription_queries import SubscriptionQueries
 
 # --- decision side ----------------------------------------------------------------------------
 
@@ -82,6 +83,13 @@ class App:
     @property
     def bus(self) -> MessageBus:
         return self.ledger
+
+    @property
+    def subscriptions(self) -> SubscriptionQueries:
+        """The read side of subscriptions (ADR 0046): records, history, ``can_use``."""
+        from refundable.service.subscription_queries import SubscriptionQueries
+
+        return SubscriptionQueries(self.ledger.uow_factory, self.catalog)
 
     @property
     def db(self) -> Engine:

@@ -24,6 +24,7 @@ from fakes import (
     top_up,
     zar,
 )
+from refundable.billing.plans import Cycle
 from refundable.billing.rules import RetentionTrigger
 from refundable.bootstrap import App
 from refundable.core.errors import IdempotencyConflict
@@ -50,7 +51,22 @@ def _ready() -> App:
     decide(app, TENANT, "dc", "C1", credit_due("5.00"))
     decide(app, TENANT, "df", "R1", fee_due("4.00"))
     app.ledger.handle(c.RecordChargeback(TENANT, "cb-x", "dx", "p2", zar("40.00"), at(1)))
+    _subscriptions(app)
     return app
+
+
+def _subscriptions(app: App) -> None:
+    """Plans and subscriptions in the states the subscription commands start from."""
+    for plan, tier in (("basic", 1), ("pro", 2)):
+        app.ledger.handle(c.DefinePlan(TENANT, f"pl-{plan}", plan, tier, Cycle.monthly,
+                                       zar(f"{tier}00.00")))  # fmt: skip
+    for sid, plan in (("S1", "pro"), ("S2", "pro"), ("S4", "pro"), ("S5", "pro"), ("S6", "basic")):
+        app.ledger.handle(c.Subscribe(TENANT, f"sub-{sid}", sid, "C1", plan, at(1)))
+    app.ledger.handle(c.CancelSubscription(TENANT, "cancel-S2", "S2", at(1)))
+    app.ledger.handle(c.DowngradePlan(TENANT, "down-S4", "S4", "basic", at(1)))
+    app.ledger.handle(c.RecordPaymentFailure(TENANT, "fail-S5", "S5", at(1)))
+    app.ledger.handle(c.StartTrial(TENANT, "trial-S3", "S3", "C1", "basic", 14, at(1)))
+    app.ledger.handle(c.CancelSubscription(TENANT, "cancel-S3", "S3", at(1)))
 
 
 CHARGE = c.RecordCharge(TENANT, "k", "inv9", "C1", zar("10.00"), T0)
@@ -87,6 +103,27 @@ CASES: list[tuple[c.Command, str, object]] = [
     (c.ScheduleRetention(TENANT, "k", "C1", RetentionTrigger.cancellation, at(2)), "at", at(3)),
     (c.WithdrawRetention(TENANT, "k", "C1", at(2)), "at", at(3)),
     (c.ErasePersonalData(TENANT, "k", "C1", at(2)), "at", at(3)),
+    (c.DefinePlan(TENANT, "k", "p9", 1, Cycle.monthly, zar("5")), "price", zar("6")),
+    (c.StartTrial(TENANT, "k", "S9", "C1", "basic", 14, at(2)), "trial_days", 15),
+    (c.Subscribe(TENANT, "k", "S8", "C1", "basic", at(2)), "plan_id", "pro"),
+    (c.UpgradePlan(TENANT, "k", "S6", "pro", at(2)), "actor_id", "portal"),
+    (c.DowngradePlan(TENANT, "k", "S1", "basic", at(2)), "actor_id", "portal"),
+    (c.WithdrawDowngrade(TENANT, "k", "S4", at(2)), "actor_id", "portal"),
+    (c.CancelSubscription(TENANT, "k", "S1", at(2)), "actor_id", "portal"),
+    (c.UndoCancellation(TENANT, "k", "S2", at(2)), "actor_id", "portal"),
+    (c.TerminateSubscription(TENANT, "k", "S1", "spam", at(2)), "reason", "abuse"),
+    (c.SuspendSubscription(TENANT, "k", "S5", at(2)), "actor_id", "portal"),
+    (c.RecordPaymentFailure(TENANT, "k", "S1", at(2)), "reason", "declined"),
+    (
+        c.ReactivateSubscription(TENANT, "k", "S3", "basic", at(2), "S7"),
+        "new_subscription_id",
+        "S70",
+    ),
+    (
+        c.RecordRenewalPayment(TENANT, "k", "S1", "pay9", zar("5"), Method.card, "stripe", at(2)),
+        "amount",
+        zar("6"),
+    ),
 ]
 
 

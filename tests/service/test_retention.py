@@ -32,7 +32,7 @@ def test_conek_cancellation_keeps_data_180_days_then_purges_names_and_keeps_amou
     assert before["retention"]["export_available_until"] == purge_at.isoformat()
     assert before["retention"]["clause"] == "3.4"
     assert before["personal_data"]["email"] == "thandi@example.co.za"
-    [action] = [a for a in app.work.actions(TENANT) if a.kind is ActionKind.retention_purge]
+    [action] = [a for a in app.work.actions(TENANT) if a.kind is ActionKind.personal_data_purge]
     assert (action.subject, action.due_at) == ("C1", purge_at)
 
     assert run_due(app.bus, app.work, purge_at - SECOND, tenant_id=TENANT).ran == 0

@@ -29,7 +29,14 @@ class ActionKind(StrEnum):
     expire_lots = "expire_lots"  # subject: the unit whose lots lapse at due_at
     notice = "notice"  # subject: the notice kind; payload: what it says, to whom
     policy_notice = "policy_notice"  # subject: the policy version customers are told of
-    retention_purge = "retention_purge"  # subject: the customer whose personal data goes
+    personal_data_purge = "personal_data_purge"  # subject: the customer (ADR 0051)
+    # subscriptions (ADR 0047); subject: the subscription id
+    renewal = "renewal"  # the period ends: renew, or a pending cancellation takes effect
+    trial_end = "trial_end"
+    plan_change = "plan_change"  # a scheduled downgrade takes effect (with the period end)
+    dunning_notice = "dunning_notice"
+    grace_end = "grace_end"  # suspension for non-payment if still owing
+    retention_purge = "retention_purge"  # personal data is due for deletion
 
 
 class ActionState(StrEnum):

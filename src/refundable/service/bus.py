@@ -28,6 +28,7 @@ from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
 from refundable.service import money_handlers as money
 from refundable.service import retention, scheduled
+from refundable.service import subscription_handlers as subs
 from refundable.service import tenant_handlers as tenants
 from refundable.service.catalog import PolicyCatalog
 from refundable.service.common import Context, Done, Receipt, payload_hash
@@ -63,6 +64,19 @@ HANDLERS: dict[type, Handler] = {
     c.ScheduleRetention: retention.schedule_retention_cmd,
     c.WithdrawRetention: retention.withdraw_retention_cmd,
     c.ErasePersonalData: retention.erase_personal_data,
+    c.DefinePlan: subs.define_plan,
+    c.StartTrial: subs.start_trial,
+    c.Subscribe: subs.subscribe,
+    c.UpgradePlan: subs.upgrade_plan,
+    c.DowngradePlan: subs.downgrade_plan,
+    c.WithdrawDowngrade: subs.withdraw_downgrade,
+    c.CancelSubscription: subs.cancel_subscription,
+    c.UndoCancellation: subs.undo_cancellation,
+    c.TerminateSubscription: subs.terminate_subscription,
+    c.SuspendSubscription: subs.suspend_subscription,
+    c.ReactivateSubscription: subs.reactivate_subscription,
+    c.RecordRenewalPayment: subs.record_renewal_payment,
+    c.RecordPaymentFailure: subs.record_payment_failure,
 }
 # Commands that may name a tenant not registered yet (publishing its first policy creates it).
 _OPENS_TENANT = (c.PublishPolicy,)

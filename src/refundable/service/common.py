@@ -55,6 +55,11 @@ class Detail(StrEnum):
     policy_version = "policy_version"
     rule = "rule"
     material = "material"
+    subscription_id = "subscription_id"
+    state = "state"
+    access_until = "access_until"
+    balance_due = "balance_due"
+    stale = "stale"
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,8 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Protocol
 
+from refundable.billing.plans import Plan
+from refundable.billing.records import SubscriptionEvent, SubscriptionRecord
 from refundable.core.money import Money
 from refundable.ledger.accounts import AccountKey
 from refundable.ledger.credit_ops import Allocation
@@ -164,6 +166,21 @@ class PersonalData(Protocol):
     def erasures(self, customer_id: str) -> list[Erasure]: ...
 
 
+class Subscriptions(Protocol):
+    """Plans, subscriptions (current state) and their append-only history (ADR 0046)."""
+
+    def plan(self, plan_id: str) -> Plan | None: ...
+    def add_plan(self, plan: Plan) -> None: ...
+    def lock(self, subscription_id: str) -> SubscriptionRecord | None: ...
+    def get(self, subscription_id: str) -> SubscriptionRecord | None: ...
+    def of_customer(self, customer_id: str) -> list[SubscriptionRecord]: ...  # newest first
+    def add(self, record: SubscriptionRecord) -> None: ...
+    def save(self, record: SubscriptionRecord) -> None: ...  # refused unless version + 1
+    def append(self, event: SubscriptionEvent) -> None: ...
+    def history(self, subscription_id: str) -> list[SubscriptionEvent]: ...
+    def open_holds(self, customer_id: str) -> int: ...  # account holds not released yet
+
+
 @dataclass(frozen=True, slots=True)
 class Repositories:
     """One tenant's repositories, all in the same transaction."""
@@ -182,6 +199,8 @@ class Repositories:
     outbox: Outbox
     clocks: TestClocks
     personal: PersonalData
+
+    subscriptions: Subscriptions
 
 
 class UnitOfWork(Protocol):

@@ -6,9 +6,10 @@ suspension, 180 after a cancellation or closure; MyProtektor: 90), through the s
 ``lifecycle.retention`` section the subscription transitions read. Export is available until
 that date. The purge is a scheduled action on the product's clock; when it runs it checks that
 the customer's schedule still names this date (a later trigger replaces it, a reinstatement
-withdraws it), so a stale action does nothing. Subscription handlers call
-:func:`schedule_retention` and :func:`withdraw_retention` inside their own transaction; the
-commands below do the same for callers outside one (ADR 0051).
+withdraws it), so a stale action does nothing. Every subscription change calls
+:func:`follow_subscription` inside its own transaction (suspension, cancellation, closure and
+termination start a period; a live subscription withdraws it); the commands below do the same
+for callers outside one (ADR 0051).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from datetime import datetime
 
 from refundable.billing.policy import lifecycle_rules
 from refundable.billing.rules import NO_RETENTION, RetentionTrigger
+from refundable.billing.subscription import BillingState, Subscription
 from refundable.privacy.model import (
     CustomerProfile,
     ErasureReason,
@@ -44,7 +46,7 @@ def schedule_retention(
     ctx.repos.personal.lock_schedule(customer_id)  # serialise with a purge of the same customer
     ctx.repos.personal.save_schedule(found)
     payload = {"trigger": trigger.value, "clause": found.clause}
-    kind = ActionKind.retention_purge
+    kind = ActionKind.personal_data_purge
     purge = ScheduledAction.new(ctx.tenant_id, kind, customer_id, found.purge_at, payload)
     ctx.repos.schedule.add([purge])
     return found
@@ -60,8 +62,32 @@ def withdraw_retention(ctx: Context, customer_id: str, at: datetime) -> Retentio
     return withdrawn
 
 
+# What starts a retention period, by the state a subscription enters.
+_TRIGGERS = {
+    BillingState.suspended: RetentionTrigger.suspension,
+    BillingState.cancelled: RetentionTrigger.cancellation,
+    BillingState.terminated: RetentionTrigger.termination,
+}
+
+
+def follow_subscription(
+    ctx: Context, customer_id: str, before: BillingState | None, after: Subscription, at: datetime
+) -> None:
+    """Keep the customer's retention schedule in step with a subscription change (called by
+    the subscription handlers after storing it): while any of the customer's subscriptions is
+    live the data is kept; when the last one is suspended, cancelled or terminated, the
+    policy's period for that trigger starts at ``at``."""
+    records = ctx.repos.subscriptions.of_customer(customer_id)
+    if any(r.subscription.state not in _TRIGGERS for r in records):
+        withdraw_retention(ctx, customer_id, at)
+        return
+    trigger = _TRIGGERS.get(after.state)
+    if trigger is not None and after.state is not before:
+        schedule_retention(ctx, customer_id, trigger, at)
+
+
 def purge_due(action: ScheduledAction, ctx: Context) -> Done:
-    """The ``retention_purge`` action: erase the profile if its schedule still names this date."""
+    """The ``personal_data_purge`` action: erase the profile if its schedule names this date."""
     customer_id = action.subject
     current = ctx.repos.personal.lock_schedule(customer_id)
     if (

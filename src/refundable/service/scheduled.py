@@ -27,7 +27,7 @@ from refundable.scheduling.model import (
 )
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
-from refundable.service import outbox_kinds, retention
+from refundable.service import outbox_kinds, retention, subscription_jobs
 from refundable.service.common import Context, Detail, Done
 from refundable.service.ports import OutboxMessage
 
@@ -67,7 +67,8 @@ KINDS: dict[ActionKind, KindHandler] = {
     ActionKind.expire_lots: _expire_lots,
     ActionKind.notice: _notice,
     ActionKind.policy_notice: _policy_notice,
-    ActionKind.retention_purge: retention.purge_due,
+    ActionKind.personal_data_purge: retention.purge_due,
+    **subscription_jobs.KINDS,
 }
 
 

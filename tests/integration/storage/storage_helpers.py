@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Engine
 
 from fakes import open_tenant, refund
+from refundable.billing.plans import Cycle
 from refundable.bootstrap import App
 from refundable.core.money import Money
 from refundable.core.time import UTC
@@ -32,6 +33,8 @@ APPEND_ONLY_KEYS: dict[str, tuple[str, ...]] = {
     "holds": ("tenant_id", "hold_id"),
     "hold_releases": ("tenant_id", "hold_id"),
     "personal_data_erasures": ("tenant_id", "customer_id", "erased_us"),
+    "plans": ("tenant_id", "plan_id"),
+    "subscription_events": ("tenant_id", "subscription_id", "seq"),
 }
 # A text column of each table that a rewrite would change.
 TEXT_COLUMN = {
@@ -44,6 +47,8 @@ TEXT_COLUMN = {
     "holds": "reason",
     "hold_releases": "reason",
     "personal_data_erasures": "fields",
+    "plans": "body",
+    "subscription_events": "detail",
 }
 
 
@@ -84,6 +89,8 @@ def history(app: App, tenant: str) -> None:
     app.ledger.handle(c.RegisterCustomer(tenant, "reg-P1", "P1"))
     app.ledger.handle(c.RecordCustomerProfile(tenant, "prof-P1", "P1", at(3), name="P. One"))
     app.ledger.handle(c.ErasePersonalData(tenant, "erase-P1", "P1", at(4)))
+    app.ledger.handle(c.DefinePlan(tenant, "plan-p", "p", 1, Cycle.monthly, zar("10.00")))
+    app.ledger.handle(c.Subscribe(tenant, "sub-S1", "S1", "C4", "p", at(3)))
 
 
 def is_sqlite(app: App) -> bool:

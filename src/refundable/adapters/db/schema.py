@@ -405,6 +405,69 @@ personal_data_erasures = Table(
 )
 APPEND_ONLY += ("personal_data_erasures",)
 
+# --- subscriptions (ADR 0046) ------------------------------------------------------------------
+# ``plans``: what a tenant sells, defined once per code (a new price is a new code), append-only.
+# ``subscriptions``: the current state of each subscription (both timelines), updated in place
+# under a row lock with a version check; ``subscription_events``: its history, append-only.
+plans = Table(
+    "plans",
+    metadata,
+    _tenant(),
+    Column("plan_id", ID, primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("created_us", INSTANT, nullable=False),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    _tenant(),
+    Column("subscription_id", ID, primary_key=True),
+    Column("customer_id", ID, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("currency", String(8), nullable=False),
+    Column("plan_id", ID, nullable=False),
+    Column("plan", Text, nullable=False),
+    Column("access_from_us", INSTANT, nullable=False),
+    Column("access_until_us", INSTANT, nullable=False),
+    Column("blocks", Text, nullable=False),
+    Column("anchor_us", INSTANT, nullable=False),
+    Column("period_index", BoundedInt32(0, 100_000, "period index"), nullable=False),
+    Column("period_start_us", INSTANT, nullable=False),
+    Column("period_end_us", INSTANT, nullable=False),
+    Column("next_renewal_us", INSTANT),
+    Column("charged_through_us", INSTANT, nullable=False),
+    Column("balance_due_minor", MINOR, nullable=False),
+    Column("account_credit_minor", MINOR, nullable=False),
+    Column("cancel_at_us", INSTANT),
+    Column("pending_plan", Text),
+    Column("first_failed_us", INSTANT),
+    Column("ended_us", INSTANT),
+    Column("credits_minor", MINOR, nullable=False),
+    Column("credit_kind", String(16), nullable=False),
+    Column("updated_us", INSTANT, nullable=False),
+    Column("created_us", INSTANT, nullable=False),
+    Column("version", BoundedInt32(1, 2**31 - 1, "subscription version"), nullable=False),
+    Index("ix_subscriptions_customer", "tenant_id", "customer_id"),
+)
+
+subscription_events = Table(
+    "subscription_events",
+    metadata,
+    _tenant(),
+    Column("subscription_id", ID, primary_key=True),
+    Column("seq", BoundedInt32(1, 2**31 - 1, "event number"), primary_key=True),
+    Column("customer_id", ID, nullable=False),
+    Column("event", String(32), nullable=False),
+    Column("at_us", INSTANT, nullable=False),
+    Column("recorded_us", INSTANT, nullable=False),
+    Column("actor", ID, nullable=False),
+    Column("clauses", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("detail", Text, nullable=False),
+)
+APPEND_ONLY += ("plans", "subscription_events")
+
 # --- the HTTP API's access and idempotency (ADR 0058) -----------------------------------
 # API keys: the public id and the SHA-256 of the secret, never the secret; a revoked key keeps
 # its row (``revoked_us`` set once). HTTP idempotency: the first response to an

@@ -25,6 +25,7 @@ from refundable.adapters.db.repository_records import (
     SqlUsage,
 )
 from refundable.adapters.db.repository_scheduling import SqlOutbox, SqlSchedule, SqlTestClocks
+from refundable.adapters.db.repository_subscriptions import SqlSubscriptions
 from refundable.adapters.db.repository_tenants import SqlDecisions, SqlTenants
 from refundable.core.errors import InvariantBroken
 from refundable.core.time import Clock
@@ -99,6 +100,7 @@ class SqlUnitOfWork:
             outbox=SqlOutbox(*args),
             clocks=SqlTestClocks(*args),
             personal=SqlPersonal(*args),
+            subscriptions=SqlSubscriptions(*args),
         )
 
     def commit(self) -> None:

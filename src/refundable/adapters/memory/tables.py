@@ -11,6 +11,8 @@ import threading
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 
+from refundable.billing.plans import Plan
+from refundable.billing.records import SubscriptionEvent, SubscriptionRecord
 from refundable.ledger.credit_ops import Allocation
 from refundable.ledger.decisions import DecisionRecord
 from refundable.ledger.entries import JournalEntry
@@ -59,6 +61,9 @@ class Tables:
     profiles: dict[TK, CustomerProfile] = field(default_factory=dict)
     retention: dict[TK, RetentionSchedule] = field(default_factory=dict)
     erasures: dict[tuple[str, str, datetime], Erasure] = field(default_factory=dict)
+    plans: dict[TK, Plan] = field(default_factory=dict)
+    subscriptions: dict[TK, SubscriptionRecord] = field(default_factory=dict)
+    subscription_events: dict[tuple[str, str, int], SubscriptionEvent] = field(default_factory=dict)
 
     def copy(self) -> Tables:
         return replace(self, **{f.name: dict(getattr(self, f.name)) for f in fields(self)})

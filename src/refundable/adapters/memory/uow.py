@@ -20,6 +20,7 @@ from .repositories import (
     MemUsage,
 )
 from .scheduling import MemClocks, MemOutbox, MemSchedule
+from .subscriptions import MemSubscriptions
 from .tables import MemoryStore, Tables
 
 
@@ -66,6 +67,7 @@ class MemoryUnitOfWork:
             outbox=MemOutbox(*args),
             clocks=MemClocks(*args),
             personal=MemPersonal(*args),
+            subscriptions=MemSubscriptions(*args),
         )
 
     def commit(self) -> None:

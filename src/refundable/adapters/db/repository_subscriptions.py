@@ -1,0 +1,210 @@
+"""Plans, subscriptions and their history (SQL), ADR 0046.
+
+A subscription's row is its current state: written in place, under the row lock taken by
+``lock`` (``FOR UPDATE`` on PostgreSQL, the writer lock on SQLite), and only from the version
+that was read (``version + 1``), so two writers can never both win. Its history is a separate
+append-only table whose primary key (subscription, seq) turns a second writer of the same
+line into a transient conflict that the bus retries.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from refundable.adapters.db import rows
+from refundable.adapters.db import schema as t
+from refundable.adapters.db.repository_base import SqlBase
+from refundable.billing.plans import Plan
+from refundable.billing.records import (
+    SubscriptionEvent,
+    SubscriptionRecord,
+    blocks_json,
+    blocks_of_json,
+    plan_json,
+    plan_of_json,
+)
+from refundable.billing.subscription import (
+    AccessTimeline,
+    BillingState,
+    BillingTimeline,
+    CreditKind,
+    Subscription,
+)
+from refundable.core.errors import InvariantBroken
+from refundable.core.money import Money
+from refundable.service.ports import Retry
+
+_S = t.subscriptions.c
+_E = t.subscription_events.c
+
+
+def _us(d: Any) -> int | None:
+    return None if d is None else rows.to_us(d)
+
+
+def _at(us: int | None) -> Any:
+    return None if us is None else rows.from_us(us)
+
+
+def subscription_row(rec: SubscriptionRecord) -> dict[str, Any]:
+    """The columns of one subscription (the bench and the store write the same shape)."""
+    sub, bill, access = rec.subscription, rec.subscription.billing, rec.subscription.access
+    return {
+        "subscription_id": rec.subscription_id,
+        "customer_id": rec.customer_id,
+        "state": bill.state.value,
+        "currency": sub.currency,
+        "plan_id": sub.plan.code,
+        "plan": plan_json(sub.plan),
+        "access_from_us": rows.to_us(access.from_at),
+        "access_until_us": rows.to_us(access.until_at),
+        "blocks": blocks_json(access.blocked_by),
+        "anchor_us": rows.to_us(bill.anchor_at),
+        "period_index": bill.period_index,
+        "period_start_us": rows.to_us(bill.period_start_at),
+        "period_end_us": rows.to_us(bill.period_end_at),
+        "next_renewal_us": _us(bill.next_renewal_at),
+        "charged_through_us": rows.to_us(bill.charged_through_at),
+        "balance_due_minor": bill.balance_due.to_minor(),
+        "account_credit_minor": bill.account_credit.to_minor(),
+        "cancel_at_us": _us(bill.cancel_at),
+        "pending_plan": plan_json(bill.pending_plan),
+        "first_failed_us": _us(bill.first_failed_at),
+        "ended_us": _us(bill.ended_at),
+        "credits_minor": sub.credits.to_minor(),
+        "credit_kind": sub.credit_kind.value,
+        "updated_us": rows.to_us(sub.updated_at),
+        "created_us": rows.to_us(rec.created_at),
+        "version": rec.version,
+    }
+
+
+def subscription_from(r: Any) -> SubscriptionRecord:
+    plan = plan_of_json(r.plan)
+    if plan is None:
+        raise InvariantBroken(f"subscription {r.subscription_id} has no plan")
+    cur = r.currency
+
+    def money(minor: int) -> Money:
+        return Money.from_minor(minor, cur)
+
+    billing = BillingTimeline(
+        BillingState(r.state), rows.from_us(r.anchor_us), r.period_index,
+        rows.from_us(r.period_start_us), rows.from_us(r.period_end_us), _at(r.next_renewal_us),
+        rows.from_us(r.charged_through_us), money(r.balance_due_minor),
+        money(r.account_credit_minor), _at(r.cancel_at_us), plan_of_json(r.pending_plan),
+        _at(r.first_failed_us), _at(r.ended_us),
+    )  # fmt: skip
+    access = AccessTimeline(
+        rows.from_us(r.access_from_us), rows.from_us(r.access_until_us), blocks_of_json(r.blocks)
+    )
+    sub = Subscription(
+        r.subscription_id, plan, access, billing, money(r.credits_minor),
+        CreditKind(r.credit_kind), rows.from_us(r.updated_us),
+    )  # fmt: skip
+    return SubscriptionRecord(
+        r.subscription_id, r.customer_id, sub, rows.from_us(r.created_us), r.version
+    )
+
+
+def event_from(r: Any) -> SubscriptionEvent:
+    return SubscriptionEvent(
+        r.subscription_id, r.seq, r.customer_id, r.event, rows.from_us(r.at_us),
+        rows.from_us(r.recorded_us), r.actor, tuple(json.loads(r.clauses)), r.state, r.detail,
+    )  # fmt: skip
+
+
+class SqlSubscriptions(SqlBase):
+    def plan(self, plan_id: str) -> Plan | None:
+        p = t.plans.c
+        stmt = select(p.body).where(p.tenant_id == self.tenant_id, p.plan_id == plan_id)
+        body = self.conn.execute(stmt).scalar()
+        return plan_of_json(body)
+
+    def add_plan(self, plan: Plan) -> None:
+        self.conn.execute(
+            t.plans.insert(),
+            {"tenant_id": self.tenant_id, "plan_id": plan.code, "body": plan_json(plan),
+             "created_us": self._now_us()},
+        )  # fmt: skip
+
+    def _one(self, subscription_id: str) -> Any:
+        return select(t.subscriptions).where(
+            _S.tenant_id == self.tenant_id, _S.subscription_id == subscription_id
+        )
+
+    def lock(self, subscription_id: str) -> SubscriptionRecord | None:
+        r = self.conn.execute(self._lock(self._one(subscription_id))).first()
+        return None if r is None else subscription_from(r)
+
+    def get(self, subscription_id: str) -> SubscriptionRecord | None:
+        r = self.conn.execute(self._one(subscription_id)).first()
+        return None if r is None else subscription_from(r)
+
+    def of_customer(self, customer_id: str) -> list[SubscriptionRecord]:
+        stmt = (
+            select(t.subscriptions)
+            .where(_S.tenant_id == self.tenant_id, _S.customer_id == customer_id)
+            .order_by(_S.created_us.desc(), _S.subscription_id.desc())
+        )
+        return [subscription_from(r) for r in self.conn.execute(stmt)]
+
+    def add(self, record: SubscriptionRecord) -> None:
+        self.conn.execute(
+            t.subscriptions.insert(), {"tenant_id": self.tenant_id, **subscription_row(record)}
+        )
+
+    def save(self, record: SubscriptionRecord) -> None:
+        values = subscription_row(record)
+        for fixed in ("subscription_id", "customer_id", "created_us"):
+            values.pop(fixed)
+        done = self.conn.execute(
+            update(t.subscriptions)
+            .where(
+                _S.tenant_id == self.tenant_id,
+                _S.subscription_id == record.subscription_id,
+                _S.version == record.version - 1,
+            )
+            .values(**values)
+        )
+        if done.rowcount != 1:  # another writer got there first (SQLite without a row lock)
+            raise Retry(f"subscription {record.subscription_id} changed under us")
+
+    def append(self, event: SubscriptionEvent) -> None:
+        self.conn.execute(
+            t.subscription_events.insert(),
+            {
+                "tenant_id": self.tenant_id,
+                "subscription_id": event.subscription_id,
+                "seq": event.seq,
+                "customer_id": event.customer_id,
+                "event": event.event,
+                "at_us": rows.to_us(event.at),
+                "recorded_us": rows.to_us(event.recorded_at),
+                "actor": event.actor,
+                "clauses": json.dumps(list(event.clauses)),
+                "state": event.state,
+                "detail": event.detail,
+            },
+        )
+
+    def history(self, subscription_id: str) -> list[SubscriptionEvent]:
+        stmt = (
+            select(t.subscription_events)
+            .where(_E.tenant_id == self.tenant_id, _E.subscription_id == subscription_id)
+            .order_by(_E.seq)
+        )
+        return [event_from(r) for r in self.conn.execute(stmt)]
+
+    def open_holds(self, customer_id: str) -> int:
+        h, r = t.holds.c, t.hold_releases.c
+        released = select(r.hold_id).where(r.tenant_id == self.tenant_id)
+        stmt = select(func.count()).where(
+            h.tenant_id == self.tenant_id,
+            h.customer_id == customer_id,
+            h.hold_id.not_in(released),
+        )
+        return int(self.conn.execute(stmt).scalar() or 0)

@@ -1,0 +1,63 @@
+"""Plans, subscriptions and their history, in memory (the service tests' store)."""
+
+from __future__ import annotations
+
+from refundable.billing.plans import Plan
+from refundable.billing.records import SubscriptionEvent, SubscriptionRecord
+from refundable.core.errors import InvariantBroken
+from refundable.service.ports import Retry
+
+from .repositories import _insert, _Repo
+
+
+class MemSubscriptions(_Repo):
+    def plan(self, plan_id: str) -> Plan | None:
+        return self.t.plans.get(self.k(plan_id))
+
+    def add_plan(self, plan: Plan) -> None:
+        _insert(self.t.plans, self.k(plan.code), plan, "plan")
+
+    def lock(self, subscription_id: str) -> SubscriptionRecord | None:
+        return self.t.subscriptions.get(self.k(subscription_id))
+
+    def get(self, subscription_id: str) -> SubscriptionRecord | None:
+        return self.t.subscriptions.get(self.k(subscription_id))
+
+    def of_customer(self, customer_id: str) -> list[SubscriptionRecord]:
+        mine = [
+            r
+            for (tenant, _), r in self.t.subscriptions.items()
+            if tenant == self.tenant_id and r.customer_id == customer_id
+        ]
+        return sorted(mine, key=lambda r: (r.created_at, r.subscription_id), reverse=True)
+
+    def add(self, record: SubscriptionRecord) -> None:
+        _insert(self.t.subscriptions, self.k(record.subscription_id), record, "subscription")
+
+    def save(self, record: SubscriptionRecord) -> None:
+        key = self.k(record.subscription_id)
+        old = self.t.subscriptions.get(key)
+        if old is None or old.version != record.version - 1:
+            raise Retry(f"subscription {record.subscription_id} changed under us")
+        self.t.subscriptions[key] = record
+
+    def append(self, event: SubscriptionEvent) -> None:
+        key = (self.tenant_id, event.subscription_id, event.seq)
+        if key in self.t.subscription_events:
+            raise InvariantBroken(f"subscription event {key} written twice")
+        self.t.subscription_events[key] = event
+
+    def history(self, subscription_id: str) -> list[SubscriptionEvent]:
+        mine = [
+            e
+            for (tenant, sid, _), e in self.t.subscription_events.items()
+            if tenant == self.tenant_id and sid == subscription_id
+        ]
+        return sorted(mine, key=lambda e: e.seq)
+
+    def open_holds(self, customer_id: str) -> int:
+        return sum(
+            1
+            for (tenant, _), h in self.t.holds.items()
+            if tenant == self.tenant_id and h.customer_id == customer_id and h.released_at is None
+        )

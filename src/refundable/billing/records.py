@@ -1,0 +1,170 @@
+"""What is stored about a subscription: the current record and its append-only history.
+
+The pure :class:`~refundable.billing.subscription.Subscription` knows nothing of customers or
+storage; a :class:`SubscriptionRecord` adds whose it is, and a :class:`SubscriptionEvent` is
+one line of the history (who, when, which event, which clauses, the state after). Plans and
+blocks are stored as plain JSON (a plan is a snapshot: a later price change never rewrites a
+running subscription); the codec here is the one place that spells them out, so the SQL and
+in-memory stores and the read side agree.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from refundable.billing.plans import AddOn, Cycle, Plan, UsageAllowance
+from refundable.billing.subscription import Block, BlockReason, Subscription
+from refundable.core.money import Money
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionRecord:
+    """A stored subscription: whose it is and its state (``version`` counts the writes)."""
+
+    subscription_id: str
+    customer_id: str
+    subscription: Subscription
+    created_at: datetime
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionEvent:
+    """One line of a subscription's history: never changed once written."""
+
+    subscription_id: str
+    seq: int
+    customer_id: str
+    event: str
+    at: datetime  # the business instant of the event
+    recorded_at: datetime
+    actor: str
+    clauses: tuple[str, ...]
+    state: str  # the billing state after the event
+    detail: str  # what happened, in words (postings, notices)
+
+
+def _money(m: Money | None) -> dict[str, str] | None:
+    return None if m is None else {"amount": str(m.amount), "currency": m.currency}
+
+
+def _unmoney(d: Any) -> Money | None:
+    return None if d is None else Money.of(d["amount"], d["currency"])
+
+
+def plan_to_dict(plan: Plan) -> dict[str, Any]:
+    return {
+        "code": plan.code,
+        "tier": plan.tier,
+        "cycle": plan.cycle.name,
+        "price": _money(plan.price),
+        "seats_max": plan.seats_max,
+        "add_ons": [{"name": a.name, "price": _money(a.price)} for a in plan.add_ons],
+        "usage": [
+            {
+                "metric": u.metric,
+                "included_units": u.included_units,
+                "overage_unit_rate": _money(u.overage_unit_rate),
+            }
+            for u in plan.usage
+        ],
+        "included_credits": _money(plan.included_credits),
+        "credits_carry_in": plan.credits_carry_in,
+        "notice_days": plan.notice_days,
+        "features": sorted(plan.features),
+    }
+
+
+def plan_from_dict(d: dict[str, Any]) -> Plan:
+    price = _unmoney(d["price"])
+    assert price is not None  # a stored plan always has a price
+    return Plan(
+        d["code"],
+        d["tier"],
+        Cycle[d["cycle"]],
+        price,
+        d.get("seats_max"),
+        tuple(AddOn(a["name"], _req(a["price"])) for a in d.get("add_ons", ())),
+        tuple(
+            UsageAllowance(u["metric"], u["included_units"], _req(u["overage_unit_rate"]))
+            for u in d.get("usage", ())
+        ),
+        _unmoney(d.get("included_credits")),
+        bool(d.get("credits_carry_in", False)),
+        d.get("notice_days"),
+        frozenset(d.get("features", ())),
+    )
+
+
+def _req(d: Any) -> Money:
+    m = _unmoney(d)
+    assert m is not None
+    return m
+
+
+def plan_json(plan: Plan | None) -> str | None:
+    return None if plan is None else json.dumps(plan_to_dict(plan), sort_keys=True)
+
+
+def plan_of_json(text: str | None) -> Plan | None:
+    return None if text is None else plan_from_dict(json.loads(text))
+
+
+def blocks_json(blocks: frozenset[Block]) -> str:
+    items = [
+        {"reason": b.reason.value, "since_at": b.since_at.isoformat(), "clause": b.clause,
+         "exempt_features": sorted(b.exempt_features)}
+        for b in sorted(blocks, key=lambda b: (b.since_at, b.reason.value))
+    ]  # fmt: skip
+    return json.dumps(items, sort_keys=True)
+
+
+def blocks_of_json(text: str) -> frozenset[Block]:
+    return frozenset(
+        Block(
+            BlockReason(b["reason"]),
+            datetime.fromisoformat(b["since_at"]),
+            b["clause"],
+            frozenset(b["exempt_features"]),
+        )
+        for b in json.loads(text)
+    )
+
+
+def describe(sub: Subscription) -> dict[str, Any]:
+    """The subscription as plain data (API, CLI, console): both timelines, in UTC ISO."""
+    bill, access = sub.billing, sub.access
+
+    def iso(d: datetime | None) -> str | None:
+        return None if d is None else d.isoformat()
+
+    return {
+        "subscription_key": sub.key,
+        "state": sub.state.value,
+        "plan": plan_to_dict(sub.plan),
+        "credits": _money(sub.credits),
+        "credit_kind": sub.credit_kind.value,
+        "access": {
+            "from_at": iso(access.from_at),
+            "until_at": iso(access.until_at),
+            "blocked_by": json.loads(blocks_json(access.blocked_by)),
+        },
+        "billing": {
+            "anchor_at": iso(bill.anchor_at),
+            "period_index": bill.period_index,
+            "period_start_at": iso(bill.period_start_at),
+            "period_end_at": iso(bill.period_end_at),
+            "next_renewal_at": iso(bill.next_renewal_at),
+            "charged_through_at": iso(bill.charged_through_at),
+            "balance_due": _money(bill.balance_due),
+            "account_credit": _money(bill.account_credit),
+            "cancel_at": iso(bill.cancel_at),
+            "pending_plan": None if bill.pending_plan is None else bill.pending_plan.code,
+            "first_failed_at": iso(bill.first_failed_at),
+            "ended_at": iso(bill.ended_at),
+        },
+        "updated_at": iso(sub.updated_at),
+    }
