@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from refundable.service.bus import MessageBus
+    from refundable.service.case_queries import CaseQueries
     from refundable.service.catalog import PolicyCatalog
     from refundable.service.queries import LedgerQueries
     from refundable.service.scheduled import WorkQueries
@@ -79,6 +80,7 @@ class App:
     catalog: PolicyCatalog
     work: WorkQueries  # due actions, outbox, test clocks (the runner's read side)
     engine: Engine | None = None  # None for the in-memory store
+    cases_read: CaseQueries | None = None  # refund cases' read side (service.case_queries)
 
     @property
     def bus(self) -> MessageBus:
@@ -133,9 +135,11 @@ def bootstrap(
 
         store = MemoryStore()
         bus = MessageBus(lambda: MemoryUnitOfWork(store), catalog, the_clock)
+        from refundable.adapters.memory.cases import MemCaseQueries
         from refundable.adapters.memory.scheduling import MemWorkQueries
 
-        return App(bus, MemoryQueries(store), the_clock, catalog, MemWorkQueries(store))
+        return App(bus, MemoryQueries(store), the_clock, catalog, MemWorkQueries(store),
+                   cases_read=MemCaseQueries(store))  # fmt: skip
     from refundable.adapters.db.engine import make_engine, migrate, require_schema_at_head
     from refundable.adapters.db.queries import SqlLedgerQueries
     from refundable.adapters.db.uow import SqlUnitOfWork
@@ -146,6 +150,8 @@ def bootstrap(
     else:
         require_schema_at_head(engine)
     bus = MessageBus(lambda: SqlUnitOfWork(engine, the_clock), catalog, the_clock)
+    from refundable.adapters.db.repository_cases import SqlCaseQueries
     from refundable.adapters.db.repository_scheduling import SqlWorkQueries
 
-    return App(bus, SqlLedgerQueries(engine), the_clock, catalog, SqlWorkQueries(engine), engine)
+    return App(bus, SqlLedgerQueries(engine), the_clock, catalog, SqlWorkQueries(engine), engine,
+               SqlCaseQueries(engine))  # fmt: skip

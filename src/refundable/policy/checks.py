@@ -56,6 +56,8 @@ def citations(doc: PolicyDocument) -> Iterator[tuple[str, Loc]]:
         yield from doc.lifecycle.citations()
     if doc.changes is not None:  # notice of policy changes (service.policy_notice)
         yield doc.changes.clause, ("changes", "clause")
+    if doc.cases is not None:  # process promises kept by refund cases
+        yield from doc.cases.citations()
     for i, rule in enumerate(doc.rules):
         yield rule.clause, ("rules", i, "clause")
         for j, c in enumerate(rule.also_cites):

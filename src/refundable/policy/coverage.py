@@ -83,9 +83,11 @@ class ClauseCoverage:
 
 
 # Sections read by the ledger (wallet transfers, credit validity), run by the subscription
-# lifecycle (refundable.billing, tested in tests/unit/billing), by publishing a version
-# (changes) or by the retention and usage handlers: not by decisions.
-_OUTSIDE_DECISIONS = ("wallet", "credits", "lifecycle", "changes", "usage")
+# lifecycle (refundable.billing, tested in tests/unit/billing), by refund cases
+# (refundable.cases, tested in tests/unit/cases and tests/service), by publishing a version
+# (changes) or by the usage handlers: not by decisions.
+_OUTSIDE_DECISIONS = ("wallet", "credits", "lifecycle", "cases", "changes", "usage")
+_RUN_SECTIONS = ("lifecycle", "changes", "usage")  # rows name the code that runs them
 
 # The code that runs each part of the ``lifecycle:``, ``changes:`` and ``usage:`` sections,
 # named by its dotted path so a row says where a clause is carried out (a test imports every
@@ -182,7 +184,7 @@ def _exercised(policy: CompiledPolicy, d: Decision) -> list[str]:
 def _describe(doc: PolicyDocument, loc: tuple[object, ...]) -> str:
     if loc[0] == "rules" and isinstance(loc[1], int):
         return f"rule {doc.rules[loc[1]].id}"
-    if loc[0] in _OUTSIDE_DECISIONS[2:]:  # lifecycle, changes, usage: name the code
+    if loc[0] in _RUN_SECTIONS:  # lifecycle, changes, usage: name the code
         names = [str(p) for p in loc[1:] if not isinstance(p, int)]
         part = ".".join(n for n in names if n not in ("clause", "also_cites"))
         topic = f"{loc[0]} {part}".strip()

@@ -115,8 +115,16 @@ class Decision:
         return self.explain()
 
     def why(self, step: TraceStep) -> str:
-        assert self.request is not None  # every engine decision carries its request
+        if self.request is None:  # read back from storage: the sentence it stored
+            return step.note or ""
         return step.why(self.request)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Decision:
+        """The decision a stored ``to_dict()`` describes (see ``policy.decision_json``)."""
+        from refundable.policy.decision_json import decision_from_dict  # imports this module
+
+        return decision_from_dict(data)
 
     def to_dict(self) -> dict[str, Any]:
         """The full decision as JSON-ready data (the `--json` form and the API body)."""

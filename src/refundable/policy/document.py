@@ -32,6 +32,7 @@ from pydantic import (
 
 from refundable.core import limits
 from refundable.core.money import MINOR_UNITS
+from refundable.policy.casesdoc import CasesDoc
 from refundable.policy.facts import Amount, CurrencyCode
 
 
@@ -678,6 +679,9 @@ class PolicyDocument(_Doc):
     )
     lifecycle: LifecycleDoc | None = Field(  # subscriptions (refundable.billing)
         None, description="Subscription lifecycle: upgrades, downgrades, cancellation, trials"
+    )
+    cases: CasesDoc | None = Field(  # refund cases (refundable.cases)
+        None, description="Refund cases: required information, stage deadlines, settlement"
     )
     changes: ChangesDoc | None = Field(  # policy changes with notice (ADR 0050)
         None, description="Notice customers get before a new version of the policy applies"

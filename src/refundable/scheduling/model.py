@@ -30,6 +30,7 @@ class ActionKind(StrEnum):
     notice = "notice"  # subject: the notice kind; payload: what it says, to whom
     policy_notice = "policy_notice"  # subject: the policy version customers are told of
     personal_data_purge = "personal_data_purge"  # subject: the customer (ADR 0051)
+    case_sla = "case_sla"  # a refund case's stage warning or breach; payload: case, stage
     # subscriptions (ADR 0047); subject: the subscription id
     renewal = "renewal"  # the period ends: renew, or a pending cancellation takes effect
     trial_end = "trial_end"

@@ -24,10 +24,11 @@ from typing import Any
 
 from refundable.core.errors import Conflict, IdempotencyConflict, NotFound
 from refundable.core.time import Clock
+from refundable.service import case_handlers as cases
+from refundable.service import case_steps, retention, scheduled
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
 from refundable.service import money_handlers as money
-from refundable.service import retention, scheduled
 from refundable.service import subscription_handlers as subs
 from refundable.service import tenant_handlers as tenants
 from refundable.service.catalog import PolicyCatalog
@@ -64,6 +65,16 @@ HANDLERS: dict[type, Handler] = {
     c.ScheduleRetention: retention.schedule_retention_cmd,
     c.WithdrawRetention: retention.withdraw_retention_cmd,
     c.ErasePersonalData: retention.erase_personal_data,
+    c.OpenCase: cases.open_case,
+    c.ProvideInformation: cases.provide_information,
+    c.JudgeCase: cases.judge_case,
+    c.OverrideDecision: case_steps.override_decision,
+    c.WithdrawCase: case_steps.withdraw_case,
+    c.AppealCase: case_steps.appeal_case,
+    c.EscalateCase: case_steps.escalate_case,
+    c.UpholdDecision: case_steps.uphold_decision,
+    c.AcceptSettlement: case_steps.accept_settlement,
+    c.RecordCasePaid: case_steps.record_case_paid,
     c.DefinePlan: subs.define_plan,
     c.StartTrial: subs.start_trial,
     c.Subscribe: subs.subscribe,

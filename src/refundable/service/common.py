@@ -55,8 +55,9 @@ class Detail(StrEnum):
     policy_version = "policy_version"
     rule = "rule"
     material = "material"
+    state = "state"  # a refund case's (or a subscription's) state after the command
+    missing = "missing"  # what a refund case still asks for
     subscription_id = "subscription_id"
-    state = "state"
     access_until = "access_until"
     balance_due = "balance_due"
     stale = "stale"

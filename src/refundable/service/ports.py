@@ -20,6 +20,7 @@ from typing import Protocol
 
 from refundable.billing.plans import Plan
 from refundable.billing.records import SubscriptionEvent, SubscriptionRecord
+from refundable.cases.model import Case, CaseEvent
 from refundable.core.money import Money
 from refundable.ledger.accounts import AccountKey
 from refundable.ledger.credit_ops import Allocation
@@ -166,6 +167,20 @@ class PersonalData(Protocol):
     def erasures(self, customer_id: str) -> list[Erasure]: ...
 
 
+class Cases(Protocol):
+    """Refund cases: the current state of each, its append-only events, and the stored
+    records a case reads its facts from (ADR 0052)."""
+
+    def add(self, case: Case) -> None: ...
+    def lock(self, case_id: str) -> Case | None: ...
+    def save(self, case: Case) -> None: ...
+    def open_with(self, open_key: str) -> str | None: ...  # the open case holding the key
+    def add_events(self, events: Sequence[CaseEvent]) -> None: ...
+    def events(self, case_id: str) -> list[CaseEvent]: ...
+    def of_customer(self, customer_id: str) -> list[Case]: ...
+    def charge(self, charge_id: str) -> JournalEntry | None: ...  # the stored charge entry
+
+
 class Subscriptions(Protocol):
     """Plans, subscriptions (current state) and their append-only history (ADR 0046)."""
 
@@ -200,6 +215,7 @@ class Repositories:
     clocks: TestClocks
     personal: PersonalData
 
+    cases: Cases
     subscriptions: Subscriptions
 
 

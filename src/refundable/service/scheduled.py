@@ -25,9 +25,9 @@ from refundable.scheduling.model import (
     ScheduledAction,
     TestClock,
 )
+from refundable.service import case_steps, outbox_kinds, retention, subscription_jobs
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
-from refundable.service import outbox_kinds, retention, subscription_jobs
 from refundable.service.common import Context, Detail, Done
 from refundable.service.ports import OutboxMessage
 
@@ -68,6 +68,7 @@ KINDS: dict[ActionKind, KindHandler] = {
     ActionKind.notice: _notice,
     ActionKind.policy_notice: _policy_notice,
     ActionKind.personal_data_purge: retention.purge_due,
+    ActionKind.case_sla: case_steps.run_case_alarm,
     **subscription_jobs.KINDS,
 }
 

@@ -35,6 +35,8 @@ RUNTIME_UPDATES: dict[str, tuple[str, ...]] = {
     # a schedule is replaced, withdrawn or marked purged. Erasures are history (insert only).
     "customer_profiles": ("name", "email", "phone", "address", "updated_us", "erased_us"),
     "retention_schedules": ("trigger", "trigger_us", "purge_us", "clause", "state", "updated_us"),
+    # refund cases: the current state moves with each transition (history is case_events)
+    "cases": ("state", "open_key", "next_due_us", "updated_us", "body"),
     # a subscription's current state (its history is append-only: subscription_events)
     "subscriptions": (
         "state",

@@ -405,6 +405,48 @@ personal_data_erasures = Table(
 )
 APPEND_ONLY += ("personal_data_erasures",)
 
+
+# --- refund cases (refundable.cases, ADR 0052) ----------------------------------------------
+# ``cases`` holds each case's current state (mutable: state, clocks and the JSON body move
+# with every transition); ``case_events`` is its history, append-only. ``open_key`` is the
+# case's subject and reason while the case is open (NULL once closed): unique per tenant, so
+# two concurrent intakes for the same charge and reason cannot both open a case.
+cases = Table(
+    "cases",
+    metadata,
+    _tenant(),
+    Column("case_id", ID, primary_key=True),
+    Column("customer_id", ID, nullable=False),
+    Column("subject", String(16), nullable=False),
+    Column("subject_id", ID, nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("open_key", LONG_ID),
+    Column("received_us", INSTANT, nullable=False),
+    Column("next_due_us", INSTANT),
+    Column("updated_us", INSTANT, nullable=False),
+    Column("body", Text, nullable=False),
+    UniqueConstraint("tenant_id", "open_key", name="uq_cases_open_key"),
+    Index("ix_cases_customer", "tenant_id", "customer_id"),
+    Index("ix_cases_due", "tenant_id", "state", "next_due_us"),
+)
+
+case_events = Table(
+    "case_events",
+    metadata,
+    _tenant(),
+    Column("case_id", ID, primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("from_state", String(32), nullable=False),
+    Column("to_state", String(32), nullable=False),
+    Column("actor", LONG_ID, nullable=False),
+    Column("at_us", INSTANT, nullable=False),
+    Column("data", Text, nullable=False),
+    Index("ix_case_events_at", "tenant_id", "at_us"),
+)
+Index("ix_entries_ref", entries.c.tenant_id, entries.c.ref)
+APPEND_ONLY += ("case_events",)
 # --- subscriptions (ADR 0046) ------------------------------------------------------------------
 # ``plans``: what a tenant sells, defined once per code (a new price is a new code), append-only.
 # ``subscriptions``: the current state of each subscription (both timelines), updated in place

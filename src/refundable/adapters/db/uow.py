@@ -17,6 +17,7 @@ from sqlalchemy.exc import DBAPIError
 
 from refundable.adapters.db.engine import begin_write
 from refundable.adapters.db.repository import SqlJournal, SqlLots, SqlReceipts
+from refundable.adapters.db.repository_cases import SqlCases
 from refundable.adapters.db.repository_personal import SqlPersonal
 from refundable.adapters.db.repository_records import (
     SqlCustomers,
@@ -100,6 +101,7 @@ class SqlUnitOfWork:
             outbox=SqlOutbox(*args),
             clocks=SqlTestClocks(*args),
             personal=SqlPersonal(*args),
+            cases=SqlCases(*args),
             subscriptions=SqlSubscriptions(*args),
         )
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from refundable.billing.plans import Plan
 from refundable.billing.records import SubscriptionEvent, SubscriptionRecord
+from refundable.cases.model import Case, CaseEvent
 from refundable.ledger.credit_ops import Allocation
 from refundable.ledger.decisions import DecisionRecord
 from refundable.ledger.entries import JournalEntry
@@ -61,6 +62,8 @@ class Tables:
     profiles: dict[TK, CustomerProfile] = field(default_factory=dict)
     retention: dict[TK, RetentionSchedule] = field(default_factory=dict)
     erasures: dict[tuple[str, str, datetime], Erasure] = field(default_factory=dict)
+    cases: dict[TK, Case] = field(default_factory=dict)
+    case_events: dict[tuple[str, str, int], CaseEvent] = field(default_factory=dict)
     plans: dict[TK, Plan] = field(default_factory=dict)
     subscriptions: dict[TK, SubscriptionRecord] = field(default_factory=dict)
     subscription_events: dict[tuple[str, str, int], SubscriptionEvent] = field(default_factory=dict)

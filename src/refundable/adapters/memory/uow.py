@@ -7,6 +7,7 @@ from types import TracebackType
 from refundable.core.errors import InvariantBroken
 from refundable.service.ports import Repositories
 
+from .cases import MemCases
 from .personal import MemPersonal
 from .repositories import (
     MemCustomers,
@@ -67,6 +68,7 @@ class MemoryUnitOfWork:
             outbox=MemOutbox(*args),
             clocks=MemClocks(*args),
             personal=MemPersonal(*args),
+            cases=MemCases(*args),
             subscriptions=MemSubscriptions(*args),
         )
 

@@ -10,6 +10,18 @@ from __future__ import annotations
 
 from refundable.ledger.holds import HoldResolution
 from refundable.service.commands.base import Command
+from refundable.service.commands.cases import (
+    AcceptSettlement,
+    AppealCase,
+    EscalateCase,
+    JudgeCase,
+    OpenCase,
+    OverrideDecision,
+    ProvideInformation,
+    RecordCasePaid,
+    UpholdDecision,
+    WithdrawCase,
+)
 from refundable.service.commands.credits import (
     BuyCreditLot,
     ConsumeCredits,
@@ -65,6 +77,8 @@ from refundable.service.commands.subscriptions import (
 from refundable.service.commands.tenants import PublishPolicy
 
 __all__ = [
+    "AcceptSettlement",
+    "AppealCase",
     "BuyCreditLot",
     "CancelSubscription",
     "ChargeFee",
@@ -75,6 +89,7 @@ __all__ = [
     "DefinePlan",
     "DowngradePlan",
     "ErasePersonalData",
+    "EscalateCase",
     "ExpireLots",
     "FailUsage",
     "ForfeitCredits",
@@ -82,12 +97,17 @@ __all__ = [
     "GrantAccountCredit",
     "HoldResolution",
     "IngestUsage",
+    "JudgeCase",
     "MoveTestClock",
+    "OpenCase",
+    "OverrideDecision",
     "PaidFrom",
     "PayRefund",
+    "ProvideInformation",
     "PublishPolicy",
     "ReactivateSubscription",
     "RecordActionFailure",
+    "RecordCasePaid",
     "RecordCharge",
     "RecordChargeback",
     "RecordCustomerProfile",
@@ -108,6 +128,8 @@ __all__ = [
     "TransferWallet",
     "UndoCancellation",
     "UpgradePlan",
+    "UpholdDecision",
+    "WithdrawCase",
     "WithdrawDowngrade",
     "WithdrawRetention",
 ]

@@ -1,7 +1,7 @@
 """Policy changes with notice, personal data and its retention (ADRs 0050, 0051).
 
-Revision ID: 0011_lifecycle_policy
-Revises: 0010_subscriptions
+Revision ID: 0012_lifecycle_policy
+Revises: 0011_cases
 """
 
 import sqlalchemy as sa
@@ -12,8 +12,8 @@ from refundable.adapters.db.append_only import (
     install_replace_guards,
 )
 
-revision = "0011_lifecycle_policy"
-down_revision = "0010_subscriptions"
+revision = "0012_lifecycle_policy"
+down_revision = "0011_cases"
 branch_labels = None
 depends_on = None
 
@@ -60,4 +60,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("erasure history is append-only: there is no way down from 0011")
+    raise NotImplementedError("erasure history is append-only: there is no way down from 0012")

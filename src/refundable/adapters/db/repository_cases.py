@@ -1,0 +1,170 @@
+"""Refund cases (SQL): the current state of each case, and its append-only events.
+
+The case is kept whole as JSON (``cases.codec``) beside the columns searched by: customer,
+state, next deadline, and ``open_key`` (subject and reason while open, NULL once closed).
+The unique index on ``open_key`` makes two concurrent intakes for one charge and reason
+collide at insert; the loser retries and is then refused with the first case's id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, update
+
+from refundable.adapters.db import rows
+from refundable.adapters.db import schema as t
+from refundable.adapters.db.repository import SqlJournal
+from refundable.adapters.db.repository_base import SqlBase
+from refundable.cases.codec import case_from_dict, case_to_dict
+from refundable.cases.model import Case, CaseEvent, CaseState, EventKind
+from refundable.ledger.entries import JournalEntry
+
+_C = t.cases.c
+_E = t.case_events.c
+
+
+def _columns(c: Case) -> dict[str, Any]:
+    due = c.next_due_at
+    return {
+        "state": c.state.value,
+        "open_key": c.open_key if c.is_open else None,
+        "next_due_us": None if due is None else rows.to_us(due),
+        "updated_us": rows.to_us(c.updated_at or c.received_at),
+        "body": json.dumps(case_to_dict(c), sort_keys=True),
+    }
+
+
+def case_of(r: Any) -> Case:
+    return case_from_dict(json.loads(r.body))
+
+
+def event_of(r: Any) -> CaseEvent:
+    return CaseEvent(
+        r.tenant_id, r.case_id, r.seq, EventKind(r.kind), CaseState(r.from_state),
+        CaseState(r.to_state), r.actor, rows.from_us(r.at_us), json.loads(r.data),
+    )  # fmt: skip
+
+
+class SqlCases(SqlBase):
+    def add(self, case: Case) -> None:
+        self.conn.execute(
+            t.cases.insert(),
+            {
+                "tenant_id": self.tenant_id,
+                "case_id": case.case_id,
+                "customer_id": case.customer_id,
+                "subject": case.subject.value,
+                "subject_id": case.subject_id,
+                "reason": case.reason,
+                "received_us": rows.to_us(case.received_at),
+                **_columns(case),
+            },
+        )
+
+    def _one(self, case_id: str) -> Any:
+        return select(t.cases).where(_C.tenant_id == self.tenant_id, _C.case_id == case_id)
+
+    def lock(self, case_id: str) -> Case | None:
+        r = self.conn.execute(self._lock(self._one(case_id))).first()
+        return None if r is None else case_of(r)
+
+    def save(self, case: Case) -> None:
+        self.conn.execute(
+            update(t.cases)
+            .where(_C.tenant_id == self.tenant_id, _C.case_id == case.case_id)
+            .values(**_columns(case))
+        )
+
+    def open_with(self, open_key: str) -> str | None:
+        stmt = select(_C.case_id).where(_C.tenant_id == self.tenant_id, _C.open_key == open_key)
+        found: str | None = self.conn.execute(stmt).scalar()
+        return found
+
+    def add_events(self, events: Sequence[CaseEvent]) -> None:
+        if not events:
+            return
+        self.conn.execute(
+            t.case_events.insert(),
+            [
+                {
+                    "tenant_id": e.tenant_id,
+                    "case_id": e.case_id,
+                    "seq": e.seq,
+                    "kind": e.kind.value,
+                    "from_state": e.from_state.value,
+                    "to_state": e.to_state.value,
+                    "actor": e.actor,
+                    "at_us": rows.to_us(e.at),
+                    "data": json.dumps(dict(e.data), sort_keys=True),
+                }
+                for e in events
+            ],
+        )
+
+    def events(self, case_id: str) -> list[CaseEvent]:
+        stmt = (
+            select(t.case_events)
+            .where(_E.tenant_id == self.tenant_id, _E.case_id == case_id)
+            .order_by(_E.seq)
+        )
+        return [event_of(r) for r in self.conn.execute(stmt)]
+
+    def of_customer(self, customer_id: str) -> list[Case]:
+        stmt = (
+            select(t.cases)
+            .where(_C.tenant_id == self.tenant_id, _C.customer_id == customer_id)
+            .order_by(_C.received_us, _C.case_id)
+        )
+        return [case_of(r) for r in self.conn.execute(stmt)]
+
+    def charge(self, charge_id: str) -> JournalEntry | None:
+        e = t.entries.c
+        stmt = select(e.entry_id).where(
+            e.tenant_id == self.tenant_id, e.ref == charge_id, e.kind == "charge"
+        )
+        entry_id = self.conn.execute(stmt.limit(1)).scalar()
+        if entry_id is None:
+            return None
+        return SqlJournal(self.conn, self.tenant_id, self.clock).get(entry_id)
+
+
+class SqlCaseQueries:
+    """The read side of cases (outside any command's transaction)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def case(self, tenant_id: str, case_id: str) -> Case | None:
+        stmt = select(t.cases).where(_C.tenant_id == tenant_id, _C.case_id == case_id)
+        with self.engine.connect() as conn:
+            r = conn.execute(stmt).first()
+        return None if r is None else case_of(r)
+
+    def cases(
+        self, tenant_id: str, *, customer_id: str | None = None, open_only: bool = False,
+        limit: int = 1000,
+    ) -> list[Case]:  # fmt: skip
+        stmt = select(t.cases).where(_C.tenant_id == tenant_id)
+        if customer_id is not None:
+            stmt = stmt.where(_C.customer_id == customer_id)
+        if open_only:
+            stmt = stmt.where(_C.open_key.is_not(None))
+        stmt = stmt.order_by(_C.received_us, _C.case_id).limit(limit)
+        with self.engine.connect() as conn:
+            return [case_of(r) for r in conn.execute(stmt)]
+
+    def events(
+        self, tenant_id: str, case_id: str | None = None, since: datetime | None = None
+    ) -> list[CaseEvent]:
+        stmt = select(t.case_events).where(_E.tenant_id == tenant_id)
+        if case_id is not None:
+            stmt = stmt.where(_E.case_id == case_id)
+        if since is not None:
+            stmt = stmt.where(_E.at_us >= rows.to_us(since))
+        stmt = stmt.order_by(_E.at_us, _E.case_id, _E.seq)
+        with self.engine.connect() as conn:
+            return [event_of(r) for r in conn.execute(stmt)]

@@ -1,0 +1,83 @@
+"""Refund cases in memory (the service tests' store): the same contract as the SQL one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from refundable.cases.model import Case, CaseEvent
+from refundable.core.errors import InvariantBroken
+from refundable.ledger.entries import EntryKind, JournalEntry
+
+from .repositories import _insert, _Repo
+from .tables import MemoryStore
+
+
+class MemCases(_Repo):
+    def add(self, case: Case) -> None:
+        if case.is_open and self.open_with(case.open_key) is not None:
+            raise InvariantBroken(f"open case key {case.open_key!r} inserted twice")
+        _insert(self.t.cases, self.k(case.case_id), case, "case")
+
+    def lock(self, case_id: str) -> Case | None:
+        return self.t.cases.get(self.k(case_id))
+
+    def save(self, case: Case) -> None:
+        self.t.cases[self.k(case.case_id)] = case
+
+    def open_with(self, open_key: str) -> str | None:
+        return next(
+            (c.case_id for (t, _), c in self.t.cases.items()
+             if t == self.tenant_id and c.is_open and c.open_key == open_key),
+            None,
+        )  # fmt: skip
+
+    def add_events(self, events: Sequence[CaseEvent]) -> None:
+        for e in events:
+            _insert(self.t.case_events, (e.tenant_id, e.case_id, e.seq), e, "case event")
+
+    def events(self, case_id: str) -> list[CaseEvent]:
+        found = [e for (t, c, _), e in self.t.case_events.items()
+                 if t == self.tenant_id and c == case_id]  # fmt: skip
+        return sorted(found, key=lambda e: e.seq)
+
+    def of_customer(self, customer_id: str) -> list[Case]:
+        found = [c for (t, _), c in self.t.cases.items()
+                 if t == self.tenant_id and c.customer_id == customer_id]  # fmt: skip
+        return sorted(found, key=lambda c: (c.received_at, c.case_id))
+
+    def charge(self, charge_id: str) -> JournalEntry | None:
+        return next(
+            (e for (t, _), (_, e) in self.t.entries.items()
+             if t == self.tenant_id and e.kind is EntryKind.charge and e.ref == charge_id),
+            None,
+        )  # fmt: skip
+
+
+class MemCaseQueries:
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    def case(self, tenant_id: str, case_id: str) -> Case | None:
+        return self.store.tables.cases.get((tenant_id, case_id))
+
+    def cases(
+        self, tenant_id: str, *, customer_id: str | None = None, open_only: bool = False,
+        limit: int = 1000,
+    ) -> list[Case]:  # fmt: skip
+        found = [
+            c for (t, _), c in self.store.tables.cases.items()
+            if t == tenant_id and (customer_id is None or c.customer_id == customer_id)
+            and (c.is_open or not open_only)
+        ]  # fmt: skip
+        return sorted(found, key=lambda c: (c.received_at, c.case_id))[:limit]
+
+    def events(
+        self, tenant_id: str, case_id: str | None = None, since: datetime | None = None
+    ) -> list[CaseEvent]:
+        found = [
+            e for (t, c, _), e in self.store.tables.case_events.items()
+            if t == tenant_id and (case_id is None or c == case_id)
+            and (since is None or e.at >= since)
+        ]  # fmt: skip
+        return sorted(found, key=lambda e: (e.at, e.case_id, e.seq))

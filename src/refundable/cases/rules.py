@@ -1,0 +1,88 @@
+"""What a policy version says about cases, read once into one small record.
+
+Intake (which answers a request must carry, which the stored charge answers), the stage
+clocks, which engine outcomes apply without an agent, whether an appeal is possible and in
+how many steps, whether the refund waits for the customer's acceptance, and what a
+chargeback does. A policy without a ``cases:`` section gets the cautious reading: nothing
+is applied without an agent, no clock runs, no settlement, no chargeback sanction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from refundable.cases.clocks import ClockRules
+from refundable.cases.model import Subject
+from refundable.policy.casesdoc import ChargebackAction, IntakeItem
+from refundable.policy.compiled import CompiledPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    key: str
+    item: str
+    clause: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseRules:
+    policy_id: str
+    policy_version: str
+    clocks: ClockRules
+    intake: tuple[IntakeItem, ...]
+    auto_apply: frozenset[str]
+    settlement: str | None  # the settlement clause, when acceptance is required
+    appeal_clause: str | None
+    appeal_allowed: bool
+    appeal_steps: int  # how many of appealed/escalated/mediation the policy names
+    chargeback: ChargebackAction
+    chargeback_clause: str | None
+    repeated_after: int
+    pattern_of: int
+
+    def missing(self, subject: Subject, answers: Mapping[str, str]) -> list[Missing]:
+        """Every required item neither answered nor answered by the stored subject."""
+        stored = subject in (Subject.charge, Subject.payment)
+        return [
+            Missing(i.key, i.item, i.clause)
+            for i in self.intake
+            if not i.optional
+            and not (i.answered_by_subject and stored)
+            and not answers.get(i.key, "").strip()
+        ]
+
+
+_APPEAL_STEPS = {"internal_review": 1, "escalation": 2, "mediation": 3}
+
+
+def case_rules(policy: CompiledPolicy) -> CaseRules:
+    doc = policy.document
+    cases = doc.cases
+    appeal = doc.process.appeal
+    steps = max((_APPEAL_STEPS.get(s, 0) for s in appeal.stages), default=1) if appeal else 0
+    pause = cases.pause_while_awaiting_customer if cases is not None else None
+    cb = cases.chargebacks if cases is not None else None
+    return CaseRules(
+        policy.id,
+        policy.version,
+        ClockRules(
+            tuple(cases.stages) if cases else (),
+            policy.calendar,
+            pause is not None and pause.allowed,
+        ),
+        tuple(cases.intake) if cases else (),
+        frozenset(o.value for o in cases.auto_apply.outcomes)
+        if cases and cases.auto_apply
+        else frozenset(),
+        cases.settlement.clause
+        if cases and cases.settlement and cases.settlement.required
+        else None,
+        appeal.clause if appeal else None,
+        bool(appeal and appeal.allowed),
+        steps if appeal and appeal.allowed else 0,
+        cb.action if cb else ChargebackAction.none,
+        cb.clause if cb else None,
+        cb.repeated_after if cb else 0,
+        cb.pattern_of if cb else 0,
+    )

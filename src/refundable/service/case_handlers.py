@@ -1,0 +1,251 @@
+"""Handlers for refund cases: intake, decision, judgement, override, the later steps.
+
+Each handler has the house shape: lock the case, read the tenant's policy version in force
+at the case's receipt (every decision of a case is made under it), call the pure case
+transition, and add to the unit of work what follows from it: the case and its event, the
+stored decision, the money (``case_money``), the notices and the stage alarms
+(``case_notices``). Idempotency and the transaction are the bus's.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from refundable.cases.clocks import on_state_change
+from refundable.cases.model import Case, CaseState, EventKind
+from refundable.cases.rules import CaseRules, case_rules
+from refundable.cases.transitions import apply
+from refundable.core.errors import Conflict
+from refundable.ledger.decisions import DecisionRecord, record_of
+from refundable.ledger.ids import derived_id
+from refundable.policy.document import Outcome
+from refundable.policy.facts import Request
+from refundable.service import commands as c
+from refundable.service.case_facts import FactsMissing, build_request, stored_charge
+from refundable.service.case_money import carry_out
+from refundable.service.case_notices import email, schedule_alarms, webhook
+from refundable.service.common import Context, Detail, Done, not_found
+from refundable.service.decisions import decide_for_tenant
+from refundable.tenants.model import Tenant
+
+
+def rules_of(ctx: Context, case: Case) -> CaseRules:
+    return case_rules(ctx.policy(case.received_at))
+
+
+def step(
+    ctx: Context, case: Case, kind: EventKind, actor: str, at: datetime,
+    data: dict[str, str] | None = None,
+) -> Case:  # fmt: skip
+    """Record one event: the next case, its event, the webhook, the stage alarms."""
+    after, event = apply(case, kind, actor, at, rules_of(ctx, case).clocks, data)
+    ctx.repos.cases.save(after)
+    ctx.repos.cases.add_events([event])
+    webhook(ctx.repos, event)
+    schedule_alarms(ctx.repos, after)
+    return after
+
+
+def _done(case: Case, entries: tuple[str, ...] = ()) -> Done:
+    details = {Detail.state: case.state.value}
+    if case.missing:
+        details[Detail.missing] = ",".join(case.missing)
+    if case.decision_id:
+        details[Detail.decision_id] = case.decision_id
+    return Done(entries, case.case_id, details)
+
+
+def _lock(ctx: Context, case_id: str) -> Case:
+    case = ctx.repos.cases.lock(case_id)
+    if case is None:
+        raise not_found("case", case_id)
+    return case
+
+
+# --- intake and decision ---------------------------------------------------------------------
+
+
+def open_case(cmd: c.OpenCase, ctx: Context) -> Done:
+    rules = case_rules(ctx.policy(cmd.at))
+    case = Case(
+        cmd.tenant_id, cmd.case_id, cmd.customer_id, cmd.subject, cmd.subject_id,
+        cmd.reason.value, CaseState.received, cmd.at, cmd.actor, rules.policy_version,
+        dict(cmd.information), dict(cmd.facts), cmd.payment_id,
+    )  # fmt: skip
+    prior = ctx.repos.cases.open_with(case.open_key)
+    if prior is not None:
+        raise Conflict(
+            f"case {prior} is already open for {case.subject.value} {case.subject_id} "
+            f"({case.reason})",
+            where="OpenCase.subject_id",
+            allowed=f"add to case {prior}, or open a new case once it is closed",
+        )
+    _request(ctx, case)  # the subject exists and is theirs; the facts fit the store
+    case = on_state_change(case, CaseState.received, cmd.at, rules.clocks)
+    ctx.repos.cases.add(case)
+    case = step(ctx, case, EventKind.opened, cmd.actor, cmd.at,
+                {"subject": f"{case.subject.value}:{case.subject_id}", "reason": case.reason,
+                 "policy_version": case.policy_version})  # fmt: skip
+    email(ctx.repos, case, "receipt", f"We received your refund request {case.case_id}",
+          f"Your request ({case.reason}) was received and is handled under "
+          f"{rules.policy_id} {rules.policy_version}.")  # fmt: skip
+    return _intake(ctx, case, cmd.actor, cmd.at)
+
+
+def _request(ctx: Context, case: Case) -> tuple[Tenant, Request | tuple[str, ...]]:
+    """The request the case is decided on, or the facts still missing from it. Refused here,
+    before anything is written, when the subject is unknown or not the customer's, or a
+    fact contradicts the store."""
+    tenant = ctx.repos.tenants.get(ctx.tenant_id)
+    assert tenant is not None  # the bus checked it
+    charge = stored_charge(ctx.repos, case, case.payment_id)
+    try:
+        return tenant, build_request(tenant.policy_id, case, charge, case.facts)
+    except FactsMissing as missing:
+        return tenant, missing.paths
+
+
+def _ask(ctx: Context, case: Case, actor: str, at: datetime, items: list[tuple[str, str]]) -> Done:
+    case = replace(case, missing=tuple(key for key, _ in items))
+    asks = "; ".join(ask for _, ask in items)
+    case = step(ctx, case, EventKind.information_requested, actor, at,
+                {"missing": ",".join(case.missing), "asks": asks})  # fmt: skip
+    email(ctx.repos, case, "missing", f"Your refund request {case.case_id} needs more",
+          f"Before we can decide, please send: {asks}.")  # fmt: skip
+    return _done(case)
+
+
+def _intake(ctx: Context, case: Case, actor: str, at: datetime) -> Done:
+    """Ask for what is missing, else decide under the version in force at receipt."""
+    rules = rules_of(ctx, case)
+    missing = rules.missing(case.subject, case.information)
+    if missing:
+        return _ask(ctx, case, actor, at,
+                    [(m.key, f"{m.item} (clause {m.clause})") for m in missing])  # fmt: skip
+    tenant = ctx.repos.tenants.get(ctx.tenant_id)
+    assert tenant is not None  # the bus checked it
+    request = build_request(
+        tenant.policy_id, case, stored_charge(ctx.repos, case, case.payment_id), case.facts
+    )
+    decision = decide_for_tenant(tenant, ctx.policy(case.received_at), request)
+    if decision.information_needed:
+        return _ask(ctx, case, actor, at,
+                    [(i.item, i.ask) for i in decision.information_needed])  # fmt: skip
+    record = record_of(derived_id("dec", case.case_id, str(case.seq)), ctx.tenant_id,
+                       case.customer_id, decision, at)  # fmt: skip
+    ctx.repos.decisions.add(record)
+    case = replace(case, decision_id=record.decision_id, missing=())
+    data = _decision_data(record)
+    if decision.outcome.value in rules.auto_apply:
+        case = step(ctx, case, EventKind.decided, "system", at, data)
+        return _outcome(ctx, case, record, actor, at)
+    case = step(ctx, case, EventKind.review_started, "system", at, data)
+    return _done(case)
+
+
+def _decision_data(record: DecisionRecord) -> dict[str, str]:
+    return {
+        "decision_id": record.decision_id,
+        "outcome": record.outcome.value,
+        "remedy": record.remedy.value,
+        "rule": record.rule or "",
+        "clauses": ",".join(record.clauses),
+        "net": str(record.money(record.net_minor)),
+    }
+
+
+def _outcome(ctx: Context, case: Case, record: DecisionRecord, actor: str, at: datetime) -> Done:
+    """Carry out a decision: deny, wait for acceptance (settlement), or move the money."""
+    body = json.loads(record.body)
+    clauses = ", ".join(record.clauses)
+    if record.outcome is not Outcome.approve:
+        case = step(ctx, case, EventKind.denied, actor, at, {"decision_id": record.decision_id})
+        email(ctx.repos, case, "decision", f"Decision on your refund request {case.case_id}",
+              f"{body['explanation']} (clauses {clauses})")  # fmt: skip
+        return _done(case)
+    clause = rules_of(ctx, case).settlement
+    if clause is not None and case.settled_at is None:
+        case = step(ctx, case, EventKind.acceptance_requested, actor, at,
+                    {"decision_id": record.decision_id, "clause": clause})  # fmt: skip
+        email(ctx.repos, case, "acceptance", f"Your refund {case.case_id} awaits your acceptance",
+              f"{body['explanation']} (clauses {clauses}). Accepting it settles every claim "
+              f"(clause {clause}); nothing is paid before you accept.")  # fmt: skip
+        return _done(case)
+    kind, data, entries = carry_out(ctx, case, record, case.payment_id, at)
+    case = step(ctx, case, kind, actor, at, data)
+    email(ctx.repos, case, "decision", f"Decision on your refund request {case.case_id}",
+          f"{body['explanation']} (clauses {clauses})")  # fmt: skip
+    return _done(case, tuple(e.entry_id for e in entries))
+
+
+def provide_information(cmd: c.ProvideInformation, ctx: Context) -> Done:
+    case = _lock(ctx, cmd.case_id)
+    case = replace(
+        case,
+        information={**case.information, **cmd.information},
+        facts=_merged(case.facts, cmd.facts),
+    )
+    _request(ctx, case)
+    case = step(ctx, case, EventKind.information_provided, cmd.actor, cmd.at,
+                {"answered": ",".join(sorted({*cmd.information, *cmd.facts}))})  # fmt: skip
+    return _intake(ctx, case, cmd.actor, cmd.at)
+
+
+def _merged(old: Any, new: Any) -> dict[str, Any]:
+    out = dict(old)
+    for key, value in new.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
+
+
+# --- agents ----------------------------------------------------------------------------------
+
+
+def _record(ctx: Context, case: Case) -> DecisionRecord:
+    if case.decision_id is None:
+        raise Conflict(f"case {case.case_id} has no decision yet", where="case_id",
+                       allowed="a case decided by the engine")  # fmt: skip
+    record = ctx.repos.decisions.get(case.decision_id)
+    if record is None:
+        raise not_found("decision", case.decision_id)
+    return record
+
+
+def _factors(record: DecisionRecord, given: tuple[str, ...]) -> None:
+    listed = json.loads(record.body).get("factors") or []
+    unknown = [f for f in given if f not in listed]
+    if listed and (not given or unknown):
+        raise Conflict(
+            f"the judgement must weigh the clause's own factors; not among them: "
+            f"{', '.join(unknown) or '(none given)'}",
+            where="JudgeCase.factors",
+            allowed="; ".join(listed),
+        )
+
+
+def judge_case(cmd: c.JudgeCase, ctx: Context) -> Done:
+    case = _lock(ctx, cmd.case_id)
+    if case.state is not CaseState.in_review:
+        raise Conflict(f"case {case.case_id} is {case.state.value}, not in review",
+                       where="case_id", allowed="a case waiting in review")  # fmt: skip
+    proposed = _record(ctx, case)
+    _factors(proposed, cmd.factors)
+    body = json.loads(proposed.body)
+    body["judgement"] = {"by": cmd.actor, "outcome": cmd.outcome.value,
+                         "factors": list(cmd.factors), "note": cmd.note,
+                         "proposal": proposed.decision_id}  # fmt: skip
+    record = replace(proposed, decision_id=derived_id("dec", case.case_id, str(case.seq)),
+                     outcome=cmd.outcome, decided_at=cmd.at,
+                     body=json.dumps(body, sort_keys=True))  # fmt: skip
+    ctx.repos.decisions.add(record)
+    case = replace(case, decision_id=record.decision_id,
+                   payment_id=cmd.payment_id or case.payment_id)  # fmt: skip
+    data = {**_decision_data(record), "factors": "; ".join(cmd.factors), "note": cmd.note}
+    case = step(ctx, case, EventKind.judged, cmd.actor, cmd.at, data)
+    return _outcome(ctx, case, record, cmd.actor, cmd.at)

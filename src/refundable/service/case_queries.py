@@ -1,0 +1,23 @@
+"""The read side of refund cases: one case, a customer's cases, the open ones, the events.
+
+Plain data for the CLI, the API and the console; reports (``cases.reports``) are computed
+from these. Implemented by the SQL and in-memory stores (``adapters``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from refundable.cases.model import Case, CaseEvent
+
+
+class CaseQueries(Protocol):
+    def case(self, tenant_id: str, case_id: str) -> Case | None: ...
+    def cases(
+        self, tenant_id: str, *, customer_id: str | None = None, open_only: bool = False,
+        limit: int = 1000,
+    ) -> list[Case]: ...  # fmt: skip
+    def events(
+        self, tenant_id: str, case_id: str | None = None, since: datetime | None = None
+    ) -> list[CaseEvent]: ...

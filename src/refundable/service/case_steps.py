@@ -1,0 +1,157 @@
+"""The later steps of a case: override, withdraw, appeal and its stages, settlement
+acceptance, the payout's settlement, and the stage clocks' warnings and breaches.
+
+An override keeps the original decision (``original_decision_id``), who overrode it and why;
+its money follows the new decision in the same transaction. Appeals follow the policy: where
+a decision is final (Conek 8.2) an appeal is refused citing the clause; where the policy
+names stages (MyProtektor 9.1) the case moves through appealed, escalated and mediation.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import datetime
+
+from refundable.cases.clocks import ClockAlarm, sound
+from refundable.cases.model import APPEAL_STATES, Case, CaseState, EventKind
+from refundable.cases.transitions import apply
+from refundable.core.errors import Conflict
+from refundable.ledger.ids import derived_id
+from refundable.policy.casesdoc import StageName
+from refundable.scheduling.model import ScheduledAction
+from refundable.service import commands as c
+from refundable.service.case_handlers import _done, _lock, _outcome, _record, rules_of, step
+from refundable.service.case_notices import email, webhook
+from refundable.service.common import Context, Detail, Done
+from refundable.service.payouts import PAYOUT_SETTLED_HOOKS, PayoutSettled
+
+
+def override_decision(cmd: c.OverrideDecision, ctx: Context) -> Done:
+    case = _lock(ctx, cmd.case_id)
+    if case.state in APPEAL_STATES and case.state_before_appeal is not CaseState.denied:
+        raise Conflict(
+            f"case {case.case_id} already moved money ({case.state_before_appeal}); "
+            "an override cannot undo it",
+            where="case_id",
+            allowed="uphold the decision; a further refund is a new case",
+        )
+    original = _record(ctx, case)
+    remedy = cmd.remedy or original.remedy
+    net = original.net_minor if cmd.amount is None else cmd.amount.to_minor()
+    if cmd.amount is not None and cmd.amount.currency != original.currency:
+        raise Conflict(f"amount in {cmd.amount.currency}; the decision is in {original.currency}",
+                       where="OverrideDecision.amount", allowed=original.currency)  # fmt: skip
+    same = cmd.amount is None and remedy is original.remedy
+    body = json.loads(original.body)
+    body["override"] = {"by": cmd.actor, "reason": cmd.reason, "original": original.decision_id,
+                        "outcome": cmd.outcome.value, "remedy": remedy.value}  # fmt: skip
+    record = replace(
+        original, decision_id=derived_id("dec", case.case_id, str(case.seq)),
+        outcome=cmd.outcome, remedy=remedy, net_minor=net,
+        fees_minor=original.fees_minor if same else 0,
+        gross_minor=original.gross_minor if same else net,
+        decided_at=cmd.at, body=json.dumps(body, sort_keys=True),
+    )  # fmt: skip
+    ctx.repos.decisions.add(record)
+    case = replace(case, decision_id=record.decision_id,
+                   original_decision_id=case.original_decision_id or original.decision_id,
+                   payment_id=cmd.payment_id or case.payment_id)  # fmt: skip
+    data = {"decision_id": record.decision_id, "original": original.decision_id,
+            "outcome": cmd.outcome.value, "remedy": remedy.value, "reason": cmd.reason,
+            "net": str(record.money(net))}  # fmt: skip
+    case = step(ctx, case, EventKind.overridden, cmd.actor, cmd.at, data)
+    return _outcome(ctx, case, record, cmd.actor, cmd.at)
+
+
+def withdraw_case(cmd: c.WithdrawCase, ctx: Context) -> Done:
+    case = _lock(ctx, cmd.case_id)
+    case = step(ctx, case, EventKind.withdrawn, cmd.actor, cmd.at, {"reason": cmd.reason})
+    return _done(case)
+
+
+def appeal_case(cmd: c.AppealCase, ctx: Context) -> Done:
+    case = _lock(ctx, cmd.case_id)
+    rules = rules_of(ctx, case)
+    if not rules.appeal_allowed:
+        raise Conflict(
+            f"decisions under {rules.policy_id} are final (clause {rules.appeal_clause}); "
+            "there is no appeal",
+            where="AppealCase.case_id",
+            allowed="nothing: the decision stands",
+        )
+    case = step(ctx, case, EventKind.appealed, cmd.actor, cmd.at, {"reason": cmd.reason})
+    return _done(case)
+
+
+def escalate_case(cmd: c.EscalateCase, ctx: Context) -> Done:
+    """appealed -> escalated -> mediation, as far as the policy names stages."""
+    case = _lock(ctx, cmd.case_id)
+    rules = rules_of(ctx, case)
+    kind = EventKind.mediation if case.state is CaseState.escalated else EventKind.escalated
+    needed = 3 if kind is EventKind.mediation else 2
+    if rules.appeal_steps < needed:
+        raise Conflict(f"{rules.policy_id} names no {kind.value} stage for appeals",
+                       where="EscalateCase.case_id", allowed="uphold or override")  # fmt: skip
+    case = step(ctx, case, kind, cmd.actor, cmd.at, {"reason": cmd.reason})
+    return _done(case)
+
+
+def uphold_decision(cmd: c.UpholdDecision, ctx: Context) -> Done:
+    case = _lock(ctx, cmd.case_id)
+    case = step(ctx, case, EventKind.upheld, cmd.actor, cmd.at, {"reason": cmd.reason})
+    return _done(case)
+
+
+def accept_settlement(cmd: c.AcceptSettlement, ctx: Context) -> Done:
+    case = _lock(ctx, cmd.case_id)
+    record = _record(ctx, case)
+    case = replace(case, settled_at=cmd.at)
+    clause = rules_of(ctx, case).settlement or ""
+    case = step(ctx, case, EventKind.accepted, cmd.actor, cmd.at,
+                {"decision_id": record.decision_id, "clause": clause})  # fmt: skip
+    return _outcome(ctx, case, record, cmd.actor, cmd.at)
+
+
+def record_case_paid(cmd: c.RecordCasePaid, ctx: Context) -> Done:
+    return _done(mark_paid(ctx, cmd.case_id, cmd.refund_id, cmd.at, cmd.actor))
+
+
+def mark_paid(ctx: Context, case_id: str, refund_id: str, at: datetime, actor: str) -> Case:
+    case = _lock(ctx, case_id)
+    if case.state is CaseState.paid:
+        return case  # the payout settled once already: nothing more to record
+    case = step(ctx, case, EventKind.paid, actor, at, {"refund_id": refund_id})
+    email(ctx.repos, case, "payout", f"Your refund {case.case_id} was paid",
+          f"The refund went back to your original payment method ({refund_id}).")  # fmt: skip
+    return case
+
+
+def on_payout_settled(settled: PayoutSettled, ctx: Context) -> None:
+    """The payout worker settled a case's payout: the case is paid, in the same transaction."""
+    if settled.case_id:
+        mark_paid(ctx, settled.case_id, settled.gateway_refund_id, settled.settled_at, "system")
+
+
+if on_payout_settled not in PAYOUT_SETTLED_HOOKS:
+    PAYOUT_SETTLED_HOOKS.append(on_payout_settled)
+
+
+def run_case_alarm(action: ScheduledAction, ctx: Context) -> Done:
+    """A stage's warning or breach fell due: record it, unless it is stale."""
+    p = action.payload
+    case = ctx.repos.cases.lock(p["case_id"])
+    alarm = ClockAlarm(StageName(p["stage"]), p["breach"] == "true", action.due_at,
+                       int(p["generation"]))  # fmt: skip
+    marked = None if case is None else sound(case, alarm)
+    if case is None or marked is None:
+        return Done(ref=action.action_id, details={Detail.state: "stale"})
+    kind = EventKind.sla_breached if alarm.breach else EventKind.sla_warning
+    clock = marked.clock(alarm.stage)
+    assert clock is not None  # sound() found it
+    data = {"stage": alarm.stage.value, "due_at": clock.due_at.isoformat(), "clause": clock.clause}
+    after, event = apply(marked, kind, "system", action.due_at, rules_of(ctx, case).clocks, data)
+    ctx.repos.cases.save(after)
+    ctx.repos.cases.add_events([event])
+    webhook(ctx.repos, event)
+    return Done(ref=case.case_id, details={Detail.state: after.state.value})
