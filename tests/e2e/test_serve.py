@@ -72,7 +72,9 @@ def test_serve_answers_the_api_and_stops_cleanly(served: tuple) -> None:  # type
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 0
     assert proc.stderr is not None
-    logs = [json.loads(line) for line in proc.stderr.read().splitlines() if line.startswith("{")]
+    stderr = proc.stderr.read()
+    assert "Traceback" not in stderr, stderr  # e.g. the scheduled-work thread died at start
+    logs = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     access = [e for e in logs if e.get("logger") == "refundable.access"]
     assert {e["status"] for e in access} >= {200, 401}
     assert all(e["request_id"] for e in access)

@@ -79,7 +79,10 @@ def _run(settings: Settings) -> None:
         shown = _seed(wired, api.state.api.keys, settings) if settings.resolved_demo else {}
         stop = threading.Event()
         worker = threading.Thread(
-            target=_jobs_loop, args=(wired, settings, stop), name="scheduled-work", daemon=True
+            target=_jobs_loop,
+            args=(wired, settings, api.state.api.metrics, stop),
+            name="scheduled-work",
+            daemon=True,
         )
         config = uvicorn.Config(
             api,
