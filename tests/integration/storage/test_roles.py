@@ -11,7 +11,7 @@ import psycopg
 import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
-from storage_helpers import history, open_tenant, snapshot
+from storage_helpers import at, history, open_tenant, snapshot
 from typer.testing import CliRunner
 
 from refundable.adapters.db.engine import head_revision
@@ -19,6 +19,7 @@ from refundable.bootstrap import bootstrap
 from refundable.core.errors import SchemaOutOfDate
 from refundable.core.time import UTC, FixedClock
 from refundable.entrypoints.cli import app as cli
+from refundable.service import commands as c
 
 pytestmark = pytest.mark.postgres
 HISTORY = ["entries", "lines", "payment_returns", "usage_events", "holds", "hold_releases"]
@@ -60,6 +61,10 @@ ATTACKS = [
     "UPDATE accounts SET owner = 'x'",
     "UPDATE accounts SET balance = balance + 100000",  # then overdraw past the floor check
     "UPDATE accounts SET balance = 0",
+    "UPDATE lots SET remaining = units",  # refill a used lot (ADR 0042)
+    "UPDATE lots SET value_left_minor = 0, status = 'forfeited'",
+    "DELETE FROM lots",
+    "TRUNCATE lots",
     "ALTER TABLE lines DISABLE TRIGGER ALL",
     "ALTER TABLE lines DISABLE TRIGGER lines_append_only",
     "DROP TRIGGER lines_append_only ON lines",
@@ -90,7 +95,7 @@ def test_runtime_role_posts_but_cannot_rewrite_history(
     try:
         open_tenant(app, "t1")
         history(app, "t1")  # every kind of write the service makes: payments, lots, usage, holds
-        before = snapshot(app.db, "t1", [*HISTORY, "payments", "accounts"])
+        before = snapshot(app.db, "t1", [*HISTORY, "payments", "accounts", "lots"])
         assert all(before[t] for t in HISTORY)
         plain = runtime_url.replace("+psycopg", "")
         for sql in ATTACKS:
@@ -98,7 +103,13 @@ def test_runtime_role_posts_but_cannot_rewrite_history(
                 raw.execute(sql)
         with psycopg.connect(plain) as raw, pytest.raises(psycopg.errors.RaiseException):
             raw.execute("UPDATE payments SET refunded_minor = 0")  # allowed column, wrong sum
-        assert snapshot(app.db, "t1", [*HISTORY, "payments", "accounts"]) == before
+        with psycopg.connect(plain) as raw, pytest.raises(psycopg.errors.RaiseException):
+            raw.execute("UPDATE lots SET unit = 'other'")  # the FOR UPDATE column, refused
+        assert snapshot(app.db, "t1", [*HISTORY, "payments", "accounts", "lots"]) == before
+        # the lot counters move for the runtime role through the journal (ADR 0042)
+        app.ledger.handle(c.ForfeitCredits("t1", "ff1", "C1", c.ForfeitReason.closure, at(4)))
+        lots = snapshot(app.db, "t1", ["lots"])["lots"]
+        assert lots and {(r[5], r[13]) for r in lots} == {(0, "forfeited")}
     finally:
         app.close()
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import select, update
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
@@ -197,28 +197,6 @@ class SqlLots(SqlBase):
             self.conn.execute(t.lots.insert(), [rows.lot_row(x, entry_id) for x in lots])
 
     def save(self, lots: Sequence[CreditLot]) -> None:
-        if not lots:
-            return
-        lo = t.lots.c
-        stmt = (
-            update(t.lots)
-            .where(and_(lo.tenant_id == bindparam("t_id"), lo.lot_id == bindparam("l_id")))
-            .values(
-                remaining=bindparam("rem"),
-                value_left_minor=bindparam("val"),
-                status=bindparam("st"),
-            )
-        )
-        self.conn.execute(
-            stmt,
-            [
-                {
-                    "t_id": self.tenant_id,
-                    "l_id": x.lot_id,
-                    "rem": x.remaining,
-                    "val": x.value_left_minor,
-                    "st": x.status.value,
-                }
-                for x in lots
-            ],
-        )
+        """Nothing to write: the database moves a lot's counters from its journal lines, which
+        ``SqlJournal.post`` inserted (migration 0012, docs/decisions/0042-...); the runtime
+        role may not write them. The lots computed here are what the lines imply."""

@@ -21,7 +21,9 @@ RUNTIME_UPDATES: dict[str, tuple[str, ...]] = {
     # role holds no UPDATE on ``balance``. SELECT ... FOR UPDATE needs UPDATE on one column;
     # the identity trigger refuses any change of ``kind``.
     "accounts": ("kind",),
-    "lots": ("remaining", "value_left_minor", "status"),
+    # Lot counters move only by the trigger on ``lines`` (SECURITY DEFINER, migration 0012,
+    # ADR 0042); ``unit`` is there for SELECT ... FOR UPDATE, the lot guard refuses a change.
+    "lots": ("unit",),
     "payments": ("refunded_minor", "charged_back_minor"),
     "idempotency": ("result",),
     # SELECT ... FOR UPDATE needs UPDATE on one column of the table; the append-only trigger

@@ -121,6 +121,9 @@ lots = Table(
     Column("entry_id", ID, nullable=False),
     Index("ix_lots_customer", "tenant_id", "customer_id"),
 )
+# The journal line that moved a lot last (set by the database's trigger on ``lines``, ADR 0042).
+lots.append_column(Column("moved_entry_id", ID))
+lots.append_column(Column("moved_line_no", Integer))
 
 payments = Table(
     "payments",
