@@ -90,8 +90,8 @@ ENTRY = (
     "INSERT INTO entries (tenant_id, entry_id, kind, effective_us, recorded_us, memo, ref, "
     "reverses, idem_key, meta) VALUES (%s, %s, %s, %s, %s, %s, %s, NULL, %s, NULL)"
 )
-LINE = ("INSERT INTO lines (tenant_id, entry_id, line_no, account, commodity, amount, lot_id) "
-        "VALUES (%s, %s, %s, %s, %s, %s, NULL)")  # fmt: skip
+LINE = ("INSERT INTO lines (tenant_id, entry_id, line_no, account, commodity, amount, lot_id, "
+        "effective_us) VALUES (%s, %s, %s, %s, %s, %s, NULL, %s)")  # fmt: skip
 IDEM = ("INSERT INTO idempotency (tenant_id, key, command, payload_hash, result, created_us) "
         "VALUES (%s, %s, %s, %s, %s, %s)")  # fmt: skip
 PAY = ("INSERT INTO payments (tenant_id, payment_id, customer_id, amount_minor, currency, method, "
@@ -122,8 +122,8 @@ def bare_statements(kind: str, tenant: str, i: int) -> list[tuple[str, tuple[Any
         *((IDEM, (tenant, f"#{kind}{n}:{i}", kind, "0" * 64, receipt, us))
           for n in range(KEYS[kind])),
         (ENTRY, (tenant, eid, kind, us, us, f"{kind} {i}", f"{kind}{i}", f"{kind}{i}")),
-        (LINE, (tenant, eid, 0, debit, ZAR, amount)),
-        (LINE, (tenant, eid, 1, credit, ZAR, -amount)),
+        (LINE, (tenant, eid, 0, debit, ZAR, amount, us)),
+        (LINE, (tenant, eid, 1, credit, ZAR, -amount, us)),
     ]  # fmt: skip
     if kind == "payment":
         out.append((PAY, (tenant, f"p{i}", cust, amount, ZAR, "card", "stripe",

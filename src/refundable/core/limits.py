@@ -111,3 +111,7 @@ CHECKPOINT_GRACE_US: Final = 10 * 60 * 1_000_000
 # Movements one statement page shows (the newest ones): a statement read costs the page, not
 # the customer's whole history.
 STATEMENT_PAGE_LINES: Final = 200
+# How often the scheduled checkpoint job runs for a tenant (product clock), and how many of
+# its own accounts one run refreshes (the stalest first; the rest wait for the next run).
+CHECKPOINT_RUN_EVERY_S: Final = 24 * 3600
+CHECKPOINT_ACCOUNTS_PER_RUN: Final = 50

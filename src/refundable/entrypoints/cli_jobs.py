@@ -91,6 +91,21 @@ def run(
     _with_app(db, body)
 
 
+@jobs_app.command("checkpoints")
+def checkpoints(
+    tenant: Tenant,
+    first_at: Annotated[str, typer.Option("--at", help="first run (ISO 8601 with offset)")],
+    db: Db = None,
+) -> None:
+    """Put the balance-checkpoint job on a tenant's schedule: it then runs with the other due
+    work and re-schedules itself daily (ADR 0045). Asking twice schedules it once."""
+    from refundable.service import commands as c
+
+    when = _instant(first_at, "--at")
+    _with_app(db, lambda app: app.bus.handle(c.ScheduleCheckpoints(tenant, when)))
+    typer.echo(f"balance checkpoints scheduled for tenant {tenant} from {first_at}")
+
+
 def _progress(so_far: RunReport) -> None:
     typer.echo(f"  … {so_far.ran} ran, {so_far.failed} failed so far", err=True)
 

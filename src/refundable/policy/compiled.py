@@ -18,7 +18,7 @@ from refundable.core.time import UTC, BusinessCalendar
 from refundable.policy.amounts import AmountSpec, CompiledFee
 from refundable.policy.cond import CompileContext, may_ask
 from refundable.policy.conditions import Cond
-from refundable.policy.decision import TraceStep
+from refundable.policy.decision import TraceStatus, TraceStep
 from refundable.policy.document import DayCount, PolicyDocument, Remedy, Rule, Then
 from refundable.policy.factpaths import FACTS, Getter
 from refundable.policy.facts import Reason, Request
@@ -185,10 +185,10 @@ def with_trace_steps(rule: CompiledRule, index: int) -> CompiledRule:
         alternatives=tuple(rule.then.alternatives),
         notes=tuple(rule.then.notes),
         not_applicable=tuple(
-            TraceStep(rule.id, rule.clause, "not_applicable", c) for c in rule.when
+            TraceStep(rule.id, rule.clause, TraceStatus.not_applicable, c) for c in rule.when
         ),
-        applied=TraceStep(rule.id, rule.clause, "applied"),
-        not_reached=TraceStep(rule.id, rule.clause, "not_reached"),
+        applied=TraceStep(rule.id, rule.clause, TraceStatus.applied),
+        not_reached=TraceStep(rule.id, rule.clause, TraceStatus.not_reached),
     )
 
 

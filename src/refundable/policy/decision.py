@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from refundable.core.money import FxRate, Money
@@ -47,6 +48,17 @@ class Deadline:
     promise: str
 
 
+class TraceStatus(StrEnum):
+    """What became of one rule in a decision (one vocabulary: engine, wording, JSON Schema)."""
+
+    applied = "applied"
+    not_applicable = "not_applicable"
+    requirement_failed = "requirement_failed"
+    outside_window = "outside_window"
+    not_reached = "not_reached"
+    information_needed = "information_needed"
+
+
 @dataclass(frozen=True, slots=True)
 class TraceStep:
     """One rule considered: applied, did not apply (and the condition that failed), or was
@@ -54,20 +66,18 @@ class TraceStep:
 
     rule: str
     clause: str
-    # applied | not_applicable | requirement_failed | outside_window | not_reached
-    # | information_needed
-    status: str
+    status: TraceStatus
     cond: Cond | None = None
     note: str | None = None
 
     def why(self, request: Request) -> str:
-        if self.status == "not_reached":
+        if self.status is TraceStatus.not_reached:
             return "not considered: an earlier rule decided"
         if self.note:
             return self.note
         if self.cond is None:
             return "all of its conditions held"
-        if self.status == "not_applicable":
+        if self.status is TraceStatus.not_applicable:
             return f"does not apply: needs {self.cond.text} ({self.cond.actual(request)})"
         return f"requirement not met: {self.cond.text} ({self.cond.actual(request)})"
 
@@ -167,7 +177,7 @@ class Decision:
                 {
                     "rule": s.rule,
                     "clause": s.clause,
-                    "status": s.status,
+                    "status": s.status.value,
                     "why": self.why(s),
                     "text": self.narrate(s),
                 }

@@ -14,7 +14,14 @@ from decimal import Decimal
 from typing import Any
 
 from refundable.core.money import FxRate, Money
-from refundable.policy.decision import Deadline, Decision, FeeLine, InformationNeeded, TraceStep
+from refundable.policy.decision import (
+    Deadline,
+    Decision,
+    FeeLine,
+    InformationNeeded,
+    TraceStatus,
+    TraceStep,
+)
 from refundable.policy.document import Outcome, Remedy
 
 
@@ -32,7 +39,7 @@ def _fx(row: dict[str, str]) -> FxRate:
 def decision_from_dict(d: dict[str, Any]) -> Decision:
     cur = d["currency"]
     steps = [
-        (TraceStep(s["rule"], s["clause"], s["status"], note=s["why"]), s["text"])
+        (TraceStep(s["rule"], s["clause"], TraceStatus(s["status"]), note=s["why"]), s["text"])
         for s in d["trace"]
     ]
     texts = {id(step): text for step, text in steps}

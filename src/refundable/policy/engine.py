@@ -19,7 +19,13 @@ from refundable.core.money import FxRate, FxTable
 from refundable.policy.compiled import CompiledPolicy, CompiledRule, Requirement
 from refundable.policy.cond import missing_items, truth3
 from refundable.policy.conditions import Cond
-from refundable.policy.decision import Deadline, Decision, InformationNeeded, TraceStep
+from refundable.policy.decision import (
+    Deadline,
+    Decision,
+    InformationNeeded,
+    TraceStatus,
+    TraceStep,
+)
 from refundable.policy.document import Outcome, Remedy
 from refundable.policy.facts import Request
 from refundable.policy.requests import require_what_policy_reads
@@ -64,11 +70,13 @@ def decide(policy: CompiledPolicy, request: Request) -> Decision:
         rest = policy.not_reached_after[rule.index]
         window = policy.window
         if rule.windowed and window is not None and not window.cond.test(request):
-            trace.append(TraceStep(rule.id, rule.clause, "outside_window", window.cond))
+            trace.append(TraceStep(rule.id, rule.clause, TraceStatus.outside_window, window.cond))
             return _refused(policy, rule, request, (*trace, *rest), window.cond, window.clause)
         failed, missing = _requirements(rule, request)
         if failed is not None:
-            trace.append(TraceStep(rule.id, rule.clause, "requirement_failed", failed.cond))
+            trace.append(
+                TraceStep(rule.id, rule.clause, TraceStatus.requirement_failed, failed.cond)
+            )
             return _refused(
                 policy, rule, request, (*trace, *rest), failed.cond, failed.clause, failed.explain
             )
@@ -131,7 +139,9 @@ def _information_needed(
     rather than a denial built on a default the customer never stated."""
     needed = tuple(InformationNeeded(item, rule.ask(item)) for item in missing)
     asks = tuple(n.ask for n in needed)
-    step = TraceStep(rule.id, rule.clause, "information_needed", note=information_note(asks))
+    step = TraceStep(
+        rule.id, rule.clause, TraceStatus.information_needed, note=information_note(asks)
+    )
     return _without_amount(
         policy,
         r,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from refundable.policy.decision import TraceStatus
 from refundable.policy.factpaths import DERIVED_FROM, FACTS, policy_reads
 from refundable.policy.facts import Request
 
@@ -140,16 +141,7 @@ _DECISION_FIELDS: dict[str, dict[str, Any]] = {
             "properties": {
                 "rule": {"type": "string"},
                 "clause": {"type": "string"},
-                "status": {
-                    "enum": [
-                        "applied",
-                        "not_applicable",
-                        "requirement_failed",
-                        "outside_window",
-                        "not_reached",
-                        "information_needed",
-                    ]
-                },
+                "status": {"enum": [s.value for s in TraceStatus]},
                 "why": {"type": "string", "description": "The reason, in fact paths."},
                 "text": {"type": "string", "description": "The reason, for the customer."},
             },

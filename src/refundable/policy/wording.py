@@ -20,7 +20,7 @@ from typing import Any
 from refundable.policy import labels as lb
 from refundable.policy.compiled import CompiledPolicy, CompiledRule
 from refundable.policy.cond import Cond
-from refundable.policy.decision import Deadline, FeeLine, TraceStep
+from refundable.policy.decision import Deadline, FeeLine, TraceStatus, TraceStep
 from refundable.policy.document import Formula, Outcome, Remedy
 from refundable.policy.facts import Request
 from refundable.policy.plain import Finding, Phrasing, findings, statement
@@ -304,21 +304,21 @@ def with_deadlines(
 
 def narrate(policy: CompiledPolicy, r: Request, step: TraceStep) -> str:
     """One trace step as a plain sentence (the JSON trace's ``text``), rendered when read."""
-    if step.status == "applied":
+    if step.status is TraceStatus.applied:
         return "applies: all of its conditions held"
-    if step.status == "not_reached":
+    if step.status is TraceStatus.not_reached:
         return "not considered: an earlier rule decided"
     ph, rules = _view(policy)
     rule = rules.get(step.rule)
     raw = None if rule is None or step.cond is None else _raw_condition(policy, rule, step.cond)
     if raw is None:
-        return step.note or step.status.replace("_", " ")
+        return step.note or step.status.value.replace("_", " ")
     facts = "; ".join(f.found for f in findings(raw, r, ph))
-    if step.status == "not_applicable":
+    if step.status is TraceStatus.not_applicable:
         return (
             f"does not apply: it covers requests where {_asked(step.cond, raw, ph)}; here {facts}"
         )
-    if step.status == "outside_window":
+    if step.status is TraceStatus.outside_window:
         return f"applies, but the request came outside the request window: {facts}"
     return f"applies, but it requires that {_asked(step.cond, raw, ph)}: {facts}"
 

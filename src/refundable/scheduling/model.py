@@ -38,6 +38,8 @@ class ActionKind(StrEnum):
     dunning_notice = "dunning_notice"
     grace_end = "grace_end"  # suspension for non-payment if still owing
     retention_purge = "retention_purge"  # personal data is due for deletion
+    # subject: "tenant accounts"; recurring (ADR 0045)
+    balance_checkpoints = "balance_checkpoints"
 
 
 class ActionState(StrEnum):

@@ -61,6 +61,7 @@ class Detail(StrEnum):
     access_until = "access_until"
     balance_due = "balance_due"
     stale = "stale"
+    checkpoints = "checkpoints"  # rows a checkpoint run appended
 
 
 @dataclass(frozen=True, slots=True)

@@ -196,6 +196,12 @@ class Subscriptions(Protocol):
     def open_holds(self, customer_id: str) -> int: ...  # account holds not released yet
 
 
+class Checkpoints(Protocol):
+    """Balance checkpoints of the tenant's hot accounts (ADR 0040, 0045)."""
+
+    def refresh(self, accounts: int) -> int: ...  # rows appended, for at most ``accounts``
+
+
 @dataclass(frozen=True, slots=True)
 class Repositories:
     """One tenant's repositories, all in the same transaction."""
@@ -217,6 +223,7 @@ class Repositories:
 
     cases: Cases
     subscriptions: Subscriptions
+    checkpoints: Checkpoints
 
 
 class UnitOfWork(Protocol):

@@ -25,7 +25,13 @@ from refundable.scheduling.model import (
     ScheduledAction,
     TestClock,
 )
-from refundable.service import case_steps, outbox_kinds, retention, subscription_jobs
+from refundable.service import (
+    case_steps,
+    checkpoint_job,
+    outbox_kinds,
+    retention,
+    subscription_jobs,
+)
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
 from refundable.service.common import Context, Detail, Done
@@ -70,6 +76,7 @@ KINDS: dict[ActionKind, KindHandler] = {
     ActionKind.personal_data_purge: retention.purge_due,
     ActionKind.case_sla: case_steps.run_case_alarm,
     **subscription_jobs.KINDS,
+    ActionKind.balance_checkpoints: checkpoint_job.run_checkpoints,
 }
 
 

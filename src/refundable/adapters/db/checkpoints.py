@@ -72,35 +72,43 @@ def _unindexed(conn: Connection, column: Any) -> Any:
 def write_checkpoints(
     engine: Engine, tenant: str, account: str, every: int = CHECKPOINT_EVERY_LINES
 ) -> int:
+    """``append_checkpoints`` in a transaction of its own (benchmarks, tools)."""
+    with engine.begin() as conn:
+        return append_checkpoints(conn, tenant, account, every)
+
+
+def append_checkpoints(
+    conn: Connection, tenant: str, account: str, every: int = CHECKPOINT_EVERY_LINES
+) -> int:
     """Append a checkpoint every ``every`` lines of ``account`` (in effective order), counting
     entries recorded up to a watermark just behind the newest one; returns how many were
-    written. Run it per hot account from a job; running it again only appends fresher rows."""
+    written. Run per hot account by the scheduled job (``SqlCheckpoints.refresh``); running
+    it again only appends fresher rows, and nothing when nothing new was recorded."""
     ln, e, cp = t.lines.c, t.entries.c, t.balance_checkpoints.c
-    with engine.begin() as conn:
-        newest = conn.execute(select(func.max(e.recorded_us)).where(e.tenant_id == tenant)).scalar()
-        if newest is None:
-            return 0
-        watermark = int(newest) - CHECKPOINT_GRACE_US
-        done = conn.execute(
-            select(func.max(cp.watermark_us)).where(cp.tenant_id == tenant, cp.account == account)
-        ).scalar()
-        if done is not None and int(done) >= watermark:
-            return 0  # nothing recorded since the last run
-        stream = conn.execute(
-            select(e.effective_us, ln.amount)
-            .select_from(t.lines)
-            .join(t.entries, (e.tenant_id == ln.tenant_id) & (e.entry_id == ln.entry_id))
-            .where(ln.tenant_id == tenant, ln.account == account, e.recorded_us <= watermark)
-            .order_by(e.effective_us)
-        )
-        marks = _marks(((int(r[0]), int(r[1])) for r in stream), every)
-        rows = [
-            {"tenant_id": tenant, "account": account, "as_of_us": at,
-             "watermark_us": watermark, "balance": total}
-            for at, total in marks
-        ]  # fmt: skip
-        if rows:
-            conn.execute(insert(t.balance_checkpoints), rows)
+    newest = conn.execute(select(func.max(e.recorded_us)).where(e.tenant_id == tenant)).scalar()
+    if newest is None:
+        return 0
+    watermark = int(newest) - CHECKPOINT_GRACE_US
+    done = conn.execute(
+        select(func.max(cp.watermark_us)).where(cp.tenant_id == tenant, cp.account == account)
+    ).scalar()
+    if done is not None and int(done) >= watermark:
+        return 0  # nothing recorded since the last run
+    stream = conn.execute(
+        select(e.effective_us, ln.amount)
+        .select_from(t.lines)
+        .join(t.entries, (e.tenant_id == ln.tenant_id) & (e.entry_id == ln.entry_id))
+        .where(ln.tenant_id == tenant, ln.account == account, e.recorded_us <= watermark)
+        .order_by(e.effective_us)
+    )
+    marks = _marks(((int(r[0]), int(r[1])) for r in stream), every)
+    rows = [
+        {"tenant_id": tenant, "account": account, "as_of_us": at,
+         "watermark_us": watermark, "balance": total}
+        for at, total in marks
+    ]  # fmt: skip
+    if rows:
+        conn.execute(insert(t.balance_checkpoints), rows)
     return len(rows)
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from refundable.adapters.db.errors import on_error
+from refundable.adapters.db.prepared import enable_deferred_writes
 from refundable.core.errors import ConfigurationError, SchemaOutOfDate, StoreBusy
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -54,6 +55,7 @@ def make_engine(url: str, *, busy_timeout_s: float = BUSY_TIMEOUT_S, **kw: Any) 
         engine = create_engine(url, **kw)
     # Out-of-range values and data errors leave as our errors, from writes and reads alike.
     event.listen(engine, "handle_error", on_error)
+    enable_deferred_writes(engine)  # PostgreSQL: a posting's writes ride with its COMMIT
     return engine
 
 

@@ -168,16 +168,20 @@ class SqlLedgerQueries:
         self, conn: Connection, tenant: str, mine: list[str], limit: int | None
     ) -> list[Any]:
         ln, e = t.lines.c, t.entries.c
-        # "+ 0": sort the customer's few lines rather than walk the tenant's whole history in
-        # ix_entries_effective order
-        keys = [e.effective_us + 0, _charges_first(), e.recorded_us, e.entry_id, ln.line_no]
         stmt = (
             select(e.entry_id, e.effective_us, e.recorded_us, e.kind, e.memo, ln.account, ln.amount)
             .join(t.entries, (e.tenant_id == ln.tenant_id) & (e.entry_id == ln.entry_id))
             .where(ln.tenant_id == tenant, ln.account.in_(mine))
         )
         if limit is None:
+            # "+ 0": sort the customer's few lines rather than walk the tenant's whole history
+            # in ix_entries_effective order
+            keys = [e.effective_us + 0, _charges_first(), e.recorded_us, e.entry_id, ln.line_no]
             return list(conn.execute(stmt.order_by(*keys)).all())
+        cutoff = _page_cutoff(conn, tenant, mine, limit)
+        if cutoff is not None:  # only lines at or after the page's oldest instant are read
+            stmt = stmt.where(ln.effective_us >= cutoff)
+        keys = [ln.effective_us, _charges_first(), e.recorded_us, e.entry_id, ln.line_no]
         return list(conn.execute(stmt.order_by(*(k.desc() for k in keys)).limit(limit)).all())
 
     def _refunds_to_source(
@@ -319,6 +323,21 @@ class SqlLedgerQueries:
         with self.engine.begin() as conn:
             found = conn.execute(stmt).mappings().all()
         return [rows.hold_from(x, x["released_us"], x["resolution"]) for x in found]
+
+
+def _page_cutoff(conn: Connection, tenant: str, mine: list[str], limit: int) -> int | None:
+    """The effective instant of the ``limit``-th newest line on the customer's accounts, from
+    the index on (tenant, account, effective_us) alone (ADR 0045); None if there are fewer."""
+    ln = t.lines.c
+    stmt = (
+        select(ln.effective_us)
+        .where(ln.tenant_id == tenant, ln.account.in_(mine))
+        .order_by(ln.effective_us.desc())
+        .offset(limit - 1)
+        .limit(1)
+    )
+    found = conn.execute(stmt).scalar()
+    return None if found is None else int(found)
 
 
 def _charges_first() -> Any:

@@ -10,10 +10,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
+from refundable.adapters.db import statements as s
+from refundable.adapters.db.known_accounts import accounts_ensured, accounts_known
+from refundable.adapters.db.prepared import values_of
 from refundable.adapters.db.repository_base import SqlBase
 from refundable.ledger.accounts import AccountKey
 from refundable.ledger.entries import JournalEntry
@@ -29,13 +32,13 @@ class SqlReceipts(SqlBase):
         (a second statement, only then). On PostgreSQL a concurrent claimer of the same key
         waits here until the first transaction ends."""
         now = self._now_us()
-        values = [
+        claims = [
             {"tenant_id": self.tenant_id, "key": k, "command": command,
              "payload_hash": payload_hash, "result": None, "created_us": now}
             for k in keys
         ]  # fmt: skip
-        stmt = self._insert_ignore(t.idempotency).values(values).returning(t.idempotency.c.key)
-        fresh = {r.key for r in self.conn.execute(stmt)}
+        params = values_of(claims, "r")
+        fresh = {r[0] for r in self.db.rows(s.CLAIM(len(keys)), params)}
         taken = [k for k in keys if k not in fresh]
         if not taken:
             return {}
@@ -49,49 +52,43 @@ class SqlReceipts(SqlBase):
 
     def remember(self, keys: Sequence[str], result: str) -> None:
         """One statement stores the receipt under every key the command claimed."""
-        i = t.idempotency.c
-        self.conn.execute(
-            update(t.idempotency)
-            .where(i.tenant_id == self.tenant_id, i.key.in_(list(keys)))
-            .values(result=result)
-        )
+        params: dict[str, Any] = {f"k{n}": k for n, k in enumerate(keys)}
+        params.update(tenant=self.tenant_id, receipt=result)
+        self.db.write(s.REMEMBER(len(keys)), params)
 
 
 class SqlJournal(SqlBase):
     """Entries, their lines and the account balance projection, insert-only."""
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self._ensured: set[str] = set()  # account codes known to exist in this transaction
-
     def _ensure_accounts(self, keys: Iterable[AccountKey]) -> None:
-        """Create missing account rows (balance 0), at most once per account per transaction."""
-        fresh = sorted({k for k in keys if k.code not in self._ensured}, key=lambda k: k.code)
-        if fresh:
-            self._ensured.update(k.code for k in fresh)
-            self.conn.execute(
-                self._insert_ignore(t.accounts),
-                [
-                    {
-                        "tenant_id": self.tenant_id,
-                        "code": k.code,
-                        "kind": k.kind.name,
-                        "commodity": k.commodity,
-                        "owner": k.owner,
-                        "balance": 0,
-                    }
-                    for k in fresh
-                ],
-            )
+        """Create missing account rows (balance 0). An account known to exist (committed
+        earlier on this connection, or ensured in this transaction) costs no statement."""
+        known = accounts_known(self.conn, self.tenant_id)
+        fresh = sorted({k for k in keys if k.code not in known}, key=lambda k: k.code)
+        if not fresh:
+            return
+        self.db.many(
+            s.ENSURE_ACCOUNT,
+            [
+                {"tenant_id": self.tenant_id, "code": k.code, "kind": k.kind.name,
+                 "commodity": k.commodity, "owner": k.owner, "balance": 0}
+                for k in fresh
+            ],
+        )  # fmt: skip
+        accounts_ensured(self.conn, self.tenant_id, [k.code for k in fresh])
 
     def _select_balances(self, codes: list[str]) -> dict[str, int]:
-        a = t.accounts.c
-        stmt = (
-            select(a.code, a.balance)
-            .where(a.tenant_id == self.tenant_id, a.code.in_(codes))
-            .order_by(a.code)
-        )
-        return {r.code: int(r.balance) for r in self.conn.execute(self._lock(stmt))}
+        if len(codes) > s.MAX_PREBUILT_KEYS:  # many accounts at once (a sweep): Core's IN list
+            a = t.accounts.c
+            stmt = (
+                select(a.code, a.balance)
+                .where(a.tenant_id == self.tenant_id, a.code.in_(codes))
+                .order_by(a.code)
+            )
+            return {r.code: int(r.balance) for r in self.conn.execute(self._lock(stmt))}
+        params: dict[str, Any] = {f"c{n}": code for n, code in enumerate(codes)}
+        params["tenant"] = self.tenant_id
+        return {r[0]: int(r[1]) for r in self.db.rows(s.BALANCES(len(codes)), params)}
 
     def lock_balances(self, accounts: Iterable[AccountKey]) -> dict[AccountKey, int]:
         """Lock the accounts' rows (creating missing ones) and return their signed balances.
@@ -104,7 +101,7 @@ class SqlJournal(SqlBase):
         if missing:
             self._ensure_accounts(missing)
             found.update(self._select_balances([k.code for k in missing]))
-        self._ensured.update(wanted)
+        accounts_ensured(self.conn, self.tenant_id, list(wanted))
         return {wanted[code]: balance for code, balance in found.items()}
 
     def post(self, entries: Sequence[JournalEntry], idem_key: str | None) -> None:
@@ -118,8 +115,12 @@ class SqlJournal(SqlBase):
         for e in entries:
             line_rows += rows.line_rows(e)
         self._ensure_accounts({line.account for e in entries for line in e.lines})
-        self.conn.execute(t.entries.insert(), [rows.entry_row(e, now, idem_key) for e in entries])
-        self.conn.execute(t.lines.insert(), line_rows)
+        self.db.many(s.ENTRY, [rows.entry_row(e, now, idem_key) for e in entries])
+        n = len(line_rows)
+        if n > s.MAX_PREBUILT_LINES:
+            self.conn.execute(t.lines.insert(), line_rows)
+        elif n:
+            self.db.write(s.LINES(n), values_of(line_rows, "l"))
 
     def get(self, entry_id: str) -> JournalEntry | None:
         e, ln = t.entries.c, t.lines.c

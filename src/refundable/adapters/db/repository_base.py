@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Insert, Table
 from sqlalchemy.dialects import postgresql, sqlite
 
 from refundable.adapters.db import rows
+from refundable.adapters.db.prepared import Driver
 from refundable.core.time import Clock
 
 
@@ -17,6 +18,14 @@ class SqlBase:
         self.tenant_id = tenant_id
         self.clock = clock
         self.pg = conn.dialect.name == "postgresql"
+        self._driver: Driver | None = None
+
+    @property
+    def db(self) -> Driver:
+        """The driver connection, for the prebuilt statements of the posting path."""
+        if self._driver is None:
+            self._driver = Driver(self.conn)
+        return self._driver
 
     # helpers ---------------------------------------------------------------------------------
     def _insert_ignore(self, table: Table) -> Insert:

@@ -7,10 +7,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from refundable.adapters.db import fastpath, rows
 from refundable.adapters.db import schema as t
+from refundable.adapters.db import statements as s
 from refundable.adapters.db.repository_base import SqlBase
 from refundable.ledger.credit_ops import Allocation
 from refundable.ledger.holds import Hold
@@ -54,22 +55,25 @@ class SqlCustomers(SqlBase):
 
 class SqlPayments(SqlBase):
     def lock(self, payment_id: str) -> Payment | None:
-        p = t.payments.c
-        stmt = select(t.payments).where(p.tenant_id == self.tenant_id, p.payment_id == payment_id)
-        r = self.conn.execute(self._lock(stmt)).mappings().first()
-        return None if r is None else rows.payment_from(r)
+        found = self.db.rows(s.LOCK_PAYMENT, {"tenant": self.tenant_id, "payment": payment_id})
+        return (
+            None
+            if not found
+            else rows.payment_from(dict(zip(s.PAYMENT_COLUMNS, found[0], strict=True)))
+        )
 
     def add(self, payment: Payment) -> None:
-        self.conn.execute(t.payments.insert(), rows.payment_row(payment))
+        self.db.write(s.ADD_PAYMENT, rows.payment_row(payment))
 
     def save(self, payment: Payment) -> None:
-        p = t.payments.c
-        self.conn.execute(
-            update(t.payments)
-            .where(p.tenant_id == self.tenant_id, p.payment_id == payment.payment_id)
-            .values(
-                refunded_minor=payment.refunded_minor, charged_back_minor=payment.charged_back_minor
-            )
+        self.db.write(
+            s.SAVE_PAYMENT,
+            {
+                "tenant": self.tenant_id,
+                "payment": payment.payment_id,
+                "refunded": payment.refunded_minor,
+                "charged_back": payment.charged_back_minor,
+            },
         )
 
     def add_return(
@@ -82,8 +86,8 @@ class SqlPayments(SqlBase):
         at: datetime,
         reason: str,
     ) -> None:
-        self.conn.execute(
-            t.payment_returns.insert(),
+        self.db.write(
+            s.ADD_RETURN,
             {
                 "tenant_id": self.tenant_id,
                 "kind": kind,
@@ -100,6 +104,7 @@ class SqlPayments(SqlBase):
 
 class SqlUsage(SqlBase):
     def known(self, event_ids: Sequence[str]) -> dict[str, tuple[str, int]]:
+        self.db.flush()  # the fast path talks to the driver: send deferred writes first
         return fastpath.known_events(self.conn, self.tenant_id, event_ids)
 
     def add(
@@ -108,6 +113,7 @@ class SqlUsage(SqlBase):
         entry_of: Mapping[str, str],
         allocations: Sequence[Allocation],
     ) -> None:
+        self.db.flush()
         fastpath.insert_usage(self.conn, self.tenant_id, events, entry_of, allocations)
 
     def get(self, event_id: str) -> UsageEvent | None:

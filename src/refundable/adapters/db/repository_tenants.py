@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
+from refundable.adapters.db import statements as s
 from refundable.adapters.db.repository_base import SqlBase
 from refundable.ledger.decisions import DecisionRecord
 from refundable.policy.document import Outcome, Remedy
@@ -122,16 +123,13 @@ class SqlDecisions(SqlBase):
         )
 
     def get(self, decision_id: str) -> DecisionRecord | None:
-        c = t.decisions.c
-        stmt = select(t.decisions).where(
-            c.tenant_id == self.tenant_id, c.decision_id == decision_id
-        )
-        r = self.conn.execute(stmt).first()
-        if r is None:
+        found = self.db.rows(s.DECISION, {"tenant": self.tenant_id, "decision": decision_id})
+        if not found:
             return None
+        r = dict(zip(s.DECISION_COLUMNS, found[0], strict=True))
         return DecisionRecord(
-            r.decision_id, self.tenant_id, r.customer_id, r.policy_id, r.policy_version,
-            Outcome(r.outcome), Remedy(r.remedy), r.rule, tuple(json.loads(r.clauses)),
-            r.currency, int(r.gross_minor), int(r.fees_minor), int(r.net_minor),
-            rows.from_us(r.decided_us), r.body,
+            r["decision_id"], self.tenant_id, r["customer_id"], r["policy_id"],
+            r["policy_version"], Outcome(r["outcome"]), Remedy(r["remedy"]), r["rule"],
+            tuple(json.loads(r["clauses"])), r["currency"], int(r["gross_minor"]),
+            int(r["fees_minor"]), int(r["net_minor"]), rows.from_us(r["decided_us"]), r["body"],
         )  # fmt: skip

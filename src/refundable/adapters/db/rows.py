@@ -42,6 +42,7 @@ def entry_row(e: JournalEntry, recorded_us: int, idem_key: str | None) -> dict[s
 
 
 def line_rows(e: JournalEntry) -> list[dict[str, Any]]:
+    effective_us = to_us(e.effective_at)  # copied onto each line: statement pages (ADR 0045)
     return [
         {
             "tenant_id": e.tenant_id,
@@ -51,6 +52,7 @@ def line_rows(e: JournalEntry) -> list[dict[str, Any]]:
             "commodity": line.commodity,
             "amount": line.amount,
             "lot_id": line.lot_id,
+            "effective_us": effective_us,
         }
         for i, line in enumerate(e.lines)
     ]

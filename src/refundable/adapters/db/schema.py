@@ -97,7 +97,9 @@ lines = Table(
     Column("commodity", String(8), nullable=False),
     Column("amount", MINOR, nullable=False),
     Column("lot_id", LONG_ID),
-    Index("ix_lines_account", "tenant_id", "account"),
+    # the entry's effective instant, copied so a statement page is an index range (ADR 0045)
+    Column("effective_us", INSTANT),
+    Index("ix_lines_account_effective", "tenant_id", "account", "effective_us"),
     Index("ix_lines_lot", "tenant_id", "lot_id"),
 )
 
@@ -303,7 +305,7 @@ decisions = Table(
 APPEND_ONLY += ("policy_versions", "decisions")
 
 # Reads that must stay flat as history grows (issue 7): a customer's accounts by owner, for
-# statements (lines are then read by (tenant, account), ``ix_lines_account``).
+# statements (lines are then read by (tenant, account), ``ix_lines_account_effective``).
 Index("ix_accounts_owner", accounts.c.tenant_id, accounts.c.owner)
 
 # --- scheduled work (scheduling): due actions, test clocks, the outbox -------------------------

@@ -16,8 +16,11 @@ from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError
 
 from refundable.adapters.db.engine import begin_write
+from refundable.adapters.db.known_accounts import forget, promote
+from refundable.adapters.db.prepared import commit, discard
 from refundable.adapters.db.repository import SqlJournal, SqlLots, SqlReceipts
 from refundable.adapters.db.repository_cases import SqlCases
+from refundable.adapters.db.repository_checkpoints import SqlCheckpoints
 from refundable.adapters.db.repository_personal import SqlPersonal
 from refundable.adapters.db.repository_records import (
     SqlCustomers,
@@ -72,6 +75,8 @@ class SqlUnitOfWork:
         self._conn = self._tx = None
         if conn is None or tx is None:
             return
+        discard(conn)  # deferred writes of a unit of work that did not commit
+        forget(conn)
         try:
             if tx.is_active:
                 tx.rollback()
@@ -103,9 +108,11 @@ class SqlUnitOfWork:
             personal=SqlPersonal(*args),
             cases=SqlCases(*args),
             subscriptions=SqlSubscriptions(*args),
+            checkpoints=SqlCheckpoints(*args),
         )
 
     def commit(self) -> None:
-        if self._tx is None:
+        if self._tx is None or self._conn is None:
             raise InvariantBroken("commit outside the unit of work")
-        self._tx.commit()
+        commit(self._conn, self._tx)
+        promote(self._conn)

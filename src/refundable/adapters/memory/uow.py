@@ -8,6 +8,7 @@ from refundable.core.errors import InvariantBroken
 from refundable.service.ports import Repositories
 
 from .cases import MemCases
+from .checkpoints import MemCheckpoints
 from .personal import MemPersonal
 from .repositories import (
     MemCustomers,
@@ -70,6 +71,7 @@ class MemoryUnitOfWork:
             personal=MemPersonal(*args),
             cases=MemCases(*args),
             subscriptions=MemSubscriptions(*args),
+            checkpoints=MemCheckpoints(*args),
         )
 
     def commit(self) -> None:

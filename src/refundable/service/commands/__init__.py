@@ -22,6 +22,7 @@ from refundable.service.commands.cases import (
     UpholdDecision,
     WithdrawCase,
 )
+from refundable.service.commands.checkpoints import ScheduleCheckpoints
 from refundable.service.commands.credits import (
     BuyCreditLot,
     ConsumeCredits,
@@ -118,6 +119,7 @@ __all__ = [
     "ReleaseHold",
     "ReverseEntry",
     "RunDueAction",
+    "ScheduleCheckpoints",
     "ScheduleRetention",
     "StartTrial",
     "Subscribe",

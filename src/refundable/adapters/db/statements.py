@@ -1,0 +1,107 @@
+"""The prebuilt statements of a single posting (claim, loads, entry, lines, payment rows,
+receipt), written once with the schema's tables and compiled once per dialect (``prepared``).
+
+Each is a function of ``pg`` (is the store PostgreSQL?): row locks (``FOR UPDATE``) exist only
+there, SQLite's ``BEGIN IMMEDIATE`` already holds the one writer lock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from refundable.adapters.db import schema as t
+from refundable.adapters.db.prepared import Arity, Prepared
+
+_I, _A, _P, _D = t.idempotency.c, t.accounts.c, t.payments.c, t.decisions.c
+
+
+def _insert_ignore(table: Table, pg: bool) -> Any:
+    return (postgresql.insert(table) if pg else sqlite.insert(table)).on_conflict_do_nothing()
+
+
+def _lock(stmt: Any, pg: bool) -> Any:
+    return stmt.with_for_update() if pg else stmt
+
+
+def _claim(n: int, pg: bool) -> Any:
+    cols = ("tenant_id", "key", "command", "payload_hash", "result", "created_us")
+    rows: list[dict[str, Any]] = [{c: bindparam(f"r{i}_{c}") for c in cols} for i in range(n)]
+    return _insert_ignore(t.idempotency, pg).values(rows).returning(_I.key)
+
+
+CLAIM = Arity(_claim)
+"""Insert n idempotency rows, skipping those already there; returns the keys inserted."""
+
+
+def _remember(n: int, pg: bool) -> Any:
+    keys: list[Any] = [bindparam(f"k{i}") for i in range(n)]
+    return (
+        update(t.idempotency)
+        .where(_I.tenant_id == bindparam("tenant"), _I.key.in_(keys))
+        .values(result=bindparam("receipt"))
+    )
+
+
+REMEMBER = Arity(_remember)
+"""Store one receipt under the n keys a command claimed (one statement)."""
+
+ENSURE_ACCOUNT = Prepared(lambda pg: _insert_ignore(t.accounts, pg))
+ENTRY = Prepared(lambda pg: insert(t.entries))
+MAX_PREBUILT_LINES = 8  # longer entries (usage batches) go through Core's executemany
+
+
+def _lines(n: int, pg: bool) -> Any:
+    cols = [c.key for c in t.lines.c]
+    return insert(t.lines).values([{c: bindparam(f"l{i}_{c}") for c in cols} for i in range(n)])
+
+
+LINES = Arity(_lines)
+"""An entry's n lines in one statement: PostgreSQL's balance trigger (one per statement) then
+moves the accounts in code order, as concurrent postings expect (no deadlocks)."""
+
+
+def _balances(n: int, pg: bool) -> Any:
+    codes: list[Any] = [bindparam(f"c{i}") for i in range(n)]
+    stmt = (
+        select(_A.code, _A.balance)
+        .where(_A.tenant_id == bindparam("tenant"), _A.code.in_(codes))
+        .order_by(_A.code)
+    )
+    return _lock(stmt, pg)
+
+
+MAX_PREBUILT_KEYS = 16  # more accounts at once (sweeps) go through Core's IN list
+BALANCES = Arity(_balances)
+"""The balances of n accounts, locked on PostgreSQL (in code order: no deadlocks)."""
+
+PAYMENT_COLUMNS = tuple(c.key for c in t.payments.c)
+LOCK_PAYMENT = Prepared(
+    lambda pg: _lock(
+        select(t.payments).where(
+            _P.tenant_id == bindparam("tenant"), _P.payment_id == bindparam("payment")
+        ),
+        pg,
+    )
+)
+ADD_PAYMENT = Prepared(lambda pg: insert(t.payments))
+SAVE_PAYMENT = Prepared(
+    lambda pg: (
+        update(t.payments)
+        .where(_P.tenant_id == bindparam("tenant"), _P.payment_id == bindparam("payment"))
+        .values(
+            refunded_minor=bindparam("refunded", type_=t.MINOR),
+            charged_back_minor=bindparam("charged_back", type_=t.MINOR),
+        )
+    )
+)
+ADD_RETURN = Prepared(lambda pg: insert(t.payment_returns))
+
+DECISION_COLUMNS = tuple(c.key for c in t.decisions.c)
+DECISION = Prepared(
+    lambda pg: select(t.decisions).where(
+        _D.tenant_id == bindparam("tenant"), _D.decision_id == bindparam("decision")
+    )
+)
