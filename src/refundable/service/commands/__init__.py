@@ -75,10 +75,12 @@ from refundable.service.commands.subscriptions import (
     WithdrawDowngrade,
 )
 from refundable.service.commands.tenants import PublishPolicy
+from refundable.service.commands.usage import BillOverage, DisputeUsageCharge
 
 __all__ = [
     "AcceptSettlement",
     "AppealCase",
+    "BillOverage",
     "BuyCreditLot",
     "CancelSubscription",
     "ChargeFee",
@@ -87,6 +89,7 @@ __all__ = [
     "CreateTestClock",
     "DecideRefund",
     "DefinePlan",
+    "DisputeUsageCharge",
     "DowngradePlan",
     "ErasePersonalData",
     "EscalateCase",
