@@ -168,9 +168,14 @@ CASE_COMMANDS = {
 }  # fmt: skip
 
 
+# Replayed and refused on a tenant whose policy bills usage, in
+# tests/integration/lifecycle/test_usage_billing.py (this file's tenant runs Conek's policy).
+USAGE_COMMANDS = {c.BillOverage, c.DisputeUsageCharge}
+
+
 def test_the_cases_cover_every_command_but_the_key_free_ones() -> None:
     covered = {type(cmd) for cmd, _, _ in CASES}
-    assert covered | KEY_FREE | CASE_COMMANDS == set(HANDLERS)
+    assert covered | KEY_FREE | CASE_COMMANDS | USAGE_COMMANDS == set(HANDLERS)
 
 
 def test_a_usage_batch_is_idempotent_per_event_without_a_key() -> None:

@@ -21,6 +21,7 @@ from refundable.billing.rules import (
     TerminationRule,
     TrialRule,
     UpgradeRule,
+    UsageRule,
 )
 from refundable.core.money import Money
 from refundable.policy.document import LifecycleDoc, PolicyDocument
@@ -77,6 +78,9 @@ def lifecycle_rules(doc: PolicyDocument) -> LifecycleRules | None:
             life.entitlements.features_by_plan,
             life.entitlements.seat_limits,
         ),
+        usage=None
+        if life.usage is None
+        else UsageRule(life.usage.clause, life.usage.dispute_clause),
     )
 
 

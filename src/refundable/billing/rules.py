@@ -168,6 +168,15 @@ class EntitlementRule:
 
 
 @dataclass(frozen=True, slots=True)
+class UsageRule:
+    """Usage beyond a plan's allowance is charged at its published unit rates (MyProtektor
+    6.1); disputes of such charges are decided by the policy's rules (6.2)."""
+
+    clause: str
+    dispute_clause: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class LifecycleRules:
     """Everything the transitions need to know about one policy's lifecycle."""
 
@@ -182,3 +191,4 @@ class LifecycleRules:
     reactivation: ReactivationRule
     retention: Retention
     entitlements: EntitlementRule | None = None  # None: plans gate no feature or seat
+    usage: UsageRule | None = None  # None: the policy bills no overage

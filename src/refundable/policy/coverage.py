@@ -108,6 +108,8 @@ RUNS: dict[str, str] = {
     "lifecycle termination": "refundable.billing.ending.terminate",
     "lifecycle reactivation": "refundable.billing.ending.reactivate",
     "lifecycle entitlements": "refundable.billing.plan_access.plan_allows",
+    "lifecycle usage": "refundable.service.usage_billing.bill_overage",
+    "lifecycle usage.dispute_clause": "refundable.service.usage_billing.dispute_usage_charge",
     "lifecycle retention.after_suspension": "refundable.service.retention.schedule_retention",
     "lifecycle retention.after_cancellation": "refundable.service.retention.schedule_retention",
     "lifecycle retention.after_termination": "refundable.service.retention.schedule_retention",

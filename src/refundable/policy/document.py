@@ -542,6 +542,12 @@ class EntitlementsDoc(LifecycleItem):
     )
 
 
+class UsageDoc(LifecycleItem):
+    dispute_clause: str | None = Field(
+        None, description="Clause under which a usage charge is disputed (decided by the rules)"
+    )
+
+
 class LifecycleDoc(_Doc):
     """The subscription lifecycle the policy runs (refundable.billing); every item cites."""
 
@@ -564,6 +570,9 @@ class LifecycleDoc(_Doc):
     entitlements: EntitlementsDoc | None = Field(
         None, description="What each plan unlocks: its features and its seats"
     )
+    usage: UsageDoc | None = Field(
+        None, description="Overage beyond plan allowances, charged at published unit rates"
+    )
     retention: RetentionsDoc | None = Field(
         None,
         description="How long personal data is kept after each ending; omitted when the "
@@ -583,6 +592,7 @@ class LifecycleDoc(_Doc):
             "termination",
             "reactivation",
             "entitlements",
+            "usage",
         ):
             item: LifecycleItem | None = getattr(self, name)
             if item is None:
@@ -598,6 +608,7 @@ class LifecycleDoc(_Doc):
                 "cooling_off_clause",
                 "exempt_clause",
                 "fees_due_clause",
+                "dispute_clause",
             ):
                 value = getattr(item, extra, None)
                 if value is not None:

@@ -25,7 +25,7 @@ from typing import Any
 from refundable.core.errors import Conflict, IdempotencyConflict, NotFound
 from refundable.core.time import Clock
 from refundable.service import case_handlers as cases
-from refundable.service import case_steps, checkpoint_job, retention, scheduled
+from refundable.service import case_steps, checkpoint_job, retention, scheduled, usage_billing
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
 from refundable.service import money_handlers as money
@@ -66,6 +66,8 @@ HANDLERS: dict[type, Handler] = {
     c.WithdrawRetention: retention.withdraw_retention_cmd,
     c.ErasePersonalData: retention.erase_personal_data,
     c.ScheduleCheckpoints: checkpoint_job.schedule_checkpoints,
+    c.BillOverage: usage_billing.bill_overage,
+    c.DisputeUsageCharge: usage_billing.dispute_usage_charge,
     c.OpenCase: cases.open_case,
     c.ProvideInformation: cases.provide_information,
     c.JudgeCase: cases.judge_case,

@@ -76,10 +76,12 @@ from refundable.service.commands.subscriptions import (
     WithdrawDowngrade,
 )
 from refundable.service.commands.tenants import PublishPolicy
+from refundable.service.commands.usage import BillOverage, DisputeUsageCharge
 
 __all__ = [
     "AcceptSettlement",
     "AppealCase",
+    "BillOverage",
     "BuyCreditLot",
     "CancelSubscription",
     "ChargeFee",
@@ -88,6 +90,7 @@ __all__ = [
     "CreateTestClock",
     "DecideRefund",
     "DefinePlan",
+    "DisputeUsageCharge",
     "DowngradePlan",
     "ErasePersonalData",
     "EscalateCase",
