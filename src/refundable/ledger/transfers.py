@@ -9,9 +9,9 @@ allowed, so the caller can tell the customer exactly why.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 
 from refundable.core.errors import InputError, TransferNotAllowed
+from refundable.policy.document import TransferKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,13 +25,9 @@ class Party:
     approved_nonprofit: bool = False
 
 
-class TransferRoute(Enum):
-    """The routes a policy can allow; values are the policy language's names
-    (``wallet.transfers_allowed``)."""
-
-    reseller_to_client = "reseller_to_client"
-    between_affiliates = "between_affiliates"
-    approved_nonprofit_on_termination = "approved_nonprofit_on_termination"
+TransferRoute = TransferKind
+"""The routes a policy can allow: the policy language's own ``wallet.transfers_allowed``
+vocabulary, one definition for the policy, the ledger and the receipts."""
 
 
 def transfer_route(

@@ -21,7 +21,7 @@ def transfer_routes(policy: CompiledPolicy) -> frozenset[TransferRoute]:
     wallet = policy.document.wallet
     if wallet is None:
         return frozenset()
-    return frozenset(TransferRoute(kind.value) for kind in wallet.transfers_allowed)
+    return frozenset(wallet.transfers_allowed)
 
 
 def credit_valid_until(policy: CompiledPolicy, purchased_at: datetime) -> datetime:
