@@ -9,7 +9,8 @@ field here without a row there fails a test.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import Field, dataclass, fields, replace
 from importlib.resources import files
 from pathlib import Path
@@ -23,6 +24,31 @@ ENV_NAMES = {"policies_dir": "REFUNDABLE_POLICIES"}
 def env_name(f: Field[Any]) -> str:
     """The environment variable that sets one Settings field."""
     return ENV_NAMES.get(f.name, ENV_PREFIX + f.name.upper())
+
+
+PYDANTIC_PLUGINS = "PYDANTIC_DISABLE_PLUGINS"  # read by pydantic when a model is built
+
+
+@contextmanager
+def pydantic_plugins_paused() -> Iterator[None]:
+    """Build our own pydantic models (policy documents, requests) without pydantic's plugin
+    scan, then put the variable back as it was.
+
+    The first model class built in a process makes pydantic import ``importlib.metadata`` and
+    read the entry points of every installed distribution, looking for plugins: about 13 ms of
+    a cold ``refundable decide`` (docs/benchmarks.md, start-up), for models that are only ever
+    used inside this package. Typer does the same around the adapters it builds. Models built
+    later in the process (the HTTP service's) still see the user's plugins; a user who set
+    the variable keeps their own value afterwards."""
+    before = os.environ.get(PYDANTIC_PLUGINS)
+    os.environ[PYDANTIC_PLUGINS] = "__all__"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[PYDANTIC_PLUGINS]
+        else:
+            os.environ[PYDANTIC_PLUGINS] = before
 
 
 def shipped_policies_dir() -> Path:

@@ -3,8 +3,11 @@ and deciding for a tenant) loads no database library: cold start stays short."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+
+import pytest
 
 CODE = """
 import sys
@@ -47,6 +50,9 @@ print("exit", code, file=sys.stderr)
 print("LOADED", loaded, file=sys.stderr)
 countries = sorted(m for m in sys.modules if m.startswith("holidays.countries"))
 print("COUNTRIES", countries, file=sys.stderr)
+import os
+from pydantic.plugin import _loader
+print("PLUGINS", _loader._plugins, os.environ.get("PYDANTIC_DISABLE_PLUGINS"), file=sys.stderr)
 """
 
 
@@ -81,3 +87,21 @@ def test_the_real_countries_package_still_loads_after_one_country() -> None:
         [sys.executable, "-c", COUNTRY_THEN_PACKAGE], capture_output=True, text=True, check=True
     )
     assert done.stdout.split() == ["True", "True", "14", "[5,", "6]"], done.stdout + done.stderr
+
+
+def test_cli_decide_builds_its_models_without_the_pydantic_plugin_scan() -> None:
+    """pydantic reads every installed distribution's entry points the first time a model is
+    built with plugins on (about 13 ms of a cold decide); decide builds ours with them off
+    (``config.pydantic_plugins_paused``) and leaves the variable as it found it."""
+    code = DECIDE.format(heavy=HEAVY)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "PLUGINS None None" in done.stderr, done.stderr  # never scanned; variable unset again
+
+
+def test_pausing_the_plugin_scan_keeps_a_users_own_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from refundable.config import PYDANTIC_PLUGINS, pydantic_plugins_paused
+
+    monkeypatch.setenv(PYDANTIC_PLUGINS, "some_plugin")
+    with pydantic_plugins_paused():
+        assert os.environ[PYDANTIC_PLUGINS] == "__all__"
+    assert os.environ[PYDANTIC_PLUGINS] == "some_plugin"

@@ -54,7 +54,8 @@ def payment_succeeded(
 ) -> tuple[Subscription, Effects]:
     """A payment settles what is owed (any excess becomes account credit); paying all that
     is owed ends dunning and lifts a suspension."""
-    sub = require(sub, "record a payment", *_OWING, BillingState.suspended, BillingState.cancelled)
+    ended = (BillingState.cancelled, BillingState.terminated)  # fees owed stay payable
+    sub = require(sub, "record a payment", *_OWING, BillingState.suspended, *ended)
     if ev.amount.currency != sub.currency or not ev.amount.is_positive:
         raise InputError(
             f"payment of {ev.amount}",
@@ -70,7 +71,7 @@ def payment_succeeded(
     )
     sub = replace(sub, billing=billing)
     received = Effects(notices=(Notice(NoticeKind.payment_received, rules.billing_clause),))
-    if billing.balance_due.is_positive or sub.state is BillingState.cancelled:
+    if billing.balance_due.is_positive or sub.state in ended:
         return sub, received
     return _settled(sub, at, rules, received)
 

@@ -130,9 +130,12 @@ def decide(
     policies: PoliciesOpt = None,
 ) -> None:
     """Decide one request and print the decision."""
-    from refundable import bootstrap as wiring
-    from refundable.core.textinput import read_bounded
-    from refundable.policy.requests import parse_request_text, zones
+    from refundable.config import pydantic_plugins_paused
+
+    with pydantic_plugins_paused():  # our models, built on import: no plugin scan (ADR 0022)
+        from refundable import bootstrap as wiring
+        from refundable.core.textinput import read_bounded
+        from refundable.policy.requests import parse_request_text, zones
 
     # bounded read: size, encoding and structure are checked before parsing (textinput);
     # a --policy that disagrees with the request's own policy: is refused, not overridden
@@ -179,8 +182,11 @@ def demo(
     as_json: JsonOpt = False,
 ) -> None:
     """Decide every shipped example request of every policy and print the decisions."""
-    from refundable import bootstrap as wiring
-    from refundable.policy.requests import parse_request_text, zones
+    from refundable.config import pydantic_plugins_paused
+
+    with pydantic_plugins_paused():  # our models, built on import: no plugin scan (ADR 0022)
+        from refundable import bootstrap as wiring
+        from refundable.policy.requests import parse_request_text, zones
 
     registry = _registry(policies)
     folder = examples or wiring.examples_dir()

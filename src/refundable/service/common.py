@@ -61,6 +61,8 @@ class Detail(StrEnum):
     access_until = "access_until"
     balance_due = "balance_due"
     stale = "stale"
+    ran = "ran"
+    skipped = "skipped"
     checkpoints = "checkpoints"  # rows a checkpoint run appended
 
 

@@ -169,8 +169,13 @@ def _lapse_all(
 
 
 def expire_lots(cmd: c.ExpireLots, ctx: Context) -> Done:
-    lots = ctx.repos.lots.lock_expiring(cmd.as_of, cmd.unit)
-    entries, closed = _lapse_all(ctx, lots, cmd.as_of, LotStatus.expired)
+    return expire_due(ctx, cmd.as_of, cmd.unit)
+
+
+def expire_due(ctx: Context, as_of: datetime, unit: str, limit: int | None = None) -> Done:
+    """Expire the lots due by ``as_of`` (at most ``limit``, by lot id: a bounded batch)."""
+    lots = ctx.repos.lots.lock_expiring(as_of, unit, limit)
+    entries, closed = _lapse_all(ctx, lots, as_of, LotStatus.expired)
     ctx.post(entries)
     ctx.repos.lots.save(closed)
     return Done.of(entries, None, {Detail.lots: str(len(closed))})

@@ -178,7 +178,9 @@ class SqlLots(SqlBase):
         stmt = select(t.lots).where(lo.tenant_id == self.tenant_id, lo.lot_id.in_(list(lot_ids)))
         return {r["lot_id"]: rows.lot_from(r) for r in self.conn.execute(stmt).mappings()}
 
-    def lock_expiring(self, as_of: datetime, unit: str) -> list[CreditLot]:
+    def lock_expiring(
+        self, as_of: datetime, unit: str, limit: int | None = None
+    ) -> list[CreditLot]:
         lo = t.lots.c
         stmt = (
             select(t.lots)
@@ -190,6 +192,7 @@ class SqlLots(SqlBase):
                 lo.valid_until_us <= rows.to_us(as_of),
             )
             .order_by(lo.lot_id)
+            .limit(limit)
         )
         return [rows.lot_from(r) for r in self.conn.execute(self._lock(stmt)).mappings()]
 

@@ -104,7 +104,9 @@ class MemLots(_Repo):
         found = (self.t.lots.get(self.k(i)) for i in lot_ids)
         return {x.lot_id: x for x in found if x is not None}
 
-    def lock_expiring(self, as_of: datetime, unit: str) -> list[CreditLot]:
+    def lock_expiring(
+        self, as_of: datetime, unit: str, limit: int | None = None
+    ) -> list[CreditLot]:
         return sorted(
             (
                 x for x in self._mine()
@@ -112,7 +114,7 @@ class MemLots(_Repo):
                 and x.valid_until <= as_of
             ),
             key=lambda x: x.lot_id,
-        )  # fmt: skip
+        )[:limit]  # fmt: skip
 
     def add(self, lots: Sequence[CreditLot], entry_id: str) -> None:
         for lot in lots:

@@ -59,6 +59,7 @@ from refundable.service.commands.scheduling import (
     MoveTestClock,
     RecordActionFailure,
     RunDueAction,
+    RunDueActions,
 )
 from refundable.service.commands.subscriptions import (
     CancelSubscription,
@@ -122,6 +123,7 @@ __all__ = [
     "ReleaseHold",
     "ReverseEntry",
     "RunDueAction",
+    "RunDueActions",
     "ScheduleCheckpoints",
     "ScheduleRetention",
     "StartTrial",
