@@ -107,3 +107,28 @@ def test_api_keys_cli_creates_lists_and_revokes(served: tuple) -> None:  # type:
     time.sleep(5.5)  # the server remembers a key for 5 s (ADR 0058)
     assert httpx.post(f"{base}/v1/decisions/preview", json=kero, headers=headers,
                       timeout=30).status_code == 401  # fmt: skip
+
+
+def test_a_restart_finds_the_demo_as_it_was(served: tuple) -> None:  # type: ignore[type-arg]
+    """The demo data is there for a newcomer (customers, lots about to expire, subscriptions
+    in every state) and a second start on the same data replays the seed, keys included."""
+    base, key, proc, data_dir = served
+    headers = {"Authorization": f"Bearer {key}"}
+    lots = httpx.get(f"{base}/v1/credit_lots", headers=headers, timeout=30).json()["data"]
+    assert "demo-lot-expiring" in [lot["id"] for lot in lots]
+    sub = httpx.get(f"{base}/v1/subscriptions/demo-past_due", headers=headers, timeout=30)
+    assert sub.json()["state"] == "past_due", sub.text
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 0
+    again = subprocess.Popen([str(BIN), "serve", "--port", "0"], env=_env(data_dir),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        banner = _read_banner(again)
+        assert key in banner, banner
+        base2 = re.search(r"running on (http://\S+)", banner).group(1)  # type: ignore[union-attr]
+        customer = httpx.get(f"{base2}/v1/customers/demo-alice", headers=headers, timeout=30)
+        assert customer.status_code == 200, customer.text
+    finally:
+        again.send_signal(signal.SIGTERM)
+        assert again.wait(timeout=60) == 0
+        assert again.stderr is not None and "Traceback" not in again.stderr.read()

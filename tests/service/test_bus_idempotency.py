@@ -34,6 +34,9 @@ from refundable.ledger.usage import UsageEvent
 from refundable.service import commands as c
 from refundable.service.bus import HANDLERS
 from refundable.service.common import entry_id
+from refundable.service.ports import RefundStatus
+
+SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
 def _ready() -> App:
@@ -52,6 +55,7 @@ def _ready() -> App:
     decide(app, TENANT, "df", "R1", fee_due("4.00"))
     app.ledger.handle(c.RecordChargeback(TENANT, "cb-x", "dx", "p2", zar("40.00"), at(1)))
     _subscriptions(app)
+    _payouts(app)
     return app
 
 
@@ -67,6 +71,18 @@ def _subscriptions(app: App) -> None:
     app.ledger.handle(c.RecordPaymentFailure(TENANT, "fail-S5", "S5", at(1)))
     app.ledger.handle(c.StartTrial(TENANT, "trial-S3", "S3", "C1", "basic", 14, at(1)))
     app.ledger.handle(c.CancelSubscription(TENANT, "cancel-S3", "S3", at(1)))
+
+
+def _payouts(app: App) -> None:
+    """A payout sent to the gateway (po1) and one whose card is gone (po2), for the payout
+    commands; a decision (dq) left for a new payout."""
+    for d in ("dp", "da", "dq"):
+        decide(app, TENANT, d, "C1", duplicate_charge("10.00"))
+    for po, d in (("po1", "dp"), ("po2", "da")):
+        app.ledger.handle(c.RequestPayout(TENANT, f"req-{po}", po, f"m-{po}", f"case-{po}", "C1",
+                                          "p1", d, zar("10.00"), "sandbox", at(1)))  # fmt: skip
+    app.ledger.handle(c.RecordGatewayRefund(TENANT, "gw-po2", "po2", "gw2", RefundStatus.failed,
+                                            at(1), "instrument_invalid"))  # fmt: skip
 
 
 CHARGE = c.RecordCharge(TENANT, "k", "inv9", "C1", zar("10.00"), T0)
@@ -124,6 +140,22 @@ CASES: list[tuple[c.Command, str, object]] = [
         "amount",
         zar("6"),
     ),
+    (
+        c.RequestPayout(
+            TENANT, "k", "po9", "m9", "case9", "C1", "p1", "dq", zar("10.00"), "sandbox", at(2)
+        ),
+        "gateway",
+        "stripe",
+    ),
+    (c.RecordGatewayRefund(TENANT, "k", "po1", "gw1", RefundStatus.pending, at(2)), "at", at(3)),
+    (c.RedirectPayout(TENANT, "k", "po2", Method.eft, "ZA-ACC-1", at(2)), "destination", "ZA-2"),
+    (
+        c.RegisterWebhookEndpoint(
+            TENANT, "k", "ep9", "https://hooks.example/r", SECRET, ("*",), at(2)
+        ),
+        "url",
+        "https://hooks.example/other",
+    ),
 ]
 
 
@@ -159,7 +191,7 @@ def test_every_command_twice_replays_and_a_changed_payload_is_refused(
 # Commands without a key, idempotent by their own record: a usage batch per event id, a due
 # action by its row's state (tests/service/test_scheduled.py), a test clock by its instant.
 KEY_FREE = {c.IngestUsage, c.RunDueAction, c.RunDueActions, c.RecordActionFailure,
-            c.MoveTestClock, c.ScheduleCheckpoints}  # fmt: skip
+            c.MoveTestClock, c.ScheduleCheckpoints, c.FanOutWebhook}  # fmt: skip
 # Refund-case commands need a case in a given state: tests/service/test_case_idempotency.py
 # runs each twice along one walk per policy.
 CASE_COMMANDS = {

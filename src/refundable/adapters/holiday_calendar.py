@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -66,6 +67,9 @@ def _supported() -> frozenset[str]:
 
 
 _COUNTRIES_PACKAGE = "holidays.countries"
+# The stand-in below is process-wide state: threads compiling policies at once (the API's
+# first requests) must take turns, or one removes the stand-in another still relies on.
+_IMPORT_LOCK = threading.Lock()
 
 
 def _import_country(country: str) -> None:
@@ -80,6 +84,11 @@ def _import_country(country: str) -> None:
     ``import holidays.countries.south_africa`` and the package's classes still work
     (docs/decisions/0022-package-and-start-up.md).
     """
+    with _IMPORT_LOCK:
+        _import_country_alone(country)
+
+
+def _import_country_alone(country: str) -> None:
     if _COUNTRIES_PACKAGE in sys.modules:  # the real package is there: nothing to save
         return
     module = next(m for m, names in _registry().items() if country in names[1:])

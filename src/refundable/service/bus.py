@@ -29,6 +29,7 @@ from refundable.service import case_steps, checkpoint_job, retention, scheduled,
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
 from refundable.service import money_handlers as money
+from refundable.service import payout_handlers as payouts
 from refundable.service import subscription_handlers as subs
 from refundable.service import tenant_handlers as tenants
 from refundable.service.catalog import PolicyCatalog
@@ -92,6 +93,11 @@ HANDLERS: dict[type, Handler] = {
     c.ReactivateSubscription: subs.reactivate_subscription,
     c.RecordRenewalPayment: subs.record_renewal_payment,
     c.RecordPaymentFailure: subs.record_payment_failure,
+    c.RequestPayout: payouts.request_payout,
+    c.RecordGatewayRefund: payouts.record_gateway_refund,
+    c.RedirectPayout: payouts.redirect_payout,
+    c.RegisterWebhookEndpoint: payouts.register_webhook_endpoint,
+    c.FanOutWebhook: payouts.fan_out_webhook,
 }
 # Commands that may name a tenant not registered yet (publishing its first policy creates it).
 _OPENS_TENANT = (c.PublishPolicy,)

@@ -21,7 +21,7 @@ from typing import Protocol
 from refundable.billing.plans import Plan
 from refundable.billing.records import SubscriptionEvent, SubscriptionRecord
 from refundable.cases.model import Case, CaseEvent
-from refundable.core.money import Money
+from refundable.core.money import FxRate, Money
 from refundable.ledger.accounts import AccountKey
 from refundable.ledger.credit_ops import Allocation
 from refundable.ledger.decisions import DecisionRecord
@@ -31,6 +31,8 @@ from refundable.ledger.lots import CreditLot
 from refundable.ledger.payments import Method, Payment
 from refundable.ledger.transfers import Party
 from refundable.ledger.usage import UsageEvent
+from refundable.outbound.payouts import Payout
+from refundable.outbound.webhooks import WebhookEndpoint
 from refundable.privacy.model import CustomerProfile, Erasure, RetentionSchedule
 from refundable.scheduling.model import ScheduledAction, TestClock
 from refundable.tenants.model import PolicyVersion, Tenant
@@ -226,6 +228,8 @@ class Repositories:
     cases: Cases
     subscriptions: Subscriptions
     checkpoints: Checkpoints
+    payouts: Payouts
+    webhooks: WebhookEndpoints
 
 
 class UnitOfWork(Protocol):
@@ -293,3 +297,38 @@ class Mailer(Protocol):
     outbox worker retries."""
 
     def send(self, to: str, subject: str, text: str, html: str | None = None) -> None: ...
+
+
+class FxRates(Protocol):
+    """The exchange rate prevailing now, with its source (MyProtektor 8.2). Raises
+    ``FxRateMissing`` when the pair is unknown."""
+
+    def rate(self, base: str, quote: str, at: datetime) -> FxRate: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookResponse:
+    status_code: int
+    body_excerpt: str = ""
+
+
+class WebhookSender(Protocol):
+    """POSTs one signed delivery; raises ``OSError``-like errors when the endpoint is
+    unreachable (the worker retries)."""
+
+    def post(self, url: str, headers: Mapping[str, str], body: bytes) -> WebhookResponse: ...
+
+
+class Payouts(Protocol):
+    """Payouts, one per case; ``save`` also appends the transition to ``payout_events``."""
+
+    def add(self, payout: Payout) -> None: ...
+    def lock(self, payout_id: str) -> Payout | None: ...
+    def of_case(self, case_id: str) -> Payout | None: ...
+    def save(self, payout: Payout, at: datetime) -> None: ...
+
+
+class WebhookEndpoints(Protocol):
+    def add(self, endpoint: WebhookEndpoint) -> None: ...
+    def get(self, endpoint_id: str) -> WebhookEndpoint | None: ...
+    def all(self) -> list[WebhookEndpoint]: ...

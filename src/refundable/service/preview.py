@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from refundable.core.errors import NoPolicyVersionInForce, NotFound
 from refundable.policy.compiled import CompiledPolicy
 from refundable.policy.decision import Decision
+from refundable.policy.facts import Request
 from refundable.policy.requests import parse_request
 from refundable.service.catalog import PolicyCatalog
 from refundable.service.decisions import decide_for_tenant
@@ -43,15 +44,26 @@ class Previewer:
         self._catalog = catalog
         self._ttl = ttl
         self._known: dict[str, _Known] = {}
+        self._compiled: dict[str, CompiledPolicy] = {}
         self._lock = threading.Lock()
 
     def preview(self, tenant_id: str, data: Any) -> Decision:
         """Parse ``data`` (a request in the public vocabulary; ``policy`` may be left out)
         and decide it under the tenant's version in force at its ``requested_at``."""
         known = self._tenant(tenant_id)
-        request = parse_request(data, policy=known.tenant.policy_id, zone=known.zone)
+        request = self.parse(tenant_id, data)
         policy = self._in_force(known, request.requested_at)
         return decide_for_tenant(known.tenant, policy, request)
+
+    def parse(self, tenant_id: str, data: Any) -> Request:
+        """A request for this tenant: its policy filled in, plain dates in its timezone."""
+        known = self._tenant(tenant_id)
+        return parse_request(data, policy=known.tenant.policy_id, zone=known.zone)
+
+    def is_warm(self, tenant_id: str) -> bool:
+        """Whether a preview for this tenant needs no store read (its versions are known)."""
+        known = self._known.get(tenant_id)
+        return known is not None and known.until > time.monotonic()
 
     def policy_id(self, tenant_id: str) -> str:
         return self._tenant(tenant_id).tenant.policy_id
@@ -83,4 +95,8 @@ class Previewer:
                 where="requested_at",
                 allowed=f"an instant on or after the first version's effective date ({first})",
             )
-        return self._catalog.compile(chosen.text, f"{chosen.tenant_id}/{chosen.version}")
+        found = self._compiled.get(chosen.digest)  # the version's digest is known: no hashing
+        if found is None:
+            found = self._catalog.compile(chosen.text, f"{chosen.tenant_id}/{chosen.version}")
+            self._compiled[chosen.digest] = found
+        return found

@@ -74,8 +74,15 @@ def seed_demo_keys(keys: ApiKeys, tenant_ids: list[str], at: datetime) -> dict[s
 def seed_demo(app: App, keys: ApiKeys, policies_dir: Path) -> dict[str, dict[str, str]]:
     """Everything `refundable serve` shows a newcomer: the four demo tenants and their keys
     (and, as the other parts land, their customers, subscriptions and cases). Idempotent."""
+    from refundable.service.demo_data import anchor_and_policy, seed_demo_cases, seed_demo_data
+
     seed_demo_tenants(app.bus, policies_dir)
-    return seed_demo_keys(keys, _tenant_ids(policies_dir), app.clock.now())
+    tenant_ids = _tenant_ids(policies_dir)
+    for tenant_id in tenant_ids:
+        seed_demo_data(app.bus, tenant_id)
+    first_start = min(anchor_and_policy(app.bus, t)[0] for t in tenant_ids)
+    seed_demo_cases(app.bus, first_start)
+    return seed_demo_keys(keys, tenant_ids, app.clock.now())
 
 
 def _tenant_ids(policies_dir: Path) -> list[str]:

@@ -21,6 +21,7 @@ from refundable.adapters.db.prepared import commit, discard
 from refundable.adapters.db.repository import SqlJournal, SqlLots, SqlReceipts
 from refundable.adapters.db.repository_cases import SqlCases
 from refundable.adapters.db.repository_checkpoints import SqlCheckpoints
+from refundable.adapters.db.repository_payouts import SqlPayouts, SqlWebhookEndpoints
 from refundable.adapters.db.repository_personal import SqlPersonal
 from refundable.adapters.db.repository_records import (
     SqlCustomers,
@@ -109,6 +110,8 @@ class SqlUnitOfWork:
             cases=SqlCases(*args),
             subscriptions=SqlSubscriptions(*args),
             checkpoints=SqlCheckpoints(*args),
+            payouts=SqlPayouts(*args),
+            webhooks=SqlWebhookEndpoints(*args),
         )
 
     def commit(self) -> None:

@@ -9,6 +9,7 @@ from refundable.service.ports import Repositories
 
 from .cases import MemCases
 from .checkpoints import MemCheckpoints
+from .outbound import MemPayouts, MemWebhookEndpoints
 from .personal import MemPersonal
 from .repositories import (
     MemCustomers,
@@ -72,6 +73,8 @@ class MemoryUnitOfWork:
             cases=MemCases(*args),
             subscriptions=MemSubscriptions(*args),
             checkpoints=MemCheckpoints(*args),
+            payouts=MemPayouts(*args),
+            webhooks=MemWebhookEndpoints(*args),
         )
 
     def commit(self) -> None:

@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 
 from refundable.bootstrap import App
 from refundable.config import Settings
@@ -24,17 +25,43 @@ from refundable.entrypoints.api import problems
 from refundable.entrypoints.api.logs import RequestIds
 from refundable.entrypoints.api.metrics import Metrics
 from refundable.entrypoints.api.openapi_schemas import hoist, request_for_tenant
-from refundable.entrypoints.api.routes import decisions, health
+from refundable.entrypoints.api.routes import (
+    cases,
+    clocks,
+    customers,
+    decisions,
+    health,
+    lots,
+    money,
+    policies,
+    reports,
+    subscriptions,
+)
+from refundable.entrypoints.api.routes import keys as key_routes
 from refundable.entrypoints.api.state import ApiState, stores_for
 from refundable.service.preview import Previewer
 
 API_VERSION = "1"
+ROUTERS = (
+    health.router,
+    metrics_routes.router,
+    decisions.router,
+    customers.router,
+    money.router,
+    lots.router,
+    clocks.router,
+    policies.router,
+    reports.router,
+    key_routes.router,
+    subscriptions.router,
+    cases.router,
+)
 
 
 def create_app(app: App, settings: Settings, *, ready: bool = True) -> Any:
     """The ASGI application for ``app`` (typed ``Any`` only to keep FastAPI out of the
     signature's import cost for callers that never serve)."""
-    keys, idempotency = stores_for(app)
+    keys, idempotency, resources = stores_for(app)
     api = FastAPI(
         title="Refundable API",
         version=API_VERSION,
@@ -42,29 +69,42 @@ def create_app(app: App, settings: Settings, *, ready: bool = True) -> Any:
     )
     metrics = Metrics()
     previewer = Previewer(app.bus.uow_factory, app.catalog)
-    api.state.api = ApiState(app, settings, keys, idempotency, previewer, metrics, ready)
+    api.state.api = ApiState(app, settings, keys, idempotency, previewer, metrics, resources, ready)
     _handlers(api)
     api.add_middleware(RequestIds, observe=metrics.observe_request)
-    for router in (health.router, metrics_routes.router, decisions.router):
+    for router in ROUTERS:
         api.include_router(router)
-    if app.engine is not None:
-        from refundable.adapters.db.ops_queries import outbox_lag
-
-        engine = app.engine
-        metrics.add_gauges(
-            lambda: outbox_lag(engine, app.clock.now()),
-            "refundable_outbox",
-            "Unsent outbox messages (count) and the age of the oldest (seconds)",
-        )
+    _gauges(app, metrics)
     _mount_web(api, app, settings)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
     return api
+
+
+def _gauges(app: App, metrics: Metrics) -> None:
+    """Read at scrape time: the outbox's lag, and open cases at risk or past a deadline."""
+    if app.engine is None:
+        return
+    from refundable.adapters.db.ops_queries import case_deadlines, outbox_lag
+
+    engine, cases_read = app.engine, app.cases_read
+    metrics.add_gauges(
+        lambda: outbox_lag(engine, app.clock.now()),
+        "refundable_outbox",
+        "Unsent outbox messages (count) and the age of the oldest (seconds)",
+    )
+    if cases_read is not None:
+        metrics.add_gauges(
+            lambda: case_deadlines(engine, cases_read, app.clock.now()),
+            "refundable_open_cases",
+            "Open refund cases: at_risk (past a warning), breached (past a deadline), open (all)",
+        )
 
 
 def _handlers(api: FastAPI) -> None:
     api.add_exception_handler(RefundableError, problems.from_error)  # type: ignore[arg-type]
     api.add_exception_handler(RequestValidationError, problems.from_validation)  # type: ignore[arg-type]
     api.add_exception_handler(HTTPException, problems.from_http)  # type: ignore[arg-type]
+    api.add_exception_handler(ClientDisconnect, problems.from_disconnect)
     api.add_exception_handler(Exception, problems.from_unexpected)
 
 
@@ -87,6 +127,35 @@ def _mount_web(api: FastAPI, app: App, settings: Settings) -> None:
 # ----------------------------------------------------------------------------------------------
 
 
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Retry safely: the first response to this key is replayed for 24 h",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+}
+
+
+def _idempotency_header(doc: dict[str, Any]) -> None:
+    """Every POST takes ``Idempotency-Key`` (the route class handles it) and may answer 409
+    (the first request with the key is still running) or 422 (the key was used with another
+    request)."""
+    problem = {"$ref": "#/components/schemas/Problem"}
+    for operations in doc["paths"].values():
+        post = operations.get("post")
+        if post is None:
+            continue
+        post.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+        for status in ("409", "422"):
+            post["responses"].setdefault(
+                status,
+                {
+                    "description": "A problem",
+                    "content": {"application/problem+json": {"schema": problem}},
+                },
+            )
+
+
 def _openapi(api: FastAPI) -> dict[str, Any]:
     if api.openapi_schema is not None:
         return api.openapi_schema
@@ -98,5 +167,7 @@ def _openapi(api: FastAPI) -> dict[str, Any]:
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
     hoist(request_for_tenant(request_schema()), "RefundRequest", schemas)
     hoist(decision_schema(), "Decision", schemas)
+    schemas.update(decisions.SCHEMAS)
+    _idempotency_header(doc)
     api.openapi_schema = doc
     return doc

@@ -43,7 +43,7 @@ async def _once(
     request: Request, key: str, inner: Callable[[Request], Coroutine[Any, Any, Response]]
 ) -> Response:
     state = api_state(request)
-    tenant = principal_of(request, state).tenant_id
+    tenant = (await principal_of(request, state)).tenant_id
     digest = idem.fingerprint(request.method, request.url.path, await request.body())
     now = state.app.clock.now()
     verdict, stored = await run_in_threadpool(

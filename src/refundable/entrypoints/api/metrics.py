@@ -30,20 +30,37 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Histogram(
-            "refundable_http_request_seconds", "HTTP requests by route template, method and "
-            "status, with their duration", ["route", "method", "status"],
-            buckets=_LATENCY, registry=self.registry,
-        )  # fmt: skip
+            "refundable_http_request_seconds",
+            "HTTP requests by route template, method and status, with their duration",
+            ["route", "method", "status"],
+            buckets=_LATENCY,
+            registry=self.registry,
+        )
         self.decisions = Counter(
-            "refundable_decisions_total", "Decisions made, by outcome and by whether they "
-            "were recorded or only previewed", ["outcome", "kind"], registry=self.registry,
-        )  # fmt: skip
+            "refundable_decisions_total",
+            "Decisions made, by outcome and by whether they were recorded or only previewed",
+            ["outcome", "kind"],
+            registry=self.registry,
+        )
         self.job_runs = Histogram(
-            "refundable_job_run_seconds", "Passes of the scheduled-work loop and their duration",
-            ["outcome"], buckets=_LATENCY, registry=self.registry,
-        )  # fmt: skip
-        self.jobs = Counter("refundable_job_actions_total", "Due actions run by the loop",
-                            ["result"], registry=self.registry)  # fmt: skip
+            "refundable_job_run_seconds",
+            "Passes of the scheduled-work loop and their duration",
+            ["outcome"],
+            buckets=_LATENCY,
+            registry=self.registry,
+        )
+        self.cases_opened = Counter(
+            "refundable_cases_opened_total",
+            "Refund cases opened through the API, by the state intake left them in",
+            ["state"],
+            registry=self.registry,
+        )
+        self.jobs = Counter(
+            "refundable_job_actions_total",
+            "Due actions run by the loop",
+            ["result"],
+            registry=self.registry,
+        )
 
     def observe_request(self, scope: Any, status: int, seconds: float) -> None:
         route = scope.get("route")
@@ -72,9 +89,16 @@ class _Gauges(Collector):
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/metrics", response_class=Response,
-            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
-                             "description": "Prometheus text exposition"}})  # fmt: skip
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"text/plain": {"schema": {"type": "string"}}},
+            "description": "Prometheus text exposition",
+        }
+    },
+)
 def metrics(request: Request) -> Response:
     """Prometheus metrics of this process (no key needed; expose it to your scraper only)."""
     found: Metrics = request.app.state.api.metrics

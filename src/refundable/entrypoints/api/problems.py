@@ -105,6 +105,12 @@ def from_http(request: Request, error: HTTPException) -> Response:
     return problem_response(body, dict(error.headers or {}))
 
 
+def from_disconnect(request: Request, error: Exception) -> Response:
+    """The client went away before sending its whole body (a load generator stopping, a
+    closed tab): nobody reads an answer, and it is not a server error to log."""
+    return Response(status_code=499)
+
+
 def from_unexpected(request: Request, error: Exception) -> Response:
     """A bug: logged with its traceback, answered without one."""
     _LOG.exception("unhandled error on %s %s", request.method, request.url.path)

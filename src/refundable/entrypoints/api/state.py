@@ -19,6 +19,7 @@ from refundable.entrypoints.api.metrics import Metrics
 from refundable.service.access import ApiKeys, Principal, authenticate
 from refundable.service.idempotency import IdempotencyStore
 from refundable.service.preview import Previewer
+from refundable.service.resources import ResourceQueries
 
 AUTH_CACHE_SECONDS = 5.0
 _AUTH_CACHE_MAX = 10_000
@@ -32,9 +33,15 @@ class ApiState:
     idempotency: IdempotencyStore
     previewer: Previewer
     metrics: Metrics
+    resources: ResourceQueries
     ready: bool = True
     _seen: dict[str, tuple[Principal, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def remembered(self, presented: str) -> Principal | None:
+        """The principal of a key checked in the last ``AUTH_CACHE_SECONDS``, else None."""
+        seen = self._seen.get(presented)
+        return seen[0] if seen is not None and seen[1] > time.monotonic() else None
 
     def principal(self, presented: str) -> Principal:
         """The principal of a presented key, remembered ``AUTH_CACHE_SECONDS`` (so a
@@ -57,17 +64,27 @@ class ApiState:
         return found
 
 
-def stores_for(app: App) -> tuple[ApiKeys, IdempotencyStore]:
+def stores_for(app: App) -> tuple[ApiKeys, IdempotencyStore, ResourceQueries]:
     """The SQL stores on the app's engine, or in-memory ones for the ``memory:`` store."""
     if app.engine is None:
         from refundable.adapters.memory.access import MemoryApiKeys, MemoryIdempotency
+        from refundable.adapters.memory.resource_queries import MemoryResourceQueries
 
-        return MemoryApiKeys(), MemoryIdempotency()
+        store = app.queries.store  # type: ignore[attr-defined]
+        return MemoryApiKeys(), MemoryIdempotency(), MemoryResourceQueries(store)
     from refundable.adapters.db.repository_access import SqlApiKeys, SqlIdempotency
+    from refundable.adapters.db.resource_queries import SqlResourceQueries
 
-    return SqlApiKeys(app.engine), SqlIdempotency(app.engine)
+    engine = app.engine
+    return SqlApiKeys(engine), SqlIdempotency(engine), SqlResourceQueries(engine)
 
 
 def api_state(request: Request) -> ApiState:
     found: ApiState = request.app.state.api
     return found
+
+
+async def state_dependency(request: Request) -> ApiState:
+    """``api_state`` as a dependency: async, so FastAPI calls it on the event loop instead of
+    sending it to a worker thread (a thread hop per request costs more than the lookup)."""
+    return api_state(request)

@@ -48,6 +48,13 @@ from refundable.service.commands.money import (
     TopUpWallet,
     TransferWallet,
 )
+from refundable.service.commands.payouts import (
+    FanOutWebhook,
+    RecordGatewayRefund,
+    RedirectPayout,
+    RegisterWebhookEndpoint,
+    RequestPayout,
+)
 from refundable.service.commands.retention import (
     ErasePersonalData,
     RecordCustomerProfile,
@@ -97,6 +104,7 @@ __all__ = [
     "EscalateCase",
     "ExpireLots",
     "FailUsage",
+    "FanOutWebhook",
     "ForfeitCredits",
     "ForfeitReason",
     "GrantAccountCredit",
@@ -116,11 +124,15 @@ __all__ = [
     "RecordCharge",
     "RecordChargeback",
     "RecordCustomerProfile",
+    "RecordGatewayRefund",
     "RecordPayment",
     "RecordPaymentFailure",
     "RecordRenewalPayment",
+    "RedirectPayout",
     "RegisterCustomer",
+    "RegisterWebhookEndpoint",
     "ReleaseHold",
+    "RequestPayout",
     "ReverseEntry",
     "RunDueAction",
     "RunDueActions",

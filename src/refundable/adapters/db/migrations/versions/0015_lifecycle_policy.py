@@ -1,7 +1,7 @@
 """Policy changes with notice, personal data and its retention (ADRs 0050, 0051).
 
-Revision ID: 0014_lifecycle_policy
-Revises: 0013_line_instants
+Revision ID: 0015_lifecycle_policy
+Revises: 0014_payouts_outbox
 """
 
 import sqlalchemy as sa
@@ -12,8 +12,8 @@ from refundable.adapters.db.append_only import (
     install_replace_guards,
 )
 
-revision = "0014_lifecycle_policy"
-down_revision = "0013_line_instants"
+revision = "0015_lifecycle_policy"
+down_revision = "0014_payouts_outbox"
 branch_labels = None
 depends_on = None
 
@@ -60,4 +60,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("erasure history is append-only: there is no way down from 0014")
+    raise NotImplementedError("erasure history is append-only: there is no way down from 0015")

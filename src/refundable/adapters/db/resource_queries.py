@@ -1,0 +1,104 @@
+"""The API's resource reads (SQL): keyset pages by id, one read-only transaction each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Column, Engine, Table, select
+
+from refundable.adapters.db import rows
+from refundable.adapters.db import schema as t
+from refundable.adapters.db.engine import READONLY
+from refundable.adapters.db.repository_records import SqlCustomers, SqlUsage
+from refundable.adapters.db.repository_scheduling import _NO_CLOCK
+from refundable.adapters.db.repository_tenants import SqlDecisions
+from refundable.ledger.decisions import DecisionRecord
+from refundable.ledger.lots import CreditLot
+from refundable.ledger.payments import Payment
+from refundable.ledger.transfers import Party
+from refundable.ledger.usage import UsageEvent
+from refundable.service.resources import Page, page_of
+
+
+class SqlResourceQueries:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine.execution_options(**{READONLY: True})
+
+    def _rows(
+        self,
+        table: Table,
+        key: Column[Any],
+        tenant: str,
+        limit: int,
+        after: str | None,
+        customer: str | None = None,
+    ) -> list[Any]:
+        stmt = select(table).where(table.c.tenant_id == tenant)
+        if after is not None:
+            stmt = stmt.where(key > after)
+        if customer is not None:
+            stmt = stmt.where(table.c.customer_id == customer)
+        with self.engine.begin() as conn:
+            return list(conn.execute(stmt.order_by(key).limit(limit + 1)).mappings())
+
+    def customers(self, tenant: str, limit: int, after: str | None) -> Page[Party]:
+        found = self._rows(t.parties, t.parties.c.customer_id, tenant, limit, after)
+        return page_of([_party(r) for r in found], limit)
+
+    def customer(self, tenant: str, customer_id: str) -> Party | None:
+        with self.engine.begin() as conn:
+            return SqlCustomers(conn, tenant, _NO_CLOCK).get(customer_id)
+
+    def payments(
+        self, tenant: str, limit: int, after: str | None, customer: str | None = None
+    ) -> Page[Payment]:
+        found = self._rows(t.payments, t.payments.c.payment_id, tenant, limit, after, customer)
+        return page_of([rows.payment_from(r) for r in found], limit)
+
+    def payment(self, tenant: str, payment_id: str) -> Payment | None:
+        p = t.payments.c
+        stmt = select(t.payments).where(p.tenant_id == tenant, p.payment_id == payment_id)
+        with self.engine.begin() as conn:
+            r = conn.execute(stmt).mappings().first()
+        return None if r is None else rows.payment_from(r)
+
+    def decisions(
+        self, tenant: str, limit: int, after: str | None, customer: str | None = None
+    ) -> Page[DecisionRecord]:
+        c = t.decisions.c
+        found = self._rows(t.decisions, c.decision_id, tenant, limit, after, customer)
+        with self.engine.begin() as conn:
+            repo = SqlDecisions(conn, tenant, _NO_CLOCK)
+            records = [repo.get(r["decision_id"]) for r in found]
+        return page_of([r for r in records if r is not None], limit)
+
+    def decision(self, tenant: str, decision_id: str) -> DecisionRecord | None:
+        with self.engine.begin() as conn:
+            return SqlDecisions(conn, tenant, _NO_CLOCK).get(decision_id)
+
+    def lots(
+        self, tenant: str, limit: int, after: str | None, customer: str | None = None
+    ) -> Page[CreditLot]:
+        found = self._rows(t.lots, t.lots.c.lot_id, tenant, limit, after, customer)
+        return page_of([rows.lot_from(r) for r in found], limit)
+
+    def lot(self, tenant: str, lot_id: str) -> CreditLot | None:
+        lo = t.lots.c
+        stmt = select(t.lots).where(lo.tenant_id == tenant, lo.lot_id == lot_id)
+        with self.engine.begin() as conn:
+            r = conn.execute(stmt).mappings().first()
+        return None if r is None else rows.lot_from(r)
+
+    def usage_event(self, tenant: str, event_id: str) -> UsageEvent | None:
+        with self.engine.begin() as conn:
+            return SqlUsage(conn, tenant, _NO_CLOCK).get(event_id)
+
+
+def _party(r: Any) -> Party:
+    return Party(
+        r["tenant_id"],
+        r["customer_id"],
+        r["reseller_id"],
+        r["group_id"],
+        bool(r["approved_nonprofit"]),
+    )

@@ -1,0 +1,70 @@
+"""The API's resource reads over the in-memory tables (same answers as the SQL ones)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+from refundable.ledger.decisions import DecisionRecord
+from refundable.ledger.lots import CreditLot
+from refundable.ledger.payments import Payment
+from refundable.ledger.transfers import Party
+from refundable.ledger.usage import UsageEvent
+from refundable.service.resources import Page, page_of
+
+from .tables import TK, MemoryStore
+
+T = TypeVar("T")
+
+
+def _page(
+    table: Mapping[TK, T],
+    tenant: str,
+    limit: int,
+    after: str | None,
+    keep: Callable[[T], bool] = lambda _: True,
+) -> Page[T]:
+    ids = sorted(i for (t, i), v in table.items() if t == tenant and keep(v))
+    chosen = [table[(tenant, i)] for i in ids if after is None or i > after]
+    return page_of(chosen[: limit + 1], limit)
+
+
+class MemoryResourceQueries:
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    def customers(self, tenant: str, limit: int, after: str | None) -> Page[Party]:
+        return _page(self.store.tables.parties, tenant, limit, after)
+
+    def customer(self, tenant: str, customer_id: str) -> Party | None:
+        return self.store.tables.parties.get((tenant, customer_id))
+
+    def payments(
+        self, tenant: str, limit: int, after: str | None, customer: str | None = None
+    ) -> Page[Payment]:
+        keep = (lambda p: p.customer_id == customer) if customer else (lambda _: True)
+        return _page(self.store.tables.payments, tenant, limit, after, keep)
+
+    def payment(self, tenant: str, payment_id: str) -> Payment | None:
+        return self.store.tables.payments.get((tenant, payment_id))
+
+    def decisions(
+        self, tenant: str, limit: int, after: str | None, customer: str | None = None
+    ) -> Page[DecisionRecord]:
+        keep = (lambda d: d.customer_id == customer) if customer else (lambda _: True)
+        return _page(self.store.tables.decisions, tenant, limit, after, keep)
+
+    def decision(self, tenant: str, decision_id: str) -> DecisionRecord | None:
+        return self.store.tables.decisions.get((tenant, decision_id))
+
+    def lots(
+        self, tenant: str, limit: int, after: str | None, customer: str | None = None
+    ) -> Page[CreditLot]:
+        keep = (lambda lot: lot.customer_id == customer) if customer else (lambda _: True)
+        return _page(self.store.tables.lots, tenant, limit, after, keep)
+
+    def lot(self, tenant: str, lot_id: str) -> CreditLot | None:
+        return self.store.tables.lots.get((tenant, lot_id))
+
+    def usage_event(self, tenant: str, event_id: str) -> UsageEvent | None:
+        return self.store.tables.events.get((tenant, event_id))

@@ -1,0 +1,147 @@
+"""What every resource route shares: list parameters and the list envelope, the command's
+idempotency key and business instant, running a command off the event loop, and receipts.
+
+Routes only translate (ADR 0059): request model → command (which validates itself), bus →
+receipt → JSON; or query → read model → JSON. Nothing here decides anything.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Generic, Literal, TypeVar
+
+from fastapi import Depends, Query, Request
+from pydantic import AwareDatetime, BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from refundable.core import limits
+from refundable.core.money import Money
+from refundable.entrypoints.api.state import ApiState, state_dependency
+from refundable.service.commands import Command
+from refundable.service.common import Receipt
+from refundable.service.resources import MAX_PAGE, Page
+
+T = TypeVar("T")
+State = Annotated[ApiState, Depends(state_dependency)]
+Id = Annotated[str, Field(pattern=limits.ID_PATTERN, max_length=limits.MAX_ID_LENGTH)]
+Amount = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?$", max_length=40, examples=["120.00"])]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["ZAR"])]
+Text = Annotated[str, Field(max_length=limits.MAX_TEXT_LENGTH)]
+When = Annotated[
+    AwareDatetime | None,
+    Field(description="The business instant (ISO 8601 with an offset); default: now"),
+]
+
+
+class ListOf(BaseModel, Generic[T]):
+    """Stripe's list object: ``data`` in id order, ``has_more`` when another page follows
+    (ask for it with ``starting_after`` = the last id here)."""
+
+    object: Literal["list"] = "list"
+    url: str
+    has_more: bool
+    data: list[T]
+
+
+def page_in_process(
+    items: list[T],
+    key: Callable[[T], str],
+    params: ListParams,
+    url: str,
+    render: Callable[[T], Any],
+) -> dict[str, Any]:
+    """One page of a list the store returns whole: after ``starting_after``, ``limit`` long."""
+    if params.starting_after is not None:
+        ids = [key(i) for i in items]
+        at = ids.index(params.starting_after) + 1 if params.starting_after in ids else len(ids)
+        items = items[at:]
+    return envelope(Page(items[: params.limit], len(items) > params.limit), render, url)
+
+
+class ListParams(BaseModel):
+    limit: int
+    starting_after: str | None
+
+
+async def list_params(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page size")] = 10,
+    starting_after: Annotated[
+        str | None,
+        Query(
+            max_length=limits.MAX_STORED_ID_LENGTH, description="The last id of the previous page"
+        ),
+    ] = None,
+) -> ListParams:
+    return ListParams(limit=limit, starting_after=starting_after)
+
+
+Listing = Annotated[ListParams, Depends(list_params)]
+
+
+def envelope(page: Page[Any], render: Any, url: str) -> dict[str, Any]:
+    """A page as a list object (``ListOf``)."""
+    return {
+        "object": "list",
+        "url": url,
+        "has_more": page.has_more,
+        "data": [render(item) for item in page.items],
+    }
+
+
+def command_key(request: Request) -> str:
+    """The command's own idempotency key: derived from the client's Idempotency-Key (so the
+    bus dedupes a retry even past the HTTP record), else a fresh one."""
+    given = request.headers.get("idempotency-key")
+    if given is not None:
+        import hashlib
+
+        return "http:" + hashlib.sha256(given.encode()).hexdigest()[:40]
+    return "http:" + uuid.uuid4().hex
+
+
+def instant(state: ApiState, given: datetime | None) -> datetime:
+    return given if given is not None else state.app.clock.now()
+
+
+def money(amount: str, currency: str, where: str = "amount") -> Money:
+    return Money.of(amount, currency, where)
+
+
+def show(m: Money) -> dict[str, str]:
+    return {"amount": str(m.amount), "currency": m.currency}
+
+
+async def run(state: ApiState, command: Command) -> Receipt:
+    return await run_in_threadpool(state.app.bus.handle, command)
+
+
+class ReceiptOut(BaseModel):
+    """What a command did: the entries it posted and its details (a replay says so)."""
+
+    object: Literal["receipt"] = "receipt"
+    command: str
+    id: str | None
+    entries: list[str]
+    details: dict[str, str]
+    replayed: bool
+
+
+def receipt(r: Receipt) -> ReceiptOut:
+    return ReceiptOut(
+        command=r.command,
+        id=r.ref,
+        entries=list(r.entry_ids),
+        details={str(k): str(v) for k, v in r.details.items()},
+        replayed=r.replayed,
+    )
+
+
+class MoneyOut(BaseModel):
+    amount: str
+    currency: str
+
+
+def money_out(m: Money) -> MoneyOut:
+    return MoneyOut(amount=str(m.amount), currency=m.currency)

@@ -1,0 +1,52 @@
+"""The read side of the API's resources: one tenant's customers, payments, decisions and
+credit lots, a page at a time.
+
+Pages use keyset pagination on the resource's id (ascending): ``after`` is the last id of the
+previous page, the store returns at most ``limit`` rows with an id greater than it, and
+``has_more`` says whether another page follows. A page costs its own rows however long the
+history grows, and is stable under inserts. Every read is scoped by tenant: an id of another
+tenant is simply not found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+from refundable.ledger.decisions import DecisionRecord
+from refundable.ledger.lots import CreditLot
+from refundable.ledger.payments import Payment
+from refundable.ledger.transfers import Party
+from refundable.ledger.usage import UsageEvent
+
+T = TypeVar("T")
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    has_more: bool
+
+
+def page_of(found: list[T], limit: int) -> Page[T]:
+    """``found`` holds up to ``limit + 1`` rows: the extra one only says more follow."""
+    return Page(found[:limit], len(found) > limit)
+
+
+class ResourceQueries(Protocol):
+    def customers(self, tenant: str, limit: int, after: str | None) -> Page[Party]: ...
+    def customer(self, tenant: str, customer_id: str) -> Party | None: ...
+    def payments(
+        self, tenant: str, limit: int, after: str | None, customer: str | None = None
+    ) -> Page[Payment]: ...
+    def payment(self, tenant: str, payment_id: str) -> Payment | None: ...
+    def decisions(
+        self, tenant: str, limit: int, after: str | None, customer: str | None = None
+    ) -> Page[DecisionRecord]: ...
+    def decision(self, tenant: str, decision_id: str) -> DecisionRecord | None: ...
+    def lots(
+        self, tenant: str, limit: int, after: str | None, customer: str | None = None
+    ) -> Page[CreditLot]: ...
+    def lot(self, tenant: str, lot_id: str) -> CreditLot | None: ...
+    def usage_event(self, tenant: str, event_id: str) -> UsageEvent | None: ...

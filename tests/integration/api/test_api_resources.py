@@ -1,0 +1,105 @@
+"""Resources end to end through HTTP on SQLite and PostgreSQL: the money a recorded decision
+allows (and nothing else), cursor pagination, and a customer's view after the movements."""
+
+from __future__ import annotations
+
+from api_helpers import Keys, auth, duplicate_charge
+from fastapi.testclient import TestClient
+
+
+def test_pages_walk_every_customer_once_in_id_order(client: TestClient, keys: Keys) -> None:
+    h = auth(keys.agent)
+    for cid in ("c3", "c1", "c5", "c2", "c4"):
+        assert client.post("/v1/customers", json={"id": cid}, headers=h).status_code == 201
+    seen, after, pages = [], None, 0
+    while True:
+        params = {"limit": 2, **({"starting_after": after} if after else {})}
+        page = client.get("/v1/customers", params=params, headers=h).json()
+        seen += [c["id"] for c in page["data"]]
+        pages += 1
+        if not page["has_more"]:
+            break
+        after = page["data"][-1]["id"]
+    assert (seen, pages) == (["c1", "c2", "c3", "c4", "c5"], 3)
+
+
+def test_a_limit_out_of_range_is_a_clear_422(client: TestClient, keys: Keys) -> None:
+    r = client.get("/v1/customers", params={"limit": 1000}, headers=auth(keys.read_only))
+    assert r.status_code == 422
+    assert r.json()["where"] == "query.limit"
+
+
+def test_a_refund_pays_exactly_what_the_decision_allows(client: TestClient, keys: Keys) -> None:
+    h = auth(keys.agent)
+    client.post("/v1/customers", json={"id": "cx"}, headers=h)
+    paid = {"id": "px", "customer": "cx", "amount": "300.00", "currency": "ZAR",
+            "method": "card", "provider": "stripe"}  # fmt: skip
+    assert client.post("/v1/payments", json=paid, headers=h).status_code == 201
+    request = {"id": "dx", "customer": "cx", "request": duplicate_charge()}  # 120.00
+    decided = client.post("/v1/decisions", json=request, headers=h)
+    assert decided.status_code == 201, decided.text
+    assert decided.json()["decision"]["net"] == "120.00"
+    refund = client.post("/v1/refunds", json={"id": "rx", "payment": "px", "decision": "dx"},
+                         headers=h)  # fmt: skip
+    assert refund.status_code == 201, refund.text
+    payment = client.get("/v1/payments/px", headers=h).json()
+    assert payment["refunded"] == {"amount": "120.00", "currency": "ZAR"}
+    assert payment["refundable"] == {"amount": "180.00", "currency": "ZAR"}
+    again = client.post("/v1/refunds", json={"id": "ry", "payment": "px", "decision": "dx"},
+                        headers=h)  # fmt: skip
+    assert again.status_code == 409  # one refund per decision
+    assert client.get("/v1/decisions/dx", headers=h).json()["customer"] == "cx"
+
+
+def test_a_lot_is_drawn_by_usage_and_shows_what_is_left(client: TestClient, keys: Keys) -> None:
+    h = auth(keys.agent)
+    client.post("/v1/customers", json={"id": "cl"}, headers=h)
+    lot = {"id": "lot1", "customer": "cl", "units": 100, "price": "50.00", "currency": "ZAR"}
+    made = client.post("/v1/credit_lots", json=lot, headers=h).json()
+    assert (made["units"], made["remaining"], made["status"]) == (100, 100, "open")
+    used = client.post("/v1/usage_events", headers=h,
+                       json={"events": [{"id": "e1", "customer": "cl", "units": 30}]})  # fmt: skip
+    assert used.json()["details"]["accepted"] == "1"
+    assert client.get("/v1/credit_lots/lot1", headers=h).json()["remaining"] == 70
+    listed = client.get("/v1/customers/cl/credit_lots", headers=h).json()
+    assert [x["id"] for x in listed["data"]] == ["lot1"]
+
+
+def test_a_draft_policy_is_checked_with_every_problem(client: TestClient, keys: Keys) -> None:
+    r = client.post("/v1/policies/validate", json={"text": "policy: x\nversion: 1\n"},
+                    headers=auth(keys.read_only))  # fmt: skip
+    assert r.status_code == 422
+    assert r.json()["code"] == "policy_invalid"
+    assert len(r.json()["problems"]) >= 1
+
+
+def test_a_case_is_opened_decided_and_followed(client: TestClient, keys: Keys) -> None:
+    h = auth(keys.agent)
+    client.post("/v1/customers", json={"id": "cc"}, headers=h)
+    charge = {"id": "chc", "customer": "cc", "amount": "120.00", "currency": "ZAR",
+              "at": "2026-05-30T09:00:00Z"}  # fmt: skip
+    assert client.post("/v1/charges", json=charge, headers=h).status_code == 201
+    paid = {"id": "pc", "customer": "cc", "amount": "120.00", "currency": "ZAR",
+            "method": "card", "provider": "stripe", "at": "2026-05-30T09:00:00Z"}  # fmt: skip
+    assert client.post("/v1/payments", json=paid, headers=h).status_code == 201
+    opened = client.post("/v1/cases", headers=h, json={
+        "id": "case1", "customer": "cc", "subject": "charge", "subject_id": "chc",
+        "reason": "duplicate_charge", "payment": "pc"})  # fmt: skip
+    assert opened.status_code == 201, opened.text
+    case = opened.json()
+    assert case["state"] != "received"  # intake moved it on: asked, reviewed or decided
+    if case["state"] == "awaiting_information":
+        assert case["detail"]["missing"]  # and it says what it needs
+    else:
+        assert case["detail"]["decision_id"]
+    events = client.get("/v1/cases/case1/events", headers=h).json()["data"]
+    assert events[0]["kind"] == "opened" and events[0]["actor"].startswith("api:")
+    listed = client.get("/v1/cases", params={"open": "true"}, headers=h).json()["data"]
+    assert [c["id"] for c in listed] == (["case1"] if case["state"] in OPEN else [])
+    again = client.post("/v1/cases/case1/withdraw", json={}, headers=h)
+    assert again.status_code in (200, 409)  # withdrawn if still open, else refused
+    assert client.get("/v1/cases/case1", headers=h).json()["id"] == "case1"
+
+
+OPEN = {"received", "awaiting_information", "in_review", "decided", "awaiting_acceptance",
+        "paying", "appealed", "escalated", "mediation"}  # fmt: skip
