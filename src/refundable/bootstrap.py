@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from refundable.service.case_queries import CaseQueries
     from refundable.service.catalog import PolicyCatalog
     from refundable.service.logins import Logins
+    from refundable.service.outbox_store import OutboxStore
     from refundable.service.queries import LedgerQueries
     from refundable.service.scheduled import WorkQueries
     from refundable.service.subscription_queries import SubscriptionQueries
@@ -82,6 +83,8 @@ class App:
     work: WorkQueries  # due actions, outbox, test clocks (the runner's read side)
     engine: Engine | None = None  # None for the in-memory store
     cases_read: CaseQueries | None = None  # refund cases' read side (service.case_queries)
+    outbox: OutboxStore | None = None  # the outbox worker's store (service.outbox)
+    settings: Settings | None = None  # what it was built from (the worker's senders read it)
     logins: Logins | None = None  # console and portal logins (ADR 0061)
 
     @property
@@ -131,6 +134,7 @@ def bootstrap(
     the_clock = clock or SystemClock()
     catalog = PolicyCatalog()
     if url == MEMORY_URL:
+        from refundable.adapters.memory.outbound import MemOutboxStore
         from refundable.adapters.memory.queries import MemoryQueries
         from refundable.adapters.memory.tables import MemoryStore
         from refundable.adapters.memory.uow import MemoryUnitOfWork
@@ -142,8 +146,10 @@ def bootstrap(
         from refundable.adapters.memory.scheduling import MemWorkQueries
 
         return App(bus, MemoryQueries(store), the_clock, catalog, MemWorkQueries(store),
-                   cases_read=MemCaseQueries(store), logins=MemLogins())  # fmt: skip
+                   cases_read=MemCaseQueries(store), outbox=MemOutboxStore(store),
+                   settings=settings, logins=MemLogins())  # fmt: skip
     from refundable.adapters.db.engine import make_engine, migrate, require_schema_at_head
+    from refundable.adapters.db.outbox_store import SqlOutboxStore
     from refundable.adapters.db.queries import SqlLedgerQueries
     from refundable.adapters.db.uow import SqlUnitOfWork
 
@@ -158,4 +164,5 @@ def bootstrap(
     from refundable.adapters.db.repository_scheduling import SqlWorkQueries
 
     return App(bus, SqlLedgerQueries(engine), the_clock, catalog, SqlWorkQueries(engine), engine,
-               SqlCaseQueries(engine), logins=SqlLogins(engine))  # fmt: skip
+               SqlCaseQueries(engine), SqlOutboxStore(engine), settings,
+               logins=SqlLogins(engine))  # fmt: skip

@@ -91,6 +91,11 @@ class Settings:
     demo: bool | None = None
     # REFUNDABLE_JOBS_INTERVAL: seconds between passes of the in-process scheduled-work loop
     jobs_interval: float | None = None
+    # --- payouts (ADR 0056) ---
+    payment_gateway: str | None = None  # REFUNDABLE_PAYMENT_GATEWAY: sandbox (default) | stripe
+    stripe_api_key: str | None = None  # REFUNDABLE_STRIPE_API_KEY
+    stripe_api_base: str | None = None  # REFUNDABLE_STRIPE_API_BASE; default: Stripe's own
+    fx_rates: str | None = None  # REFUNDABLE_FX_RATES: "USD/ZAR=18.50, EUR/ZAR=20.10"
     # REFUNDABLE_SECRET_KEY: signs console sessions, CSRF tokens and portal sign-in links;
     # default: a random key kept in data_dir/secret.key (ADR 0061)
     secret_key: str | None = None

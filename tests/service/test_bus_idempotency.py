@@ -25,6 +25,7 @@ from fakes import (
     zar,
 )
 from refundable.billing.plans import Cycle
+from refundable.billing.rules import RetentionTrigger
 from refundable.bootstrap import App
 from refundable.core.errors import IdempotencyConflict
 from refundable.ledger.lots import LotSource
@@ -33,6 +34,9 @@ from refundable.ledger.usage import UsageEvent
 from refundable.service import commands as c
 from refundable.service.bus import HANDLERS
 from refundable.service.common import entry_id
+from refundable.service.ports import RefundStatus
+
+SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
 def _ready() -> App:
@@ -51,6 +55,7 @@ def _ready() -> App:
     decide(app, TENANT, "df", "R1", fee_due("4.00"))
     app.ledger.handle(c.RecordChargeback(TENANT, "cb-x", "dx", "p2", zar("40.00"), at(1)))
     _subscriptions(app)
+    _payouts(app)
     return app
 
 
@@ -66,6 +71,18 @@ def _subscriptions(app: App) -> None:
     app.ledger.handle(c.RecordPaymentFailure(TENANT, "fail-S5", "S5", at(1)))
     app.ledger.handle(c.StartTrial(TENANT, "trial-S3", "S3", "C1", "basic", 14, at(1)))
     app.ledger.handle(c.CancelSubscription(TENANT, "cancel-S3", "S3", at(1)))
+
+
+def _payouts(app: App) -> None:
+    """A payout sent to the gateway (po1) and one whose card is gone (po2), for the payout
+    commands; a decision (dq) left for a new payout."""
+    for d in ("dp", "da", "dq"):
+        decide(app, TENANT, d, "C1", duplicate_charge("10.00"))
+    for po, d in (("po1", "dp"), ("po2", "da")):
+        app.ledger.handle(c.RequestPayout(TENANT, f"req-{po}", po, f"m-{po}", f"case-{po}", "C1",
+                                          "p1", d, zar("10.00"), "sandbox", at(1)))  # fmt: skip
+    app.ledger.handle(c.RecordGatewayRefund(TENANT, "gw-po2", "po2", "gw2", RefundStatus.failed,
+                                            at(1), "instrument_invalid"))  # fmt: skip
 
 
 CHARGE = c.RecordCharge(TENANT, "k", "inv9", "C1", zar("10.00"), T0)
@@ -98,6 +115,10 @@ CASES: list[tuple[c.Command, str, object]] = [
         c.ForfeitReason.termination,
     ),
     (c.ReverseEntry(TENANT, "k", entry_id(TENANT, "chg-p1"), at(2)), "memo", "changed"),
+    (c.RecordCustomerProfile(TENANT, "k", "C1", T0, name="Ann"), "name", "Bob"),
+    (c.ScheduleRetention(TENANT, "k", "C1", RetentionTrigger.cancellation, at(2)), "at", at(3)),
+    (c.WithdrawRetention(TENANT, "k", "C1", at(2)), "at", at(3)),
+    (c.ErasePersonalData(TENANT, "k", "C1", at(2)), "at", at(3)),
     (c.DefinePlan(TENANT, "k", "p9", 1, Cycle.monthly, zar("5")), "price", zar("6")),
     (c.StartTrial(TENANT, "k", "S9", "C1", "basic", 14, at(2)), "trial_days", 15),
     (c.Subscribe(TENANT, "k", "S8", "C1", "basic", at(2)), "plan_id", "pro"),
@@ -118,6 +139,22 @@ CASES: list[tuple[c.Command, str, object]] = [
         c.RecordRenewalPayment(TENANT, "k", "S1", "pay9", zar("5"), Method.card, "stripe", at(2)),
         "amount",
         zar("6"),
+    ),
+    (
+        c.RequestPayout(
+            TENANT, "k", "po9", "m9", "case9", "C1", "p1", "dq", zar("10.00"), "sandbox", at(2)
+        ),
+        "gateway",
+        "stripe",
+    ),
+    (c.RecordGatewayRefund(TENANT, "k", "po1", "gw1", RefundStatus.pending, at(2)), "at", at(3)),
+    (c.RedirectPayout(TENANT, "k", "po2", Method.eft, "ZA-ACC-1", at(2)), "destination", "ZA-2"),
+    (
+        c.RegisterWebhookEndpoint(
+            TENANT, "k", "ep9", "https://hooks.example/r", SECRET, ("*",), at(2)
+        ),
+        "url",
+        "https://hooks.example/other",
     ),
 ]
 
@@ -154,7 +191,7 @@ def test_every_command_twice_replays_and_a_changed_payload_is_refused(
 # Commands without a key, idempotent by their own record: a usage batch per event id, a due
 # action by its row's state (tests/service/test_scheduled.py), a test clock by its instant.
 KEY_FREE = {c.IngestUsage, c.RunDueAction, c.RunDueActions, c.RecordActionFailure,
-            c.MoveTestClock, c.ScheduleCheckpoints}  # fmt: skip
+            c.MoveTestClock, c.ScheduleCheckpoints, c.FanOutWebhook}  # fmt: skip
 # Refund-case commands need a case in a given state: tests/service/test_case_idempotency.py
 # runs each twice along one walk per policy.
 CASE_COMMANDS = {
@@ -163,9 +200,14 @@ CASE_COMMANDS = {
 }  # fmt: skip
 
 
+# Replayed and refused on a tenant whose policy bills usage, in
+# tests/integration/lifecycle/test_usage_billing.py (this file's tenant runs Conek's policy).
+USAGE_COMMANDS = {c.BillOverage, c.DisputeUsageCharge}
+
+
 def test_the_cases_cover_every_command_but_the_key_free_ones() -> None:
     covered = {type(cmd) for cmd, _, _ in CASES}
-    assert covered | KEY_FREE | CASE_COMMANDS == set(HANDLERS)
+    assert covered | KEY_FREE | CASE_COMMANDS | USAGE_COMMANDS == set(HANDLERS)
 
 
 def test_a_usage_batch_is_idempotent_per_event_without_a_key() -> None:

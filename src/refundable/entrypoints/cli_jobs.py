@@ -1,13 +1,15 @@
 """`refundable jobs run` and `refundable clock ...`: due work on the product's clock.
 
 ``jobs run`` is what cron (or a process supervisor) calls: it runs every action due at the
-clock's now, in batches, and exits (``--loop`` keeps polling, as ``serve`` will in-process).
+clock's now, in batches, then drains the outbox (payouts, emails, webhooks), and exits
+(``--loop`` keeps polling, as ``serve`` will in-process).
 ``clock`` creates and advances a tenant's test clock. Only translates: arguments in, the
 service called, a line (or ``--json``) out; errors leave with the status table's exit code.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -21,6 +23,7 @@ from refundable.core.errors import InputError, RefundableError, status_of
 
 if TYPE_CHECKING:  # the service is imported when a command runs, not at CLI start-up
     from refundable.bootstrap import App
+    from refundable.service.outbox import OutboxReport
     from refundable.service.scheduled import RunReport
 
 jobs_app = typer.Typer(no_args_is_help=True, help="Run the work that is due (for cron).")
@@ -60,10 +63,18 @@ def _instant(text: str, where: str) -> datetime:
     return found
 
 
-def _report(report: RunReport, as_json: bool) -> None:
-    body = {"ran": report.ran, "skipped": report.skipped, "failed": report.failed}
-    typer.echo(json.dumps(body) if as_json else
-               f"ran {report.ran}, skipped {report.skipped}, failed {report.failed}")  # fmt: skip
+def _report(report: RunReport, as_json: bool, outbox: OutboxReport | None = None) -> None:
+    body: dict[str, object] = {"ran": report.ran, "skipped": report.skipped,
+                               "failed": report.failed}  # fmt: skip
+    if outbox is not None:
+        body["outbox"] = dataclasses.asdict(outbox)
+    if as_json:
+        typer.echo(json.dumps(body))
+        return
+    typer.echo(f"ran {report.ran}, skipped {report.skipped}, failed {report.failed}")
+    if outbox is not None:
+        typer.echo(f"outbox: sent {outbox.sent}, retried {outbox.retried}, "
+                   f"waiting {outbox.waiting}, dead {outbox.dead}")  # fmt: skip
 
 
 @jobs_app.command("run")
@@ -75,15 +86,17 @@ def run(
     every: Annotated[float, typer.Option(min=0.1, max=3600)] = 5.0,
     as_json: Json = False,
 ) -> None:
-    """Run every action due now (renewals, expiries, notices...), each exactly once."""
+    """Run every action due now (renewals, expiries, notices...), each exactly once, then
+    send what the outbox holds (payouts, emails, webhooks)."""
 
+    from refundable.adapters.senders import drain_now
     from refundable.service.scheduled import run_due
 
     def body(app: App) -> None:
         while True:
             done = run_due(app.bus, app.work, app.clock.now(), tenant_id=tenant, batch=batch,
                            progress=None if as_json else _progress)  # fmt: skip
-            _report(done, as_json)
+            _report(done, as_json, drain_now(app, tenant, batch))
             if not loop:
                 return
             time.sleep(every)

@@ -25,10 +25,11 @@ from typing import Any
 from refundable.core.errors import Conflict, IdempotencyConflict, NotFound
 from refundable.core.time import Clock
 from refundable.service import case_handlers as cases
-from refundable.service import case_steps, checkpoint_job, scheduled
+from refundable.service import case_steps, checkpoint_job, retention, scheduled, usage_billing
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
 from refundable.service import money_handlers as money
+from refundable.service import payout_handlers as payouts
 from refundable.service import subscription_handlers as subs
 from refundable.service import tenant_handlers as tenants
 from refundable.service.catalog import PolicyCatalog
@@ -62,7 +63,13 @@ HANDLERS: dict[type, Handler] = {
     c.RecordActionFailure: scheduled.record_action_failure,
     c.CreateTestClock: scheduled.create_test_clock,
     c.MoveTestClock: scheduled.move_test_clock,
+    c.RecordCustomerProfile: retention.record_customer_profile,
+    c.ScheduleRetention: retention.schedule_retention_cmd,
+    c.WithdrawRetention: retention.withdraw_retention_cmd,
+    c.ErasePersonalData: retention.erase_personal_data,
     c.ScheduleCheckpoints: checkpoint_job.schedule_checkpoints,
+    c.BillOverage: usage_billing.bill_overage,
+    c.DisputeUsageCharge: usage_billing.dispute_usage_charge,
     c.OpenCase: cases.open_case,
     c.ProvideInformation: cases.provide_information,
     c.JudgeCase: cases.judge_case,
@@ -86,6 +93,11 @@ HANDLERS: dict[type, Handler] = {
     c.ReactivateSubscription: subs.reactivate_subscription,
     c.RecordRenewalPayment: subs.record_renewal_payment,
     c.RecordPaymentFailure: subs.record_payment_failure,
+    c.RequestPayout: payouts.request_payout,
+    c.RecordGatewayRefund: payouts.record_gateway_refund,
+    c.RedirectPayout: payouts.redirect_payout,
+    c.RegisterWebhookEndpoint: payouts.register_webhook_endpoint,
+    c.FanOutWebhook: payouts.fan_out_webhook,
 }
 # Commands that may name a tenant not registered yet (publishing its first policy creates it).
 _OPENS_TENANT = (c.PublishPolicy,)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from refundable.core.money import Money
+from refundable.outbound.payouts import Payout
 from refundable.service.common import Context
 
 
@@ -38,6 +39,18 @@ PayoutHook = Callable[[PayoutSettled, Context], None]
 
 # Append at import time of your module (e.g. the cases package registers "case -> paid").
 PAYOUT_SETTLED_HOOKS: list[PayoutHook] = []
+
+
+FailedHook = Callable[[Payout, Context], None]
+
+# Called when a payout fails for good, or waits for the alternative arrangement (8.1), in the
+# transaction that records it (the case can tell the customer, or offer the alternative).
+PAYOUT_FAILED_HOOKS: list[FailedHook] = []
+
+
+def run_failed_hooks(payout: Payout, ctx: Context) -> None:
+    for hook in PAYOUT_FAILED_HOOKS:
+        hook(payout, ctx)
 
 
 def run_settled_hooks(event: PayoutSettled, ctx: Context) -> None:

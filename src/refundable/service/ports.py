@@ -21,7 +21,7 @@ from typing import Protocol
 from refundable.billing.plans import Plan
 from refundable.billing.records import SubscriptionEvent, SubscriptionRecord
 from refundable.cases.model import Case, CaseEvent
-from refundable.core.money import Money
+from refundable.core.money import FxRate, Money
 from refundable.ledger.accounts import AccountKey
 from refundable.ledger.credit_ops import Allocation
 from refundable.ledger.decisions import DecisionRecord
@@ -31,6 +31,9 @@ from refundable.ledger.lots import CreditLot
 from refundable.ledger.payments import Method, Payment
 from refundable.ledger.transfers import Party
 from refundable.ledger.usage import UsageEvent
+from refundable.outbound.payouts import Payout
+from refundable.outbound.webhooks import WebhookEndpoint
+from refundable.privacy.model import CustomerProfile, Erasure, RetentionSchedule
 from refundable.scheduling.model import ScheduledAction, TestClock
 from refundable.tenants.model import PolicyVersion, Tenant
 
@@ -157,6 +160,17 @@ class TestClocks(Protocol):
     def save(self, clock: TestClock) -> None: ...
 
 
+class PersonalData(Protocol):
+    """Customers' personal data, its retention schedule and its erasures (ADR 0051)."""
+
+    def profile(self, customer_id: str) -> CustomerProfile | None: ...
+    def save_profile(self, profile: CustomerProfile) -> None: ...  # insert or replace
+    def lock_schedule(self, customer_id: str) -> RetentionSchedule | None: ...
+    def save_schedule(self, schedule: RetentionSchedule) -> None: ...  # insert or replace
+    def add_erasure(self, erasure: Erasure) -> None: ...
+    def erasures(self, customer_id: str) -> list[Erasure]: ...
+
+
 class Cases(Protocol):
     """Refund cases: the current state of each, its append-only events, and the stored
     records a case reads its facts from (ADR 0052)."""
@@ -210,9 +224,13 @@ class Repositories:
     schedule: Schedule
     outbox: Outbox
     clocks: TestClocks
+    personal: PersonalData
+
     cases: Cases
     subscriptions: Subscriptions
     checkpoints: Checkpoints
+    payouts: Payouts
+    webhooks: WebhookEndpoints
 
 
 class UnitOfWork(Protocol):
@@ -280,3 +298,38 @@ class Mailer(Protocol):
     outbox worker retries."""
 
     def send(self, to: str, subject: str, text: str, html: str | None = None) -> None: ...
+
+
+class FxRates(Protocol):
+    """The exchange rate prevailing now, with its source (MyProtektor 8.2). Raises
+    ``FxRateMissing`` when the pair is unknown."""
+
+    def rate(self, base: str, quote: str, at: datetime) -> FxRate: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookResponse:
+    status_code: int
+    body_excerpt: str = ""
+
+
+class WebhookSender(Protocol):
+    """POSTs one signed delivery; raises ``OSError``-like errors when the endpoint is
+    unreachable (the worker retries)."""
+
+    def post(self, url: str, headers: Mapping[str, str], body: bytes) -> WebhookResponse: ...
+
+
+class Payouts(Protocol):
+    """Payouts, one per case; ``save`` also appends the transition to ``payout_events``."""
+
+    def add(self, payout: Payout) -> None: ...
+    def lock(self, payout_id: str) -> Payout | None: ...
+    def of_case(self, case_id: str) -> Payout | None: ...
+    def save(self, payout: Payout, at: datetime) -> None: ...
+
+
+class WebhookEndpoints(Protocol):
+    def add(self, endpoint: WebhookEndpoint) -> None: ...
+    def get(self, endpoint_id: str) -> WebhookEndpoint | None: ...
+    def all(self) -> list[WebhookEndpoint]: ...

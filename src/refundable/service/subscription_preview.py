@@ -54,10 +54,11 @@ class ChangePreview:
 
     @property
     def data_kept_until(self) -> datetime | None:
-        """Personal data is kept this long after the cancellation takes effect."""
+        """Personal data is kept this long after the cancellation takes effect (None: no
+        date, e.g. a policy that states no retention period erases only on request)."""
         until = self.access_until
         days = self.rules.retention.after_cancellation_days
-        return None if until is None else until + timedelta(days=days)
+        return None if until is None or days is None else until + timedelta(days=days)
 
     def total(self, kind: PostingKind) -> Money | None:
         """The sum of the change's postings of one kind (None: there are none)."""

@@ -32,7 +32,11 @@ RUNTIME_UPDATES: dict[str, tuple[str, ...]] = {
     # scheduled work: an action's state, a test clock's time, an outbox message's delivery
     "scheduled_actions": ("state", "attempts", "last_error", "due_us", "done_us"),
     "test_clocks": ("frozen_us",),
-    "outbox": ("sent_us",),
+    "outbox": ("sent_us", "state", "attempts", "failures", "next_us", "lease_us", "last_error"),
+    # personal data and its retention (ADR 0051): a profile is edited and blanked by a purge;
+    # a schedule is replaced, withdrawn or marked purged. Erasures are history (insert only).
+    "customer_profiles": ("name", "email", "phone", "address", "updated_us", "erased_us"),
+    "retention_schedules": ("trigger", "trigger_us", "purge_us", "clause", "state", "updated_us"),
     # refund cases: the current state moves with each transition (history is case_events)
     "cases": ("state", "open_key", "next_due_us", "updated_us", "body"),
     # a subscription's current state (its history is append-only: subscription_events)
@@ -65,6 +69,21 @@ RUNTIME_UPDATES: dict[str, tuple[str, ...]] = {
     # or taken over when its holder died or it expired
     "api_keys": ("revoked_us",),
     "http_idempotency": ("fingerprint", "status", "body", "created_us", "done_us"),
+    # a payout's current state (its history is the append-only payout_events)
+    "payouts": (
+        "state",
+        "message_id",
+        "method",
+        "destination",
+        "gateway_refund_id",
+        "failure_reason",
+        "requested_us",
+        "expected_from_us",
+        "expected_by_us",
+        "sent_us",
+        "settled_us",
+        "entry_id",
+    ),
 }
 # Tables the service reads but never writes.
 READ_ONLY = ("alembic_version",)

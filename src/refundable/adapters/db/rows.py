@@ -26,6 +26,15 @@ def from_us(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
 
 
+def maybe_us(at: datetime | None) -> int | None:
+    """An optional instant's column value (NULL for None)."""
+    return None if at is None else to_us(at)
+
+
+def maybe_at(us: int | None) -> datetime | None:
+    return None if us is None else from_us(us)
+
+
 def entry_row(e: JournalEntry, recorded_us: int, idem_key: str | None) -> dict[str, Any]:
     return {
         "tenant_id": e.tenant_id,

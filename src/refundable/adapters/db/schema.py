@@ -277,6 +277,8 @@ policy_versions = Table(
     Column("published_us", INSTANT, nullable=False),
     Column("digest", String(64), nullable=False),
     Column("text", Text, nullable=False),
+    Column("notified_us", INSTANT),  # when customers are told (ADR 0050)
+    Column("material", Boolean),  # a material change of the version it replaces
     UniqueConstraint("tenant_id", "starts_us", name="uq_policy_versions_start"),
 )
 
@@ -347,6 +349,15 @@ outbox = Table(
     Column("created_us", INSTANT, nullable=False),
     Column("sent_us", INSTANT),
     Index("ix_outbox_unsent", "sent_us", "created_us"),
+    # the worker's bookkeeping (ADR 0056): pending -> sent | dead, a lease while one worker
+    # holds it, consecutive failures for the backoff, and when it may be tried next
+    Column("state", String(16), nullable=False, default="pending", server_default="pending"),
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
+    Column("failures", Integer, nullable=False, default=0, server_default="0"),
+    Column("next_us", INSTANT),
+    Column("lease_us", INSTANT),
+    Column("last_error", Text),
+    Index("ix_outbox_due", "state", "next_us"),
 )
 
 # --- balance checkpoints (ADR 0040) ------------------------------------------------
@@ -364,6 +375,50 @@ balance_checkpoints = Table(
 )
 Index("ix_entries_recorded", entries.c.tenant_id, entries.c.recorded_us)
 APPEND_ONLY += ("balance_checkpoints",)
+
+# --- personal data and its retention (ADR 0051) -------------------------------------------
+# Names and contact details live apart from money: a purge blanks a profile's fields and the
+# ledger keeps every amount. ``retention_schedules`` is the customer's current purge date
+# (replaced by a later trigger, withdrawn on reinstatement); ``personal_data_erasures`` is the
+# history of what was deleted and when, append-only.
+customer_profiles = Table(
+    "customer_profiles",
+    metadata,
+    _tenant(),
+    Column("customer_id", ID, primary_key=True),
+    Column("name", Text),
+    Column("email", Text),
+    Column("phone", Text),
+    Column("address", Text),
+    Column("updated_us", INSTANT, nullable=False),
+    Column("erased_us", INSTANT),
+)
+
+retention_schedules = Table(
+    "retention_schedules",
+    metadata,
+    _tenant(),
+    Column("customer_id", ID, primary_key=True),
+    Column("trigger", String(16), nullable=False),
+    Column("trigger_us", INSTANT, nullable=False),
+    Column("purge_us", INSTANT, nullable=False),
+    Column("clause", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("updated_us", INSTANT, nullable=False),
+)
+
+personal_data_erasures = Table(
+    "personal_data_erasures",
+    metadata,
+    _tenant(),
+    Column("customer_id", ID, primary_key=True),
+    Column("erased_us", INSTANT, primary_key=True),
+    Column("fields", Text, nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("clause", Text),
+)
+APPEND_ONLY += ("personal_data_erasures",)
+
 
 # --- refund cases (refundable.cases, ADR 0052) ----------------------------------------------
 # ``cases`` holds each case's current state (mutable: state, clocks and the JSON body move
@@ -497,6 +552,80 @@ http_idempotency = Table(
     Column("created_us", INSTANT, nullable=False),
     Column("done_us", INSTANT),
 )
+# --- payouts and notices (ADR 0056, 0057) -----------------------------------------------------
+# ``outbox_attempts`` and ``payout_events`` are history (append-only): every delivery attempt
+# of every outbox message (the webhook delivery log is its ``webhook_delivery`` rows) and every
+# move of a payout. ``payouts`` is the payout's current state (one per case).
+
+outbox_attempts = Table(
+    "outbox_attempts",
+    metadata,
+    _tenant(),
+    Column("message_id", ID, primary_key=True),
+    Column("attempt", Integer, primary_key=True),
+    Column("kind", String(32), nullable=False),
+    Column("target", LONG_ID),
+    Column("at_us", INSTANT, nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("status_code", Integer),
+    Column("detail", Text),
+)
+
+payouts = Table(
+    "payouts",
+    metadata,
+    _tenant(),
+    Column("payout_id", ID, primary_key=True),
+    Column("case_id", ID, nullable=False),
+    Column("message_id", ID, nullable=False),
+    Column("customer_id", ID, nullable=False),
+    Column("payment_id", ID, nullable=False),
+    Column("decision_id", ID, nullable=False),
+    Column("requested_currency", String(8), nullable=False),
+    Column("requested_minor", MINOR, nullable=False),
+    Column("currency", String(8), nullable=False),
+    Column("amount_minor", MINOR, nullable=False),
+    Column("fx_rate", String(48)),
+    Column("fx_source", Text),
+    Column("fx_as_of_us", INSTANT),
+    Column("method", String(16), nullable=False),
+    Column("gateway", String(32), nullable=False),
+    Column("state", String(24), nullable=False),
+    Column("requested_us", INSTANT, nullable=False),
+    Column("expected_from_us", INSTANT, nullable=False),
+    Column("expected_by_us", INSTANT, nullable=False),
+    Column("gateway_refund_id", LONG_ID),
+    Column("failure_reason", Text),
+    Column("destination", LONG_ID),
+    Column("sent_us", INSTANT),
+    Column("settled_us", INSTANT),
+    Column("entry_id", ID),
+    UniqueConstraint("tenant_id", "case_id", name="uq_payouts_case"),
+)
+
+payout_events = Table(
+    "payout_events",
+    metadata,
+    _tenant(),
+    Column("payout_id", ID, primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("state", String(24), nullable=False),
+    Column("at_us", INSTANT, nullable=False),
+    Column("gateway_refund_id", LONG_ID),
+    Column("detail", Text),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    _tenant(),
+    Column("endpoint_id", ID, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("event_types", Text, nullable=False),
+    Column("created_us", INSTANT, nullable=False),
+)
+APPEND_ONLY += ("outbox_attempts", "payout_events")
 
 # --- console and portal logins, used sign-in links (ADR 0061) ----------------------------
 # Staff logins carry an Argon2 hash; customer logins name their customer. A sign-in link is

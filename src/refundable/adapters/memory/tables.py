@@ -22,7 +22,11 @@ from refundable.ledger.lots import CreditLot
 from refundable.ledger.payments import Payment
 from refundable.ledger.transfers import Party
 from refundable.ledger.usage import UsageEvent
+from refundable.outbound.payouts import Payout
+from refundable.outbound.webhooks import WebhookEndpoint
+from refundable.privacy.model import CustomerProfile, Erasure, RetentionSchedule
 from refundable.scheduling.model import ScheduledAction, TestClock
+from refundable.service.outbox_store import Attempt, MessageState
 from refundable.service.ports import Claim, OutboxMessage
 from refundable.service.queries import PaymentReturn
 from refundable.tenants.model import PolicyVersion, Tenant
@@ -36,6 +40,18 @@ class Failure:
     reinstated: bool
     entry_id: str | None
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MemBook:
+    """The outbox worker's bookkeeping of one message (the SQL store keeps it in columns)."""
+
+    state: MessageState = MessageState.pending
+    attempts: int = 0
+    failures: int = 0
+    next_at: datetime | None = None
+    lease_until: datetime | None = None
+    last_error: str | None = None
 
 
 @dataclass
@@ -58,11 +74,20 @@ class Tables:
     actions: dict[TK, ScheduledAction] = field(default_factory=dict)
     outbox: dict[TK, OutboxMessage] = field(default_factory=dict)
     clocks: dict[str, TestClock] = field(default_factory=dict)
+    profiles: dict[TK, CustomerProfile] = field(default_factory=dict)
+    retention: dict[TK, RetentionSchedule] = field(default_factory=dict)
+    erasures: dict[tuple[str, str, datetime], Erasure] = field(default_factory=dict)
     cases: dict[TK, Case] = field(default_factory=dict)
     case_events: dict[tuple[str, str, int], CaseEvent] = field(default_factory=dict)
     plans: dict[TK, Plan] = field(default_factory=dict)
     subscriptions: dict[TK, SubscriptionRecord] = field(default_factory=dict)
     subscription_events: dict[tuple[str, str, int], SubscriptionEvent] = field(default_factory=dict)
+    # payouts and notices (adapters/memory/outbound.py)
+    payouts: dict[TK, Payout] = field(default_factory=dict)
+    payout_events: dict[tuple[str, str, int], tuple[str, datetime]] = field(default_factory=dict)
+    webhooks: dict[TK, WebhookEndpoint] = field(default_factory=dict)
+    outbox_books: dict[TK, MemBook] = field(default_factory=dict)
+    outbox_attempts: dict[tuple[str, str, int], Attempt] = field(default_factory=dict)
 
     def copy(self) -> Tables:
         return replace(self, **{f.name: dict(getattr(self, f.name)) for f in fields(self)})

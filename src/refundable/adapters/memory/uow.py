@@ -9,6 +9,8 @@ from refundable.service.ports import Repositories
 
 from .cases import MemCases
 from .checkpoints import MemCheckpoints
+from .outbound import MemPayouts, MemWebhookEndpoints
+from .personal import MemPersonal
 from .repositories import (
     MemCustomers,
     MemDecisions,
@@ -67,9 +69,12 @@ class MemoryUnitOfWork:
             schedule=MemSchedule(*args),
             outbox=MemOutbox(*args),
             clocks=MemClocks(*args),
+            personal=MemPersonal(*args),
             cases=MemCases(*args),
             subscriptions=MemSubscriptions(*args),
             checkpoints=MemCheckpoints(*args),
+            payouts=MemPayouts(*args),
+            webhooks=MemWebhookEndpoints(*args),
         )
 
     def commit(self) -> None:

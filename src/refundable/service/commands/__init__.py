@@ -48,6 +48,19 @@ from refundable.service.commands.money import (
     TopUpWallet,
     TransferWallet,
 )
+from refundable.service.commands.payouts import (
+    FanOutWebhook,
+    RecordGatewayRefund,
+    RedirectPayout,
+    RegisterWebhookEndpoint,
+    RequestPayout,
+)
+from refundable.service.commands.retention import (
+    ErasePersonalData,
+    RecordCustomerProfile,
+    ScheduleRetention,
+    WithdrawRetention,
+)
 from refundable.service.commands.scheduling import (
     CreateTestClock,
     MoveTestClock,
@@ -71,10 +84,12 @@ from refundable.service.commands.subscriptions import (
     WithdrawDowngrade,
 )
 from refundable.service.commands.tenants import PublishPolicy
+from refundable.service.commands.usage import BillOverage, DisputeUsageCharge
 
 __all__ = [
     "AcceptSettlement",
     "AppealCase",
+    "BillOverage",
     "BuyCreditLot",
     "CancelSubscription",
     "ChargeFee",
@@ -83,10 +98,13 @@ __all__ = [
     "CreateTestClock",
     "DecideRefund",
     "DefinePlan",
+    "DisputeUsageCharge",
     "DowngradePlan",
+    "ErasePersonalData",
     "EscalateCase",
     "ExpireLots",
     "FailUsage",
+    "FanOutWebhook",
     "ForfeitCredits",
     "ForfeitReason",
     "GrantAccountCredit",
@@ -105,15 +123,21 @@ __all__ = [
     "RecordCasePaid",
     "RecordCharge",
     "RecordChargeback",
+    "RecordCustomerProfile",
+    "RecordGatewayRefund",
     "RecordPayment",
     "RecordPaymentFailure",
     "RecordRenewalPayment",
+    "RedirectPayout",
     "RegisterCustomer",
+    "RegisterWebhookEndpoint",
     "ReleaseHold",
+    "RequestPayout",
     "ReverseEntry",
     "RunDueAction",
     "RunDueActions",
     "ScheduleCheckpoints",
+    "ScheduleRetention",
     "StartTrial",
     "Subscribe",
     "SuspendSubscription",
@@ -126,4 +150,5 @@ __all__ = [
     "UpholdDecision",
     "WithdrawCase",
     "WithdrawDowngrade",
+    "WithdrawRetention",
 ]

@@ -1,7 +1,7 @@
 """Console and portal logins, and the sign-in links already used (ADR 0061).
 
-Revision ID: 0014_logins
-Revises: 0013_line_instants
+Revision ID: 0016_logins
+Revises: 0015_lifecycle_policy
 """
 
 import sqlalchemy as sa
@@ -12,8 +12,8 @@ from refundable.adapters.db.append_only import (
     install_replace_guards,
 )
 
-revision = "0014_logins"
-down_revision = "0013_line_instants"
+revision = "0016_logins"
+down_revision = "0015_lifecycle_policy"
 branch_labels = None
 depends_on = None
 

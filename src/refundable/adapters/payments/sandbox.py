@@ -1,0 +1,237 @@
+"""A sandbox payment gateway that keeps its state in its own SQLite file and can misbehave
+on demand, so the payout path is tested against the failures real gateways have.
+
+It behaves like a provider: a refund request with an idempotency key already seen returns
+the refund that key created (never a second one); a refund settles at once or after a number
+of status polls (``slow_polls``); it posts status callbacks. Faults (persisted, so a worker in
+another process sees them) are switched with :meth:`set_faults`:
+
+* ``timeout_before`` / ``timeout_after``: probability that a call times out before the refund
+  is recorded (nothing happened) or after (it happened, the answer was lost);
+* ``decline``: probability that a new refund is declined; ``invalid_refs``: payment references
+  whose instrument is gone (``instrument_invalid``);
+* ``slow_polls``: status polls before a refund settles (0: settles at once);
+* ``duplicate_callbacks``: every callback is posted twice; ``reorder_callbacks``: callbacks
+  come out newest first.
+
+The randomness is seeded (``seed``) and advanced per call, so a test run can be repeated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from refundable.core.money import Money
+from refundable.service.ports import (
+    GatewayRefund,
+    GatewayRefundRequest,
+    GatewayUnavailable,
+    RefundStatus,
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS refunds (
+  refund_id TEXT PRIMARY KEY, idem_key TEXT NOT NULL UNIQUE, payment_ref TEXT NOT NULL,
+  amount TEXT NOT NULL, currency TEXT NOT NULL, method TEXT NOT NULL, metadata TEXT NOT NULL,
+  status TEXT NOT NULL, failure_reason TEXT, polls_left INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS calls (n INTEGER PRIMARY KEY AUTOINCREMENT, op TEXT NOT NULL,
+  key TEXT NOT NULL, outcome TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS callbacks (n INTEGER PRIMARY KEY AUTOINCREMENT,
+  refund_id TEXT NOT NULL, status TEXT NOT NULL, failure_reason TEXT, metadata TEXT NOT NULL,
+  delivered INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS faults (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Faults:
+    timeout_before: float = 0.0
+    timeout_after: float = 0.0
+    decline: float = 0.0
+    invalid_refs: tuple[str, ...] = ()
+    slow_polls: int = 0
+    duplicate_callbacks: bool = False
+    reorder_callbacks: bool = False
+    seed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Callback:
+    """A status notice the gateway posts (as a provider's webhook would)."""
+
+    refund_id: str
+    status: RefundStatus
+    failure_reason: str | None
+    metadata: dict[str, str]
+
+
+class SandboxGateway:
+    name = "sandbox"
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self._ready = False
+
+    def _connect(self) -> sqlite3.Connection:
+        """The file and its tables are made on first use, not when the worker is wired."""
+        if not self._ready:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=30)
+            try:
+                db.executescript(_SCHEMA)  # its own transaction, committed
+            finally:
+                db.close()
+            self._ready = True
+        return sqlite3.connect(self.path, timeout=30, isolation_level=None)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        db = self._connect()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        finally:
+            db.close()
+
+    # --- faults ---------------------------------------------------------------------------
+    def set_faults(self, faults: Faults) -> None:
+        body = json.dumps(dataclasses.asdict(faults))
+        with self._tx() as db:
+            db.execute("INSERT OR REPLACE INTO faults (id, body) VALUES (1, ?)", (body,))
+
+    def faults(self, db: sqlite3.Connection) -> Faults:
+        row = db.execute("SELECT body FROM faults WHERE id = 1").fetchone()
+        if row is None:
+            return Faults()
+        d = json.loads(row[0])
+        return Faults(**{**d, "invalid_refs": tuple(d.get("invalid_refs", ()))})
+
+    def _roll(self, db: sqlite3.Connection, faults: Faults, fault: str) -> bool:
+        """Whether ``fault`` strikes this call (seeded by the fault and the calls so far)."""
+        p: float = getattr(faults, fault)
+        if p <= 0:
+            return False
+        n = db.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
+        return random.Random(f"{faults.seed}:{n}:{fault}").random() < p
+
+    # --- the port -------------------------------------------------------------------------
+    def refund(self, request: GatewayRefundRequest) -> GatewayRefund:
+        with self._tx() as db:
+            faults = self.faults(db)
+            if self._roll(db, faults, "timeout_before"):
+                self._call(db, "refund", request.idempotency_key, "timeout_before")
+                lost = True
+            else:
+                found = self._create(db, faults, request)
+                lost = self._roll(db, faults, "timeout_after")
+                self._call(db, "refund", request.idempotency_key,
+                           "timeout_after" if lost else "answered")  # fmt: skip
+        if lost:
+            raise GatewayUnavailable("sandbox gateway timed out")
+        return found
+
+    def _create(
+        self, db: sqlite3.Connection, faults: Faults, r: GatewayRefundRequest
+    ) -> GatewayRefund:
+        row = db.execute("SELECT * FROM refunds WHERE idem_key = ?", (r.idempotency_key,))
+        found = row.fetchone()
+        if found is not None:
+            return _check_replay(found, r)
+        status, reason = RefundStatus.succeeded, None
+        if r.payment_ref in faults.invalid_refs:
+            status, reason = RefundStatus.failed, "instrument_invalid"
+        elif self._roll(db, faults, "decline"):
+            status, reason = RefundStatus.failed, "declined"
+        elif faults.slow_polls > 0:
+            status = RefundStatus.pending
+        refund_id = f"sbx_re_{uuid.uuid4().hex[:20]}"
+        db.execute(
+            "INSERT INTO refunds VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (refund_id, r.idempotency_key, r.payment_ref, str(r.amount.amount),
+             r.amount.currency, r.method.value, json.dumps(dict(r.metadata)), status.value,
+             reason, faults.slow_polls),
+        )  # fmt: skip
+        self._callback(db, faults, refund_id, RefundStatus.pending, None, r.metadata)
+        if status is not RefundStatus.pending:
+            self._callback(db, faults, refund_id, status, reason, r.metadata)
+        return GatewayRefund(refund_id, status, reason)
+
+    def refund_status(self, gateway_refund_id: str) -> GatewayRefund:
+        with self._tx() as db:
+            faults = self.faults(db)
+            row = db.execute("SELECT status, failure_reason, polls_left, metadata FROM refunds "
+                             "WHERE refund_id = ?", (gateway_refund_id,)).fetchone()  # fmt: skip
+            if row is None:
+                raise LookupError(f"sandbox has no refund {gateway_refund_id}")
+            status, reason, polls_left, meta = RefundStatus(row[0]), row[1], row[2], row[3]
+            if status is RefundStatus.pending:
+                polls_left -= 1
+                if polls_left <= 0:
+                    status = RefundStatus.succeeded
+                    self._callback(db, faults, gateway_refund_id, status, None, json.loads(meta))
+                db.execute("UPDATE refunds SET status = ?, polls_left = ? WHERE refund_id = ?",
+                           (status.value, polls_left, gateway_refund_id))  # fmt: skip
+            self._call(db, "status", gateway_refund_id, status.value)
+        return GatewayRefund(gateway_refund_id, status, reason)
+
+    # --- bookkeeping ----------------------------------------------------------------------
+    def _call(self, db: sqlite3.Connection, op: str, key: str, outcome: str) -> None:
+        db.execute("INSERT INTO calls (op, key, outcome) VALUES (?, ?, ?)", (op, key, outcome))
+
+    def _callback(self, db: sqlite3.Connection, faults: Faults, refund_id: str,
+                  status: RefundStatus, reason: str | None, meta: Any) -> None:  # fmt: skip
+        copies = 2 if faults.duplicate_callbacks else 1
+        for _ in range(copies):
+            db.execute("INSERT INTO callbacks (refund_id, status, failure_reason, metadata) "
+                       "VALUES (?, ?, ?, ?)", (refund_id, status.value, reason,
+                                               json.dumps(dict(meta))))  # fmt: skip
+
+    def take_callbacks(self, limit: int = 1000) -> list[Callback]:
+        """The callbacks not delivered yet (oldest first, or newest first when reordered)."""
+        with self._tx() as db:
+            order = "DESC" if self.faults(db).reorder_callbacks else "ASC"
+            rows = db.execute(f"SELECT n, refund_id, status, failure_reason, metadata FROM "
+                              f"callbacks WHERE delivered = 0 ORDER BY n {order} LIMIT ?",
+                              (limit,)).fetchall()  # fmt: skip
+            db.executemany("UPDATE callbacks SET delivered = 1 WHERE n = ?",
+                           [(r[0],) for r in rows])  # fmt: skip
+        return [Callback(r[1], RefundStatus(r[2]), r[3], json.loads(r[4])) for r in rows]
+
+    def refunds(self) -> list[dict[str, Any]]:
+        """Every refund the gateway created (the ledger of the outside world, for tests)."""
+        db = self._connect()
+        try:
+            cur = db.execute("SELECT refund_id, idem_key, payment_ref, amount, currency, "
+                             "metadata, status FROM refunds ORDER BY refund_id")  # fmt: skip
+            cols = [d[0] for d in cur.description]
+            return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        finally:
+            db.close()
+
+    def calls(self) -> list[tuple[str, str, str]]:
+        db = self._connect()
+        try:
+            return [tuple(r) for r in db.execute("SELECT op, key, outcome FROM calls ORDER BY n")]
+        finally:
+            db.close()
+
+
+def _check_replay(row: Any, r: GatewayRefundRequest) -> GatewayRefund:
+    """A key reused with other parameters is the caller's bug (providers refuse it too)."""
+    if (row[2], Money.of(row[3], row[4])) != (r.payment_ref, r.amount):
+        raise ValueError(f"idempotency key {r.idempotency_key} reused with other parameters")
+    return GatewayRefund(row[0], RefundStatus(row[7]), row[8])
