@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from refundable.service.bus import MessageBus
     from refundable.service.case_queries import CaseQueries
     from refundable.service.catalog import PolicyCatalog
+    from refundable.service.logins import Logins
     from refundable.service.outbox_store import OutboxStore
     from refundable.service.queries import LedgerQueries
     from refundable.service.scheduled import WorkQueries
@@ -84,6 +85,7 @@ class App:
     cases_read: CaseQueries | None = None  # refund cases' read side (service.case_queries)
     outbox: OutboxStore | None = None  # the outbox worker's store (service.outbox)
     settings: Settings | None = None  # what it was built from (the worker's senders read it)
+    logins: Logins | None = None  # console and portal logins (ADR 0061)
 
     @property
     def bus(self) -> MessageBus:
@@ -140,11 +142,12 @@ def bootstrap(
         store = MemoryStore()
         bus = MessageBus(lambda: MemoryUnitOfWork(store), catalog, the_clock)
         from refundable.adapters.memory.cases import MemCaseQueries
+        from refundable.adapters.memory.logins import MemLogins
         from refundable.adapters.memory.scheduling import MemWorkQueries
 
         return App(bus, MemoryQueries(store), the_clock, catalog, MemWorkQueries(store),
                    cases_read=MemCaseQueries(store), outbox=MemOutboxStore(store),
-                   settings=settings)  # fmt: skip
+                   settings=settings, logins=MemLogins())  # fmt: skip
     from refundable.adapters.db.engine import make_engine, migrate, require_schema_at_head
     from refundable.adapters.db.outbox_store import SqlOutboxStore
     from refundable.adapters.db.queries import SqlLedgerQueries
@@ -156,8 +159,10 @@ def bootstrap(
     else:
         require_schema_at_head(engine)
     bus = MessageBus(lambda: SqlUnitOfWork(engine, the_clock), catalog, the_clock)
+    from refundable.adapters.db.logins import SqlLogins
     from refundable.adapters.db.repository_cases import SqlCaseQueries
     from refundable.adapters.db.repository_scheduling import SqlWorkQueries
 
     return App(bus, SqlLedgerQueries(engine), the_clock, catalog, SqlWorkQueries(engine), engine,
-               SqlCaseQueries(engine), SqlOutboxStore(engine), settings)  # fmt: skip
+               SqlCaseQueries(engine), SqlOutboxStore(engine), settings,
+               logins=SqlLogins(engine))  # fmt: skip

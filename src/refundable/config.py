@@ -96,6 +96,9 @@ class Settings:
     stripe_api_key: str | None = None  # REFUNDABLE_STRIPE_API_KEY
     stripe_api_base: str | None = None  # REFUNDABLE_STRIPE_API_BASE; default: Stripe's own
     fx_rates: str | None = None  # REFUNDABLE_FX_RATES: "USD/ZAR=18.50, EUR/ZAR=20.10"
+    # REFUNDABLE_SECRET_KEY: signs console sessions, CSRF tokens and portal sign-in links;
+    # default: a random key kept in data_dir/secret.key (ADR 0061)
+    secret_key: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

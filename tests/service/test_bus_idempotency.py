@@ -25,6 +25,7 @@ from fakes import (
     zar,
 )
 from refundable.billing.plans import Cycle
+from refundable.billing.rules import RetentionTrigger
 from refundable.bootstrap import App
 from refundable.core.errors import IdempotencyConflict
 from refundable.ledger.lots import LotSource
@@ -114,6 +115,10 @@ CASES: list[tuple[c.Command, str, object]] = [
         c.ForfeitReason.termination,
     ),
     (c.ReverseEntry(TENANT, "k", entry_id(TENANT, "chg-p1"), at(2)), "memo", "changed"),
+    (c.RecordCustomerProfile(TENANT, "k", "C1", T0, name="Ann"), "name", "Bob"),
+    (c.ScheduleRetention(TENANT, "k", "C1", RetentionTrigger.cancellation, at(2)), "at", at(3)),
+    (c.WithdrawRetention(TENANT, "k", "C1", at(2)), "at", at(3)),
+    (c.ErasePersonalData(TENANT, "k", "C1", at(2)), "at", at(3)),
     (c.DefinePlan(TENANT, "k", "p9", 1, Cycle.monthly, zar("5")), "price", zar("6")),
     (c.StartTrial(TENANT, "k", "S9", "C1", "basic", 14, at(2)), "trial_days", 15),
     (c.Subscribe(TENANT, "k", "S8", "C1", "basic", at(2)), "plan_id", "pro"),
@@ -196,9 +201,14 @@ CASE_COMMANDS = {
 }  # fmt: skip
 
 
+# Replayed and refused on a tenant whose policy bills usage, in
+# tests/integration/lifecycle/test_usage_billing.py (this file's tenant runs Conek's policy).
+USAGE_COMMANDS = {c.BillOverage, c.DisputeUsageCharge}
+
+
 def test_the_cases_cover_every_command_but_the_key_free_ones() -> None:
     covered = {type(cmd) for cmd, _, _ in CASES}
-    assert covered | KEY_FREE | CASE_COMMANDS == set(HANDLERS)
+    assert covered | KEY_FREE | CASE_COMMANDS | USAGE_COMMANDS == set(HANDLERS)
 
 
 def test_a_usage_batch_is_idempotent_per_event_without_a_key() -> None:

@@ -13,10 +13,10 @@ from datetime import datetime
 
 from refundable.billing.changes import renew
 from refundable.billing.common import action, after_days, refuse, require
-from refundable.billing.effects import ActionKind, Effects, Notice, NoticeKind
+from refundable.billing.effects import ActionKind, Effects, Notice, NoticeKind, ScheduledAction
 from refundable.billing.ending import end_at_period_end
 from refundable.billing.events import PaymentSucceeded
-from refundable.billing.rules import LifecycleRules
+from refundable.billing.rules import LifecycleRules, RetentionTrigger
 from refundable.billing.subscription import (
     BillingState,
     Block,
@@ -123,16 +123,19 @@ def suspend(
 def _suspend(
     sub: Subscription, at: datetime, rules: LifecycleRules
 ) -> tuple[Subscription, Effects]:
-    rule, retention = rules.suspension, rules.retention
+    rule = rules.suspension
     block = Block(BlockReason.non_payment, at, rule.clause, rule.exempt_features)
     access = replace(sub.access, blocked_by=sub.access.blocked_by | {block})
     billing = replace(sub.billing, state=BillingState.suspended)
     new = replace(sub, access=access, billing=billing)
-    purge_at = after_days(at, retention.after_suspension_days)
-    purge = action(new, ActionKind.retention_purge, purge_at, retention.suspension_clause)
+    period = rules.retention.period(RetentionTrigger.suspension)
+    purges: tuple[ScheduledAction, ...] = ()
+    if period is not None:  # a policy that states no retention period purges nothing
+        days, clause = period
+        purges = (action(new, ActionKind.retention_purge, after_days(at, days), clause),)
     exempt = ", ".join(sorted(rule.exempt_features)) or "none"
     notice = Notice(NoticeKind.suspended, rule.clause, f"exempt features: {exempt}")
-    return new, Effects((), (purge,), (notice,))
+    return new, Effects((), purges, (notice,))
 
 
 def _unchanged(sub: Subscription | None) -> tuple[Subscription, Effects]:

@@ -29,10 +29,11 @@ from refundable.billing.effects import (
     NoticeKind,
     Posting,
     PostingKind,
+    ScheduledAction,
 )
 from refundable.billing.events import Cancel, CancelMode, Reactivate, Terminate
 from refundable.billing.plans import Cycle, add_months
-from refundable.billing.rules import LifecycleRules, ReactivationMode
+from refundable.billing.rules import LifecycleRules, ReactivationMode, RetentionTrigger
 from refundable.billing.subscription import (
     BillingState,
     Block,
@@ -140,18 +141,27 @@ def end_trial(
 def _end(
     sub: Subscription, at: datetime, state: BillingState, rules: LifecycleRules
 ) -> tuple[Subscription, Effects]:
-    retention = rules.retention
     billing = replace(sub.billing, state=state, next_renewal_at=None, cancel_at=None, ended_at=at)
     access = replace(sub.access, until_at=min(sub.access.until_at, at))
     new = replace(sub, billing=billing, access=access)
+    notices = []
     if state is BillingState.terminated:
-        days, clause = retention.after_termination_days, retention.termination_clause
-        notice = Notice(NoticeKind.terminated, termination_rule(sub, rules).clause)
+        trigger = RetentionTrigger.termination
+        notices.append(Notice(NoticeKind.terminated, termination_rule(sub, rules).clause))
     else:
-        days, clause = retention.after_cancellation_days, retention.cancellation_clause
-        notice = Notice(NoticeKind.cancelled, rules.cancellation.clause)
-    purge = action(new, ActionKind.retention_purge, after_days(at, days), clause)
-    return new, Effects((), (purge,), (notice,))
+        trigger = RetentionTrigger.cancellation
+        notices.append(Notice(NoticeKind.cancelled, rules.cancellation.clause))
+        fees_clause = rules.cancellation.fees_due_clause
+        if fees_clause is not None and billing.balance_due.is_positive:
+            detail = f"{billing.balance_due} billed before cancelling stays payable"
+            notices.append(Notice(NoticeKind.cancelled, fees_clause, detail))
+    period = rules.retention.period(trigger)
+    purges = () if period is None else (_purge(new, at, *period),)
+    return new, Effects((), purges, tuple(notices))
+
+
+def _purge(sub: Subscription, at: datetime, days: int, clause: str) -> ScheduledAction:
+    return action(sub, ActionKind.retention_purge, after_days(at, days), clause)
 
 
 def terminate(
@@ -187,7 +197,8 @@ def reactivate(
         sub, effects = forfeit(sub, rule.clause, "credits of the previous subscription")
     if rule.mode is ReactivationMode.within_retention:
         ended_at = sub.billing.ended_at or at
-        if at > after_days(ended_at, rules.retention.after_cancellation_days):
+        period = rules.retention.period(RetentionTrigger.cancellation)
+        if period is not None and at > after_days(ended_at, period[0]):
             refuse(sub, "the retention window has passed", "a new subscription")
         key = sub.key
     else:

@@ -8,9 +8,11 @@ the document and no tenant has code of its own.
 from __future__ import annotations
 
 from refundable.billing.rules import (
+    NO_RETENTION,
     CancellationRule,
     DowngradeMode,
     DowngradeRule,
+    EntitlementRule,
     LifecycleRules,
     ReactivationMode,
     ReactivationRule,
@@ -19,6 +21,7 @@ from refundable.billing.rules import (
     TerminationRule,
     TrialRule,
     UpgradeRule,
+    UsageRule,
 )
 from refundable.core.money import Money
 from refundable.policy.document import LifecycleDoc, PolicyDocument
@@ -68,6 +71,16 @@ def lifecycle_rules(doc: PolicyDocument) -> LifecycleRules | None:
             life.reactivation.credits_carried_over,
         ),
         retention=_retention(life),
+        entitlements=None
+        if life.entitlements is None
+        else EntitlementRule(
+            life.entitlements.clause,
+            life.entitlements.features_by_plan,
+            life.entitlements.seat_limits,
+        ),
+        usage=None
+        if life.usage is None
+        else UsageRule(life.usage.clause, life.usage.dispute_clause),
     )
 
 
@@ -82,11 +95,14 @@ def _cancellation(life: LifecycleDoc, currency: str) -> CancellationRule:
         c.immediate_clause,
         c.cooling_off_days,
         c.cooling_off_clause,
+        c.fees_due_clause,
     )
 
 
 def _retention(life: LifecycleDoc) -> Retention:
     r = life.retention
+    if r is None:  # the policy states no retention period: nothing is purged by itself
+        return NO_RETENTION
     return Retention(
         r.after_suspension.days,
         r.after_suspension.clause,

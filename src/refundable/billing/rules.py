@@ -64,6 +64,7 @@ class CancellationRule:
     immediate_clause: str | None = None
     cooling_off_days: int | None = None
     cooling_off_clause: str | None = None
+    fees_due_clause: str | None = None  # fees billed before cancelling stay payable (Kelbix)
 
     def __post_init__(self) -> None:
         _days(self.annual_notice_days, "lifecycle.cancellation.annual_notice_days")
@@ -116,21 +117,63 @@ class ReactivationRule:
     credits_carried_over: bool = False
 
 
+class RetentionTrigger(Enum):
+    """What starts a retention period: the account's suspension, cancellation or termination."""
+
+    suspension = "suspension"
+    cancellation = "cancellation"
+    termination = "termination"
+
+
 @dataclass(frozen=True, slots=True)
 class Retention:
-    """Days personal data is kept after each trigger, and the clause that says so."""
+    """Days personal data is kept after each trigger, and the clause that says so. ``None``
+    days: the policy states no period, so nothing is purged automatically (ADR 0049)."""
 
-    after_suspension_days: int
-    suspension_clause: str
-    after_cancellation_days: int
-    cancellation_clause: str
-    after_termination_days: int
-    termination_clause: str
+    after_suspension_days: int | None
+    suspension_clause: str | None
+    after_cancellation_days: int | None
+    cancellation_clause: str | None
+    after_termination_days: int | None
+    termination_clause: str | None
 
     def __post_init__(self) -> None:
         _days(self.after_suspension_days, "lifecycle.retention.after_suspension_days")
         _days(self.after_cancellation_days, "lifecycle.retention.after_cancellation_days")
         _days(self.after_termination_days, "lifecycle.retention.after_termination_days")
+
+    def period(self, trigger: RetentionTrigger) -> tuple[int, str] | None:
+        """(days, clause) kept after ``trigger``, or None when the policy states no period."""
+        days, clause = {
+            RetentionTrigger.suspension: (self.after_suspension_days, self.suspension_clause),
+            RetentionTrigger.cancellation: (
+                self.after_cancellation_days,
+                self.cancellation_clause,
+            ),
+            RetentionTrigger.termination: (self.after_termination_days, self.termination_clause),
+        }[trigger]
+        return None if days is None or clause is None else (days, clause)
+
+
+NO_RETENTION = Retention(None, None, None, None, None, None)
+
+
+@dataclass(frozen=True, slots=True)
+class EntitlementRule:
+    """Each plan unlocks its own features and a maximum of active seats (MyProtektor 2.2)."""
+
+    clause: str
+    features_by_plan: bool = True
+    seat_limits: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRule:
+    """Usage beyond a plan's allowance is charged at its published unit rates (MyProtektor
+    6.1); disputes of such charges are decided by the policy's rules (6.2)."""
+
+    clause: str
+    dispute_clause: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,3 +190,5 @@ class LifecycleRules:
     termination: TerminationRule | None  # None: the policy states no termination terms
     reactivation: ReactivationRule
     retention: Retention
+    entitlements: EntitlementRule | None = None  # None: plans gate no feature or seat
+    usage: UsageRule | None = None  # None: the policy bills no overage

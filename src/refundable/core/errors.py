@@ -288,6 +288,17 @@ class TransitionRefused(Conflict):
 STATUS[TransitionRefused.code] = Status(409, 5)
 
 
+# --- policy changes with notice (ADR 0050) ----------------------------------------
+class NoticeTooShort(Conflict):
+    """A material change of a policy published to take effect before the notice its
+    customers were promised has run. Nothing was published."""
+
+    code = "notice_too_short"
+
+
+STATUS[NoticeTooShort.code] = Status(409, 5)
+
+
 # --- the HTTP API: access and idempotency (ADR 0058) --------------------------------------
 class Unauthenticated(RefundableError):
     """No API key, or one that is unknown, malformed or revoked (never said which)."""

@@ -47,6 +47,7 @@ class RootGroup(LazyGroup):
             "db": ("refundable.entrypoints.cli_db", "app"),  # schema owner's commands
             "jobs": ("refundable.entrypoints.cli_jobs", "jobs_app"),  # due work (ADR 0036)
             "clock": ("refundable.entrypoints.cli_jobs", "clock_app"),  # test clocks (ADR 0036)
+            "customers": ("refundable.entrypoints.cli_customers", "app"),  # personal data (0051)
             "serve": ("refundable.entrypoints.cli_serve", "serve_app"),  # the service (ADR 0060)
             "api-keys": ("refundable.entrypoints.cli_serve", "keys_app"),  # API keys (ADR 0058)
             "cases": ("refundable.entrypoints.cli_cases", "app"),  # refund cases (ADR 0052)

@@ -122,9 +122,22 @@ def _stop_on_signals(server: Any) -> Iterator[None]:
 
 
 def _seed(wired: App, keys: ApiKeys, settings: Settings) -> dict[str, dict[str, str]]:
+    """Demo tenants and data, their API keys, and the console and portal logins (printed
+    under the key ``"(logins)"``: tenant -> the lines to show)."""
+    from refundable.entrypoints.web.seed import DEMO_PASSWORD, seed_demo_logins
     from refundable.service.seed import seed_demo
 
-    return seed_demo(wired, keys, settings.resolved_policies_dir)
+    shown = seed_demo(wired, keys, settings.resolved_policies_dir)
+    staff: dict[str, str] = {}
+    for login in seed_demo_logins(wired):
+        if login.password is not None:
+            staff[f"{login.tenant_id} {login.role.value}"] = login.email
+        else:
+            staff.setdefault(f"{login.tenant_id} customer", login.email)
+    return {**shown, _LOGINS: {**staff, "(password)": DEMO_PASSWORD}}
+
+
+_LOGINS = "(logins)"
 
 
 def _jobs_loop(wired: App, settings: Settings, metrics: Metrics, stop: threading.Event) -> None:
@@ -135,11 +148,15 @@ def _jobs_loop(wired: App, settings: Settings, metrics: Metrics, stop: threading
 
 
 def _jobs_pass(wired: App, metrics: Metrics) -> None:
+    """Due actions first, then the outbox they filled (payouts, emails, webhooks), as
+    `refundable jobs run` does."""
+    from refundable.adapters.senders import drain_now
     from refundable.service.scheduled import run_due
 
     started = time.perf_counter()
     try:
         report = run_due(wired.bus, wired.work, wired.clock.now())
+        sent = drain_now(wired)
     except Exception:
         _LOG.exception("scheduled-work pass failed")
         metrics.job_runs.labels("error").observe(time.perf_counter() - started)
@@ -149,6 +166,8 @@ def _jobs_pass(wired: App, metrics: Metrics) -> None:
     metrics.jobs.labels("failed").inc(report.failed)
     if report.ran or report.failed:
         _LOG.info("scheduled work", extra={"ran": report.ran, "failed": report.failed})
+    if sent.sent or sent.retried or sent.dead:
+        _LOG.info("outbox", extra={"sent": sent.sent, "retried": sent.retried, "dead": sent.dead})
 
 
 def _announce_when_started(
@@ -179,11 +198,22 @@ def _banner(host: str, port: int, shown: dict[str, dict[str, str]]) -> str:
         f"  API        {base}/v1   (OpenAPI: {base}/docs, {base}/openapi.json)",
         f"  health     {base}/health   ready: {base}/ready   metrics: {base}/metrics",
     ]
-    if shown:
+    logins = shown.get(_LOGINS, {})
+    keys = {tenant: by_role for tenant, by_role in shown.items() if tenant != _LOGINS}
+    if keys:
         lines.append("Demo API keys (public, for trying it out): 'Authorization: Bearer KEY'")
-        for tenant, by_role in shown.items():
+        for tenant, by_role in keys.items():
             for role, key in by_role.items():
                 lines.append(f"  {tenant:<12} {role:<10} {key}")
+    if logins:
+        password = logins.get("(password)", "")
+        lines.append(f"Agent console {base}/console (password for every staff login: {password})")
+        lines.extend(f"  {who:<22} {email}" for who, email in logins.items()
+                     if not who.endswith("customer") and who != "(password)")  # fmt: skip
+        lines.append(f"Customer portal {base}/portal (sign in by the emailed link; with no")
+        lines.append("  SMTP relay set, the mail is printed here), e.g.:")
+        lines.extend(f"  {who:<22} {email}" for who, email in logins.items()
+                     if who.endswith("customer"))  # fmt: skip
     lines.append("Stop with Ctrl-C.")
     return "\n".join(lines)
 

@@ -54,6 +54,8 @@ def citations(doc: PolicyDocument) -> Iterator[tuple[str, Loc]]:
     yield doc.default.clause, ("default", "clause")
     if doc.lifecycle is not None:  # lifecycle rules run by refundable.billing
         yield from doc.lifecycle.citations()
+    if doc.changes is not None:  # notice of policy changes (service.policy_notice)
+        yield doc.changes.clause, ("changes", "clause")
     if doc.cases is not None:  # process promises kept by refund cases
         yield from doc.cases.citations()
     for i, rule in enumerate(doc.rules):

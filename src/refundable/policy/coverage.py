@@ -82,10 +82,39 @@ class ClauseCoverage:
         }
 
 
-# Sections read by the ledger (wallet transfers, credit validity) or run by the subscription
-# lifecycle (refundable.billing, tested in tests/unit/billing) or by refund cases
-# (refundable.cases, tested in tests/unit/cases and tests/service), not by decisions.
-_OUTSIDE_DECISIONS = ("wallet", "credits", "lifecycle", "cases")
+# Sections read by the ledger (wallet transfers, credit validity), run by the subscription
+# lifecycle (refundable.billing, tested in tests/unit/billing), by refund cases
+# (refundable.cases, tested in tests/unit/cases and tests/service), by publishing a version
+# (changes) or by the usage handlers: not by decisions.
+_OUTSIDE_DECISIONS = ("wallet", "credits", "lifecycle", "cases", "changes", "usage")
+_RUN_SECTIONS = ("lifecycle", "changes", "usage")  # rows name the code that runs them
+
+# The code that runs each part of the ``lifecycle:``, ``changes:`` and ``usage:`` sections,
+# named by its dotted path so a row says where a clause is carried out (a test imports every
+# one of them, so a rename cannot leave coverage pointing at nothing).
+RUNS: dict[str, str] = {
+    "lifecycle billing": "refundable.billing.changes.renew",
+    "lifecycle upgrade": "refundable.billing.changes.upgrade",
+    "lifecycle downgrade": "refundable.billing.changes.downgrade",
+    "lifecycle cancellation": "refundable.billing.ending.cancel",
+    "lifecycle cancellation.notice_clause": "refundable.billing.ending.cancel",
+    "lifecycle cancellation.immediate_clause": "refundable.billing.ending.cancel",
+    "lifecycle cancellation.cooling_off_clause": "refundable.billing.ending.cancel",
+    "lifecycle cancellation.fees_due_clause": "refundable.billing.ending.end_at_period_end",
+    "lifecycle trial": "refundable.billing.changes.start_trial",
+    "lifecycle trial.credits_clause": "refundable.billing.changes.subscribe",
+    "lifecycle suspension": "refundable.billing.dunning.grace_ended",
+    "lifecycle suspension.exempt_clause": "refundable.billing.entitlement.can_use",
+    "lifecycle termination": "refundable.billing.ending.terminate",
+    "lifecycle reactivation": "refundable.billing.ending.reactivate",
+    "lifecycle entitlements": "refundable.billing.plan_access.plan_allows",
+    "lifecycle usage": "refundable.service.usage_billing.bill_overage",
+    "lifecycle usage.dispute_clause": "refundable.service.usage_billing.dispute_usage_charge",
+    "lifecycle retention.after_suspension": "refundable.service.retention.schedule_retention",
+    "lifecycle retention.after_cancellation": "refundable.service.retention.schedule_retention",
+    "lifecycle retention.after_termination": "refundable.service.retention.schedule_retention",
+    "changes": "refundable.tenants.notice.check_notice",
+}
 
 
 def coverage(policy: CompiledPolicy, results: list[ScenarioResult]) -> list[ClauseCoverage]:
@@ -157,7 +186,10 @@ def _exercised(policy: CompiledPolicy, d: Decision) -> list[str]:
 def _describe(doc: PolicyDocument, loc: tuple[object, ...]) -> str:
     if loc[0] == "rules" and isinstance(loc[1], int):
         return f"rule {doc.rules[loc[1]].id}"
-    if loc[0] == "lifecycle":  # the lifecycle rule of refundable.billing
+    if loc[0] in _RUN_SECTIONS:  # lifecycle, changes, usage: name the code
         names = [str(p) for p in loc[1:] if not isinstance(p, int)]
-        return "lifecycle " + ".".join(n for n in names if n not in ("clause", "also_cites"))
+        part = ".".join(n for n in names if n not in ("clause", "also_cites"))
+        topic = f"{loc[0]} {part}".strip()
+        runner = RUNS.get(topic)
+        return f"{topic} ({runner})" if runner else topic
     return ".".join(str(p) for p in loc[:-1] if not isinstance(p, int))

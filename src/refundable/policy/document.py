@@ -474,6 +474,9 @@ class CancellationDoc(LifecycleItem):
     cooling_off_clause: str | None = Field(
         None, description="Clause that grants the cooling-off period"
     )
+    fees_due_clause: str | None = Field(
+        None, description="Clause keeping fees billed before the cancellation payable"
+    )
 
 
 class TrialDoc(LifecycleItem):
@@ -530,6 +533,21 @@ class RetentionsDoc(_Doc):
     after_termination: RetentionDoc = Field(description="Data kept after a termination")
 
 
+class EntitlementsDoc(LifecycleItem):
+    features_by_plan: StrictBool = Field(
+        True, description="A feature is usable only on plans that list it"
+    )
+    seat_limits: StrictBool = Field(
+        True, description="A plan's maximum of active user seats is enforced"
+    )
+
+
+class UsageDoc(LifecycleItem):
+    dispute_clause: str | None = Field(
+        None, description="Clause under which a usage charge is disputed (decided by the rules)"
+    )
+
+
 class LifecycleDoc(_Doc):
     """The subscription lifecycle the policy runs (refundable.billing); every item cites."""
 
@@ -549,7 +567,17 @@ class LifecycleDoc(_Doc):
     reactivation: ReactivationDoc = Field(
         description="How a suspended or cancelled account comes back"
     )
-    retention: RetentionsDoc = Field(description="How long personal data is kept after each ending")
+    entitlements: EntitlementsDoc | None = Field(
+        None, description="What each plan unlocks: its features and its seats"
+    )
+    usage: UsageDoc | None = Field(
+        None, description="Overage beyond plan allowances, charged at published unit rates"
+    )
+    retention: RetentionsDoc | None = Field(
+        None,
+        description="How long personal data is kept after each ending; omitted when the "
+        "policy states no period (nothing is purged automatically)",
+    )
 
     def citations(self) -> list[tuple[str, tuple[object, ...]]]:
         """Every clause the section cites, with its place in the document (for file:line)."""
@@ -563,6 +591,8 @@ class LifecycleDoc(_Doc):
             "suspension",
             "termination",
             "reactivation",
+            "entitlements",
+            "usage",
         ):
             item: LifecycleItem | None = getattr(self, name)
             if item is None:
@@ -577,18 +607,50 @@ class LifecycleDoc(_Doc):
                 "immediate_clause",
                 "cooling_off_clause",
                 "exempt_clause",
+                "fees_due_clause",
+                "dispute_clause",
             ):
                 value = getattr(item, extra, None)
                 if value is not None:
                     out.append((value, ("lifecycle", name, extra)))
-        for name in ("after_suspension", "after_cancellation", "after_termination"):
-            out.append(
-                (getattr(self.retention, name).clause, ("lifecycle", "retention", name, "clause"))
-            )
+        if self.retention is not None:
+            for name in ("after_suspension", "after_cancellation", "after_termination"):
+                period = getattr(self.retention, name)
+                out.append((period.clause, ("lifecycle", "retention", name, "clause")))
         return out
 
 
 # --- end lifecycle --------------------------------------------------------------
+
+
+# --- changes: how a new version of the policy reaches customers (ADR 0050) --------
+class NotifyDoc(StrEnum):
+    """Which changes customers must be told of."""
+
+    all = "all"  # every revision (MyProtektor 11)
+    material = "material"  # material changes only (Conek 13)
+    none = "none"  # posting the new version is enough (Kero, Kelbix)
+
+
+class ChannelDoc(StrEnum):
+    email = "email"
+    website = "website"
+    in_app = "in_app"
+
+
+class ChangesDoc(_Doc):
+    """What the policy promises before one of its versions is replaced by another."""
+
+    clause: str = Field(description="The clause about changes to the policy")
+    notice_days: _LifecycleDays = Field(
+        0, description="Days between telling customers and a material change taking effect"
+    )
+    notify: NotifyDoc = Field(
+        NotifyDoc.material, description="Which changes customers are told of: all, material, none"
+    )
+    channels: list[ChannelDoc] = Field(
+        [], description="How customers are told (email, website, in_app)"
+    )
 
 
 class PolicyDocument(_Doc):
@@ -631,6 +693,9 @@ class PolicyDocument(_Doc):
     )
     cases: CasesDoc | None = Field(  # refund cases (refundable.cases)
         None, description="Refund cases: required information, stage deadlines, settlement"
+    )
+    changes: ChangesDoc | None = Field(  # policy changes with notice (ADR 0050)
+        None, description="Notice customers get before a new version of the policy applies"
     )
     clauses: list[ClauseDoc] = Field(
         description="Every clause of the source, in order: cited by something or informational"

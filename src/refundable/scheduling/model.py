@@ -28,6 +28,8 @@ class ActionKind(StrEnum):
 
     expire_lots = "expire_lots"  # subject: the unit whose lots lapse at due_at
     notice = "notice"  # subject: the notice kind; payload: what it says, to whom
+    policy_notice = "policy_notice"  # subject: the policy version customers are told of
+    personal_data_purge = "personal_data_purge"  # subject: the customer (ADR 0051)
     case_sla = "case_sla"  # a refund case's stage warning or breach; payload: case, stage
     # subscriptions (ADR 0047); subject: the subscription id
     renewal = "renewal"  # the period ends: renew, or a pending cancellation takes effect

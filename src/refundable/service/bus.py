@@ -24,7 +24,14 @@ from typing import Any
 
 from refundable.core.errors import Conflict, IdempotencyConflict, NotFound
 from refundable.core.time import Clock
-from refundable.service import case_disputes, case_steps, checkpoint_job, scheduled
+from refundable.service import (
+    case_disputes,
+    case_steps,
+    checkpoint_job,
+    retention,
+    scheduled,
+    usage_billing,
+)
 from refundable.service import case_handlers as cases
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
@@ -63,7 +70,13 @@ HANDLERS: dict[type, Handler] = {
     c.RecordActionFailure: scheduled.record_action_failure,
     c.CreateTestClock: scheduled.create_test_clock,
     c.MoveTestClock: scheduled.move_test_clock,
+    c.RecordCustomerProfile: retention.record_customer_profile,
+    c.ScheduleRetention: retention.schedule_retention_cmd,
+    c.WithdrawRetention: retention.withdraw_retention_cmd,
+    c.ErasePersonalData: retention.erase_personal_data,
     c.ScheduleCheckpoints: checkpoint_job.schedule_checkpoints,
+    c.BillOverage: usage_billing.bill_overage,
+    c.DisputeUsageCharge: usage_billing.dispute_usage_charge,
     c.OpenCase: cases.open_case,
     c.ProvideInformation: cases.provide_information,
     c.JudgeCase: cases.judge_case,

@@ -54,6 +54,7 @@ class Detail(StrEnum):
     amount = "amount"
     policy_version = "policy_version"
     rule = "rule"
+    material = "material"
     state = "state"  # a refund case's (or a subscription's) state after the command
     missing = "missing"  # what a refund case still asks for
     subscription_id = "subscription_id"

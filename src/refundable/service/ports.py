@@ -33,6 +33,7 @@ from refundable.ledger.transfers import Party
 from refundable.ledger.usage import UsageEvent
 from refundable.outbound.payouts import Payout
 from refundable.outbound.webhooks import WebhookEndpoint
+from refundable.privacy.model import CustomerProfile, Erasure, RetentionSchedule
 from refundable.scheduling.model import ScheduledAction, TestClock
 from refundable.tenants.model import PolicyVersion, Tenant
 
@@ -159,6 +160,17 @@ class TestClocks(Protocol):
     def save(self, clock: TestClock) -> None: ...
 
 
+class PersonalData(Protocol):
+    """Customers' personal data, its retention schedule and its erasures (ADR 0051)."""
+
+    def profile(self, customer_id: str) -> CustomerProfile | None: ...
+    def save_profile(self, profile: CustomerProfile) -> None: ...  # insert or replace
+    def lock_schedule(self, customer_id: str) -> RetentionSchedule | None: ...
+    def save_schedule(self, schedule: RetentionSchedule) -> None: ...  # insert or replace
+    def add_erasure(self, erasure: Erasure) -> None: ...
+    def erasures(self, customer_id: str) -> list[Erasure]: ...
+
+
 class Cases(Protocol):
     """Refund cases: the current state of each, its append-only events, and the stored
     records a case reads its facts from (ADR 0052)."""
@@ -179,6 +191,7 @@ class Subscriptions(Protocol):
 
     def plan(self, plan_id: str) -> Plan | None: ...
     def add_plan(self, plan: Plan) -> None: ...
+    def plans(self) -> list[Plan]: ...  # the tenant's plans, by tier then code
     def lock(self, subscription_id: str) -> SubscriptionRecord | None: ...
     def get(self, subscription_id: str) -> SubscriptionRecord | None: ...
     def of_customer(self, customer_id: str) -> list[SubscriptionRecord]: ...  # newest first
@@ -212,6 +225,8 @@ class Repositories:
     schedule: Schedule
     outbox: Outbox
     clocks: TestClocks
+    personal: PersonalData
+
     cases: Cases
     subscriptions: Subscriptions
     checkpoints: Checkpoints

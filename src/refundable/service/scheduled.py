@@ -25,7 +25,13 @@ from refundable.scheduling.model import (
     ScheduledAction,
     TestClock,
 )
-from refundable.service import case_steps, checkpoint_job, subscription_jobs
+from refundable.service import (
+    case_steps,
+    checkpoint_job,
+    outbox_kinds,
+    retention,
+    subscription_jobs,
+)
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
 from refundable.service.common import Context, Detail, Done
@@ -58,11 +64,28 @@ def _notice(action: ScheduledAction, ctx: Context) -> Done:
     return Done(ref=action.action_id)
 
 
+def _policy_notice(action: ScheduledAction, ctx: Context) -> Done:
+    """A new policy version, told to the tenant's customers (ADR 0050): one ``policy.changed``
+    business event (outbox webhook, ADR 0055) that the senders fan out to the audience and
+    channels its data names."""
+    message = outbox_kinds.webhook_message(
+        action.action_id,
+        event_type="policy.changed",
+        event_id=action.action_id,
+        data=dict(action.payload),
+        at=action.due_at,
+    )
+    ctx.repos.outbox.add(message)
+    return Done(ref=action.action_id)
+
+
 # One entry per kind; a new kind (renewal, dunning step, retention purge, SLA warning) is one
 # line here and one member of ActionKind.
 KINDS: dict[ActionKind, KindHandler] = {
     ActionKind.expire_lots: _expire_lots,
     ActionKind.notice: _notice,
+    ActionKind.policy_notice: _policy_notice,
+    ActionKind.personal_data_purge: retention.purge_due,
     ActionKind.case_sla: case_steps.run_case_alarm,
     **subscription_jobs.KINDS,
     ActionKind.balance_checkpoints: checkpoint_job.run_checkpoints,

@@ -23,6 +23,7 @@ from refundable.ledger import money_ops
 from refundable.ledger import subscription_ops as ops
 from refundable.ledger.entries import JournalEntry
 from refundable.scheduling.model import ActionKind, ScheduledAction
+from refundable.service import retention
 from refundable.service.common import Context
 from refundable.service.outbox_kinds import webhook_message
 
@@ -92,6 +93,8 @@ def write_change(ctx: Context, ch: Change, first_entry: int = 0) -> list[Journal
             mid, event_type=EVENT_PREFIX + notice.kind.value, event_id=mid, data=data, at=ch.at
         ))  # fmt: skip
     store(ctx, ch)
+    before = None if ch.before is None else ch.before.subscription.state
+    retention.follow_subscription(ctx, ch.customer_id, before, ch.after, ch.at)  # ADR 0051
     return entries
 
 

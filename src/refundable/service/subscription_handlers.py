@@ -94,7 +94,7 @@ def define_plan(cmd: c.DefinePlan, ctx: Context) -> Done:
     plan = Plan(
         cmd.plan_id, cmd.tier, cmd.cycle, cmd.price, cmd.seats_max,
         included_credits=cmd.included_credits, credits_carry_in=cmd.credits_carry_in,
-        notice_days=cmd.notice_days, features=frozenset(cmd.features),
+        notice_days=cmd.notice_days, features=frozenset(cmd.features), usage=cmd.usage,
     )  # fmt: skip
     ctx.repos.subscriptions.add_plan(plan)
     return Done(ref=cmd.plan_id)

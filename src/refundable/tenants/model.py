@@ -47,6 +47,8 @@ class PolicyVersion:
     published_at: datetime
     digest: str
     text: str
+    notified_at: datetime | None = None  # the instant customers were (or will be) told
+    material: bool = False  # a material change of the version it replaces (ADR 0050)
 
 
 def digest_of(text: str) -> str:
@@ -104,6 +106,8 @@ def version_of(
     text: str,
     notified_on: date | None,
     published_at: datetime,
+    notified_at: datetime | None = None,
+    material: bool = False,
 ) -> PolicyVersion:
     return PolicyVersion(
         tenant_id,
@@ -115,6 +119,8 @@ def version_of(
         published_at,
         digest_of(text),
         text,
+        notified_at,
+        material,
     )
 
 
@@ -124,5 +130,7 @@ def describe(v: PolicyVersion) -> dict[str, Any]:
         "version": v.version,
         "effective_from": v.effective_from.isoformat(),
         "notified_on": v.notified_on.isoformat() if v.notified_on else None,
+        "notified_at": v.notified_at.isoformat() if v.notified_at else None,
+        "material": v.material,
         "digest": v.digest,
     }

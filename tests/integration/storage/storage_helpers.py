@@ -32,6 +32,7 @@ APPEND_ONLY_KEYS: dict[str, tuple[str, ...]] = {
     "usage_failures": ("tenant_id", "event_id"),
     "holds": ("tenant_id", "hold_id"),
     "hold_releases": ("tenant_id", "hold_id"),
+    "personal_data_erasures": ("tenant_id", "customer_id", "erased_us"),
     "plans": ("tenant_id", "plan_id"),
     "subscription_events": ("tenant_id", "subscription_id", "seq"),
 }
@@ -45,6 +46,7 @@ TEXT_COLUMN = {
     "usage_failures": "cause",
     "holds": "reason",
     "hold_releases": "reason",
+    "personal_data_erasures": "fields",
     "plans": "body",
     "subscription_events": "detail",
 }
@@ -84,6 +86,9 @@ def history(app: App, tenant: str) -> None:
     card_payment(app, tenant, "C3", "10.00", "p2")
     app.ledger.handle(c.RecordChargeback(tenant, "cb1", "d1", "p2", zar("10"), at(2)))
     app.ledger.handle(c.ReleaseHold(tenant, "rel1", "hold-d1", at(3), c.HoldResolution.lost))
+    app.ledger.handle(c.RegisterCustomer(tenant, "reg-P1", "P1"))
+    app.ledger.handle(c.RecordCustomerProfile(tenant, "prof-P1", "P1", at(3), name="P. One"))
+    app.ledger.handle(c.ErasePersonalData(tenant, "erase-P1", "P1", at(4)))
     app.ledger.handle(c.DefinePlan(tenant, "plan-p", "p", 1, Cycle.monthly, zar("10.00")))
     app.ledger.handle(c.Subscribe(tenant, "sub-S1", "S1", "C4", "p", at(3)))
 

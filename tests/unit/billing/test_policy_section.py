@@ -38,8 +38,13 @@ def test_coverage_points_lifecycle_clauses_at_their_rules() -> None:
     from refundable.policy.coverage import coverage
 
     rows = {r.clause: r for r in coverage(load_policy_text(CONEK_FILE.read_text()), [])}
-    assert "lifecycle upgrade" in rows["6.2"].enforced_by
-    assert "lifecycle reactivation" in rows["3.4"].enforced_by
-    assert "lifecycle retention.after_cancellation" in rows["3.4"].enforced_by
+    assert "lifecycle upgrade (refundable.billing.changes.upgrade)" in rows["6.2"].enforced_by
+    assert (
+        "lifecycle reactivation (refundable.billing.ending.reactivate)" in rows["3.4"].enforced_by
+    )
+    assert (
+        "lifecycle retention.after_cancellation (refundable.service.retention.schedule_retention)"
+        in rows["3.4"].enforced_by
+    )
     assert rows["6.2"].outside_decisions and rows["6.2"].reason is None
     assert not any("handled by billing" in (r.reason or "") for r in rows.values())

@@ -188,7 +188,7 @@ def test_unknown_top_level_key(tmp_path):
         "effective_from, source, timezone, currency, calendar, clauses, rules, default)",
         "7: top level: unknown key 'curency' (allowed: policy, name, version, effective_from, "
         "source, timezone, currency, calendar, settings, parameters, process, fees, wallet, "
-        "credits, lifecycle, cases, clauses, readings, rules, default)",
+        "credits, lifecycle, cases, changes, clauses, readings, rules, default)",
     ]
 
 

@@ -131,6 +131,12 @@ class SqlSubscriptions(SqlBase):
              "created_us": self._now_us()},
         )  # fmt: skip
 
+    def plans(self) -> list[Plan]:
+        p = t.plans.c
+        stmt = select(p.body).where(p.tenant_id == self.tenant_id)
+        found = [plan_of_json(body) for body in self.conn.execute(stmt).scalars()]
+        return sorted((x for x in found if x is not None), key=lambda x: (x.tier, x.code))
+
     def _one(self, subscription_id: str) -> Any:
         return select(t.subscriptions).where(
             _S.tenant_id == self.tenant_id, _S.subscription_id == subscription_id

@@ -76,6 +76,8 @@ class SqlTenants(SqlBase):
                 "published_us": rows.to_us(v.published_at),
                 "digest": v.digest,
                 "text": v.text,
+                "notified_us": None if v.notified_at is None else rows.to_us(v.notified_at),
+                "material": v.material,
             },
         )
 
@@ -92,6 +94,8 @@ def _version(m: Any) -> PolicyVersion:
         rows.from_us(m["published_us"]),
         m["digest"],
         m["text"],
+        None if m["notified_us"] is None else rows.from_us(m["notified_us"]),
+        bool(m["material"]),
     )
 
 

@@ -33,6 +33,10 @@ RUNTIME_UPDATES: dict[str, tuple[str, ...]] = {
     "scheduled_actions": ("state", "attempts", "last_error", "due_us", "done_us"),
     "test_clocks": ("frozen_us",),
     "outbox": ("sent_us", "state", "attempts", "failures", "next_us", "lease_us", "last_error"),
+    # personal data and its retention (ADR 0051): a profile is edited and blanked by a purge;
+    # a schedule is replaced, withdrawn or marked purged. Erasures are history (insert only).
+    "customer_profiles": ("name", "email", "phone", "address", "updated_us", "erased_us"),
+    "retention_schedules": ("trigger", "trigger_us", "purge_us", "clause", "state", "updated_us"),
     # refund cases: the current state moves with each transition (history is case_events)
     "cases": ("state", "open_key", "next_due_us", "updated_us", "body"),
     # a subscription's current state (its history is append-only: subscription_events)

@@ -277,6 +277,8 @@ policy_versions = Table(
     Column("published_us", INSTANT, nullable=False),
     Column("digest", String(64), nullable=False),
     Column("text", Text, nullable=False),
+    Column("notified_us", INSTANT),  # when customers are told (ADR 0050)
+    Column("material", Boolean),  # a material change of the version it replaces
     UniqueConstraint("tenant_id", "starts_us", name="uq_policy_versions_start"),
 )
 
@@ -373,6 +375,50 @@ balance_checkpoints = Table(
 )
 Index("ix_entries_recorded", entries.c.tenant_id, entries.c.recorded_us)
 APPEND_ONLY += ("balance_checkpoints",)
+
+# --- personal data and its retention (ADR 0051) -------------------------------------------
+# Names and contact details live apart from money: a purge blanks a profile's fields and the
+# ledger keeps every amount. ``retention_schedules`` is the customer's current purge date
+# (replaced by a later trigger, withdrawn on reinstatement); ``personal_data_erasures`` is the
+# history of what was deleted and when, append-only.
+customer_profiles = Table(
+    "customer_profiles",
+    metadata,
+    _tenant(),
+    Column("customer_id", ID, primary_key=True),
+    Column("name", Text),
+    Column("email", Text),
+    Column("phone", Text),
+    Column("address", Text),
+    Column("updated_us", INSTANT, nullable=False),
+    Column("erased_us", INSTANT),
+)
+
+retention_schedules = Table(
+    "retention_schedules",
+    metadata,
+    _tenant(),
+    Column("customer_id", ID, primary_key=True),
+    Column("trigger", String(16), nullable=False),
+    Column("trigger_us", INSTANT, nullable=False),
+    Column("purge_us", INSTANT, nullable=False),
+    Column("clause", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("updated_us", INSTANT, nullable=False),
+)
+
+personal_data_erasures = Table(
+    "personal_data_erasures",
+    metadata,
+    _tenant(),
+    Column("customer_id", ID, primary_key=True),
+    Column("erased_us", INSTANT, primary_key=True),
+    Column("fields", Text, nullable=False),
+    Column("reason", String(16), nullable=False),
+    Column("clause", Text),
+)
+APPEND_ONLY += ("personal_data_erasures",)
+
 
 # --- refund cases (refundable.cases, ADR 0052) ----------------------------------------------
 # ``cases`` holds each case's current state (mutable: state, clocks and the JSON body move
@@ -580,3 +626,26 @@ webhook_endpoints = Table(
     Column("created_us", INSTANT, nullable=False),
 )
 APPEND_ONLY += ("outbox_attempts", "payout_events")
+
+# --- console and portal logins, used sign-in links (ADR 0061) ----------------------------
+# Staff logins carry an Argon2 hash; customer logins name their customer. A sign-in link is
+# used once: redeeming it inserts its id, and the key refuses a second insert.
+logins = Table(
+    "logins",
+    metadata,
+    _tenant(),
+    Column("email", BoundedString(254, "email"), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", Text),
+    Column("customer_id", ID),
+    Column("created_us", INSTANT, nullable=False),
+)
+sign_in_links = Table(
+    "sign_in_links",
+    metadata,
+    _tenant(),
+    Column("link_id", ID, primary_key=True),
+    Column("email", BoundedString(254, "email"), nullable=False),
+    Column("used_us", INSTANT, nullable=False),
+)
+APPEND_ONLY += ("sign_in_links",)

@@ -22,6 +22,7 @@ from refundable.adapters.db.repository import SqlJournal, SqlLots, SqlReceipts
 from refundable.adapters.db.repository_cases import SqlCases
 from refundable.adapters.db.repository_checkpoints import SqlCheckpoints
 from refundable.adapters.db.repository_payouts import SqlPayouts, SqlWebhookEndpoints
+from refundable.adapters.db.repository_personal import SqlPersonal
 from refundable.adapters.db.repository_records import (
     SqlCustomers,
     SqlHolds,
@@ -105,6 +106,7 @@ class SqlUnitOfWork:
             schedule=SqlSchedule(*args),
             outbox=SqlOutbox(*args),
             clocks=SqlTestClocks(*args),
+            personal=SqlPersonal(*args),
             cases=SqlCases(*args),
             subscriptions=SqlSubscriptions(*args),
             checkpoints=SqlCheckpoints(*args),

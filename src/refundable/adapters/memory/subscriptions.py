@@ -17,6 +17,10 @@ class MemSubscriptions(_Repo):
     def add_plan(self, plan: Plan) -> None:
         _insert(self.t.plans, self.k(plan.code), plan, "plan")
 
+    def plans(self) -> list[Plan]:
+        mine = [v for (tenant, _), v in self.t.plans.items() if tenant == self.tenant_id]
+        return sorted(mine, key=lambda x: (x.tier, x.code))
+
     def lock(self, subscription_id: str) -> SubscriptionRecord | None:
         return self.t.subscriptions.get(self.k(subscription_id))
 

@@ -24,6 +24,7 @@ from refundable.ledger.transfers import Party
 from refundable.ledger.usage import UsageEvent
 from refundable.outbound.payouts import Payout
 from refundable.outbound.webhooks import WebhookEndpoint
+from refundable.privacy.model import CustomerProfile, Erasure, RetentionSchedule
 from refundable.scheduling.model import ScheduledAction, TestClock
 from refundable.service.outbox_store import Attempt, MessageState
 from refundable.service.ports import Claim, OutboxMessage
@@ -73,6 +74,9 @@ class Tables:
     actions: dict[TK, ScheduledAction] = field(default_factory=dict)
     outbox: dict[TK, OutboxMessage] = field(default_factory=dict)
     clocks: dict[str, TestClock] = field(default_factory=dict)
+    profiles: dict[TK, CustomerProfile] = field(default_factory=dict)
+    retention: dict[TK, RetentionSchedule] = field(default_factory=dict)
+    erasures: dict[tuple[str, str, datetime], Erasure] = field(default_factory=dict)
     cases: dict[TK, Case] = field(default_factory=dict)
     case_events: dict[tuple[str, str, int], CaseEvent] = field(default_factory=dict)
     plans: dict[TK, Plan] = field(default_factory=dict)

@@ -10,6 +10,7 @@ from refundable.service.ports import Repositories
 from .cases import MemCases
 from .checkpoints import MemCheckpoints
 from .outbound import MemPayouts, MemWebhookEndpoints
+from .personal import MemPersonal
 from .repositories import (
     MemCustomers,
     MemDecisions,
@@ -68,6 +69,7 @@ class MemoryUnitOfWork:
             schedule=MemSchedule(*args),
             outbox=MemOutbox(*args),
             clocks=MemClocks(*args),
+            personal=MemPersonal(*args),
             cases=MemCases(*args),
             subscriptions=MemSubscriptions(*args),
             checkpoints=MemCheckpoints(*args),

@@ -8,10 +8,9 @@ share one process, one port and one store.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from starlette.exceptions import HTTPException
@@ -110,18 +109,13 @@ def _handlers(api: FastAPI) -> None:
 
 # ---- THE web mount (console and portal, helper h21-web) -------------------------------------
 def _mount_web(api: FastAPI, app: App, settings: Settings) -> None:
-    """Mount the agent console and customer portal, when that package is present:
-    ``refundable.entrypoints.web.build_web(app, settings, state)`` returns a router or an
-    ASGI sub-app. The only place the API knows about the pages."""
-    try:
-        web_package = importlib.import_module("refundable.entrypoints.web")
-    except ModuleNotFoundError:
-        return
-    web = web_package.build_web(app, settings, api.state.api)
-    if isinstance(web, APIRouter):
-        api.include_router(web)
-    else:
-        api.mount("/", web)
+    """Mount the agent console (``/console/``) and customer portal (``/portal/``): an ASGI
+    sub-app that claims only its own paths, so ``/v1`` keeps its problem+json 404. The only
+    place the API knows about the pages; the portal's sign-in mail goes through
+    ``mailer_for(settings)``."""
+    from refundable.entrypoints.web import PagesMount, build_web, mailer_for
+
+    api.router.routes.append(PagesMount(build_web(app, settings, mailer_for(settings))))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -56,6 +56,12 @@ from refundable.service.commands.payouts import (
     RegisterWebhookEndpoint,
     RequestPayout,
 )
+from refundable.service.commands.retention import (
+    ErasePersonalData,
+    RecordCustomerProfile,
+    ScheduleRetention,
+    WithdrawRetention,
+)
 from refundable.service.commands.scheduling import (
     CreateTestClock,
     MoveTestClock,
@@ -79,10 +85,12 @@ from refundable.service.commands.subscriptions import (
     WithdrawDowngrade,
 )
 from refundable.service.commands.tenants import PublishPolicy
+from refundable.service.commands.usage import BillOverage, DisputeUsageCharge
 
 __all__ = [
     "AcceptSettlement",
     "AppealCase",
+    "BillOverage",
     "BuyCreditLot",
     "CancelSubscription",
     "ChargeFee",
@@ -91,7 +99,9 @@ __all__ = [
     "CreateTestClock",
     "DecideRefund",
     "DefinePlan",
+    "DisputeUsageCharge",
     "DowngradePlan",
+    "ErasePersonalData",
     "EscalateCase",
     "ExpireLots",
     "FailUsage",
@@ -114,6 +124,7 @@ __all__ = [
     "RecordCasePaid",
     "RecordCharge",
     "RecordChargeback",
+    "RecordCustomerProfile",
     "RecordGatewayRefund",
     "RecordPayment",
     "RecordPaymentFailure",
@@ -128,6 +139,7 @@ __all__ = [
     "RunDueAction",
     "RunDueActions",
     "ScheduleCheckpoints",
+    "ScheduleRetention",
     "StartTrial",
     "Subscribe",
     "SuspendSubscription",
@@ -140,4 +152,5 @@ __all__ = [
     "UpholdDecision",
     "WithdrawCase",
     "WithdrawDowngrade",
+    "WithdrawRetention",
 ]

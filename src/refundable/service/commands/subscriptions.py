@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from refundable.billing.events import CancelMode
-from refundable.billing.plans import Cycle
-from refundable.core.limits import MAX_LIFECYCLE_DAYS
+from refundable.billing.plans import Cycle, UsageAllowance
+from refundable.core.limits import MAX_LIFECYCLE_DAYS, MAX_UNITS
 from refundable.core.money import Money
 from refundable.ledger.payments import Method
 from refundable.service.commands.base import Command, bad, check_id, check_int, check_money
@@ -38,6 +38,7 @@ class DefinePlan(Command):
     notice_days: int | None = None
     seats_max: int | None = None
     features: tuple[str, ...] = ()
+    usage: tuple[UsageAllowance, ...] = ()  # allowances and published overage rates (6.1)
     BUSINESS_KEYS = (("plan", "plan_id"),)
 
     def __post_init__(self) -> None:
@@ -58,6 +59,22 @@ class DefinePlan(Command):
         ):
             raise bad("DefinePlan.included_credits", self.included_credits,
                       f"an amount in {self.price.currency}, the plan's currency")  # fmt: skip
+        _check_usage(self.usage, self.price.currency)
+
+
+def _check_usage(usage: object, currency: str) -> None:
+    """Each allowance: a metric name, the units included, a positive rate in the plan's currency."""
+    if not isinstance(usage, tuple) or len(usage) > MAX_FEATURES:
+        raise bad("DefinePlan.usage", usage, f"at most {MAX_FEATURES} allowances")
+    for i, u in enumerate(usage):
+        where = f"DefinePlan.usage[{i}]"
+        if not isinstance(u, UsageAllowance):
+            raise bad(where, u, "a usage allowance (metric, included units, unit rate)")
+        check_id(u.metric, f"{where}.metric")
+        check_int(u.included_units, f"{where}.included_units", 0, MAX_UNITS - 1)
+        check_money(u.overage_unit_rate, f"{where}.overage_unit_rate")
+        if u.overage_unit_rate.currency != currency:
+            raise bad(f"{where}.overage_unit_rate", u.overage_unit_rate, f"a rate in {currency}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from refundable.core import limits
 from refundable.service.commands.base import Command, bad
@@ -23,6 +23,10 @@ class PublishPolicy(Command):
     notified_on: date | None = None
     scenarios: str | None = None
     file: str = "<policy>"
+    # When customers are told (default: at publication; a past instant means the business told
+    # them itself). ``material``: the publisher declares the change material (ADR 0050).
+    notified_at: datetime | None = None
+    material: bool = False
 
     def __post_init__(self) -> None:
         Command.__post_init__(self)

@@ -1,0 +1,120 @@
+"""Personal data, retention schedules and erasures (SQL, ADR 0051).
+
+Profiles and schedules are current state (upserted); erasures are history (append-only, the
+database refuses UPDATE and DELETE). ``lock_schedule`` takes the schedule's row lock on
+PostgreSQL so a purge and a withdrawal of the same customer are serialised.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from refundable.adapters.db import rows
+from refundable.adapters.db import schema as t
+from refundable.adapters.db.repository_base import SqlBase
+from refundable.billing.rules import RetentionTrigger
+from refundable.privacy.model import (
+    CustomerProfile,
+    Erasure,
+    ErasureReason,
+    PersonalField,
+    RetentionSchedule,
+    ScheduleState,
+)
+
+_P, _R, _E = t.customer_profiles.c, t.retention_schedules.c, t.personal_data_erasures.c
+
+
+def _opt_us(value: Any) -> Any:
+    return None if value is None else rows.to_us(value)
+
+
+class SqlPersonal(SqlBase):
+    def _upsert(self, table: Table, values: dict[str, Any]) -> None:
+        keys = ("tenant_id", "customer_id")
+        dialect = postgresql if self.pg else sqlite
+        stmt = dialect.insert(table).values(values)
+        changed = {k: v for k, v in values.items() if k not in keys}
+        self.conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=changed))
+
+    def profile(self, customer_id: str) -> CustomerProfile | None:
+        stmt = select(t.customer_profiles).where(
+            _P.tenant_id == self.tenant_id, _P.customer_id == customer_id
+        )
+        r = self.conn.execute(stmt).first()
+        if r is None:
+            return None
+        return CustomerProfile(
+            self.tenant_id, r.customer_id, r.name, r.email, r.phone, r.address,
+            rows.from_us(r.updated_us), None if r.erased_us is None else rows.from_us(r.erased_us),
+        )  # fmt: skip
+
+    def save_profile(self, p: CustomerProfile) -> None:
+        self._upsert(
+            t.customer_profiles,
+            {
+                "tenant_id": self.tenant_id,
+                "customer_id": p.customer_id,
+                **{f.value: getattr(p, f.value) for f in PersonalField},
+                "updated_us": rows.to_us(p.updated_at),
+                "erased_us": _opt_us(p.erased_at),
+            },
+        )
+
+    def lock_schedule(self, customer_id: str) -> RetentionSchedule | None:
+        stmt = select(t.retention_schedules).where(
+            _R.tenant_id == self.tenant_id, _R.customer_id == customer_id
+        )
+        r = self.conn.execute(self._lock(stmt)).first()
+        if r is None:
+            return None
+        return RetentionSchedule(
+            self.tenant_id, r.customer_id, RetentionTrigger(r.trigger),
+            rows.from_us(r.trigger_us), rows.from_us(r.purge_us), r.clause,
+            ScheduleState(r.state), rows.from_us(r.updated_us),
+        )  # fmt: skip
+
+    def save_schedule(self, s: RetentionSchedule) -> None:
+        self._upsert(
+            t.retention_schedules,
+            {
+                "tenant_id": self.tenant_id,
+                "customer_id": s.customer_id,
+                "trigger": s.trigger.value,
+                "trigger_us": rows.to_us(s.trigger_at),
+                "purge_us": rows.to_us(s.purge_at),
+                "clause": s.clause,
+                "state": s.state.value,
+                "updated_us": rows.to_us(s.updated_at),
+            },
+        )
+
+    def add_erasure(self, e: Erasure) -> None:
+        self.conn.execute(
+            t.personal_data_erasures.insert(),
+            {
+                "tenant_id": self.tenant_id,
+                "customer_id": e.customer_id,
+                "erased_us": rows.to_us(e.erased_at),
+                "fields": ",".join(f.value for f in e.fields),
+                "reason": e.reason.value,
+                "clause": e.clause,
+            },
+        )
+
+    def erasures(self, customer_id: str) -> list[Erasure]:
+        stmt = (
+            select(t.personal_data_erasures)
+            .where(_E.tenant_id == self.tenant_id, _E.customer_id == customer_id)
+            .order_by(_E.erased_us)
+        )
+        return [_erasure(self.tenant_id, r) for r in self.conn.execute(stmt)]
+
+
+def _erasure(tenant_id: str, r: Any) -> Erasure:
+    fields = tuple(PersonalField(f) for f in r.fields.split(",") if f)
+    reason = ErasureReason(r.reason)
+    return Erasure(tenant_id, r.customer_id, rows.from_us(r.erased_us), fields, reason, r.clause)

@@ -1,0 +1,98 @@
+"""The agent console and the customer portal: server-rendered pages (Jinja2) with htmx for
+partial updates, served by the same process as the HTTP API.
+
+``build_web(app, settings, mailer)`` returns an ASGI application (FastAPI, no OpenAPI of its
+own) that the API's app factory mounts. htmx is vendored as a static file (0BSD licence, see
+``static/htmx.LICENSE.txt``): no build chain, nothing downloaded at run or test time.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.staticfiles import StaticFiles
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Match, Mount
+from starlette.types import ASGIApp, Scope
+
+from refundable.bootstrap import App
+from refundable.config import Settings
+from refundable.core.errors import RefundableError
+from refundable.entrypoints.web import cases, console, portal, portal_cases, subscriptions
+from refundable.entrypoints.web.mail import mailer_for
+from refundable.entrypoints.web.pages import (
+    HERE,
+    Redirect,
+    Refused,
+    Web,
+    make_templates,
+    web_of,
+)
+from refundable.entrypoints.web.security import Signer, secret_key
+from refundable.entrypoints.web.seed import DemoLogin, seed_demo_logins
+from refundable.service.ports import Mailer
+from refundable.service.preview import Previewer
+
+__all__ = [
+    "DemoLogin", "Mailer", "PagesMount", "build_web", "mailer_for", "seed_demo_logins",
+]  # fmt: skip
+
+
+def build_web(
+    app: App, settings: Settings, mailer: Mailer | None = None, secure_cookies: bool = False
+) -> FastAPI:
+    """The console (``/console/``) and portal (``/portal/``) as one ASGI app. ``mailer`` sends
+    the portal's sign-in links; ``secure_cookies`` marks cookies HTTPS-only (behind TLS)."""
+    web = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    previewer = Previewer(app.bus.uow_factory, app.catalog)
+    web.state.web = Web(
+        app, settings, mailer, Signer(secret_key(settings)), make_templates(), previewer,
+        secure_cookies,
+    )  # fmt: skip
+    web.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    web.include_router(console.router)
+    web.include_router(cases.router)
+    web.include_router(portal.router)
+    web.include_router(subscriptions.router)
+    web.include_router(portal_cases.router)
+    web.add_api_route("/", _root, include_in_schema=False)
+    web.add_exception_handler(Redirect, _redirect)
+    web.add_exception_handler(Refused, _refused)
+    web.add_exception_handler(RefundableError, _error)
+    return web
+
+
+PAGE_PATHS = ("/console", "/portal", "/static")
+
+
+class PagesMount(Mount):
+    """The pages mounted at ``/`` that claim only their own paths (``PAGE_PATHS`` and ``/``
+    itself), so every other path (``/v1/...``) stays the API's, with its problem+json 404."""
+
+    def __init__(self, pages: ASGIApp) -> None:
+        super().__init__("/", app=pages)
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path = scope.get("path", "")
+        if path != "/" and not path.startswith(PAGE_PATHS):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+def _root() -> Response:
+    return RedirectResponse("/console/", status_code=303)
+
+
+def _redirect(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Redirect)
+    if request.headers.get("hx-request"):  # htmx follows this header, not a 303
+        return PlainTextResponse("", headers={"HX-Redirect": exc.to})
+    return RedirectResponse(exc.to, status_code=303)
+
+
+def _refused(request: Request, exc: Exception) -> Response:
+    return web_of(request).page(request, "refused.html", 403, reason=str(exc))
+
+
+def _error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RefundableError)
+    return web_of(request).error_page(request, exc)

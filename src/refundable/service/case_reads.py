@@ -1,0 +1,109 @@
+"""What the console and the portal show about refund cases: the queue in deadline order with
+the cases at risk marked, one case with its decision (cited clauses beside our paraphrase of
+them, the trace), its clocks and its events, and the monthly figures of the reports page.
+
+Reads only: the case's read side (``CaseQueries``) and, for the decision and the policy
+version the case is decided under, a unit of work that is never committed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from refundable.cases.model import Case, CaseEvent, EventKind
+from refundable.cases.rules import CaseRules, case_rules
+from refundable.core.errors import NotFound
+from refundable.ledger.decisions import DecisionRecord
+from refundable.policy.compiled import CompiledPolicy
+from refundable.service.bus import MessageBus
+from refundable.service.case_queries import CaseQueries
+
+
+def at_risk(case: Case, now: datetime) -> bool:
+    """A running stage clock past its warning time (or already breached)."""
+    return any(c.running and (c.breached or c.warn_at <= now) for c in case.clocks)
+
+
+def queue(reads: CaseQueries, tenant_id: str) -> list[Case]:
+    """Open cases, the nearest deadline first (cases with no running clock last)."""
+    open_cases = reads.cases(tenant_id, open_only=True)
+    return sorted(
+        open_cases, key=lambda c: (c.next_due_at is None, c.next_due_at or c.received_at, c.case_id)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    case: Case
+    events: list[CaseEvent]
+    decision: DecisionRecord | None
+    body: dict[str, Any]  # the stored decision (Decision.to_dict), {} before one is made
+    policy: CompiledPolicy  # the version in force at receipt: every decision is made under it
+    rules: CaseRules
+
+    @property
+    def factors(self) -> list[str]:
+        """The clause's own factors an agent must weigh when judging a review."""
+        return [str(f) for f in self.body.get("factors") or []]
+
+
+def case_view(
+    bus: MessageBus, reads: CaseQueries, tenant_id: str, case_id: str,
+    customer_id: str | None = None,
+) -> CaseView:  # fmt: skip
+    """One case (only the customer's own when ``customer_id`` is given)."""
+    case = reads.case(tenant_id, case_id)
+    if case is None or (customer_id is not None and case.customer_id != customer_id):
+        raise NotFound(f"no case {case_id!r} here", where="case", allowed="one of the cases listed")
+    with bus.uow_factory() as uow:  # never committed: a read
+        repos = uow.repositories(tenant_id)
+        decision = repos.decisions.get(case.decision_id) if case.decision_id else None
+        policy = bus.catalog.in_force(repos.tenants, tenant_id, case.received_at)
+    body = json.loads(decision.body) if decision is not None else {}
+    events = reads.events(tenant_id, case_id)
+    return CaseView(case, events, decision, body, policy, case_rules(policy))
+
+
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """Per month (``YYYY-MM``): decisions by outcome and by remedy, stage deadlines kept and
+    missed."""
+
+    months: list[str]
+    outcomes: dict[str, Counter[str]]
+    remedies: dict[str, Counter[str]]
+    kept: Counter[str]
+    missed: Counter[str]
+
+
+_DECIDING = (EventKind.decided, EventKind.judged, EventKind.overridden)
+
+
+def figures(reads: CaseQueries, tenant_id: str) -> Figures:
+    """From every case event of the tenant: the last decision of each case counts once, in
+    the month it was made; each ended or breached stage clock counts as kept or missed."""
+    last: dict[str, CaseEvent] = {}
+    for e in reads.events(tenant_id):
+        if e.kind in _DECIDING and e.data.get("outcome"):
+            last[e.case_id] = e
+    outcomes: dict[str, Counter[str]] = {}
+    remedies: dict[str, Counter[str]] = {}
+    for e in last.values():
+        month = e.at.strftime("%Y-%m")
+        outcomes.setdefault(month, Counter())[e.data["outcome"]] += 1
+        remedies.setdefault(month, Counter())[e.data.get("remedy", "none")] += 1
+    kept: Counter[str] = Counter()
+    missed: Counter[str] = Counter()
+    for case in reads.cases(tenant_id):
+        for clock in case.clocks:
+            month = clock.due_at.strftime("%Y-%m")
+            if clock.kept is True:
+                kept[month] += 1
+            elif clock.kept is False:
+                missed[month] += 1
+    months = sorted({*outcomes, *kept, *missed})
+    return Figures(months, outcomes, remedies, kept, missed)

@@ -1,0 +1,106 @@
+"""Who may sign in to the console and the portal, and which sign-in links were already used.
+
+Console logins belong to one tenant and carry a role (admin, agent, read-only) and an Argon2
+password hash; portal logins belong to one customer of one tenant and have no password (the
+customer signs in by an emailed one-time link). Like API keys, logins are neither money nor
+policy: they live beside the bus in their own small store (:class:`Logins`, SQL or memory),
+written by the demo seed and read by the web entry point (ADR 0061).
+
+A sign-in link is single use because redeeming it inserts its id into an insert-only table
+whose key refuses a second insert: two tabs racing on the same link cannot both win.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from refundable.core import limits
+from refundable.core.errors import Conflict, InputError
+
+MAX_EMAIL_LENGTH = 254  # RFC 5321 path limit
+_EMAIL = re.compile(r"^[a-z0-9._%+\-]{1,64}@[a-z0-9\-]{1,63}(\.[a-z0-9\-]{1,63})+$")
+
+
+class Role(StrEnum):
+    """What a signed-in person may do. Staff roles rank read_only < agent < admin; a
+    ``customer`` is outside that ladder: it sees only its own customer's pages."""
+
+    read_only = "read_only"
+    agent = "agent"
+    admin = "admin"
+    customer = "customer"
+
+    @property
+    def staff(self) -> bool:
+        return self is not Role.customer
+
+    def allows(self, needed: Role) -> bool:
+        """True when this staff role may do what ``needed`` may (customers never pass)."""
+        return self.staff and needed.staff and _RANK[self] >= _RANK[needed]
+
+
+_RANK = {Role.read_only: 0, Role.agent: 1, Role.admin: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Login:
+    """One person's way in. ``password_hash`` only for staff; ``customer_id`` only for
+    customers."""
+
+    tenant_id: str
+    email: str
+    role: Role
+    created_at: datetime
+    password_hash: str | None = None
+    customer_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.role.staff != (self.password_hash is not None):
+            raise InputError(
+                f"a {self.role.value} login {'needs' if self.role.staff else 'takes no'} password",
+                where="login.password",
+                allowed="a password for staff, none for customers (they get sign-in links)",
+            )
+        if (self.role is Role.customer) != (self.customer_id is not None):
+            raise InputError(
+                "only a customer login names a customer",
+                where="login.customer_id",
+                allowed="a customer id for role customer, none for staff",
+            )
+
+
+def normal_email(value: object, where: str = "email") -> str:
+    """The address as stored and compared: trimmed, lower case, and plausibly deliverable."""
+    text = value.strip().lower() if isinstance(value, str) else ""
+    if len(text) > MAX_EMAIL_LENGTH or not _EMAIL.match(text):
+        raise InputError(
+            f"{limits.echo(value)} is not an email address",
+            where=where,
+            allowed=f"name@domain.tld, at most {MAX_EMAIL_LENGTH} characters",
+        )
+    return text
+
+
+def login_taken(login: Login) -> Conflict:
+    return Conflict(
+        f"{login.email} already has a login at tenant {login.tenant_id}",
+        where="email",
+        allowed="an address with no login yet",
+    )
+
+
+class Logins(Protocol):
+    """The login store. ``add`` of an email the tenant already has is refused (Conflict)."""
+
+    def add(self, login: Login) -> None: ...
+    def find(self, tenant_id: str, email: str) -> Login | None: ...
+    def of_tenant(self, tenant_id: str) -> list[Login]: ...
+    def tenants(self) -> list[str]: ...  # tenants with at least one login, sorted
+
+    def use_link(self, tenant_id: str, link_id: str, email: str, at: datetime) -> bool:
+        """Record the link as used; False if it already was (then nothing is written)."""
+        ...

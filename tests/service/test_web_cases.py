@@ -1,0 +1,103 @@
+"""Refund cases in the console and the portal (in-memory store): the queue by deadline, an
+agent judging a review with the clause's factors (read-only staff cannot), a customer asking
+for a refund through the policy's own intake form and following it to paid, the reports."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from casefakes import (
+    Reason,
+    Subject,
+    charge_and_pay,
+    open_case,
+    pay_out,
+    policy_tenant,
+    usd,
+    zar,
+)
+from refundable.bootstrap import MEMORY_URL, App, bootstrap
+from refundable.core.time import UTC, FixedClock
+from refundable.entrypoints.web import seed_demo_logins
+from webpages import CaughtMail, client, csrf, portal_sign_in, sign_in
+
+T0 = datetime(2026, 8, 1, 8, tzinfo=UTC)
+SUB = {"charge": {"kind": "subscription", "billing": "annual"}}
+_NONCE = re.compile(r'name="nonce" value="([0-9a-f]+)"')
+
+
+@pytest.fixture
+def app() -> App:
+    return bootstrap(MEMORY_URL, FixedClock(T0))
+
+
+def _nonce(page: str) -> str:
+    found = _NONCE.search(page)
+    assert found is not None
+    return found.group(1)
+
+
+def test_an_agent_judges_a_review_from_the_queue(app: App, tmp_path: Path) -> None:
+    tenant = policy_tenant(app, "kero")
+    ch, p = charge_and_pay(app, tenant, "K1", usd("1200.00"), T0)
+    case_id, _ = open_case(app, tenant, "K1", Subject.charge, ch, Reason.change_of_mind, T0,
+                           facts=SUB, payment_id=p)  # fmt: skip
+    seed_demo_logins(app, tenants=[tenant])
+    viewer = client(app, tmp_path)
+    assert sign_in(viewer, tenant, f"viewer@{tenant}.example") == 303
+    page = viewer.get(f"/console/cases/{case_id}")
+    assert page.status_code == 200 and 'data-testid="judge"' not in page.text
+    refused = viewer.post(f"/console/cases/{case_id}/judge",
+                          data={"csrf_token": csrf(viewer, "/console/"), "nonce": "n1",
+                                "outcome": "approve"})  # fmt: skip
+    assert refused.status_code == 403
+    agent = client(app, tmp_path)
+    assert sign_in(agent, tenant, f"agent@{tenant}.example") == 303
+    assert case_id in agent.get("/console/cases").text
+    page = agent.get(f"/console/cases/{case_id}")
+    factor = re.search(r'name="(factor-1)" value="([^"]+)"', page.text)
+    assert factor is not None and 'data-testid="trace"' in page.text
+    weighed = factor.group(2).replace("&#39;", "'")
+    token = csrf(agent, f"/console/cases/{case_id}")
+    form = {"csrf_token": token, "nonce": _nonce(page.text), "outcome": "approve",
+            factor.group(1): weighed}  # fmt: skip
+    done = agent.post(f"/console/cases/{case_id}/judge", data=form, follow_redirects=False)
+    assert done.status_code == 303
+    assert app.cases_read is not None
+    case = app.cases_read.case(tenant, case_id)
+    assert case is not None and case.state.value == "paying"
+    [judged] = [e for e in app.cases_read.events(tenant, case_id) if e.kind.value == "judged"]
+    assert judged.actor == f"agent:agent@{tenant}.example"
+    assert "<svg" in agent.get("/console/reports").text
+
+
+def test_a_customer_asks_for_a_refund_and_follows_it_to_paid(app: App, tmp_path: Path) -> None:
+    tenant = policy_tenant(app, "conek")
+    ch, p = charge_and_pay(app, tenant, "C1", zar("100.00"), T0)
+    seed_demo_logins(app, tenants=[tenant])
+    mail = CaughtMail()
+    c = client(app, tmp_path, mail)
+    assert portal_sign_in(c, mail, tenant, f"c1@customers.{tenant}.example") == 303
+    form_page = c.get("/portal/cases/new")
+    assert f'value="{ch}"' in form_page.text and f'value="{p}"' in form_page.text
+    assert "clause 8.1" in form_page.text  # Conek's intake asks what 8.1 requires
+    answers = {f"answer-{k}": "double charge on my card" for k in
+               re.findall(r'name="answer-([a-z_0-9]+)"', form_page.text)}  # fmt: skip
+    form = {"csrf_token": csrf(c, "/portal/cases/new"), "nonce": _nonce(form_page.text),
+            "charge": ch, "charge_kind": "subscription", "payment": p,
+            "reason": "duplicate_charge", **answers}  # fmt: skip
+    sent = c.post("/portal/cases", data=form, follow_redirects=False)
+    assert sent.status_code == 303
+    case_id = sent.headers["location"].rsplit("/", 1)[1]
+    page = c.get(f"/portal/cases/{case_id}")
+    assert "paying" in page.text and 'data-testid="clocks"' in page.text
+    pay_out(app, tenant, case_id, T0)
+    assert "paid" in c.get(f"/portal/cases/{case_id}").text
+    assert case_id in c.get("/portal/").text
+    other = client(app, tmp_path / "x")  # staff of the tenant see it; another customer does not
+    assert sign_in(other, tenant, f"agent@{tenant}.example") == 303
+    assert other.get(f"/console/cases/{case_id}").status_code == 200
