@@ -33,9 +33,9 @@ from ledger_single import bare, bare_setup, service_command, timed
 from refundable.bootstrap import App, bootstrap
 from refundable.cases.model import Subject
 from refundable.config import shipped_policies_dir
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.core.time import UTC, FixedClock
-from refundable.ledger.payments import Method
 from refundable.policy.facts import Reason
 from refundable.service import commands as c
 

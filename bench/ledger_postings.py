@@ -22,9 +22,9 @@ from datetime import datetime
 
 from ledger_ingest import drop_pg, open_tenant, pg_database
 from refundable.bootstrap import App, bootstrap
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.core.time import UTC, FixedClock
-from refundable.ledger.payments import Method
 from refundable.policy.requests import parse_request
 from refundable.service import commands as c
 

@@ -38,9 +38,9 @@ from fakes import acme_policy_text, credit_due, duplicate_charge, fee_due
 from ledger_ingest import drop_pg, pg_database
 from refundable.adapters.db.rows import to_us
 from refundable.bootstrap import App, bootstrap
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.core.time import UTC, FixedClock
-from refundable.ledger.payments import Method
 from refundable.service import commands as c
 
 T0 = datetime(2026, 3, 1, 9, tzinfo=UTC)

@@ -36,8 +36,8 @@ from ledger_ingest import drop_pg, pg_database
 from outbox_kit import caseless_payouts, senders, write
 from refundable.adapters.payments.sandbox import SandboxGateway
 from refundable.bootstrap import App, bootstrap
+from refundable.core.methods import Method
 from refundable.core.time import FixedClock
-from refundable.ledger.payments import Method
 from refundable.service import commands as c
 from refundable.service.outbox import Env, drain_outbox
 from refundable.service.outbox_kinds import payout_message

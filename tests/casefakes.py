@@ -11,10 +11,10 @@ from typing import Any
 from refundable.bootstrap import App
 from refundable.cases.model import Case, CaseEvent, Subject
 from refundable.config import shipped_policies_dir
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.ledger import accounts as chart
 from refundable.ledger.accounts import Kind
-from refundable.ledger.payments import Method
 from refundable.policy.facts import Reason
 from refundable.service import commands as c
 from refundable.service.common import Receipt

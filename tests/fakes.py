@@ -8,11 +8,11 @@ from datetime import datetime, timedelta
 
 from refundable.bootstrap import MEMORY_URL, App, bootstrap
 from refundable.config import shipped_policies_dir
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.core.time import UTC, FixedClock
 from refundable.ledger.lots import LotSource
 from refundable.ledger.money_ops import FeeFrom
-from refundable.ledger.payments import Method
 from refundable.policy.facts import Request
 from refundable.policy.requests import parse_request
 from refundable.service import commands as c

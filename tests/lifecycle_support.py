@@ -11,10 +11,10 @@ from decimal import Decimal
 from refundable.billing.plans import Cycle
 from refundable.bootstrap import App
 from refundable.config import shipped_policies_dir
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.core.time import UTC
 from refundable.ledger import accounts as chart
-from refundable.ledger.payments import Method
 from refundable.service import commands as c
 from refundable.service.common import Receipt
 

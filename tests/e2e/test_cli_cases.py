@@ -11,9 +11,9 @@ import pytest
 
 from refundable.bootstrap import bootstrap
 from refundable.config import shipped_policies_dir
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.core.time import UTC, FixedClock
-from refundable.ledger.payments import Method
 from refundable.service import commands as c
 from refundable.service.seed import seed_demo_tenants
 

@@ -13,8 +13,8 @@ import pytest
 
 from fakes import open_tenant, refund, zar
 from refundable.bootstrap import bootstrap
+from refundable.core.methods import Method
 from refundable.core.time import FixedClock
-from refundable.ledger.payments import Method
 from refundable.service import commands as c
 
 BEAN_CHECK = Path(sys.executable).parent / "bean-check"

@@ -28,8 +28,8 @@ from refundable.billing.plans import Cycle
 from refundable.billing.rules import RetentionTrigger
 from refundable.bootstrap import App
 from refundable.core.errors import IdempotencyConflict
+from refundable.core.methods import Method
 from refundable.ledger.lots import LotSource
-from refundable.ledger.payments import Method
 from refundable.ledger.usage import UsageEvent
 from refundable.service import commands as c
 from refundable.service.bus import HANDLERS

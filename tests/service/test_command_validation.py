@@ -13,9 +13,9 @@ import pytest
 from fakes import T0, TENANT, zar
 from refundable.core import limits
 from refundable.core.errors import InputError
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.ledger.lots import LotSource
-from refundable.ledger.payments import Method
 from refundable.ledger.usage import UsageEvent
 from refundable.service import commands as c
 

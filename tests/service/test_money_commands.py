@@ -16,8 +16,8 @@ from refundable.core.errors import (
     OverRefund,
     TransferNotAllowed,
 )
+from refundable.core.methods import Method
 from refundable.ledger import accounts as chart
-from refundable.ledger.payments import Method
 from refundable.service import commands as c
 
 W = chart.wallet

@@ -26,8 +26,8 @@ from outbox_kit import (
 )
 from refundable.adapters.payments.sandbox import Faults
 from refundable.core.errors import IdempotencyConflict
+from refundable.core.methods import Method
 from refundable.core.money import FxRate, Money
-from refundable.ledger.payments import Method
 from refundable.service import commands as c
 from refundable.service.common import Context
 from refundable.service.outbox import RetryPolicy

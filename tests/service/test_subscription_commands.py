@@ -20,9 +20,9 @@ from lifecycle_support import (
 )
 from refundable.bootstrap import MEMORY_URL, App, bootstrap
 from refundable.core.errors import NotFound, TransitionRefused
+from refundable.core.methods import Method
 from refundable.core.time import FixedClock
 from refundable.ledger import accounts as chart
-from refundable.ledger.payments import Method
 from refundable.scheduling.model import ActionKind, ActionState
 from refundable.service import commands as c
 from refundable.service.scheduled import advance_test_clock

@@ -21,9 +21,9 @@ import typer
 
 from refundable.bootstrap import App, bootstrap
 from refundable.core.errors import InputError, RefundableError, status_of
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.ledger.money_ops import FeeFrom
-from refundable.ledger.payments import Method
 from refundable.service import commands as c
 from refundable.service.common import Receipt
 

@@ -11,27 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import Enum
 
 from refundable.core.errors import CurrencyError, InputError, OverRefund
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.ledger import accounts as chart
 from refundable.ledger.accounts import AccountKey, Kind, check_id, positive_minor
 from refundable.ledger.entries import EntryKind, JournalEntry, entry
-
-
-class Method(Enum):
-    card = "card"
-    eft = "eft"
-    wallet = "wallet"
-    account_credit = "account_credit"
-    debit_order = "debit_order"
-    cash = "cash"
-
-    @property
-    def internal(self) -> bool:
-        """Paid from a balance we hold (no provider involved)."""
-        return self in (Method.wallet, Method.account_credit)
 
 
 @dataclass(frozen=True, slots=True)

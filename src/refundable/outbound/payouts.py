@@ -14,9 +14,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from refundable.core.errors import TransitionRefused
+from refundable.core.methods import Method
 from refundable.core.money import FxRate, Money
 from refundable.core.time import BusinessCalendar
-from refundable.ledger.payments import Method
 
 
 class PayoutState(StrEnum):

@@ -34,6 +34,7 @@ from refundable.core import limits
 from refundable.core.money import MINOR_UNITS
 from refundable.policy.casesdoc import CasesDoc
 from refundable.policy.facts import Amount, CurrencyCode
+from refundable.policy.fieldtypes import PaymentMethodName
 
 
 class _Doc(BaseModel):
@@ -219,7 +220,7 @@ class Process(_Doc):
     payout: Promise | None = Field(
         None, description="How long an approved refund takes to pay (decision.deadlines.pay_by)"
     )
-    payout_by_method: dict[str, Promise] = Field(
+    payout_by_method: dict[PaymentMethodName, Promise] = Field(
         {}, description="Payout promises per payment method (charge.payment_method)"
     )
     appeal: Appeal | None = Field(None, description="Whether and how a decision can be appealed")

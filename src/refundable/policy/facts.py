@@ -28,8 +28,8 @@ from refundable.policy.fieldtypes import (
     Identifier,
     Instant,
     LocalDay,
+    PaymentMethodName,
     PolicyId,
-    ShortText,
     SmallCount,
     Text,
     Units,
@@ -179,8 +179,8 @@ class Charge(_Strict):
         description="Date of the invoice: a plain date (read in the policy's timezone) or an "
         "instant with offset.",
     )
-    payment_method: ShortText | None = Field(
-        None, description="How it was paid (e.g. card, eft); picks the payout promise."
+    payment_method: PaymentMethodName | None = Field(
+        None, description="How it was paid (card, eft, debit_order, ...); picks the payout promise."
     )
 
     @field_validator("amount", "correct_amount")

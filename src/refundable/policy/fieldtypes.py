@@ -33,6 +33,7 @@ from refundable.core.limits import (
     MIN_YEAR,
     echo,
 )
+from refundable.core.methods import Method
 from refundable.core.money import MINOR_UNITS
 
 
@@ -154,6 +155,19 @@ def _identifier(value: Any) -> str:
             "letter or digit)",
         )
     return text
+
+
+def _payment_method(value: Any) -> str:
+    """One definition of payment methods: the ledger's ``Method`` (issue 7 §7)."""
+    text = _text(MAX_ID_LENGTH)(value)
+    if text not in _METHODS:
+        raise FieldProblem(
+            f"{echo(text)} is not a payment method", allowed=", ".join(sorted(_METHODS))
+        )
+    return text
+
+
+_METHODS = frozenset(m.value for m in Method)
 
 
 def _policy_id(value: Any) -> str:
@@ -315,6 +329,11 @@ ShortText = Annotated[
 ]
 Identifier = Annotated[
     str, BeforeValidator(_identifier), _schema(type="string", pattern=ID_PATTERN)
+]
+PaymentMethodName = Annotated[
+    str,
+    BeforeValidator(_payment_method),
+    _schema(type="string", enum=sorted(m.value for m in Method)),
 ]
 PolicyId = Annotated[
     str,

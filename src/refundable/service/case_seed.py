@@ -18,8 +18,8 @@ from typing import Any, Protocol
 from refundable.cases.clocks import business_days_before
 from refundable.cases.model import Subject
 from refundable.config import shipped_policies_dir
+from refundable.core.methods import Method
 from refundable.core.money import Money
-from refundable.ledger.payments import Method
 from refundable.policy.document import Outcome, Remedy
 from refundable.policy.facts import Reason
 from refundable.policy.loader import load_policy_file

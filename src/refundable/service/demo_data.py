@@ -17,9 +17,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.ledger.lots import LotSource
-from refundable.ledger.payments import Method
 from refundable.policy.document import PolicyDocument
 from refundable.service import commands as c
 from refundable.service.bus import MessageBus

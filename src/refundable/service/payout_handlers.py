@@ -13,6 +13,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from refundable.core.errors import LedgerRefused
+from refundable.core.methods import Method
 from refundable.ledger import payments
 from refundable.ledger.decisions import amount_for
 from refundable.ledger.ids import derived_id
@@ -28,7 +29,7 @@ from refundable.service.ports import OutboxMessage, RefundStatus
 
 
 def _window(
-    ctx: Context, payout_method: payments.Method, at: datetime
+    ctx: Context, payout_method: Method, at: datetime
 ) -> tuple[datetime, datetime]:
     policy = ctx.policy(at)
     promise = policy.payout_by_method.get(payout_method.value) or policy.payout

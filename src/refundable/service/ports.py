@@ -21,6 +21,7 @@ from typing import Protocol
 from refundable.billing.plans import Plan
 from refundable.billing.records import SubscriptionEvent, SubscriptionRecord
 from refundable.cases.model import Case, CaseEvent
+from refundable.core.methods import Method
 from refundable.core.money import FxRate, Money
 from refundable.ledger.accounts import AccountKey
 from refundable.ledger.credit_ops import Allocation
@@ -28,7 +29,7 @@ from refundable.ledger.decisions import DecisionRecord
 from refundable.ledger.entries import JournalEntry
 from refundable.ledger.holds import Hold
 from refundable.ledger.lots import CreditLot
-from refundable.ledger.payments import Method, Payment
+from refundable.ledger.payments import Payment
 from refundable.ledger.transfers import Party
 from refundable.ledger.usage import UsageEvent
 from refundable.outbound.payouts import Payout

@@ -18,8 +18,8 @@ from refundable.billing.events import CancelMode
 from refundable.billing.plans import Cycle
 from refundable.billing.policy import lifecycle_rules
 from refundable.billing.rules import LifecycleRules
+from refundable.core.methods import Method
 from refundable.core.money import Money
-from refundable.ledger.payments import Method
 from refundable.service import commands as c
 from refundable.service.bus import MessageBus
 from refundable.service.common import Receipt

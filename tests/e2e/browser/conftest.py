@@ -28,12 +28,12 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from refundable.bootstrap import App, bootstrap
 from refundable.cases.model import Subject
 from refundable.config import Settings, shipped_policies_dir
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.core.time import UTC, FixedClock
 from refundable.entrypoints.api.app import create_app
 from refundable.entrypoints.web import seed_demo_logins
 from refundable.ledger.lots import LotSource
-from refundable.ledger.payments import Method
 from refundable.policy.facts import Reason
 from refundable.service import commands as c
 from refundable.service.seed import seed_demo_tenants

@@ -20,9 +20,9 @@ from ledger_helpers import (
 from races import race
 from refundable.bootstrap import App
 from refundable.core.errors import Conflict, InsufficientFunds, OverRefund, RefundableError
+from refundable.core.methods import Method
 from refundable.ledger import accounts as chart
 from refundable.ledger.lots import LotSource
-from refundable.ledger.payments import Method
 from refundable.service import commands as c
 
 

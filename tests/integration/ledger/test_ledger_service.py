@@ -31,13 +31,13 @@ from refundable.core.errors import (
     OverRefund,
     TransferNotAllowed,
 )
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.ledger import accounts as chart
 from refundable.ledger.accounts import Kind
 from refundable.ledger.invariants import audit
 from refundable.ledger.lots import LotSource, LotStatus
 from refundable.ledger.money_ops import FeeFrom
-from refundable.ledger.payments import Method
 from refundable.ledger.usage import UsageEvent
 from refundable.service import commands as c
 

@@ -22,13 +22,13 @@ from refundable.core.errors import (
     OverRefund,
     TransferNotAllowed,
 )
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.core.time import UTC
 from refundable.ledger import accounts as chart
 from refundable.ledger.ids import derived_id
 from refundable.ledger.invariants import audit
 from refundable.ledger.lots import LotSource
-from refundable.ledger.payments import Method
 from refundable.ledger.usage import UsageEvent
 from refundable.service import commands as c
 

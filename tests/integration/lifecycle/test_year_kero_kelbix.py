@@ -12,8 +12,8 @@ from datetime import datetime
 from lifecycle_support import START, days, journal_balanced, notices, open_policy_tenant
 from refundable.billing.plans import Cycle
 from refundable.bootstrap import App
+from refundable.core.methods import Method
 from refundable.core.money import Money
-from refundable.ledger.payments import Method
 from refundable.scheduling.model import ActionKind, ActionState
 from refundable.service import commands as c
 from refundable.service.scheduled import advance_test_clock

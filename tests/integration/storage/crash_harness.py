@@ -25,9 +25,9 @@ from typing import Any
 from sqlalchemy import Engine
 
 from refundable.bootstrap import App
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.core.time import UTC, FixedClock
-from refundable.ledger.payments import Method
 from refundable.service import commands as c
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 from fakes import open_tenant, refund
 from refundable.billing.plans import Cycle
 from refundable.bootstrap import App
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.core.time import UTC
 from refundable.ledger.lots import LotSource
-from refundable.ledger.payments import Method
 from refundable.service import commands as c
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)

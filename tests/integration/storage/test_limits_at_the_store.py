@@ -16,10 +16,10 @@ from refundable.adapters.db import schema as t
 from refundable.bootstrap import App
 from refundable.core.errors import InputError, LimitExceeded
 from refundable.core.limits import MAX_AMOUNT, MAX_BALANCE_MINOR, MAX_ID_LENGTH
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.core.time import UTC
 from refundable.ledger import accounts as chart
-from refundable.ledger.payments import Method
 from refundable.service import commands as c
 
 BIGGEST = MAX_AMOUNT - Money.of("0.01", "ZAR").amount  # the largest ZAR amount allowed

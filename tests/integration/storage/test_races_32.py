@@ -9,8 +9,8 @@ from fakes import decide, duplicate_charge, fee_due
 from races import race
 from refundable.bootstrap import App
 from refundable.core.errors import InsufficientFunds, OverRefund
+from refundable.core.methods import Method
 from refundable.ledger import accounts as chart
-from refundable.ledger.payments import Method
 from refundable.service import commands as c
 
 N = 32

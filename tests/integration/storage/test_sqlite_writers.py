@@ -17,8 +17,8 @@ from refundable.adapters.db.engine import make_engine, migrate
 from refundable.adapters.db.queries import SqlLedgerQueries
 from refundable.adapters.db.uow import SqlUnitOfWork
 from refundable.core.errors import Conflict, StoreBusy
+from refundable.core.methods import Method
 from refundable.ledger import accounts as chart
-from refundable.ledger.payments import Method
 from refundable.service import commands as c
 from refundable.service.bus import MessageBus
 from refundable.service.catalog import PolicyCatalog

@@ -18,8 +18,8 @@ import pytest
 
 from outbox_kit import caseless_payouts
 from refundable.adapters.payments.stripe_gateway import StripeGateway, client
+from refundable.core.methods import Method
 from refundable.core.money import Money
-from refundable.ledger.payments import Method
 from refundable.service.ports import GatewayRefundRequest, GatewayUnavailable, RefundStatus
 
 

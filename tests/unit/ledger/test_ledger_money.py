@@ -5,6 +5,7 @@ from datetime import datetime
 import pytest
 
 from refundable.core.errors import InputError, InsufficientFunds, OverRefund, TransferNotAllowed
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.core.time import UTC
 from refundable.ledger import accounts as chart
@@ -12,7 +13,7 @@ from refundable.ledger.accounts import Kind
 from refundable.ledger.export import beancount_account, from_csv, to_beancount, to_csv
 from refundable.ledger.invariants import audit, check_floors
 from refundable.ledger.money_ops import FeeFrom, fee, transfer
-from refundable.ledger.payments import Method, chargeback, pay, refund
+from refundable.ledger.payments import chargeback, pay, refund
 from refundable.ledger.transfers import Party, TransferRoute, transfer_route
 
 T0 = datetime(2026, 3, 1, tzinfo=UTC)

@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 
 from refundable.core.errors import TransitionRefused
+from refundable.core.methods import Method
 from refundable.core.money import FxRate, Money
 from refundable.core.time import BusinessCalendar
-from refundable.ledger.payments import Method
 from refundable.outbound.payouts import Payout, PayoutState, convert, expected_window
 
 AT = datetime(2026, 4, 20, 10, tzinfo=UTC)  # a Monday; Freedom Day (27 April) follows

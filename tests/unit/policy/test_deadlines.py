@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
+from refundable.core.errors import InputError
 from refundable.policy.document import Outcome
 from refundable.policy.engine import decide
 
@@ -95,10 +98,18 @@ def test_payment_method_with_a_shorter_promise_does_not_shorten_the_deadline():
     assert (d.pay_by.at, d.pay_by.clause) == (at("2026-03-16T17:00:00+02:00"), "9")
 
 
-def test_unknown_payment_method_uses_the_process_promise():
-    d = decide_under(PROCESS, charge=charge(payment_method="crypto"))
+def test_a_method_without_a_promise_of_its_own_uses_the_process_promise():
+    d = decide_under(PROCESS, charge=charge(payment_method="debit_order"))
     assert d.pay_by is not None
     assert d.pay_by.clause == "9"
+
+
+def test_a_payment_method_outside_the_ledgers_methods_is_refused_naming_them():
+    with pytest.raises(InputError) as caught:
+        request(charge=charge(payment_method="crypto"))
+    text = str(caught.value)
+    assert "charge.payment_method" in text and "'crypto' is not a payment method" in text
+    assert "card, cash, debit_order, eft" in text
 
 
 def test_rule_payout_overrides_the_process_payout():

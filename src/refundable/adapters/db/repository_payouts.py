@@ -16,8 +16,8 @@ from sqlalchemy import func, select, update
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
 from refundable.adapters.db.repository_base import SqlBase
+from refundable.core.methods import Method
 from refundable.core.money import FxRate, Money
-from refundable.ledger.payments import Method
 from refundable.outbound.payouts import Payout, PayoutState
 from refundable.outbound.webhooks import WebhookEndpoint
 

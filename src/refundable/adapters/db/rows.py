@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
+from refundable.core.methods import Method
 from refundable.core.time import UTC, require_aware
 from refundable.ledger.accounts import AccountKey
 from refundable.ledger.entries import EntryKind, JournalEntry, Line
 from refundable.ledger.holds import Hold
 from refundable.ledger.lots import CreditLot, LotSource, LotStatus
-from refundable.ledger.payments import Method, Payment
+from refundable.ledger.payments import Payment
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)

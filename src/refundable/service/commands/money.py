@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.ledger.holds import HoldResolution
 from refundable.ledger.money_ops import FeeFrom
-from refundable.ledger.payments import Method
 from refundable.policy.facts import Request
 from refundable.service.commands.base import Command, bad
 

@@ -14,8 +14,8 @@ from datetime import datetime
 
 from refundable.core.errors import InputError
 from refundable.core.limits import MAX_STORED_ID_LENGTH, MAX_TEXT_LENGTH
+from refundable.core.methods import Method
 from refundable.core.money import FxRate, Money
-from refundable.ledger.payments import Method
 from refundable.outbound.webhooks import check_event_types, check_secret, check_url
 from refundable.service.commands.base import Command
 from refundable.service.ports import RefundStatus

@@ -14,8 +14,8 @@ from datetime import datetime
 from refundable.billing.events import CancelMode
 from refundable.billing.plans import Cycle, UsageAllowance
 from refundable.core.limits import MAX_LIFECYCLE_DAYS, MAX_UNITS
+from refundable.core.methods import Method
 from refundable.core.money import Money
-from refundable.ledger.payments import Method
 from refundable.service.commands.base import Command, bad, check_id, check_int, check_money
 
 MAX_TIER = 1_000

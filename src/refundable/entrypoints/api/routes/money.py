@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from refundable.core.errors import NotFound
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.entrypoints.api.auth import Agent, Reader
 from refundable.entrypoints.api.idempotent import IdempotentRoute
@@ -38,7 +39,7 @@ from refundable.entrypoints.api.routes.common import (
 )
 from refundable.ledger.holds import HoldResolution
 from refundable.ledger.money_ops import FeeFrom
-from refundable.ledger.payments import Method, Payment
+from refundable.ledger.payments import Payment
 from refundable.service import commands as c
 
 router = APIRouter(tags=["money"], route_class=IdempotentRoute)

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from refundable.billing.events import CancelMode
 from refundable.billing.plans import Cycle
 from refundable.core.errors import NotFound
+from refundable.core.methods import Method
 from refundable.entrypoints.api.auth import Admin, Agent, Reader
 from refundable.entrypoints.api.idempotent import IdempotentRoute
 from refundable.entrypoints.api.models import AUTH_ERRORS, WRITE_ERRORS, problems
@@ -34,7 +35,6 @@ from refundable.entrypoints.api.routes.common import (
     receipt,
     run,
 )
-from refundable.ledger.payments import Method
 from refundable.service import commands as c
 
 router = APIRouter(tags=["subscriptions"], route_class=IdempotentRoute)
