@@ -18,18 +18,14 @@ Limits measured in the same run on the same database (ratios printed):
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import tempfile
 import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from ledger_ingest import drop_pg, pg_database
-from ledger_single import bare, bare_setup, service_command, timed
+from ledger_single import bare, bare_setup, on_stores, service_command, timed
 from refundable.bootstrap import App, bootstrap
 from refundable.cases.model import Subject
 from refundable.config import shipped_policies_dir
@@ -87,19 +83,7 @@ def run(name: str, url: str, n: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=500)
-    parser.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="both")
-    args = parser.parse_args()
-    if args.store in ("sqlite", "both"):
-        with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_DIR")) as tmp:
-            run("sqlite", f"sqlite:///{tmp}/bench.db", args.n)
-    if args.store in ("postgresql", "both"):
-        name, url = pg_database()
-        try:
-            run("postgresql", url, args.n)
-        finally:
-            drop_pg(name)
+    on_stores(run, 500)
 
 
 if __name__ == "__main__":

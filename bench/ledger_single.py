@@ -188,9 +188,12 @@ def run(name: str, url: str, n: int) -> list[tuple[str, float, float]]:
     return results
 
 
-def main() -> None:
+def on_stores(run: Callable[[str, str, int], object], default_n: int) -> None:
+    """Parse ``--n`` and ``--store`` and call ``run(store, url, n)`` on a fresh SQLite file
+    and/or a fresh PostgreSQL database (dropped afterwards): the shared main of the benches
+    that compare a service path with the bare insert."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("--n", type=int, default=1000)
+    parser.add_argument("--n", type=int, default=default_n)
     parser.add_argument("--store", choices=["sqlite", "postgresql", "both"], default="both")
     args = parser.parse_args()
     if args.store in ("sqlite", "both"):
@@ -202,6 +205,10 @@ def main() -> None:
             run("postgresql", url, args.n)
         finally:
             drop_pg(name)
+
+
+def main() -> None:
+    on_stores(run, 1000)
 
 
 if __name__ == "__main__":
