@@ -121,9 +121,12 @@ class Harness:
         return rec.subscription.billing.balance_due.amount
 
     def _pay(self, amount: Decimal) -> None:
+        owed = self._due()
         if amount > 0:
             pay(self.app, self.t, self.sid, str(amount), self.now, self.key())
-        if self._due() == 0:
+        # Paying all that was owed clears the failure, even when the payment lifts a suspension
+        # and the reinstated subscription renews at once: that new charge has not failed yet.
+        if amount >= owed or self._due() == 0:
             self.failed_at = None
 
     def gateway(self, pays: bool) -> None:
