@@ -7,7 +7,9 @@ from the one exception tree and leave with the exit code of the one status table
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import gc
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, TypeVar
@@ -465,6 +467,26 @@ def policy_schema() -> dict[str, Any]:
     return build()
 
 
+# Commands that decide or check and exit within a second: while they run, the cyclic garbage
+# collector is paused. Their start builds hundreds of thousands of objects (model classes,
+# dataclasses, the compiled policy), none of them garbage, and the collector's passes over
+# them were about a tenth of a cold `decide` (docs/benchmarks.md, start-up; ADR 0063).
+# Reference counting still frees everything that is not a cycle. Every other command (the
+# server, jobs, ledger writes, anything added later) keeps the collector.
+QUICK_COMMANDS = frozenset({"decide", "demo", "policy", "schema"})
+
+
+def collector_paused(argv: Sequence[str]) -> bool:
+    """Whether this invocation is a quick one (see QUICK_COMMANDS) or only asks for the
+    version or help."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first is None:
+        return all(a in ("--version", "--help", "-h") for a in argv) and bool(argv)
+    return first in QUICK_COMMANDS
+
+
 def main() -> None:
     """The console script: run the app (errors are handled by its group, GuardedGroup)."""
+    if collector_paused(sys.argv[1:]):
+        gc.disable()
     app(prog_name="refundable")

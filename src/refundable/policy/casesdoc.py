@@ -19,7 +19,7 @@ from refundable.core import limits
 
 
 class _CasesDoc(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class StageName(StrEnum):

@@ -38,7 +38,7 @@ from refundable.policy.fieldtypes import PaymentMethodName
 
 
 class _Doc(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 # A condition mapping; its grammar is checked by refundable.policy.conditions and published
@@ -319,7 +319,7 @@ class AmountDoc(_Doc):
     )
     fixed: Minimum | None = Field(None, description="fixed: the amount refunded")
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 class UnitsDoc(_Doc):

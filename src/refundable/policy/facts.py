@@ -41,7 +41,7 @@ __all__ = ["Amount", "CurrencyCode", "FieldProblem", "Request"]
 
 class _Strict(BaseModel):
     model_config = ConfigDict(
-        extra="forbid", frozen=True, use_enum_values=True, validate_default=True
+        extra="forbid", frozen=True, use_enum_values=True, validate_default=True, defer_build=True
     )
 
 
