@@ -17,6 +17,7 @@ from typing import Any
 
 from refundable.billing.plans import AddOn, Cycle, Plan, UsageAllowance
 from refundable.billing.subscription import Block, BlockReason, Subscription
+from refundable.core.methods import Method
 from refundable.core.money import Money
 
 
@@ -45,6 +46,24 @@ class SubscriptionEvent:
     clauses: tuple[str, ...]
     state: str  # the billing state after the event
     detail: str  # what happened, in words (postings, notices)
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentMethodOnFile:
+    """The instrument a customer keeps at the gateway for charges (ADR 0066). History is
+    append-only: attaching a new one or removing it (``gateway_ref`` None) adds a row with a
+    higher ``seq``; the newest row is what is on file. Trials need none (Conek 5.1)."""
+
+    customer_id: str
+    seq: int
+    gateway: str  # which gateway holds it (sandbox, stripe)
+    gateway_ref: str | None  # None: removed, nothing on file
+    method: Method
+    at: datetime
+
+    @property
+    def usable(self) -> bool:
+        return self.gateway_ref is not None
 
 
 def _money(m: Money | None) -> dict[str, str] | None:

@@ -33,6 +33,7 @@ from refundable.service import (
     usage_billing,
 )
 from refundable.service import case_handlers as cases
+from refundable.service import charge_handlers as charges
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
 from refundable.service import money_handlers as money
@@ -101,6 +102,9 @@ HANDLERS: dict[type, Handler] = {
     c.ReactivateSubscription: subs.reactivate_subscription,
     c.RecordRenewalPayment: subs.record_renewal_payment,
     c.RecordPaymentFailure: subs.record_payment_failure,
+    c.AttachPaymentMethod: charges.attach_payment_method,
+    c.RemovePaymentMethod: charges.remove_payment_method,
+    c.RecordGatewayCharge: charges.record_gateway_charge,
     c.RequestPayout: payouts.request_payout,
     c.RecordGatewayRefund: payouts.record_gateway_refund,
     c.RedirectPayout: payouts.redirect_payout,

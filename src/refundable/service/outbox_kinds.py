@@ -27,6 +27,7 @@ class MessageKind(StrEnum):
     email = "email"  # one email over SMTP
     webhook = "webhook"  # one business event, fanned out to the tenant's endpoints
     webhook_delivery = "webhook_delivery"  # one event to one endpoint (the worker writes it)
+    charge = "charge"  # collect what a customer owes through the gateway (ADR 0066)
 
 
 class PayoutKey(StrEnum):
@@ -36,6 +37,19 @@ class PayoutKey(StrEnum):
     amount = "amount"  # decimal text in ``currency``, e.g. "120.50"
     currency = "currency"
     decision_id = "decision_id"
+
+
+class ChargeKey(StrEnum):
+    charge_id = "charge_id"  # ours; the gateway's idempotency key derives from it
+    purpose = "purpose"  # subscription or overage (commands.ChargePurpose)
+    subscription_id = "subscription_id"
+    customer_id = "customer_id"
+    amount = "amount"  # decimal text in ``currency``
+    currency = "currency"
+    gateway = "gateway"  # the gateway holding the payment method
+    payment_method_ref = "payment_method_ref"
+    method = "method"
+    at = "at"  # the business instant of the charge (ISO), used for what it records
 
 
 class EmailKey(StrEnum):
@@ -63,6 +77,7 @@ REQUIRED: dict[MessageKind, tuple[str, ...]] = {
     MessageKind.email: (EmailKey.to, EmailKey.subject, EmailKey.text),
     MessageKind.webhook: tuple(WebhookKey),
     MessageKind.webhook_delivery: tuple(DeliveryKey),
+    MessageKind.charge: tuple(ChargeKey),
 }
 
 
@@ -100,6 +115,26 @@ def payout_message(
         PayoutKey.decision_id: decision_id,
     }
     return _message(message_id, MessageKind.payout, payload, at)
+
+
+def charge_message(
+    message_id: str, *, charge_id: str, purpose: str, subscription_id: str, customer_id: str,
+    amount: Money, gateway: str, payment_method_ref: str, method: str, at: datetime,
+) -> OutboxMessage:  # fmt: skip
+    """Collect ``amount`` from the customer's payment method on file."""
+    payload: dict[str, str] = {
+        ChargeKey.charge_id: charge_id,
+        ChargeKey.purpose: purpose,
+        ChargeKey.subscription_id: subscription_id,
+        ChargeKey.customer_id: customer_id,
+        ChargeKey.amount: str(amount.amount),
+        ChargeKey.currency: amount.currency,
+        ChargeKey.gateway: gateway,
+        ChargeKey.payment_method_ref: payment_method_ref,
+        ChargeKey.method: method,
+        ChargeKey.at: at.isoformat(),
+    }
+    return _message(message_id, MessageKind.charge, payload, at)
 
 
 def email_message(

@@ -12,18 +12,33 @@ the worker records the attempt. A pending refund is polled on later claims.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from standardwebhooks import Webhook
 
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.ledger.ids import derived_id
 from refundable.outbound.payouts import FINAL, Payout, PayoutState
 from refundable.service import commands as c
 from refundable.service.outbox import DISPATCH, Bus, Env, Sent
-from refundable.service.outbox_kinds import DeliveryKey, EmailKey, MessageKind, PayoutKey
+from refundable.service.outbox_kinds import (
+    ChargeKey,
+    DeliveryKey,
+    EmailKey,
+    MessageKind,
+    PayoutKey,
+)
 from refundable.service.outbox_store import Claimed, Outcome
-from refundable.service.ports import GatewayRefund, GatewayRefundRequest, RefundStatus
+from refundable.service.ports import (
+    ChargeStatus,
+    GatewayCharge,
+    GatewayChargeRequest,
+    GatewayRefund,
+    GatewayRefundRequest,
+    RefundStatus,
+)
 
 
 def send_email(claimed: Claimed, env: Env) -> Sent:
@@ -134,8 +149,59 @@ def _ask_gateway(payout: Payout, env: Env) -> GatewayRefund:
     )  # fmt: skip
 
 
+def send_charge(claimed: Claimed, env: Env) -> Sent:
+    """Collect a charge (ADR 0066): ask the gateway with the message's id as idempotency key
+    (a timeout is retried with the same key: a replay, never a second collection), ask for
+    the status of a pending answer, then record what it said. Pending is asked again later."""
+    m, p = claimed.message, claimed.message.payload
+    gateway = env.senders.gateway
+    if p[ChargeKey.gateway] != gateway.name:
+        return Sent(Outcome.dead, p[ChargeKey.charge_id],
+                    detail=f"payment method is held by {p[ChargeKey.gateway]}, "
+                           f"not {gateway.name}")  # fmt: skip
+    amount = Money.of(p[ChargeKey.amount], p[ChargeKey.currency])
+    env.step("gateway_call")
+    answer = gateway.charge(GatewayChargeRequest(
+        m.message_id, amount, p[ChargeKey.payment_method_ref],
+        metadata={"tenant_id": claimed.tenant_id, **{k.value: p[k] for k in _CHARGE_META}},
+    ))  # fmt: skip
+    if answer.status is ChargeStatus.pending:
+        answer = gateway.charge_status(answer.gateway_charge_id)
+    env.step("gateway_answered")
+    apply_charge_answer(env.bus, claimed.tenant_id, p, answer, gateway.name)
+    env.step("gateway_recorded")
+    if answer.status is ChargeStatus.pending:
+        return Sent(Outcome.wait, p[ChargeKey.charge_id], detail="pending at the gateway")
+    return Sent(target=p[ChargeKey.charge_id],
+                detail=answer.failure_reason or answer.status.value)  # fmt: skip
+
+
+# What a charge's callbacks carry back (as metadata at the gateway) to be recorded alone.
+_CHARGE_META = (ChargeKey.charge_id, ChargeKey.purpose, ChargeKey.subscription_id,
+                ChargeKey.customer_id, ChargeKey.amount, ChargeKey.currency, ChargeKey.method,
+                ChargeKey.at)  # fmt: skip
+
+
+def apply_charge_answer(
+    bus: Bus, tenant_id: str, p: Mapping[str, str], answer: GatewayCharge, gateway: str
+) -> object:
+    """What the gateway says about a charge (its answer, a poll or a callback carrying the
+    charge's metadata), any number of times: the key derives from the charge and the status,
+    and the instant is the charge's, so a repeat is a replay of the same command."""
+    charge_id = p[ChargeKey.charge_id]
+    return bus.handle(c.RecordGatewayCharge(
+        tenant_id, derived_id("gwc", charge_id, answer.status.value), charge_id,
+        c.ChargePurpose(p[ChargeKey.purpose]), p[ChargeKey.subscription_id],
+        p[ChargeKey.customer_id], Money.of(p[ChargeKey.amount], p[ChargeKey.currency]),
+        gateway, answer.gateway_charge_id, answer.status,
+        datetime.fromisoformat(p[ChargeKey.at]), Method(p[ChargeKey.method]),
+        answer.failure_reason,
+    ))  # fmt: skip
+
+
 DISPATCH.update(
     {
+        MessageKind.charge: send_charge,
         MessageKind.payout: send_payout,
         MessageKind.email: send_email,
         MessageKind.webhook: fan_out,

@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Protocol
 
 from refundable.billing.plans import Plan
-from refundable.billing.records import SubscriptionEvent, SubscriptionRecord
+from refundable.billing.records import PaymentMethodOnFile, SubscriptionEvent, SubscriptionRecord
 from refundable.cases.model import Case, CaseEvent
 from refundable.core.methods import Method
 from refundable.core.money import FxRate, Money
@@ -201,6 +201,8 @@ class Subscriptions(Protocol):
     def append(self, event: SubscriptionEvent) -> None: ...
     def history(self, subscription_id: str) -> list[SubscriptionEvent]: ...
     def open_holds(self, customer_id: str) -> int: ...  # account holds not released yet
+    def payment_method(self, customer_id: str) -> PaymentMethodOnFile | None: ...  # current
+    def add_payment_method(self, pm: PaymentMethodOnFile) -> None: ...  # append-only history
 
 
 class Checkpoints(Protocol):
@@ -285,14 +287,45 @@ class GatewayUnavailable(Exception):
     request (same idempotency key) is sent again later. Not a decline."""
 
 
+class ChargeStatus(StrEnum):
+    """Where a gateway says a charge (a collection from the customer) stands."""
+
+    pending = "pending"  # e.g. the bank asks the customer to authenticate: asked again later
+    succeeded = "succeeded"
+    failed = "failed"  # declined: the customer's money did not move
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayChargeRequest:
+    """One charge asked of a payment gateway against the customer's payment method on file
+    (ADR 0066). ``idempotency_key`` derives from the charge (the outbox message that carries
+    it), so a retry after a timeout or a crash is a replay at the gateway, never a second
+    collection."""
+
+    idempotency_key: str
+    amount: Money
+    payment_method_ref: str  # the instrument on file at the gateway (e.g. Stripe's pm_...)
+    customer_ref: str | None = None  # the gateway's customer, when it keeps one
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayCharge:
+    gateway_charge_id: str
+    status: ChargeStatus
+    failure_reason: str | None = None
+
+
 class PaymentGateway(Protocol):
-    """Sends refunds to the payment provider. ``refund`` with a key already used returns the
-    refund that key created (it never creates a second one)."""
+    """The payment provider: refunds (payouts) and charges (collections). ``refund`` and
+    ``charge`` with a key already used return what that key created (never a second one)."""
 
     name: str
 
     def refund(self, request: GatewayRefundRequest) -> GatewayRefund: ...
     def refund_status(self, gateway_refund_id: str) -> GatewayRefund: ...
+    def charge(self, request: GatewayChargeRequest) -> GatewayCharge: ...
+    def charge_status(self, gateway_charge_id: str) -> GatewayCharge: ...
 
 
 class Mailer(Protocol):

@@ -22,10 +22,11 @@ from refundable.core.money import Money
 from refundable.ledger import money_ops
 from refundable.ledger import subscription_ops as ops
 from refundable.ledger.entries import JournalEntry
+from refundable.ledger.ids import derived_id
 from refundable.scheduling.model import ActionKind, ScheduledAction
 from refundable.service import retention
 from refundable.service.common import Context
-from refundable.service.outbox_kinds import webhook_message
+from refundable.service.outbox_kinds import charge_message, webhook_message
 
 _NS = uuid.UUID("3b0f7a52-8f3e-4b7e-9d61-5a2c4d8e1f07")
 
@@ -92,10 +93,44 @@ def write_change(ctx: Context, ch: Change, first_entry: int = 0) -> list[Journal
         ctx.repos.outbox.add(webhook_message(
             mid, event_type=EVENT_PREFIX + notice.kind.value, event_id=mid, data=data, at=ch.at
         ))  # fmt: skip
+    collect(ctx, ch.subscription_id, ch.customer_id, _to_collect(ch), ch.at)
     store(ctx, ch)
     before = None if ch.before is None else ch.before.subscription.state
     retention.follow_subscription(ctx, ch.customer_id, before, ch.after, ch.at)  # ADR 0051
     return entries
+
+
+def collect(
+    ctx: Context, sid: str, customer_id: str, amount: Money, at: datetime,
+    purpose: str = "subscription",
+) -> None:  # fmt: skip
+    """Ask the gateway, through the outbox, to collect ``amount`` (ADR 0066) when the
+    customer keeps a payment method on file. Without one (a trial needs no card) the charge
+    stays owed until a payment is recorded, and dunning runs as before. The message's id
+    derives from the command's key, so a retried command writes it once."""
+    if not amount.is_positive:
+        return
+    pm = ctx.repos.subscriptions.payment_method(customer_id)
+    if pm is None or pm.gateway_ref is None:
+        return
+    mid = str(uuid.uuid5(_NS, f"{ctx.tenant_id}\x1fcharge\x1f{ctx.key}"))
+    ctx.repos.outbox.add(charge_message(
+        mid, charge_id=derived_id("chg", sid, ctx.key), purpose=purpose, subscription_id=sid,
+        customer_id=customer_id, amount=amount, gateway=pm.gateway,
+        payment_method_ref=pm.gateway_ref, method=pm.method.value, at=at,
+    ))  # fmt: skip
+
+
+def _to_collect(ch: Change) -> Money:
+    """What this change made owed (renewal, upgrade pro-rata, early termination) less the
+    account credit it used, never more than the subscription owes now."""
+    owed = _charged(ch) - _credit_applied(ch)
+    return owed.min(ch.after.billing.balance_due)
+
+
+def _charged(ch: Change) -> Money:
+    zero = Money.zero(ch.after.currency)
+    return sum((p.amount for p in ch.effects.postings if p.kind is PostingKind.charge), zero)
 
 
 def store(ctx: Context, ch: Change) -> SubscriptionRecord:

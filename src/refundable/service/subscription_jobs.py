@@ -5,8 +5,9 @@ event the action stands for at the action's due instant (or at the subscription'
 when that came later: events arrive in time order). An action the subscription has moved past
 (a renewal already done by its twin plan-change action, a grace end after the payment came in,
 a notice for a dunning run that ended) changes nothing and writes nothing: it is reported as
-stale. Renewal charges are posted here; the payment that settles them is recorded by
-``RecordRenewalPayment`` (from the gateway or by hand).
+stale. Renewal charges are posted here; when the customer keeps a payment method on file the
+same transaction asks the gateway to collect them through the outbox (ADR 0066), else the
+payment that settles them is recorded by ``RecordRenewalPayment``.
 """
 
 from __future__ import annotations

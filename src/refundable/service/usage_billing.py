@@ -26,6 +26,7 @@ from refundable.policy.requests import parse_request
 from refundable.service import commands as c
 from refundable.service import money_handlers as money
 from refundable.service.common import Context, Detail, Done, not_found
+from refundable.service.subscription_effects import collect
 
 USAGE_KIND = "usage"  # the entry meta ``kind`` of an overage charge
 
@@ -58,6 +59,7 @@ def bill_overage(cmd: c.BillOverage, ctx: Context) -> Done:
     }  # fmt: skip
     entry = replace(entry, meta=meta)
     ctx.post([entry])
+    collect(ctx, rec.subscription_id, rec.customer_id, line.amount, cmd.at, "overage")
     details = {Detail.outcome: "charged", Detail.amount: str(line.amount.amount)}
     return Done.of([entry], cmd.charge_id, details)
 

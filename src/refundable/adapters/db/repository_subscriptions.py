@@ -19,6 +19,7 @@ from refundable.adapters.db import schema as t
 from refundable.adapters.db.repository_base import SqlBase
 from refundable.billing.plans import Plan
 from refundable.billing.records import (
+    PaymentMethodOnFile,
     SubscriptionEvent,
     SubscriptionRecord,
     blocks_json,
@@ -34,6 +35,7 @@ from refundable.billing.subscription import (
     Subscription,
 )
 from refundable.core.errors import InvariantBroken
+from refundable.core.methods import Method
 from refundable.core.money import Money
 from refundable.service.ports import Retry
 
@@ -214,3 +216,25 @@ class SqlSubscriptions(SqlBase):
             h.hold_id.not_in(released),
         )
         return int(self.conn.execute(stmt).scalar() or 0)
+
+    def payment_method(self, customer_id: str) -> PaymentMethodOnFile | None:
+        m = t.payment_methods.c
+        stmt = (
+            select(t.payment_methods)
+            .where(m.tenant_id == self.tenant_id, m.customer_id == customer_id)
+            .order_by(m.seq.desc())
+            .limit(1)
+        )
+        r = self.conn.execute(stmt).first()
+        if r is None:
+            return None
+        return PaymentMethodOnFile(r.customer_id, r.seq, r.gateway, r.gateway_ref,
+                                   Method(r.method), rows.from_us(r.at_us))  # fmt: skip
+
+    def add_payment_method(self, pm: PaymentMethodOnFile) -> None:
+        self.conn.execute(
+            t.payment_methods.insert(),
+            {"tenant_id": self.tenant_id, "customer_id": pm.customer_id, "seq": pm.seq,
+             "gateway": pm.gateway, "gateway_ref": pm.gateway_ref, "method": pm.method.value,
+             "at_us": rows.to_us(pm.at)},
+        )  # fmt: skip

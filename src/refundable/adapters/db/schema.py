@@ -524,6 +524,21 @@ subscription_events = Table(
 )
 APPEND_ONLY += ("plans", "subscription_events")
 
+# A customer's payment method on file for gateway charges (ADR 0066): append-only history, the
+# newest ``seq`` is current; a removal is a row without ``gateway_ref``.
+payment_methods = Table(
+    "payment_methods",
+    metadata,
+    _tenant(),
+    Column("customer_id", ID, primary_key=True),
+    Column("seq", BoundedInt32(1, 2**31 - 1, "payment method number"), primary_key=True),
+    Column("gateway", String(32), nullable=False),
+    Column("gateway_ref", LONG_ID),
+    Column("method", String(16), nullable=False),
+    Column("at_us", INSTANT, nullable=False),
+)
+APPEND_ONLY += ("payment_methods",)
+
 # --- the HTTP API's access and idempotency (ADR 0058) -----------------------------------
 # API keys: the public id and the SHA-256 of the secret, never the secret; a revoked key keeps
 # its row (``revoked_us`` set once). HTTP idempotency: the first response to an

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from refundable.billing.plans import Plan
-from refundable.billing.records import SubscriptionEvent, SubscriptionRecord
+from refundable.billing.records import PaymentMethodOnFile, SubscriptionEvent, SubscriptionRecord
 from refundable.core.errors import InvariantBroken
 from refundable.service.ports import Retry
 
@@ -65,3 +65,17 @@ class MemSubscriptions(_Repo):
             for (tenant, _), h in self.t.holds.items()
             if tenant == self.tenant_id and h.customer_id == customer_id and h.released_at is None
         )
+
+    def payment_method(self, customer_id: str) -> PaymentMethodOnFile | None:
+        mine = [
+            pm
+            for (tenant, cid, _), pm in self.t.payment_methods.items()
+            if tenant == self.tenant_id and cid == customer_id
+        ]
+        return max(mine, key=lambda pm: pm.seq, default=None)
+
+    def add_payment_method(self, pm: PaymentMethodOnFile) -> None:
+        key = (self.tenant_id, pm.customer_id, pm.seq)
+        if key in self.t.payment_methods:
+            raise Retry(f"payment method {key} written concurrently")
+        self.t.payment_methods[key] = pm

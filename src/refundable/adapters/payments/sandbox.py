@@ -11,6 +11,9 @@ another process sees them) are switched with :meth:`set_faults`:
 * ``decline``: probability that a new refund is declined; ``invalid_refs``: payment references
   whose instrument is gone (``instrument_invalid``);
 * ``slow_polls``: status polls before a refund settles (0: settles at once);
+* charges (collections, ADR 0066) share ``timeout_before`` / ``timeout_after``, ``decline``
+  and ``duplicate_callbacks``; ``invalid_refs`` also names payment methods that are declined
+  (``card_declined``); a charge settles or is declined at once;
 * ``duplicate_callbacks``: every callback is posted twice; ``reorder_callbacks``: callbacks
   come out newest first.
 
@@ -32,6 +35,9 @@ from typing import Any
 
 from refundable.core.money import Money
 from refundable.service.ports import (
+    ChargeStatus,
+    GatewayCharge,
+    GatewayChargeRequest,
     GatewayRefund,
     GatewayRefundRequest,
     GatewayUnavailable,
@@ -49,6 +55,13 @@ CREATE TABLE IF NOT EXISTS callbacks (n INTEGER PRIMARY KEY AUTOINCREMENT,
   refund_id TEXT NOT NULL, status TEXT NOT NULL, failure_reason TEXT, metadata TEXT NOT NULL,
   delivered INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS faults (id INTEGER PRIMARY KEY CHECK (id = 1), body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS charges (
+  charge_id TEXT PRIMARY KEY, idem_key TEXT NOT NULL UNIQUE, payment_method_ref TEXT NOT NULL,
+  amount TEXT NOT NULL, currency TEXT NOT NULL, metadata TEXT NOT NULL, status TEXT NOT NULL,
+  failure_reason TEXT);
+CREATE TABLE IF NOT EXISTS charge_callbacks (n INTEGER PRIMARY KEY AUTOINCREMENT,
+  charge_id TEXT NOT NULL, status TEXT NOT NULL, failure_reason TEXT, metadata TEXT NOT NULL,
+  delivered INTEGER NOT NULL DEFAULT 0);
 """
 
 
@@ -70,6 +83,16 @@ class Callback:
 
     refund_id: str
     status: RefundStatus
+    failure_reason: str | None
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeCallback:
+    """A charge's status notice, as a provider's webhook would post it."""
+
+    gateway_charge_id: str
+    status: ChargeStatus
     failure_reason: str | None
     metadata: dict[str, str]
 
@@ -187,6 +210,76 @@ class SandboxGateway:
                            (status.value, polls_left, gateway_refund_id))  # fmt: skip
             self._call(db, "status", gateway_refund_id, status.value)
         return GatewayRefund(gateway_refund_id, status, reason)
+
+    def charge(self, request: GatewayChargeRequest) -> GatewayCharge:
+        with self._tx() as db:
+            faults = self.faults(db)
+            if self._roll(db, faults, "timeout_before"):
+                self._call(db, "charge", request.idempotency_key, "timeout_before")
+                lost = True
+            else:
+                found = self._create_charge(db, faults, request)
+                lost = self._roll(db, faults, "timeout_after")
+                self._call(db, "charge", request.idempotency_key,
+                           "timeout_after" if lost else "answered")  # fmt: skip
+        if lost:
+            raise GatewayUnavailable("sandbox gateway timed out")
+        return found
+
+    def _create_charge(
+        self, db: sqlite3.Connection, faults: Faults, r: GatewayChargeRequest
+    ) -> GatewayCharge:
+        row = db.execute("SELECT charge_id, payment_method_ref, amount, currency, status, "
+                         "failure_reason FROM charges WHERE idem_key = ?",
+                         (r.idempotency_key,)).fetchone()  # fmt: skip
+        if row is not None:
+            if (row[1], Money.of(row[2], row[3])) != (r.payment_method_ref, r.amount):
+                raise ValueError(f"idempotency key {r.idempotency_key} reused with other "
+                                 "parameters")  # fmt: skip
+            return GatewayCharge(row[0], ChargeStatus(row[4]), row[5])
+        status, reason = ChargeStatus.succeeded, None
+        if r.payment_method_ref in faults.invalid_refs or self._roll(db, faults, "decline"):
+            status, reason = ChargeStatus.failed, "card_declined"
+        charge_id = f"sbx_ch_{uuid.uuid4().hex[:20]}"
+        meta = json.dumps(dict(r.metadata))
+        db.execute("INSERT INTO charges VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   (charge_id, r.idempotency_key, r.payment_method_ref, str(r.amount.amount),
+                    r.amount.currency, meta, status.value, reason))  # fmt: skip
+        for _ in range(2 if faults.duplicate_callbacks else 1):
+            db.execute("INSERT INTO charge_callbacks (charge_id, status, failure_reason, "
+                       "metadata) VALUES (?, ?, ?, ?)",
+                       (charge_id, status.value, reason, meta))  # fmt: skip
+        return GatewayCharge(charge_id, status, reason)
+
+    def charge_status(self, gateway_charge_id: str) -> GatewayCharge:
+        with self._tx() as db:
+            row = db.execute("SELECT status, failure_reason FROM charges WHERE charge_id = ?",
+                             (gateway_charge_id,)).fetchone()  # fmt: skip
+            if row is None:
+                raise LookupError(f"sandbox has no charge {gateway_charge_id}")
+            self._call(db, "charge_status", gateway_charge_id, row[0])
+        return GatewayCharge(gateway_charge_id, ChargeStatus(row[0]), row[1])
+
+    def take_charge_callbacks(self, limit: int = 1000) -> list[ChargeCallback]:
+        """The charge callbacks not delivered yet, oldest first."""
+        with self._tx() as db:
+            rows = db.execute("SELECT n, charge_id, status, failure_reason, metadata FROM "
+                              "charge_callbacks WHERE delivered = 0 ORDER BY n LIMIT ?",
+                              (limit,)).fetchall()  # fmt: skip
+            db.executemany("UPDATE charge_callbacks SET delivered = 1 WHERE n = ?",
+                           [(r[0],) for r in rows])  # fmt: skip
+        return [ChargeCallback(r[1], ChargeStatus(r[2]), r[3], json.loads(r[4])) for r in rows]
+
+    def charges(self) -> list[dict[str, Any]]:
+        """Every charge the gateway made (the outside world's record, for tests)."""
+        db = self._connect()
+        try:
+            cur = db.execute("SELECT charge_id, idem_key, payment_method_ref, amount, currency, "
+                             "metadata, status FROM charges ORDER BY charge_id")  # fmt: skip
+            cols = [d[0] for d in cur.description]
+            return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+        finally:
+            db.close()
 
     # --- bookkeeping ----------------------------------------------------------------------
     def _call(self, db: sqlite3.Connection, op: str, key: str, outcome: str) -> None:

@@ -6,6 +6,11 @@ client is built by the caller, so tests point ``base_addresses`` at a local fake
 no request leaves the machine. Stripe's statuses map onto ours: ``requires_action`` is still
 pending, ``canceled`` is a failure; network errors and 5xx answers are
 ``GatewayUnavailable`` (outcome unknown: send the same key again).
+
+Charges (ADR 0066) are PaymentIntents created and confirmed at once, off-session, on the
+customer's saved payment method, again under our idempotency key. A card decline is Stripe's
+402 ``card_error`` (a replay under the same key returns the same error): it is our ``failed``
+with the decline code. ``processing`` and ``requires_action`` are still pending.
 """
 
 from __future__ import annotations
@@ -15,6 +20,9 @@ from typing import Any
 import stripe
 
 from refundable.service.ports import (
+    ChargeStatus,
+    GatewayCharge,
+    GatewayChargeRequest,
     GatewayRefund,
     GatewayRefundRequest,
     GatewayUnavailable,
@@ -27,6 +35,17 @@ _STATUS = {
     "succeeded": RefundStatus.succeeded,
     "failed": RefundStatus.failed,
     "canceled": RefundStatus.failed,
+}
+
+
+_CHARGE_STATUS = {
+    "succeeded": ChargeStatus.succeeded,
+    "processing": ChargeStatus.pending,
+    "requires_action": ChargeStatus.pending,
+    "requires_confirmation": ChargeStatus.pending,
+    "requires_capture": ChargeStatus.pending,
+    "requires_payment_method": ChargeStatus.failed,
+    "canceled": ChargeStatus.failed,
 }
 
 
@@ -56,16 +75,63 @@ class StripeGateway:
     def refund_status(self, gateway_refund_id: str) -> GatewayRefund:
         return _answer(lambda: self.client.v1.refunds.retrieve(gateway_refund_id))
 
+    def charge(self, request: GatewayChargeRequest) -> GatewayCharge:
+        params: Any = {
+            "amount": request.amount.to_minor(),
+            "currency": request.amount.currency.lower(),
+            "payment_method": request.payment_method_ref,
+            "confirm": True,
+            "off_session": True,
+            "metadata": dict(request.metadata),
+        }
+        if request.customer_ref:
+            params["customer"] = request.customer_ref
+        options: Any = {"idempotency_key": request.idempotency_key}
+        try:
+            intent = _unavailable(
+                lambda: self.client.v1.payment_intents.create(params=params, options=options)
+            )
+        except stripe.CardError as err:  # declined: the intent exists, the money did not move
+            return _declined(err)
+        return _intent(intent)
 
-def _answer(call: Any) -> GatewayRefund:
+    def charge_status(self, gateway_charge_id: str) -> GatewayCharge:
+        return _intent(_unavailable(lambda: self.client.v1.payment_intents.retrieve(
+            gateway_charge_id)))  # fmt: skip
+
+
+def _intent(intent: Any) -> GatewayCharge:
+    status = _CHARGE_STATUS.get(str(intent.status), ChargeStatus.pending)
+    reason = None
+    if status is ChargeStatus.failed:
+        error = getattr(intent, "last_payment_error", None)
+        reason = str(getattr(error, "decline_code", None) or getattr(error, "code", None)
+                     or intent.status)  # fmt: skip
+    return GatewayCharge(str(intent.id), status, reason)
+
+
+def _declined(err: stripe.CardError) -> GatewayCharge:
+    json_body: Any = err.json_body or {}
+    body: Any = json_body.get("error", {})
+    intent = body.get("payment_intent") or {}
+    reason = body.get("decline_code") or body.get("code") or "card_declined"
+    return GatewayCharge(str(intent.get("id") or "unknown"), ChargeStatus.failed, str(reason))
+
+
+def _unavailable(call: Any) -> Any:
+    """``call()``, with the failures whose outcome is unknown turned into GatewayUnavailable."""
     try:
-        refund = call()
+        return call()
     except (stripe.APIConnectionError, stripe.RateLimitError) as err:
         raise GatewayUnavailable(f"stripe: {err.user_message or err}") from err
     except stripe.APIError as err:
         if (err.http_status or 500) >= 500:
             raise GatewayUnavailable(f"stripe: {err.user_message or err}") from err
         raise
+
+
+def _answer(call: Any) -> GatewayRefund:
+    refund = _unavailable(call)
     status = _STATUS.get(str(refund.status), RefundStatus.pending)
     reason = getattr(refund, "failure_reason", None) if status is RefundStatus.failed else None
     return GatewayRefund(str(refund.id), status, None if reason is None else str(reason))

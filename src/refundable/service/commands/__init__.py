@@ -23,6 +23,12 @@ from refundable.service.commands.cases import (
     UpholdDecision,
     WithdrawCase,
 )
+from refundable.service.commands.charges import (
+    AttachPaymentMethod,
+    ChargePurpose,
+    RecordGatewayCharge,
+    RemovePaymentMethod,
+)
 from refundable.service.commands.checkpoints import ScheduleCheckpoints
 from refundable.service.commands.credits import (
     BuyCreditLot,
@@ -90,10 +96,12 @@ from refundable.service.commands.usage import BillOverage, DisputeUsageCharge
 __all__ = [
     "AcceptSettlement",
     "AppealCase",
+    "AttachPaymentMethod",
     "BillOverage",
     "BuyCreditLot",
     "CancelSubscription",
     "ChargeFee",
+    "ChargePurpose",
     "Command",
     "ConsumeCredits",
     "CreateTestClock",
@@ -125,6 +133,7 @@ __all__ = [
     "RecordCharge",
     "RecordChargeback",
     "RecordCustomerProfile",
+    "RecordGatewayCharge",
     "RecordGatewayRefund",
     "RecordPayment",
     "RecordPaymentFailure",
@@ -133,6 +142,7 @@ __all__ = [
     "RegisterCustomer",
     "RegisterWebhookEndpoint",
     "ReleaseHold",
+    "RemovePaymentMethod",
     "RequestPayout",
     "ResolveDispute",
     "ReverseEntry",
