@@ -28,6 +28,8 @@ class ActionKind(Enum):
     dunning_notice = "dunning_notice"
     grace_end = "grace_end"
     retention_purge = "retention_purge"
+    discontinue = "discontinue"  # the plan or service ends (MyProtektor 10.2)
+    discontinuation_notice = "discontinuation_notice"  # a reminder before it ends
 
 
 class NoticeKind(Enum):
@@ -49,6 +51,10 @@ class NoticeKind(Enum):
     reinstated = "reinstated"
     terminated = "terminated"
     reactivated = "reactivated"
+    discontinuation_announced = "discontinuation_announced"
+    discontinued = "discontinued"
+    promotion_applied = "promotion_applied"
+    promotion_ended = "promotion_ended"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,16 +81,30 @@ class Notice:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundDue:
+    """Money the policy gives back for prepaid time (MyProtektor 10.2): the service hands it
+    to the refund workflow, which decides and pays it under the same clause."""
+
+    amount: Money
+    clause: str
+    period_start_at: datetime
+    period_end_at: datetime
+    closed_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Effects:
     postings: tuple[Posting, ...] = ()
     actions: tuple[ScheduledAction, ...] = ()
     notices: tuple[Notice, ...] = ()
+    refunds: tuple[RefundDue, ...] = ()
 
     def __add__(self, other: Effects) -> Effects:
         return Effects(
             self.postings + other.postings,
             self.actions + other.actions,
             self.notices + other.notices,
+            self.refunds + other.refunds,
         )
 
 

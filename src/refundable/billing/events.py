@@ -95,6 +95,13 @@ class Reactivate:
 
 
 @dataclass(frozen=True, slots=True)
+class Discontinue:
+    """The plan or the whole service ends now (announced with notice, MyProtektor 10.2)."""
+
+    discontinuation_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class Renew:
     pass
 
@@ -118,6 +125,7 @@ Event = (
     | Suspend
     | Terminate
     | Reactivate
+    | Discontinue
     | Renew
     | PeriodEnd
 )

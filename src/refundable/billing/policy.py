@@ -10,13 +10,17 @@ from __future__ import annotations
 from refundable.billing.rules import (
     NO_RETENTION,
     CancellationRule,
+    DiscontinuationRule,
     DowngradeMode,
     DowngradeRule,
     EntitlementRule,
     LifecycleRules,
+    PrepaidTreatment,
+    PromotionRule,
     ReactivationMode,
     ReactivationRule,
     Retention,
+    Stacking,
     SuspensionRule,
     TerminationRule,
     TrialRule,
@@ -81,7 +85,25 @@ def lifecycle_rules(doc: PolicyDocument) -> LifecycleRules | None:
         usage=None
         if life.usage is None
         else UsageRule(life.usage.clause, life.usage.dispute_clause),
+        discontinuation=_discontinuation(life),
+        promotions=_promotions(life),
     )
+
+
+def _discontinuation(life: LifecycleDoc) -> DiscontinuationRule | None:
+    d = life.discontinuation
+    if d is None:
+        return None
+    return DiscontinuationRule(d.clause, d.notice_days, PrepaidTreatment(d.prepaid.value),
+                               tuple(d.reminder_days), tuple(d.also_cites))  # fmt: skip
+
+
+def _promotions(life: LifecycleDoc) -> PromotionRule | None:
+    p = life.promotions
+    if p is None:
+        return None
+    return PromotionRule(p.clause, p.credits_clause or p.clause, Stacking(p.stacking.value),
+                         p.credits_roll_into_paid)  # fmt: skip
 
 
 def _cancellation(life: LifecycleDoc, currency: str) -> CancellationRule:

@@ -66,6 +66,21 @@ class PaymentMethodOnFile:
         return self.gateway_ref is not None
 
 
+@dataclass(frozen=True, slots=True)
+class Discontinuation:
+    """A plan (or, with ``plan_id`` None, the whole service) announced to end at
+    ``effective_at``; from ``announced_at`` it is no longer sold (MyProtektor 10.2)."""
+
+    discontinuation_id: str
+    plan_id: str | None
+    announced_at: datetime
+    effective_at: datetime
+    clause: str
+
+    def covers(self, plan_code: str) -> bool:
+        return self.plan_id is None or self.plan_id == plan_code
+
+
 def _money(m: Money | None) -> dict[str, str] | None:
     return None if m is None else {"amount": str(m.amount), "currency": m.currency}
 

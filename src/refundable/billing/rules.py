@@ -176,6 +176,51 @@ class UsageRule:
     dispute_clause: str | None = None
 
 
+class PrepaidTreatment(Enum):
+    """What prepaid time that a discontinuation takes away returns to the customer."""
+
+    refund_pro_rata = "refund_pro_rata"  # money back (MyProtektor 10.2)
+    credit_pro_rata = "credit_pro_rata"
+    none = "none"
+
+
+@dataclass(frozen=True, slots=True)
+class DiscontinuationRule:
+    """Ending a plan or the whole service: at least ``notice_days`` after subscribers are
+    told, with reminders ``reminder_days`` before the end (MyProtektor 10.2)."""
+
+    clause: str
+    notice_days: int
+    prepaid: PrepaidTreatment
+    reminder_days: tuple[int, ...] = ()
+    also_cites: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _days(self.notice_days, "lifecycle.discontinuation.notice_days")
+        for day in self.reminder_days:
+            _days(day, "lifecycle.discontinuation.reminder_days")
+
+
+class Stacking(Enum):
+    """Whether a second promotional offer may apply while one runs (Conek 5.2)."""
+
+    never = "never"
+    when_offer_states = "when_offer_states"
+    always = "always"
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionRule:
+    """Promotional discounts (``clause``) and credits (``credits_clause``): offers combine
+    only as ``stacking`` says; promotional credits have no cash value, lapse at the end of
+    their promotional period and, unless ``credits_roll_into_paid``, with a change of plan."""
+
+    clause: str
+    credits_clause: str
+    stacking: Stacking = Stacking.never
+    credits_roll_into_paid: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class LifecycleRules:
     """Everything the transitions need to know about one policy's lifecycle."""
@@ -192,3 +237,5 @@ class LifecycleRules:
     retention: Retention
     entitlements: EntitlementRule | None = None  # None: plans gate no feature or seat
     usage: UsageRule | None = None  # None: the policy bills no overage
+    discontinuation: DiscontinuationRule | None = None  # None: no terms for ending the service
+    promotions: PromotionRule | None = None  # None: the policy offers no promotions

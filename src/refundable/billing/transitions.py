@@ -21,6 +21,7 @@ from refundable.billing.changes import (
     withdraw_downgrade,
 )
 from refundable.billing.common import refuse
+from refundable.billing.discontinuation import discontinue
 from refundable.billing.dunning import grace_ended, payment_failed, payment_succeeded, suspend
 from refundable.billing.effects import Effects
 from refundable.billing.ending import (
@@ -33,6 +34,7 @@ from refundable.billing.ending import (
 )
 from refundable.billing.events import (
     Cancel,
+    Discontinue,
     Downgrade,
     Event,
     GraceEnded,
@@ -96,6 +98,8 @@ def _dispatch(
             return terminate(sub, event, at, rules)
         case Reactivate():
             return reactivate(sub, event, at, rules)
+        case Discontinue():
+            return discontinue(sub, event, at, rules)
         case Renew() | PeriodEnd():
             return _period_end(sub, at, rules)
 

@@ -290,8 +290,9 @@ STATUS[TransitionRefused.code] = Status(409, 5)
 
 # --- policy changes with notice (ADR 0050) ----------------------------------------
 class NoticeTooShort(Conflict):
-    """A material change of a policy published to take effect before the notice its
-    customers were promised has run. Nothing was published."""
+    """A material change of a policy published, or a plan or the service discontinued
+    (MyProtektor 10.2), to take effect before the notice its customers were promised has
+    run. Nothing was written."""
 
     code = "notice_too_short"
 

@@ -113,6 +113,7 @@ RUNS: dict[str, str] = {
     "lifecycle retention.after_suspension": "refundable.service.retention.schedule_retention",
     "lifecycle retention.after_cancellation": "refundable.service.retention.schedule_retention",
     "lifecycle retention.after_termination": "refundable.service.retention.schedule_retention",
+    "lifecycle discontinuation": "refundable.service.discontinuation.discontinue_service",
     "changes": "refundable.tenants.notice.check_notice",
 }
 

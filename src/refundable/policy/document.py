@@ -549,6 +549,47 @@ class UsageDoc(LifecycleItem):
     )
 
 
+class PrepaidDoc(StrEnum):
+    """What a customer gets for prepaid time a discontinuation takes away."""
+
+    refund_pro_rata = "refund_pro_rata"  # money back for the unused part (MyProtektor 10.2)
+    credit_pro_rata = "credit_pro_rata"  # account credit for the unused part
+    none = "none"
+
+
+class DiscontinuationDoc(LifecycleItem):
+    """Ending a plan or the whole service: the notice owed and what prepaid time returns."""
+
+    notice_days: _LifecycleDays = Field(
+        description="Minimum days between telling subscribers and the end of the service"
+    )
+    reminder_days: list[_LifecycleDays] = Field(
+        [], max_length=limits.MAX_DUNNING_STEPS,
+        description="Days before the end on which subscribers are reminded",
+    )  # fmt: skip
+    prepaid: PrepaidDoc = Field(description="What the unused prepaid period returns")
+
+
+class StackingDoc(StrEnum):
+    never = "never"
+    when_offer_states = "when_offer_states"  # only offers whose terms say they combine
+    always = "always"
+
+
+class PromotionsDoc(LifecycleItem):
+    """Promotional discounts and credits: whether offers combine, what lapses and when."""
+
+    credits_clause: str | None = Field(
+        None, description="Clause for promotional credits (no cash value, lapse with the offer)"
+    )
+    stacking: StackingDoc = Field(
+        StackingDoc.never, description="Whether a second offer may apply while one runs"
+    )
+    credits_roll_into_paid: StrictBool = Field(
+        False, description="Promotional credits survive a change of plan or a conversion"
+    )
+
+
 class LifecycleDoc(_Doc):
     """The subscription lifecycle the policy runs (refundable.billing); every item cites."""
 
@@ -579,6 +620,12 @@ class LifecycleDoc(_Doc):
         description="How long personal data is kept after each ending; omitted when the "
         "policy states no period (nothing is purged automatically)",
     )
+    discontinuation: DiscontinuationDoc | None = Field(
+        None, description="Notice and treatment of prepaid time when a plan or the service ends"
+    )
+    promotions: PromotionsDoc | None = Field(
+        None, description="Promotional discounts and credits: combining, lapsing, refunds"
+    )
 
     def citations(self) -> list[tuple[str, tuple[object, ...]]]:
         """Every clause the section cites, with its place in the document (for file:line)."""
@@ -594,6 +641,8 @@ class LifecycleDoc(_Doc):
             "reactivation",
             "entitlements",
             "usage",
+            "discontinuation",
+            "promotions",
         ):
             item: LifecycleItem | None = getattr(self, name)
             if item is None:

@@ -38,6 +38,8 @@ class ActionKind(StrEnum):
     dunning_notice = "dunning_notice"
     grace_end = "grace_end"  # suspension for non-payment if still owing
     retention_purge = "retention_purge"  # personal data is due for deletion
+    discontinuation = "discontinuation"  # the plan or service ends (MyProtektor 10.2)
+    discontinuation_notice = "discontinuation_notice"  # a reminder before that end
     # subject: "tenant accounts"; recurring (ADR 0045)
     balance_checkpoints = "balance_checkpoints"
 

@@ -19,7 +19,12 @@ from types import TracebackType
 from typing import Protocol
 
 from refundable.billing.plans import Plan
-from refundable.billing.records import PaymentMethodOnFile, SubscriptionEvent, SubscriptionRecord
+from refundable.billing.records import (
+    Discontinuation,
+    PaymentMethodOnFile,
+    SubscriptionEvent,
+    SubscriptionRecord,
+)
 from refundable.cases.model import Case, CaseEvent
 from refundable.core.methods import Method
 from refundable.core.money import FxRate, Money
@@ -203,6 +208,10 @@ class Subscriptions(Protocol):
     def open_holds(self, customer_id: str) -> int: ...  # account holds not released yet
     def payment_method(self, customer_id: str) -> PaymentMethodOnFile | None: ...  # current
     def add_payment_method(self, pm: PaymentMethodOnFile) -> None: ...  # append-only history
+    def live(self, plan_id: str | None) -> list[SubscriptionRecord]: ...  # not ended, by id
+    def latest_payment(self, customer_id: str) -> str | None: ...  # by a provider, newest
+    def add_discontinuation(self, d: Discontinuation) -> None: ...
+    def discontinuations(self) -> list[Discontinuation]: ...
 
 
 class Checkpoints(Protocol):

@@ -39,6 +39,8 @@ ACTION_KINDS: dict[BillingAction, ActionKind] = {
     BillingAction.dunning_notice: ActionKind.dunning_notice,
     BillingAction.grace_end: ActionKind.grace_end,
     BillingAction.retention_purge: ActionKind.retention_purge,
+    BillingAction.discontinue: ActionKind.discontinuation,
+    BillingAction.discontinuation_notice: ActionKind.discontinuation_notice,
 }
 EVENT_PREFIX = "subscription."  # webhook event types: subscription.renewed, ...
 

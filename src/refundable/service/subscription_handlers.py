@@ -20,7 +20,7 @@ from refundable.billing.records import SubscriptionRecord
 from refundable.billing.rules import LifecycleRules
 from refundable.billing.subscription import Subscription
 from refundable.billing.transitions import apply
-from refundable.core.errors import Conflict, InputError
+from refundable.core.errors import Conflict, InputError, TransitionRefused
 from refundable.core.money import Money
 from refundable.ledger import payments
 from refundable.ledger.entries import JournalEntry
@@ -50,10 +50,21 @@ def load(ctx: Context, subscription_id: str) -> SubscriptionRecord:
     return rec
 
 
-def plan_of(ctx: Context, plan_id: str) -> Plan:
+def plan_of(ctx: Context, plan_id: str, at: datetime | None = None) -> Plan:
+    """The plan; with ``at``, one still sold then: a plan (or service) announced to end is
+    not sold from the announcement on (MyProtektor 10.2), so nobody joins inside the notice."""
     plan = ctx.repos.subscriptions.plan(plan_id)
     if plan is None:
         raise not_found("plan", plan_id)
+    if at is not None:
+        for d in ctx.repos.subscriptions.discontinuations():
+            if d.covers(plan.code) and d.announced_at <= at:
+                raise TransitionRefused(
+                    f"plan {plan.code} is discontinued from {d.effective_at.isoformat()} "
+                    f"(announced {d.announced_at.isoformat()}, clause {d.clause})",
+                    where="plan_id",
+                    allowed="a plan that is not being discontinued",
+                )
     return plan
 
 
@@ -101,14 +112,14 @@ def define_plan(cmd: c.DefinePlan, ctx: Context) -> Done:
 
 
 def start_trial(cmd: c.StartTrial, ctx: Context) -> Done:
-    plan = plan_of(ctx, cmd.plan_id)
+    plan = plan_of(ctx, cmd.plan_id, cmd.at)
     credits = cmd.trial_credits or Money.zero(plan.currency)
     event = ev.StartTrial(cmd.subscription_id, plan, cmd.trial_days, credits)
     return _new(ctx, cmd.subscription_id, cmd.customer_id, event, cmd.at, cmd.actor_id)
 
 
 def subscribe(cmd: c.Subscribe, ctx: Context) -> Done:
-    event = ev.Subscribe(plan_of(ctx, cmd.plan_id), cmd.subscription_id)
+    event = ev.Subscribe(plan_of(ctx, cmd.plan_id, cmd.at), cmd.subscription_id)
     rec = ctx.repos.subscriptions.lock(cmd.subscription_id)
     if rec is None:
         return _new(ctx, cmd.subscription_id, cmd.customer_id, event, cmd.at, cmd.actor_id)
@@ -132,12 +143,14 @@ def _new(ctx: Context, sid: str, customer: str, event: ev.Event, at: datetime, a
 
 def upgrade_plan(cmd: c.UpgradePlan, ctx: Context) -> Done:
     rec = load(ctx, cmd.subscription_id)
-    return apply_event(ctx, rec, ev.Upgrade(plan_of(ctx, cmd.plan_id)), cmd.at, cmd.actor_id)
+    event = ev.Upgrade(plan_of(ctx, cmd.plan_id, cmd.at))
+    return apply_event(ctx, rec, event, cmd.at, cmd.actor_id)
 
 
 def downgrade_plan(cmd: c.DowngradePlan, ctx: Context) -> Done:
     rec = load(ctx, cmd.subscription_id)
-    return apply_event(ctx, rec, ev.Downgrade(plan_of(ctx, cmd.plan_id)), cmd.at, cmd.actor_id)
+    event = ev.Downgrade(plan_of(ctx, cmd.plan_id, cmd.at))
+    return apply_event(ctx, rec, event, cmd.at, cmd.actor_id)
 
 
 def withdraw_downgrade(cmd: c.WithdrawDowngrade, ctx: Context) -> Done:
@@ -175,7 +188,7 @@ def reactivate_subscription(cmd: c.ReactivateSubscription, ctx: Context) -> Done
     starts under ``new_subscription_id`` and the old one keeps its history, credits gone."""
     rec = load(ctx, cmd.subscription_id)
     new_id = cmd.new_subscription_id or ""
-    event = ev.Reactivate(plan_of(ctx, cmd.plan_id), new_id)
+    event = ev.Reactivate(plan_of(ctx, cmd.plan_id, cmd.at), new_id)
     after, effects = apply(rec.subscription, event, cmd.at, rules_at(ctx, cmd.at))
     if after.key == rec.subscription_id:
         ch = Change(rec.subscription_id, rec.customer_id, rec, after, effects, "Reactivate",

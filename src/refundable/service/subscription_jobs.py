@@ -20,6 +20,7 @@ from refundable.billing.subscription import ENDED, BillingState
 from refundable.billing.transitions import apply
 from refundable.core.errors import TransitionRefused
 from refundable.scheduling.model import ActionKind, ScheduledAction
+from refundable.service import discontinuation
 from refundable.service.common import Context, Detail, Done
 from refundable.service.outbox_kinds import webhook_message
 from refundable.service.subscription_effects import EVENT_PREFIX, Change, notice_data, write_change
@@ -112,4 +113,6 @@ KINDS: dict[ActionKind, Callable[[ScheduledAction, Context], Done]] = {
     ActionKind.grace_end: grace_end,
     ActionKind.dunning_notice: dunning_notice,
     ActionKind.retention_purge: retention_purge,
+    ActionKind.discontinuation: discontinuation.end,
+    ActionKind.discontinuation_notice: discontinuation.reminder,
 }

@@ -19,6 +19,7 @@ from refundable.adapters.db import schema as t
 from refundable.adapters.db.repository_base import SqlBase
 from refundable.billing.plans import Plan
 from refundable.billing.records import (
+    Discontinuation,
     PaymentMethodOnFile,
     SubscriptionEvent,
     SubscriptionRecord,
@@ -238,3 +239,42 @@ class SqlSubscriptions(SqlBase):
              "gateway": pm.gateway, "gateway_ref": pm.gateway_ref, "method": pm.method.value,
              "at_us": rows.to_us(pm.at)},
         )  # fmt: skip
+
+    def live(self, plan_id: str | None) -> list[SubscriptionRecord]:
+        """Subscriptions not ended (on ``plan_id``, or on any plan), by id."""
+        ended = (BillingState.cancelled.value, BillingState.terminated.value)
+        stmt = select(t.subscriptions).where(
+            _S.tenant_id == self.tenant_id, _S.state.not_in(ended)
+        )
+        if plan_id is not None:
+            stmt = stmt.where(_S.plan_id == plan_id)
+        return [subscription_from(r) for r in self.conn.execute(stmt.order_by(_S.subscription_id))]
+
+    def latest_payment(self, customer_id: str) -> str | None:
+        p = t.payments.c
+        stmt = (
+            select(p.payment_id)
+            .where(p.tenant_id == self.tenant_id, p.customer_id == customer_id,
+                   p.method.not_in(("wallet", "account_credit")))
+            .order_by(p.paid_us.desc(), p.payment_id.desc())
+            .limit(1)
+        )  # fmt: skip
+        found = self.conn.execute(stmt).scalar()
+        return None if found is None else str(found)
+
+    def add_discontinuation(self, d: Discontinuation) -> None:
+        self.conn.execute(
+            t.service_discontinuations.insert(),
+            {"tenant_id": self.tenant_id, "discontinuation_id": d.discontinuation_id,
+             "plan_id": d.plan_id, "announced_us": rows.to_us(d.announced_at),
+             "effective_us": rows.to_us(d.effective_at), "clause": d.clause},
+        )  # fmt: skip
+
+    def discontinuations(self) -> list[Discontinuation]:
+        d = t.service_discontinuations.c
+        stmt = select(t.service_discontinuations).where(d.tenant_id == self.tenant_id)
+        return [
+            Discontinuation(r.discontinuation_id, r.plan_id, rows.from_us(r.announced_us),
+                            rows.from_us(r.effective_us), r.clause)
+            for r in self.conn.execute(stmt.order_by(d.announced_us))
+        ]  # fmt: skip

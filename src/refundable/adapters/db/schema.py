@@ -539,6 +539,19 @@ payment_methods = Table(
 )
 APPEND_ONLY += ("payment_methods",)
 
+# Plans (or the whole service, plan_id NULL) announced to end (MyProtektor 10.2, ADR 0066).
+service_discontinuations = Table(
+    "service_discontinuations",
+    metadata,
+    _tenant(),
+    Column("discontinuation_id", ID, primary_key=True),
+    Column("plan_id", ID),
+    Column("announced_us", INSTANT, nullable=False),
+    Column("effective_us", INSTANT, nullable=False),
+    Column("clause", String(32), nullable=False),
+)
+APPEND_ONLY += ("service_discontinuations",)
+
 # --- the HTTP API's access and idempotency (ADR 0058) -----------------------------------
 # API keys: the public id and the SHA-256 of the secret, never the secret; a revoked key keeps
 # its row (``revoked_us`` set once). HTTP idempotency: the first response to an

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from refundable.billing.plans import Plan
-from refundable.billing.records import PaymentMethodOnFile, SubscriptionEvent, SubscriptionRecord
+from refundable.billing.records import (
+    Discontinuation,
+    PaymentMethodOnFile,
+    SubscriptionEvent,
+    SubscriptionRecord,
+)
+from refundable.billing.subscription import ENDED
 from refundable.core.errors import InvariantBroken
 from refundable.service.ports import Retry
 
@@ -79,3 +85,29 @@ class MemSubscriptions(_Repo):
         if key in self.t.payment_methods:
             raise Retry(f"payment method {key} written concurrently")
         self.t.payment_methods[key] = pm
+
+    def live(self, plan_id: str | None) -> list[SubscriptionRecord]:
+        mine = [
+            r
+            for (tenant, _), r in self.t.subscriptions.items()
+            if tenant == self.tenant_id
+            and r.subscription.state not in ENDED
+            and (plan_id is None or r.subscription.plan.code == plan_id)
+        ]
+        return sorted(mine, key=lambda r: r.subscription_id)
+
+    def latest_payment(self, customer_id: str) -> str | None:
+        mine = [
+            p
+            for (tenant, _), p in self.t.payments.items()
+            if tenant == self.tenant_id and p.customer_id == customer_id and not p.method.internal
+        ]
+        latest = max(mine, key=lambda p: (p.paid_at, p.payment_id), default=None)
+        return None if latest is None else latest.payment_id
+
+    def add_discontinuation(self, d: Discontinuation) -> None:
+        _insert(self.t.discontinuations, self.k(d.discontinuation_id), d, "discontinuation")
+
+    def discontinuations(self) -> list[Discontinuation]:
+        mine = [d for (tenant, _), d in self.t.discontinuations.items() if tenant == self.tenant_id]
+        return sorted(mine, key=lambda d: d.announced_at)

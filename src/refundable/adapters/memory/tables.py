@@ -12,7 +12,12 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 
 from refundable.billing.plans import Plan
-from refundable.billing.records import PaymentMethodOnFile, SubscriptionEvent, SubscriptionRecord
+from refundable.billing.records import (
+    Discontinuation,
+    PaymentMethodOnFile,
+    SubscriptionEvent,
+    SubscriptionRecord,
+)
 from refundable.cases.model import Case, CaseEvent
 from refundable.ledger.credit_ops import Allocation
 from refundable.ledger.decisions import DecisionRecord
@@ -83,6 +88,7 @@ class Tables:
     subscriptions: dict[TK, SubscriptionRecord] = field(default_factory=dict)
     subscription_events: dict[tuple[str, str, int], SubscriptionEvent] = field(default_factory=dict)
     payment_methods: dict[tuple[str, str, int], PaymentMethodOnFile] = field(default_factory=dict)
+    discontinuations: dict[TK, Discontinuation] = field(default_factory=dict)
     # payouts and notices (adapters/memory/outbound.py)
     payouts: dict[TK, Payout] = field(default_factory=dict)
     payout_events: dict[tuple[str, str, int], tuple[str, datetime]] = field(default_factory=dict)

@@ -78,6 +78,7 @@ from refundable.service.commands.scheduling import (
 from refundable.service.commands.subscriptions import (
     CancelSubscription,
     DefinePlan,
+    DiscontinueService,
     DowngradePlan,
     ReactivateSubscription,
     RecordPaymentFailure,
@@ -107,6 +108,7 @@ __all__ = [
     "CreateTestClock",
     "DecideRefund",
     "DefinePlan",
+    "DiscontinueService",
     "DisputeUsageCharge",
     "DowngradePlan",
     "ErasePersonalData",

@@ -230,3 +230,26 @@ class SuspendSubscription(Command):
     subscription_id: str
     at: datetime
     actor_id: str = "api"
+
+
+@dataclass(frozen=True, slots=True)
+class DiscontinueService(Command):
+    """The business announces at ``at`` that plan ``plan_id`` (None: the whole service) ends
+    at ``effective_at``. Refused inside the policy's notice period (MyProtektor 10.2); from
+    ``at`` the plan is no longer sold, subscribers are told and reminded, and at the end
+    each subscription stops with what the policy gives for prepaid time."""
+
+    tenant_id: str
+    idempotency_key: str
+    discontinuation_id: str
+    plan_id: str | None
+    effective_at: datetime
+    at: datetime
+    actor_id: str = "api"
+    BUSINESS_KEYS = (("discontinuation", "discontinuation_id"),)
+
+    def __post_init__(self) -> None:
+        Command.__post_init__(self)
+        if self.effective_at <= self.at:
+            raise bad("DiscontinueService.effective_at", self.effective_at,
+                      "an instant after the announcement's 'at'")  # fmt: skip

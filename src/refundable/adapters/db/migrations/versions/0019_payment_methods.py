@@ -1,4 +1,5 @@
-"""Payment methods on file, for charges collected through the gateway (ADR 0066).
+"""Payment methods on file, for charges collected through the gateway, and announced
+discontinuations of a plan or the service (ADR 0066).
 
 Revision ID: 0019_payment_methods
 Revises: 0016_logins
@@ -30,8 +31,23 @@ def upgrade() -> None:
         sa.Column("at_us", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "customer_id", "seq"),
     )
-    install_append_only_triggers(["payment_methods"])
-    install_replace_guards({"payment_methods": [("tenant_id", "customer_id", "seq")]})
+    op.create_table(
+        "service_discontinuations",
+        sa.Column("tenant_id", sa.String(length=64), nullable=False),
+        sa.Column("discontinuation_id", sa.String(length=64), nullable=False),
+        sa.Column("plan_id", sa.String(length=64), nullable=True),
+        sa.Column("announced_us", sa.BigInteger(), nullable=False),
+        sa.Column("effective_us", sa.BigInteger(), nullable=False),
+        sa.Column("clause", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "discontinuation_id"),
+    )
+    install_append_only_triggers(["payment_methods", "service_discontinuations"])
+    install_replace_guards(
+        {
+            "payment_methods": [("tenant_id", "customer_id", "seq")],
+            "service_discontinuations": [("tenant_id", "discontinuation_id")],
+        }
+    )
 
 
 def downgrade() -> None:
