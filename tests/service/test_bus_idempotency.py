@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
 
@@ -34,7 +35,7 @@ from refundable.ledger.usage import UsageEvent
 from refundable.service import commands as c
 from refundable.service.bus import HANDLERS
 from refundable.service.common import entry_id
-from refundable.service.ports import RefundStatus
+from refundable.service.ports import ChargeStatus, RefundStatus
 
 SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -71,6 +72,7 @@ def _subscriptions(app: App) -> None:
     app.ledger.handle(c.RecordPaymentFailure(TENANT, "fail-S5", "S5", at(1)))
     app.ledger.handle(c.StartTrial(TENANT, "trial-S3", "S3", "C1", "basic", 14, at(1)))
     app.ledger.handle(c.CancelSubscription(TENANT, "cancel-S3", "S3", at(1)))
+    app.ledger.handle(c.AttachPaymentMethod(TENANT, "pm-C2", "C2", "sandbox", "pm_2", at(1)))
 
 
 def _payouts(app: App) -> None:
@@ -86,6 +88,10 @@ def _payouts(app: App) -> None:
 
 
 CHARGE = c.RecordCharge(TENANT, "k", "inv9", "C1", zar("10.00"), T0)
+PENDING_CHARGE = c.RecordGatewayCharge(
+    TENANT, "k", "chg9", c.ChargePurpose.subscription, "S1", "C1", zar("200.00"), "sandbox",
+    "sbx_ch_9", ChargeStatus.pending, at(2),
+)  # fmt: skip
 # (command, a field to change, its changed value): every command the bus knows.
 CASES: list[tuple[c.Command, str, object]] = [
     (c.PublishPolicy(TENANT, "k", "x", name="Acme"), "name", "Acme 2"),
@@ -149,6 +155,10 @@ CASES: list[tuple[c.Command, str, object]] = [
     ),
     (c.RecordGatewayRefund(TENANT, "k", "po1", "gw1", RefundStatus.pending, at(2)), "at", at(3)),
     (c.RedirectPayout(TENANT, "k", "po2", Method.eft, "ZA-ACC-1", at(2)), "destination", "ZA-2"),
+    (c.AttachPaymentMethod(TENANT, "k", "C1", "sandbox", "pm_1", at(2)), "gateway_ref", "pm_x"),
+    (c.RemovePaymentMethod(TENANT, "k", "C2", at(2)), "at", at(3)),
+    (PENDING_CHARGE, "gateway_charge_id", "sbx_ch_10"),
+    (c.DefinePromotion(TENANT, "k", "HALF", Decimal(50)), "cycles", 2),
     (
         c.RegisterWebhookEndpoint(
             TENANT, "k", "ep9", "https://hooks.example/r", SECRET, ("*",), at(2)
@@ -204,11 +214,15 @@ CASE_COMMANDS = {
 # Replayed and refused on a tenant whose policy bills usage, in
 # tests/integration/lifecycle/test_usage_billing.py (this file's tenant runs Conek's policy).
 USAGE_COMMANDS = {c.BillOverage, c.DisputeUsageCharge}
+# Need a policy with lifecycle.discontinuation or lifecycle.promotions: replayed and refused in
+# tests/integration/lifecycle/test_discontinuation_stores.py and test_promotions_stores.py.
+LIFECYCLE_POLICY_COMMANDS = {c.DiscontinueService, c.ApplyPromotion}
 
 
 def test_the_cases_cover_every_command_but_the_key_free_ones() -> None:
     covered = {type(cmd) for cmd, _, _ in CASES}
-    assert covered | KEY_FREE | CASE_COMMANDS | USAGE_COMMANDS == set(HANDLERS)
+    others = KEY_FREE | CASE_COMMANDS | USAGE_COMMANDS | LIFECYCLE_POLICY_COMMANDS
+    assert covered | others == set(HANDLERS)
 
 
 def test_a_usage_batch_is_idempotent_per_event_without_a_key() -> None:

@@ -13,6 +13,8 @@ from refundable.billing.common import (
     action,
     after_days,
     check_plan,
+    discount,
+    discount_memo,
     forfeit,
     refuse,
     require,
@@ -29,6 +31,7 @@ from refundable.billing.effects import (
 )
 from refundable.billing.events import Downgrade, StartTrial, Subscribe, Upgrade
 from refundable.billing.plans import Plan, period_bounds
+from refundable.billing.promotions import forfeit_on_change
 from refundable.billing.proration import prorate
 from refundable.billing.rules import DowngradeMode, LifecycleRules
 from refundable.billing.subscription import (
@@ -84,8 +87,11 @@ def subscribe(
     effects, trial = Effects(), trial_rule(sub, rules)
     if not trial.credits_roll_into_paid:
         sub, effects = forfeit(sub, trial.credits_clause, "trial credits")
-    new, started = start_paid(sub.key, ev.plan, at, rules, sub.billing.account_credit)
-    return new, effects + started
+    sub, lapsed = forfeit_on_change(sub, rules, "do not roll into the paid plan")
+    new, started = start_paid(
+        sub.key, ev.plan, at, rules, sub.billing.account_credit, sub.promotions
+    )
+    return new, effects + lapsed + started
 
 
 def upgrade(
@@ -106,6 +112,8 @@ def upgrade(
     effects = Effects()
     if not ev.plan.credits_carry_in:
         sub, effects = forfeit(sub, rule.clause, f"credits of {sub.plan.code}")
+    sub, lapsed = forfeit_on_change(sub, rules, f"end with {sub.plan.code}")
+    effects = effects + lapsed
     billing = replace(bill, balance_due=bill.balance_due + charge, pending_plan=None)
     postings = (Posting(PostingKind.charge, charge, rule.clause, f"upgrade to {ev.plan.code}"),)
     notice = Notice(NoticeKind.upgraded, rule.clause, f"next billing {bill.period_end_at:%Y-%m-%d}")
@@ -136,6 +144,8 @@ def downgrade(
     effects = Effects()
     if not rule.credits_transfer:
         sub, effects = forfeit(sub, rule.clause, f"credits of {sub.plan.code}")
+    sub, lapsed = forfeit_on_change(sub, rules, f"end with {sub.plan.code}")
+    effects = effects + lapsed
     new = replace(sub, plan=ev.plan, billing=billing)
     notice = Notice(NoticeKind.downgraded, rule.clause, "credit applied to the next cycle")
     return new, effects + Effects((posting,) if credit.is_positive else (), (), (notice,))
@@ -174,7 +184,8 @@ def renew(
     while end <= at:
         index += 1
         start, end = period_bounds(bill.anchor_at, sub.plan.cycle, index)
-    price = sub.plan.cycle_price
+    off, promotions = discount(sub.promotions, sub.plan.cycle_price)
+    price = sub.plan.cycle_price - off
     applied = bill.account_credit.min(price)
     billing = replace(
         sub.billing,
@@ -187,10 +198,11 @@ def renew(
         account_credit=bill.account_credit - applied,
     )
     access = AccessTimeline(max(sub.access.from_at, start), end, sub.access.blocked_by)
-    new = replace(sub, billing=billing, access=access)
+    new = replace(sub, billing=billing, access=access, promotions=promotions)
     clause = rules.billing_clause
+    memo = f"{sub.plan.code} {start:%Y-%m-%d}" + discount_memo(off, rules)
     return new, effects + Effects(
-        (Posting(PostingKind.charge, price, clause, f"{sub.plan.code} {start:%Y-%m-%d}"),),
+        (Posting(PostingKind.charge, price, clause, memo),),
         (action(new, ActionKind.renew, end, clause),),
         (Notice(NoticeKind.renewed, clause, f"through {end:%Y-%m-%d}"),),
     )
@@ -203,6 +215,8 @@ def _apply_pending_downgrade(
     effects = Effects()
     if not rule.credits_transfer:
         sub, effects = forfeit(sub, rule.clause, f"credits of {sub.plan.code}")
+    sub, lapsed = forfeit_on_change(sub, rules, f"end with {sub.plan.code}")
+    effects = effects + lapsed
     new = replace(sub, plan=pending, billing=replace(sub.billing, pending_plan=None))
     notice = Notice(NoticeKind.downgraded, rule.clause, pending.code)
     return new, effects + Effects(notices=(notice,))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import NoReturn
 
 from refundable.billing.effects import (
@@ -19,6 +20,7 @@ from refundable.billing.plans import Plan, period_bounds
 from refundable.billing.rules import LifecycleRules, TerminationRule, TrialRule
 from refundable.billing.subscription import (
     AccessTimeline,
+    AppliedPromotion,
     BillingState,
     BillingTimeline,
     CreditKind,
@@ -60,23 +62,28 @@ def check_plan(sub: Subscription, plan: Plan, rules: LifecycleRules) -> None:
 
 
 def start_paid(
-    key: str, plan: Plan, at: datetime, rules: LifecycleRules, account_credit: Money
-) -> tuple[Subscription, Effects]:
-    """A new paid subscription from ``at``: first period charged in advance, billing date set."""
+    key: str, plan: Plan, at: datetime, rules: LifecycleRules, account_credit: Money,
+    promotions: tuple[AppliedPromotion, ...] = (),
+) -> tuple[Subscription, Effects]:  # fmt: skip
+    """A new paid subscription from ``at``: first period charged in advance, billing date set
+    (less the discount of offers carried from a trial, Conek 5.2)."""
     if not key:
         raise TransitionRefused("a new subscription needs a key", where="event.key")
     if plan.currency != rules.currency:
         refuse(None, f"plan {plan.code} is in {plan.currency}", f"a plan in {rules.currency}")
     start, end = period_bounds(at, plan.cycle, 0)
-    price = plan.cycle_price
+    off, promotions = discount(promotions, plan.cycle_price)
+    price = plan.cycle_price - off
     zero = Money.zero(plan.currency)
     billing = BillingTimeline(
         BillingState.active, at, 0, start, end, end, end, price, account_credit
     )
     credits = plan.included_credits or zero
-    sub = Subscription(key, plan, AccessTimeline(at, end), billing, credits, CreditKind.plan, at)
+    sub = Subscription(key, plan, AccessTimeline(at, end), billing, credits, CreditKind.plan, at,
+                       promotions)  # fmt: skip
     clause = rules.billing_clause
-    postings = [Posting(PostingKind.charge, price, clause, f"{plan.code} {start:%Y-%m-%d}")]
+    memo = f"{plan.code} {start:%Y-%m-%d}" + discount_memo(off, rules)
+    postings = [Posting(PostingKind.charge, price, clause, memo)]
     if credits.is_positive:
         postings.append(Posting(PostingKind.grant, credits, clause, f"{plan.code} credits"))
     return sub, Effects(
@@ -106,3 +113,27 @@ def termination_rule(sub: Subscription | None, rules: LifecycleRules) -> Termina
     if rules.termination is None:
         refuse(sub, "this policy states no termination for violations", "a cancellation")
     return rules.termination
+
+
+def discount(
+    promotions: tuple[AppliedPromotion, ...], price: Money
+) -> tuple[Money, tuple[AppliedPromotion, ...]]:
+    """The promotional discount on one charge at ``price`` (Conek 5.2): the offers with
+    cycles left, together never more than the price; and the offers with that cycle used."""
+    zero, total, after = Money.zero(price.currency), Money.zero(price.currency), []
+    for p in promotions:
+        if p.cycles_left <= 0:
+            after.append(p)
+            continue
+        off = p.discount_amount or zero
+        if p.discount_percent is not None:
+            off = (price * (p.discount_percent / Decimal(100))).round()
+        total = total + off
+        after.append(replace(p, cycles_left=p.cycles_left - 1))
+    return total.min(price), tuple(after)
+
+
+def discount_memo(off: Money, rules: LifecycleRules) -> str:
+    if not off.is_positive or rules.promotions is None:
+        return ""
+    return f", less {off} promotional discount (clause {rules.promotions.clause})"

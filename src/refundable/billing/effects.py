@@ -30,6 +30,7 @@ class ActionKind(Enum):
     retention_purge = "retention_purge"
     discontinue = "discontinue"  # the plan or service ends (MyProtektor 10.2)
     discontinuation_notice = "discontinuation_notice"  # a reminder before it ends
+    promotion_lapse = "promotion_lapse"  # promotional credits lapse (Conek 5.3)
 
 
 class NoticeKind(Enum):

@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import Enum
 
 from refundable.billing.plans import Plan
+from refundable.billing.promotions import Promotion
 from refundable.core.money import Money
 
 
@@ -102,6 +103,18 @@ class Discontinue:
 
 
 @dataclass(frozen=True, slots=True)
+class ApplyPromotion:
+    """A promotional offer put on the subscription (Conek 5.2/5.3)."""
+
+    promotion: Promotion
+
+
+@dataclass(frozen=True, slots=True)
+class LapsePromotion:
+    """Promotional periods that are over: their credits lapse (Conek 5.3)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Renew:
     pass
 
@@ -126,6 +139,8 @@ Event = (
     | Terminate
     | Reactivate
     | Discontinue
+    | ApplyPromotion
+    | LapsePromotion
     | Renew
     | PeriodEnd
 )

@@ -13,10 +13,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from refundable.billing.plans import AddOn, Cycle, Plan, UsageAllowance
-from refundable.billing.subscription import Block, BlockReason, Subscription
+from refundable.billing.promotions import Promotion
+from refundable.billing.subscription import AppliedPromotion, Block, BlockReason, Subscription
 from refundable.core.methods import Method
 from refundable.core.money import Money
 
@@ -168,6 +170,64 @@ def blocks_of_json(text: str) -> frozenset[Block]:
     )
 
 
+def promotion_to_dict(p: Promotion) -> dict[str, Any]:
+    return {
+        "code": p.code,
+        "discount_percent": None if p.discount_percent is None else str(p.discount_percent),
+        "discount_amount": _money(p.discount_amount),
+        "cycles": p.cycles,
+        "credits": _money(p.credits),
+        "credits_valid_days": p.credits_valid_days,
+        "available_from": _iso(p.available_from),
+        "available_until": _iso(p.available_until),
+        "combinable": p.combinable,
+    }
+
+
+def promotion_from_dict(d: dict[str, Any]) -> Promotion:
+    pct = d.get("discount_percent")
+    return Promotion(
+        d["code"], None if pct is None else Decimal(pct), _unmoney(d.get("discount_amount")),
+        d.get("cycles", 1), _unmoney(d.get("credits")), d.get("credits_valid_days"),
+        _of_iso(d.get("available_from")), _of_iso(d.get("available_until")),
+        bool(d.get("combinable", False)),
+    )  # fmt: skip
+
+
+def applied_json(promotions: tuple[AppliedPromotion, ...]) -> str:
+    """A subscription's offers (stored beside it; plain JSON like its plan)."""
+    items = [
+        {"code": p.code, "applied_at": p.applied_at.isoformat(),
+         "discount_percent": None if p.discount_percent is None else str(p.discount_percent),
+         "discount_amount": _money(p.discount_amount), "cycles_left": p.cycles_left,
+         "credits": _money(p.credits), "credits_until": _iso(p.credits_until),
+         "combinable": p.combinable}
+        for p in promotions
+    ]  # fmt: skip
+    return json.dumps(items, sort_keys=True)
+
+
+def applied_of_json(text: str | None) -> tuple[AppliedPromotion, ...]:
+    return tuple(_applied(d) for d in json.loads(text or "[]"))
+
+
+def _applied(d: dict[str, Any]) -> AppliedPromotion:
+    pct = d["discount_percent"]
+    return AppliedPromotion(
+        d["code"], datetime.fromisoformat(d["applied_at"]),
+        None if pct is None else Decimal(pct), _unmoney(d["discount_amount"]),
+        d["cycles_left"], _req(d["credits"]), _of_iso(d["credits_until"]), d["combinable"],
+    )  # fmt: skip
+
+
+def _iso(d: datetime | None) -> str | None:
+    return None if d is None else d.isoformat()
+
+
+def _of_iso(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
 def describe(sub: Subscription) -> dict[str, Any]:
     """The subscription as plain data (API, CLI, console): both timelines, in UTC ISO."""
     bill, access = sub.billing, sub.access
@@ -201,4 +261,5 @@ def describe(sub: Subscription) -> dict[str, Any]:
             "ended_at": iso(bill.ended_at),
         },
         "updated_at": iso(sub.updated_at),
+        "promotions": json.loads(applied_json(sub.promotions)),
     }

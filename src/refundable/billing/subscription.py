@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 
 from refundable.billing.plans import Plan
@@ -86,6 +87,25 @@ class BillingTimeline:
 
 
 @dataclass(frozen=True, slots=True)
+class AppliedPromotion:
+    """A promotional offer (Conek 5.2/5.3, ``billing.promotions``) on one subscription: the
+    discount cycles still to come and the promotional credits still held, until when."""
+
+    code: str
+    applied_at: datetime
+    discount_percent: Decimal | None
+    discount_amount: Money | None
+    cycles_left: int
+    credits: Money
+    credits_until: datetime | None
+    combinable: bool
+
+    @property
+    def running(self) -> bool:
+        return self.cycles_left > 0 or self.credits.is_positive
+
+
+@dataclass(frozen=True, slots=True)
 class Subscription:
     """One customer's subscription to one plan, with its credits and its two timelines."""
 
@@ -96,6 +116,7 @@ class Subscription:
     credits: Money
     credit_kind: CreditKind
     updated_at: datetime
+    promotions: tuple[AppliedPromotion, ...] = ()  # offers applied, newest last
 
     def __post_init__(self) -> None:
         if self.updated_at.tzinfo is None:

@@ -33,11 +33,13 @@ from refundable.billing.ending import (
     undo_cancel,
 )
 from refundable.billing.events import (
+    ApplyPromotion,
     Cancel,
     Discontinue,
     Downgrade,
     Event,
     GraceEnded,
+    LapsePromotion,
     PaymentFailed,
     PaymentSucceeded,
     PeriodEnd,
@@ -51,6 +53,7 @@ from refundable.billing.events import (
     Upgrade,
     WithdrawDowngrade,
 )
+from refundable.billing.promotions import apply_promotion, lapse_promotion
 from refundable.billing.rules import LifecycleRules
 from refundable.billing.subscription import BillingState, Subscription
 from refundable.core.errors import InputError
@@ -100,6 +103,10 @@ def _dispatch(
             return reactivate(sub, event, at, rules)
         case Discontinue():
             return discontinue(sub, event, at, rules)
+        case ApplyPromotion():
+            return apply_promotion(sub, event.promotion, at, rules)
+        case LapsePromotion():
+            return lapse_promotion(sub, at, rules)
         case Renew() | PeriodEnd():
             return _period_end(sub, at, rules)
 

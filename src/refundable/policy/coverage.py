@@ -114,6 +114,8 @@ RUNS: dict[str, str] = {
     "lifecycle retention.after_cancellation": "refundable.service.retention.schedule_retention",
     "lifecycle retention.after_termination": "refundable.service.retention.schedule_retention",
     "lifecycle discontinuation": "refundable.service.discontinuation.discontinue_service",
+    "lifecycle promotions": "refundable.billing.promotions.apply_promotion",
+    "lifecycle promotions.credits_clause": "refundable.billing.promotions.lapse_promotion",
     "changes": "refundable.tenants.notice.check_notice",
 }
 

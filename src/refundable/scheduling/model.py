@@ -40,6 +40,7 @@ class ActionKind(StrEnum):
     retention_purge = "retention_purge"  # personal data is due for deletion
     discontinuation = "discontinuation"  # the plan or service ends (MyProtektor 10.2)
     discontinuation_notice = "discontinuation_notice"  # a reminder before that end
+    promotion_lapse = "promotion_lapse"  # promotional credits lapse (Conek 5.3)
     # subject: "tenant accounts"; recurring (ADR 0045)
     balance_checkpoints = "balance_checkpoints"
 

@@ -104,6 +104,8 @@ HANDLERS: dict[type, Handler] = {
     c.RecordRenewalPayment: subs.record_renewal_payment,
     c.RecordPaymentFailure: subs.record_payment_failure,
     c.DiscontinueService: discontinuation.discontinue_service,
+    c.DefinePromotion: subs.define_promotion,
+    c.ApplyPromotion: subs.apply_promotion,
     c.AttachPaymentMethod: charges.attach_payment_method,
     c.RemovePaymentMethod: charges.remove_payment_method,
     c.RecordGatewayCharge: charges.record_gateway_charge,

@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Protocol
 
 from refundable.billing.plans import Plan
+from refundable.billing.promotions import Promotion
 from refundable.billing.records import (
     Discontinuation,
     PaymentMethodOnFile,
@@ -212,6 +213,8 @@ class Subscriptions(Protocol):
     def latest_payment(self, customer_id: str) -> str | None: ...  # by a provider, newest
     def add_discontinuation(self, d: Discontinuation) -> None: ...
     def discontinuations(self) -> list[Discontinuation]: ...
+    def promotion(self, code: str) -> Promotion | None: ...
+    def add_promotion(self, promo: Promotion) -> None: ...  # fixed once defined, like a plan
 
 
 class Checkpoints(Protocol):

@@ -41,6 +41,7 @@ ACTION_KINDS: dict[BillingAction, ActionKind] = {
     BillingAction.retention_purge: ActionKind.retention_purge,
     BillingAction.discontinue: ActionKind.discontinuation,
     BillingAction.discontinuation_notice: ActionKind.discontinuation_notice,
+    BillingAction.promotion_lapse: ActionKind.promotion_lapse,
 }
 EVENT_PREFIX = "subscription."  # webhook event types: subscription.renewed, ...
 

@@ -207,6 +207,19 @@ def reactivate_subscription(cmd: c.ReactivateSubscription, ctx: Context) -> Done
     return done(ch, write_change(ctx, ch))
 
 
+def define_promotion(cmd: c.DefinePromotion, ctx: Context) -> Done:
+    ctx.repos.subscriptions.add_promotion(cmd.promotion())
+    return Done(ref=cmd.promotion_id)
+
+
+def apply_promotion(cmd: c.ApplyPromotion, ctx: Context) -> Done:
+    rec = load(ctx, cmd.subscription_id)
+    promo = ctx.repos.subscriptions.promotion(cmd.promotion_id)
+    if promo is None:
+        raise not_found("promotion", cmd.promotion_id)
+    return apply_event(ctx, rec, ev.ApplyPromotion(promo), cmd.at, cmd.actor_id)
+
+
 def record_renewal_payment(cmd: c.RecordRenewalPayment, ctx: Context) -> Done:
     """The payment enters the ledger against the receivable; what exceeds the balance due
     becomes account credit; paying everything owed ends dunning and lifts a suspension."""

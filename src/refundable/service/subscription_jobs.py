@@ -106,6 +106,14 @@ def _notify(
     ))  # fmt: skip
 
 
+def promotion_lapse(action: ScheduledAction, ctx: Context) -> Done:
+    """Promotional credits whose period is over lapse (Conek 5.3), whatever the state."""
+    rec = ctx.repos.subscriptions.lock(action.subject)
+    if rec is None:
+        return _stale(action, "no such subscription")
+    return _run(ctx, rec, action, ev.LapsePromotion())
+
+
 KINDS: dict[ActionKind, Callable[[ScheduledAction, Context], Done]] = {
     ActionKind.renewal: period_end,
     ActionKind.trial_end: period_end,
@@ -115,4 +123,5 @@ KINDS: dict[ActionKind, Callable[[ScheduledAction, Context], Done]] = {
     ActionKind.retention_purge: retention_purge,
     ActionKind.discontinuation: discontinuation.end,
     ActionKind.discontinuation_notice: discontinuation.reminder,
+    ActionKind.promotion_lapse: promotion_lapse,
 }

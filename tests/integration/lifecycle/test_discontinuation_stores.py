@@ -4,13 +4,14 @@ the prepaid unused part goes to a business-closure case about the customer's lat
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
 
 from lifecycle_support import MYPROTEKTOR_PLANS, START, days, define_plans, open_policy_tenant, pay
 from refundable.bootstrap import App
-from refundable.core.errors import NoticeTooShort, TransitionRefused
+from refundable.core.errors import IdempotencyConflict, NoticeTooShort, TransitionRefused
 from refundable.ledger.ids import derived_id
 from refundable.service import commands as c
 from refundable.service.scheduled import advance_test_clock
@@ -26,7 +27,11 @@ def test_a_discontinued_plan_ends_its_subscriptions_with_a_refund_case(app: App)
     at, end = START + days(100), START + days(165)
     with pytest.raises(NoticeTooShort):
         app.bus.handle(c.DiscontinueService(t, "d0", "d0", None, at + days(59), at))
-    app.bus.handle(c.DiscontinueService(t, "d1", "d1", "org-annual", end, at))
+    announce = c.DiscontinueService(t, "d1", "d1", "org-annual", end, at)
+    first = app.bus.handle(announce)
+    assert app.bus.handle(announce) == first  # a retry replays: nothing scheduled twice
+    with pytest.raises(IdempotencyConflict):
+        app.bus.handle(dataclasses.replace(announce, effective_at=end + days(1)))
     with pytest.raises(TransitionRefused, match="discontinued"):
         app.bus.handle(c.Subscribe(t, "s3", "S3", "C3", "org-annual", at + timedelta(hours=1)))
     advance_test_clock(app.bus, app.work, t, "clock", end + days(1))

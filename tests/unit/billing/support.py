@@ -1,7 +1,7 @@
 """Conek's lifecycle rules and plans as the billing tests use them.
 
-``CONEK`` is what Conek's ``lifecycle:`` section means (clauses 3.2, 3.4, 5.1, 6.1, 6.2, 7.1,
-7.2, 7.3); the grace and dunning days are the named parameters ADR 0039 reads into 7.1.
+``CONEK`` is what Conek's ``lifecycle:`` section means (clauses 3.2, 3.4, 5.1, 5.2, 5.3, 6.1,
+6.2, 7.1, 7.2, 7.3); the grace and dunning days are the named parameters ADR 0039 reads into 7.1.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from refundable.billing.rules import (
     DowngradeMode,
     DowngradeRule,
     LifecycleRules,
+    PromotionRule,
     ReactivationMode,
     ReactivationRule,
     Retention,
+    Stacking,
     SuspensionRule,
     TerminationRule,
     TrialRule,
@@ -55,6 +57,7 @@ CONEK = LifecycleRules(
         after_termination_days=0,
         termination_clause="7.2",
     ),
+    promotions=PromotionRule("5.2", "5.3", Stacking.when_offer_states),
 )
 
 STARTER = Plan(

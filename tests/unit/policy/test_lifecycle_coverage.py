@@ -15,7 +15,7 @@ SHIPPED = Path(__file__).parents[3] / "src" / "refundable" / "policies"
 
 # The lifecycle clauses issue 9 names, per source.
 LIFECYCLE_CLAUSES = {
-    "conek": ["3.2", "3.4", "5.1", "6.1", "6.2", "7.1", "7.2", "7.3", "13"],
+    "conek": ["3.2", "3.4", "5.1", "5.2", "5.3", "6.1", "6.2", "7.1", "7.2", "7.3", "13"],
     "myprotektor": ["2.1", "2.2", "5.1", "5.2", "5.3", "6.1", "10.2", "11"],
     "kero": [
         "Introduction: payment kinds",

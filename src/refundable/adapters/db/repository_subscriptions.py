@@ -18,15 +18,20 @@ from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
 from refundable.adapters.db.repository_base import SqlBase
 from refundable.billing.plans import Plan
+from refundable.billing.promotions import Promotion
 from refundable.billing.records import (
     Discontinuation,
     PaymentMethodOnFile,
     SubscriptionEvent,
     SubscriptionRecord,
+    applied_json,
+    applied_of_json,
     blocks_json,
     blocks_of_json,
     plan_json,
     plan_of_json,
+    promotion_from_dict,
+    promotion_to_dict,
 )
 from refundable.billing.subscription import (
     AccessTimeline,
@@ -79,6 +84,7 @@ def subscription_row(rec: SubscriptionRecord) -> dict[str, Any]:
         "ended_us": _us(bill.ended_at),
         "credits_minor": sub.credits.to_minor(),
         "credit_kind": sub.credit_kind.value,
+        "promotions": applied_json(sub.promotions),
         "updated_us": rows.to_us(sub.updated_at),
         "created_us": rows.to_us(rec.created_at),
         "version": rec.version,
@@ -106,7 +112,7 @@ def subscription_from(r: Any) -> SubscriptionRecord:
     )
     sub = Subscription(
         r.subscription_id, plan, access, billing, money(r.credits_minor),
-        CreditKind(r.credit_kind), rows.from_us(r.updated_us),
+        CreditKind(r.credit_kind), rows.from_us(r.updated_us), applied_of_json(r.promotions),
     )  # fmt: skip
     return SubscriptionRecord(
         r.subscription_id, r.customer_id, sub, rows.from_us(r.created_us), r.version
@@ -243,9 +249,7 @@ class SqlSubscriptions(SqlBase):
     def live(self, plan_id: str | None) -> list[SubscriptionRecord]:
         """Subscriptions not ended (on ``plan_id``, or on any plan), by id."""
         ended = (BillingState.cancelled.value, BillingState.terminated.value)
-        stmt = select(t.subscriptions).where(
-            _S.tenant_id == self.tenant_id, _S.state.not_in(ended)
-        )
+        stmt = select(t.subscriptions).where(_S.tenant_id == self.tenant_id, _S.state.not_in(ended))
         if plan_id is not None:
             stmt = stmt.where(_S.plan_id == plan_id)
         return [subscription_from(r) for r in self.conn.execute(stmt.order_by(_S.subscription_id))]
@@ -278,3 +282,17 @@ class SqlSubscriptions(SqlBase):
                             rows.from_us(r.effective_us), r.clause)
             for r in self.conn.execute(stmt.order_by(d.announced_us))
         ]  # fmt: skip
+
+    def promotion(self, code: str) -> Promotion | None:
+        p = t.promotions.c
+        stmt = select(p.body).where(p.tenant_id == self.tenant_id, p.code == code)
+        body = self.conn.execute(stmt).scalar()
+        return None if body is None else promotion_from_dict(json.loads(body))
+
+    def add_promotion(self, promo: Promotion) -> None:
+        self.conn.execute(
+            t.promotions.insert(),
+            {"tenant_id": self.tenant_id, "code": promo.code,
+             "body": json.dumps(promotion_to_dict(promo), sort_keys=True),
+             "created_us": self._now_us()},
+        )  # fmt: skip

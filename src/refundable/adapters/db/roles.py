@@ -62,6 +62,7 @@ RUNTIME_UPDATES: dict[str, tuple[str, ...]] = {
         "ended_us",
         "credits_minor",
         "credit_kind",
+        "promotions",
         "updated_us",
         "version",
     ),

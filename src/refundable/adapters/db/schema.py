@@ -501,6 +501,7 @@ subscriptions = Table(
     Column("ended_us", INSTANT),
     Column("credits_minor", MINOR, nullable=False),
     Column("credit_kind", String(16), nullable=False),
+    Column("promotions", Text, nullable=False, server_default="[]"),  # offers (ADR 0066)
     Column("updated_us", INSTANT, nullable=False),
     Column("created_us", INSTANT, nullable=False),
     Column("version", BoundedInt32(1, 2**31 - 1, "subscription version"), nullable=False),
@@ -551,6 +552,17 @@ service_discontinuations = Table(
     Column("clause", String(32), nullable=False),
 )
 APPEND_ONLY += ("service_discontinuations",)
+
+# Promotional offers a tenant publishes (Conek 5.2/5.3): fixed once defined, like plans.
+promotions = Table(
+    "promotions",
+    metadata,
+    _tenant(),
+    Column("code", ID, primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("created_us", INSTANT, nullable=False),
+)
+APPEND_ONLY += ("promotions",)
 
 # --- the HTTP API's access and idempotency (ADR 0058) -----------------------------------
 # API keys: the public id and the SHA-256 of the secret, never the secret; a revoked key keeps

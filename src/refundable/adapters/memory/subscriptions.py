@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from refundable.billing.plans import Plan
+from refundable.billing.promotions import Promotion
 from refundable.billing.records import (
     Discontinuation,
     PaymentMethodOnFile,
@@ -111,3 +112,9 @@ class MemSubscriptions(_Repo):
     def discontinuations(self) -> list[Discontinuation]:
         mine = [d for (tenant, _), d in self.t.discontinuations.items() if tenant == self.tenant_id]
         return sorted(mine, key=lambda d: d.announced_at)
+
+    def promotion(self, code: str) -> Promotion | None:
+        return self.t.promotions.get(self.k(code))
+
+    def add_promotion(self, promo: Promotion) -> None:
+        _insert(self.t.promotions, self.k(promo.code), promo, "promotion")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime
 
 from refundable.billing.plans import Plan
+from refundable.billing.promotions import Promotion
 from refundable.billing.records import (
     Discontinuation,
     PaymentMethodOnFile,
@@ -89,6 +90,7 @@ class Tables:
     subscription_events: dict[tuple[str, str, int], SubscriptionEvent] = field(default_factory=dict)
     payment_methods: dict[tuple[str, str, int], PaymentMethodOnFile] = field(default_factory=dict)
     discontinuations: dict[TK, Discontinuation] = field(default_factory=dict)
+    promotions: dict[TK, Promotion] = field(default_factory=dict)
     # payouts and notices (adapters/memory/outbound.py)
     payouts: dict[TK, Payout] = field(default_factory=dict)
     payout_events: dict[tuple[str, str, int], tuple[str, datetime]] = field(default_factory=dict)

@@ -76,8 +76,10 @@ from refundable.service.commands.scheduling import (
     RunDueActions,
 )
 from refundable.service.commands.subscriptions import (
+    ApplyPromotion,
     CancelSubscription,
     DefinePlan,
+    DefinePromotion,
     DiscontinueService,
     DowngradePlan,
     ReactivateSubscription,
@@ -97,6 +99,7 @@ from refundable.service.commands.usage import BillOverage, DisputeUsageCharge
 __all__ = [
     "AcceptSettlement",
     "AppealCase",
+    "ApplyPromotion",
     "AttachPaymentMethod",
     "BillOverage",
     "BuyCreditLot",
@@ -108,6 +111,7 @@ __all__ = [
     "CreateTestClock",
     "DecideRefund",
     "DefinePlan",
+    "DefinePromotion",
     "DiscontinueService",
     "DisputeUsageCharge",
     "DowngradePlan",

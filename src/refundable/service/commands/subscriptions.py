@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from refundable.billing.events import CancelMode
 from refundable.billing.plans import Cycle, UsageAllowance
+from refundable.billing.promotions import Promotion
 from refundable.core.limits import MAX_LIFECYCLE_DAYS, MAX_UNITS
 from refundable.core.methods import Method
 from refundable.core.money import Money
@@ -253,3 +255,53 @@ class DiscontinueService(Command):
         if self.effective_at <= self.at:
             raise bad("DiscontinueService.effective_at", self.effective_at,
                       "an instant after the announcement's 'at'")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class DefinePromotion(Command):
+    """A promotional offer the tenant publishes (Conek 5.2/5.3), fixed once defined. Whether
+    offers combine and whether credits survive a plan change are the policy's, not here."""
+
+    tenant_id: str
+    idempotency_key: str
+    promotion_id: str  # the offer's code
+    discount_percent: Decimal | None = None
+    discount_amount: Money | None = None
+    cycles: int = 1
+    credits: Money | None = None
+    credits_valid_days: int | None = None
+    available_from_at: datetime | None = None
+    available_until_at: datetime | None = None
+    combinable: bool = False  # the offer's own terms say it combines with others
+    BUSINESS_KEYS = (("promotion", "promotion_id"),)
+
+    def __post_init__(self) -> None:
+        Command.__post_init__(self)
+        for name in ("discount_amount", "credits"):
+            value = getattr(self, name)
+            if value is not None:
+                check_money(value, f"DefinePromotion.{name}")
+        if self.discount_percent is not None and not isinstance(self.discount_percent, Decimal):
+            raise bad("DefinePromotion.discount_percent", self.discount_percent,
+                      "a decimal percentage, e.g. 20")  # fmt: skip
+        self.promotion()  # the offer's own checks, reported before anything is written
+
+    def promotion(self) -> Promotion:
+        return Promotion(
+            self.promotion_id, self.discount_percent, self.discount_amount, self.cycles,
+            self.credits, self.credits_valid_days, self.available_from_at,
+            self.available_until_at, self.combinable,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyPromotion(Command):
+    """Put offer ``promotion_id`` on a subscription at ``at`` (available then, and combined
+    only as the policy allows)."""
+
+    tenant_id: str
+    idempotency_key: str
+    subscription_id: str
+    promotion_id: str
+    at: datetime
+    actor_id: str = "api"

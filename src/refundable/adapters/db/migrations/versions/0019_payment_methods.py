@@ -1,5 +1,6 @@
 """Payment methods on file, for charges collected through the gateway, and announced
-discontinuations of a plan or the service (ADR 0066).
+discontinuations of a plan or the service, promotional offers and the offers on each
+subscription (ADR 0066).
 
 Revision ID: 0019_payment_methods
 Revises: 0016_logins
@@ -41,11 +42,24 @@ def upgrade() -> None:
         sa.Column("clause", sa.String(length=32), nullable=False),
         sa.PrimaryKeyConstraint("tenant_id", "discontinuation_id"),
     )
-    install_append_only_triggers(["payment_methods", "service_discontinuations"])
+    op.create_table(
+        "promotions",
+        sa.Column("tenant_id", sa.String(length=64), nullable=False),
+        sa.Column("code", sa.String(length=64), nullable=False),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("created_us", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("tenant_id", "code"),
+    )
+    # a plain ADD COLUMN (SQLite keeps the table and its triggers; no batch copy)
+    op.add_column(
+        "subscriptions", sa.Column("promotions", sa.Text(), nullable=False, server_default="[]")
+    )
+    install_append_only_triggers(["payment_methods", "service_discontinuations", "promotions"])
     install_replace_guards(
         {
             "payment_methods": [("tenant_id", "customer_id", "seq")],
             "service_discontinuations": [("tenant_id", "discontinuation_id")],
+            "promotions": [("tenant_id", "code")],
         }
     )
 
