@@ -90,6 +90,7 @@ def refund_entries(app: App, tenant: str) -> list[str]:
 def caseless_payouts() -> Iterator[None]:
     """The payouts of these tests belong to no refund case, so the hooks that move a case to
     paid (registered by the cases package) are set aside while they run, and put back."""
+    import refundable.service.case_steps  # noqa: F401  registers its hook now, not mid-test
     from refundable.service.payouts import PAYOUT_SETTLED_HOOKS
 
     kept = list(PAYOUT_SETTLED_HOOKS)
