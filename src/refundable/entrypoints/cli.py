@@ -137,10 +137,15 @@ def decide(
     """Decide one request and print the decision."""
     from refundable.config import pydantic_plugins_paused
 
-    with pydantic_plugins_paused():  # our models, built on import: no plugin scan (ADR 0022)
-        from refundable import bootstrap as wiring
-        from refundable.core.textinput import read_bounded
-        from refundable.policy.requests import parse_request_text, zones
+    # our models are built while it runs (on first use, ADR 0063): no plugin scan (ADR 0022)
+    with pydantic_plugins_paused():
+        _decide(request_file, policy, as_json, policies)
+
+
+def _decide(request_file: Path, policy: str | None, as_json: bool, policies: Path | None) -> None:
+    from refundable import bootstrap as wiring
+    from refundable.core.textinput import read_bounded
+    from refundable.policy.requests import parse_request_text, zones
 
     # bounded read: size, encoding and structure are checked before parsing (textinput);
     # a --policy that disagrees with the request's own policy: is refused, not overridden
@@ -189,9 +194,14 @@ def demo(
     """Decide every shipped example request of every policy and print the decisions."""
     from refundable.config import pydantic_plugins_paused
 
-    with pydantic_plugins_paused():  # our models, built on import: no plugin scan (ADR 0022)
-        from refundable import bootstrap as wiring
-        from refundable.policy.requests import parse_request_text, zones
+    # our models are built while it runs (on first use, ADR 0063): no plugin scan (ADR 0022)
+    with pydantic_plugins_paused():
+        _demo(policies, examples, as_json)
+
+
+def _demo(policies: Path | None, examples: Path | None, as_json: bool) -> None:
+    from refundable import bootstrap as wiring
+    from refundable.policy.requests import parse_request_text, zones
 
     registry = _registry(policies)
     folder = examples or wiring.examples_dir()
