@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
+from sqlalchemy import case as when
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
@@ -130,9 +131,11 @@ class SqlCases(SqlBase):
         return SqlJournal(self.conn, self.tenant_id, self.clock).get(entry_id)
 
     def chargebacks_of(self, customer_id: str) -> int:
+        """Chargebacks on the customer's payments, less those a won dispute returned (a
+        negative return row each)."""
         r, p = t.payment_returns.c, t.payments.c
         stmt = (
-            select(func.count())
+            select(func.sum(when((r.amount_minor < 0, -1), else_=1)))
             .select_from(t.payment_returns.join(
                 t.payments, (p.tenant_id == r.tenant_id) & (p.payment_id == r.payment_id)))
             .where(r.tenant_id == self.tenant_id, r.kind == "chargeback",
