@@ -95,6 +95,8 @@ class Settings:
     payment_gateway: str | None = None  # REFUNDABLE_PAYMENT_GATEWAY: sandbox (default) | stripe
     stripe_api_key: str | None = None  # REFUNDABLE_STRIPE_API_KEY
     stripe_api_base: str | None = None  # REFUNDABLE_STRIPE_API_BASE; default: Stripe's own
+    # REFUNDABLE_STRIPE_WEBHOOK_SECRET: verifies Stripe's event callbacks (whsec_...)
+    stripe_webhook_secret: str | None = None
     fx_rates: str | None = None  # REFUNDABLE_FX_RATES: "USD/ZAR=18.50, EUR/ZAR=20.10"
     # REFUNDABLE_SECRET_KEY: signs console sessions, CSRF tokens and portal sign-in links;
     # default: a random key kept in data_dir/secret.key (ADR 0061)
