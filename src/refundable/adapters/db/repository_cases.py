@@ -18,6 +18,7 @@ from sqlalchemy import case as when
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
+from refundable.adapters.db import statements as s
 from refundable.adapters.db.repository import SqlJournal
 from refundable.adapters.db.repository_base import SqlBase
 from refundable.cases.codec import case_from_dict, case_to_dict
@@ -88,8 +89,8 @@ class SqlCases(SqlBase):
     def add_events(self, events: Sequence[CaseEvent]) -> None:
         if not events:
             return
-        self.conn.execute(
-            t.case_events.insert(),
+        self.db.many(
+            s.ADD_CASE_EVENT,
             [
                 {
                     "tenant_id": e.tenant_id,
