@@ -65,7 +65,14 @@ def adjustment_case(record: DecisionRecord | None) -> str | None:
 def override_after_money(cmd: c.OverrideDecision, ctx: Context, case: Case) -> Done:
     moved = _record(ctx, case)
     remedy = cmd.remedy or moved.remedy
-    if remedy is not moved.remedy or remedy not in _TAKE_BACK:
+    if moved.remedy not in _TAKE_BACK:
+        raise Conflict(
+            f"case {case.case_id} moved {moved.remedy.value}; an override after that is not "
+            "supported",
+            where="OverrideDecision.case_id",
+            allowed="cases paid by refund, account credit or wallet credit",
+        )
+    if remedy is not moved.remedy:
         raise Conflict(
             f"case {case.case_id} already moved money by {moved.remedy.value}; an override "
             f"can change how much, not the remedy ({remedy.value})",
