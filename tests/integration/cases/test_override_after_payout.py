@@ -190,3 +190,24 @@ def test_an_account_credit_is_topped_up_or_taken_back_by_the_difference(app: App
     assert tenant_balance(app, tenant, Kind.credit_grants, "USD") == 0
     assert kinds(app, tenant, case_id).count("adjusted") == 3
     _balanced(app, tenant)
+
+
+def test_a_wallet_credit_is_taken_back_or_topped_up_by_the_difference(app: App) -> None:
+    tenant = policy_tenant(app, "kero")
+    ch, p = charge_and_pay(app, tenant, "K1", usd("1200.00"), T0)
+    case_id, _ = open_case(app, tenant, "K1", Subject.charge, ch, Reason.change_of_mind,
+                           T0 + days(4), facts=SUB, payment_id=p)  # fmt: skip
+    r = app.bus.handle(c.OverrideDecision(tenant, "o1", case_id, Outcome.approve, "goodwill",
+                                          T0 + days(5), "agent:bo", remedy=Remedy.wallet_credit,
+                                          amount=usd("300.00")))  # fmt: skip
+    assert r.details["state"] == "credited"
+    wallet = chart.wallet("K1", "USD")
+    assert app.queries.balance(tenant, wallet) == Decimal("300.00")
+    app.bus.handle(c.OverrideDecision(tenant, "o2", case_id, Outcome.approve, "too generous",
+                                      T0 + days(6), "agent:bo", amount=usd("100.00")))  # fmt: skip
+    assert app.queries.balance(tenant, wallet) == Decimal("100.00")
+    assert tenant_balance(app, tenant, Kind.refunds, "USD") == Decimal("100.00")
+    app.bus.handle(c.OverrideDecision(tenant, "o3", case_id, Outcome.approve, "agreed at 250",
+                                      T0 + days(7), "agent:bo", amount=usd("250.00")))  # fmt: skip
+    assert app.queries.balance(tenant, wallet) == Decimal("250.00")
+    _balanced(app, tenant)
