@@ -1,14 +1,21 @@
 """A business's webhook endpoint for tests: a local HTTP server that verifies each delivery's
 Standard Webhooks signature with the endpoint's secret, as a receiver must, and keeps what
-it received. It can answer 500 to the first N deliveries (to make the sender retry)."""
+it received. It can answer 500 to the first N deliveries (to make the sender retry).
+
+A receiver checks the signature's timestamp against its own clock (five minutes either way).
+Tests on a product test clock set ``Received.now`` to the instant the worker sends at; the
+signature is then checked exactly as the library does (same HMAC), against that instant."""
 
 from __future__ import annotations
 
+import base64
+import hmac
 import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -22,6 +29,7 @@ class Received:
     verified: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (id, body)
     rejected: list[str] = field(default_factory=list)
     seen: int = 0
+    now: datetime | None = None  # the receiver's clock; None: the wall clock (the library's)
 
 
 @contextmanager
@@ -37,7 +45,7 @@ def webhook_receiver(secret: str, fail_first: int = 0) -> Iterator[tuple[Receive
                 if got.seen <= got.fail_first:
                     return self._answer(500)
                 try:
-                    payload = Webhook(got.secret).verify(body, dict(self.headers.items()))
+                    payload = _verify(got, body, dict(self.headers.items()))
                 except WebhookVerificationError as err:
                     got.rejected.append(str(err))
                     return self._answer(400)
@@ -60,6 +68,28 @@ def webhook_receiver(secret: str, fail_first: int = 0) -> Iterator[tuple[Receive
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+TOLERANCE = timedelta(minutes=5)
+
+
+def _verify(got: Received, body: bytes, headers: dict[str, str]) -> Any:
+    if got.now is None:
+        return Webhook(got.secret).verify(body, headers)
+    low = {k.lower(): v for k, v in headers.items()}
+    msg_id, stamp, sigs = (low.get(k, "") for k in ("webhook-id", "webhook-timestamp",
+                                                    "webhook-signature"))  # fmt: skip
+    if not (msg_id and stamp and sigs):
+        raise WebhookVerificationError("missing required headers")
+    at = datetime.fromtimestamp(int(stamp), UTC)
+    if abs(at - got.now) > TOLERANCE:
+        raise WebhookVerificationError(f"timestamp {at} is not within 5 minutes of {got.now}")
+    expected = base64.b64decode(Webhook(got.secret).sign(msg_id, at, body.decode()).split(",")[1])
+    for versioned in sigs.split(" "):
+        version, _, sig = versioned.partition(",")
+        if version == "v1" and hmac.compare_digest(expected, base64.b64decode(sig)):
+            return json.loads(body)
+    raise WebhookVerificationError("no matching signature found")
 
 
 def payload_of(received: Received) -> list[dict[str, Any]]:

@@ -95,7 +95,11 @@ class Settings:
     payment_gateway: str | None = None  # REFUNDABLE_PAYMENT_GATEWAY: sandbox (default) | stripe
     stripe_api_key: str | None = None  # REFUNDABLE_STRIPE_API_KEY
     stripe_api_base: str | None = None  # REFUNDABLE_STRIPE_API_BASE; default: Stripe's own
+    # REFUNDABLE_STRIPE_WEBHOOK_SECRET: verifies Stripe's event callbacks (whsec_...)
+    stripe_webhook_secret: str | None = None
     fx_rates: str | None = None  # REFUNDABLE_FX_RATES: "USD/ZAR=18.50, EUR/ZAR=20.10"
+    fx_source: str | None = None  # REFUNDABLE_FX_SOURCE: fixed (default: fx_rates) | ecb
+    fx_url: str | None = None  # REFUNDABLE_FX_URL: the ECB daily XML (default: the ECB's own)
     # REFUNDABLE_SECRET_KEY: signs console sessions, CSRF tokens and portal sign-in links;
     # default: a random key kept in data_dir/secret.key (ADR 0061)
     secret_key: str | None = None

@@ -55,6 +55,37 @@ def test_an_agent_works_a_case_from_the_terminal(
     assert json.loads(queue.stdout)[0]["stage"] == "payout"
 
 
+def test_the_case_commands_show_times_in_the_tenants_zone(
+    run: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Conek's policy names Africa/Johannesburg (SAST, UTC+2): a case received at 08:00 UTC
+    shows as 10:00 SAST everywhere an agent reads it, never as UTC."""
+    url = f"sqlite:///{tmp_path / 'zones.db'}"
+    monkeypatch.setenv("REFUNDABLE_DB_URL", url)
+    app = bootstrap(url, FixedClock(T0), apply_migrations=True)
+    seed_demo_tenants(app.bus, shipped_policies_dir())
+    app.bus.handle(c.RecordCharge("conek", "c", "ch1", "C1", Money.of("499.00", "ZAR"), T0))
+    app.close()
+    opened = run("cases", "open", "k1", "--customer", "C1", "--charge", "ch1", "--reason",
+                 "billing_error", "--tenant", "conek", "--key", "o1",
+                 "--at", "2026-03-02T08:00:00+00:00")  # fmt: skip
+    assert opened.returncode == 0, opened.stderr
+    listed = run("cases", "list", "--tenant", "conek").stdout
+    assert "received 2026-03-02 10:00 SAST" in listed and "+00:00" not in listed
+    shown = run("cases", "show", "k1", "--tenant", "conek").stdout
+    assert "received 2026-03-02 10:00 SAST" in shown
+    assert "  2026-03-02 10:00 SAST  opened" in shown and "UTC" not in shown
+    due = [line for line in shown.splitlines() if " due " in line]
+    assert due and all(line.split(" due ")[1].split("  ")[0].endswith("SAST") for line in due)
+    history = json.loads(run("cases", "show", "k1", "--tenant", "conek", "--json").stdout)
+    assert history["timezone"] == "Africa/Johannesburg"
+    assert history["history"][0]["at"] == "2026-03-02T10:00:00+02:00"
+    audit = run("cases", "report", "--tenant", "conek", "--kind", "audit").stdout
+    assert "at=2026-03-02 10:00 SAST" in audit
+    queue = json.loads(run("cases", "report", "--tenant", "conek", "--json").stdout)
+    assert queue[0]["due_at"].endswith("+02:00")
+
+
 @pytest.mark.parametrize(
     ("args", "where"),
     [

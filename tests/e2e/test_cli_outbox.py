@@ -52,3 +52,33 @@ def test_an_operator_registers_an_endpoint_and_sees_a_payout_paid(
     # and nothing listens on port 9: each delivery failed and waits for its retry
     assert log and {e["endpoint_id"] for e in log} == {"ep1"}
     assert {e["outcome"] for e in log} == {"retry"}
+
+
+def test_an_operator_lists_dead_letters_and_resends_one(
+    run: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from outbox_kit import write
+    from refundable.service.ports import OutboxMessage
+
+    url = f"sqlite:///{tmp_path / 'ops.db'}"
+    monkeypatch.setenv("REFUNDABLE_DB_URL", url)
+    monkeypatch.setenv("REFUNDABLE_DATA_DIR", str(tmp_path / "data"))
+    at = datetime(2026, 8, 3, 8, tzinfo=UTC)
+    app = bootstrap(url, FixedClock(at), apply_migrations=True)
+    acme = policy_tenant(app, "conek")
+    # an email with no subject: refused for good on its first try (dead)
+    write(app, acme, OutboxMessage("mail-1", "email", {"to": "a@b.example", "text": "x"}, at))
+    app.close()
+    assert json.loads(run("jobs", "run", "--json").stdout)["outbox"]["dead"] == 1
+    [dead] = json.loads(run("outbox", "dead", "--tenant", acme, "--json").stdout)
+    assert (dead["message_id"], dead["kind"]) == ("mail-1", "email")
+    assert "lacks subject" in dead["last_error"]
+    args = ("--tenant", acme, "--by", "agent:ann", "--reason", "template fixed")
+    first = run("outbox", "resend", "mail-1", *args)
+    assert first.returncode == 0 and "state=queued again" in first.stdout, first.stderr
+    second = run("outbox", "resend", "mail-1", *args)
+    assert "state=already waiting to be sent" in second.stdout
+    assert json.loads(run("outbox", "dead", "--tenant", acme, "--json").stdout) == []
+    missing = run("outbox", "resend", "nope", *args)
+    assert missing.returncode != 0 and "no outbox message 'nope'" in missing.stderr
+    assert "Traceback" not in missing.stderr

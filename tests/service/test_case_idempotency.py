@@ -107,6 +107,7 @@ def test_a_dispute_resolution_replays(app: App) -> None:
     receipt = app.bus.handle(done)
     again = app.bus.handle(done)
     assert again == receipt and again.replayed and len(receipt.entry_ids) == 1
+    assert str(app.queries.remaining_refundable(tenant, p)) == "ZAR 100.00"  # counter lowered once
     with pytest.raises(IdempotencyConflict):
         app.bus.handle(dataclasses.replace(done, resolution=HoldResolution.lost))
     assert kinds_of(app, tenant, "k1").count("dispute_resolved") == 1

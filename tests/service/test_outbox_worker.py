@@ -229,3 +229,20 @@ def test_a_webhook_event_fans_out_to_each_endpoint_signed(tmp_path: Path) -> Non
     log = app.outbox.attempts(TENANT, kind="webhook_delivery")  # type: ignore[union-attr]
     assert sorted(a.target for a in log) == ["ep1", "ep3"]  # type: ignore[type-var]
     assert {a.status_code for a in log} == {204}
+
+
+def test_a_dead_email_resent_is_delivered_once_with_an_audit_entry(tmp_path: Path) -> None:
+    from refundable.service.outbox import resend_dead_letter
+
+    app, mails = memory_app(), Mails(fail_next=1)
+    write(app, TENANT, email_message("m1", to="a@b.example", subject="S", text="T", at=T0))
+    drain(app, senders(sandbox(tmp_path), mails), T0, TENANT, RetryPolicy(max_failures=1))
+    assert app.outbox is not None
+    assert [m.message_id for m in app.outbox.messages(TENANT, MessageState.dead)] == ["m1"]
+    done = resend_dead_letter(app.outbox, TENANT, "m1", "agent:ann", "relay fixed", T0)
+    assert done.resent and done.kind == "email"
+    assert drain(app, senders(sandbox(tmp_path), mails), T0, TENANT).sent == 1
+    assert len(mails.sent) == 1
+    log = app.outbox.attempts(TENANT, message_id="m1")
+    assert [(a.attempt, a.outcome) for a in log] == [
+        (1, Outcome.dead), (2, Outcome.resent), (3, Outcome.sent)]  # fmt: skip

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from refundable.config import Settings
 from refundable.core.errors import ConfigurationError
 from refundable.service.outbox import DEFAULT_BATCH, Env, OutboxReport, Senders, drain_outbox
-from refundable.service.ports import PaymentGateway
+from refundable.service.ports import FxRates, PaymentGateway
 
 if TYPE_CHECKING:
     from refundable.bootstrap import App
@@ -39,18 +39,34 @@ def gateway(settings: Settings) -> PaymentGateway:
     )
 
 
+def fx_rates(settings: Settings) -> FxRates:
+    """The exchange-rate source: the configured fixed table (offline, demo) or the ECB's
+    daily reference rates fetched over HTTP (ADR 0067)."""
+    kind = settings.fx_source or "fixed"
+    if kind == "fixed":
+        from refundable.adapters.payments.fx import FixedFxRates
+
+        return FixedFxRates.parse(settings.fx_rates or "")
+    if kind == "ecb":
+        from refundable.adapters.payments.ecb_fx import ECB_DAILY, EcbFxRates
+
+        return EcbFxRates(settings.fx_url or ECB_DAILY)
+    raise ConfigurationError(
+        f"unknown exchange-rate source {kind!r}",
+        where="REFUNDABLE_FX_SOURCE",
+        allowed="fixed or ecb",
+    )
+
+
 @lru_cache(maxsize=4)
 def senders(settings: Settings) -> Senders:
     from refundable.adapters.email import SmtpMailer
-    from refundable.adapters.payments.fx import FixedFxRates
     from refundable.adapters.webhooks import HttpWebhookSender
 
     return Senders(
-        gateway(settings),
-        SmtpMailer.from_settings(settings),
-        HttpWebhookSender(),
-        FixedFxRates.parse(settings.fx_rates or ""),
-    )
+        gateway(settings), SmtpMailer.from_settings(settings), HttpWebhookSender(),
+        fx_rates(settings),
+    )  # fmt: skip
 
 
 def drain_now(app: App, tenant_id: str | None = None, batch: int = DEFAULT_BATCH) -> OutboxReport:

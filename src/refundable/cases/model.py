@@ -71,6 +71,7 @@ class EventKind(StrEnum):
     decided = "decided"
     judged = "judged"  # an agent's judgement of a review outcome, with the factors weighed
     overridden = "overridden"
+    adjusted = "adjusted"  # an override after money moved: compensated, not undone
     acceptance_requested = "acceptance_requested"
     accepted = "accepted"
     payout_requested = "payout_requested"

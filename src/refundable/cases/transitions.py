@@ -31,7 +31,10 @@ TABLE: Mapping[EventKind, Mapping[CaseState, CaseState | None]] = {
     EventKind.overridden: {s: S.decided for s in _OVERRIDABLE},
     EventKind.acceptance_requested: {S.decided: S.awaiting_acceptance},
     EventKind.accepted: {S.awaiting_acceptance: S.decided},
-    EventKind.payout_requested: {S.decided: S.paying},
+    # an override after money moved stays where the money is (or returns there from an
+    # appeal); a further payout then runs from paid
+    EventKind.adjusted: {S.paid: S.paid, S.credited: S.credited, **dict.fromkeys(APPEAL_STATES)},
+    EventKind.payout_requested: {S.decided: S.paying, S.paid: S.paying},
     EventKind.paid: {S.paying: S.paid},
     EventKind.credited: {S.decided: S.credited},
     EventKind.denied: {S.decided: S.denied},
@@ -91,7 +94,7 @@ def apply(
     after = replace(case, state=to, seq=case.seq + 1, updated_at=at)
     if kind is EventKind.appealed:
         after = replace(after, state_before_appeal=case.state)
-    elif kind is EventKind.upheld:
+    elif kind in (EventKind.upheld, EventKind.adjusted):
         after = replace(after, state_before_appeal=None)
     if to is not case.state:
         after = on_state_change(after, case.state, at, rules)

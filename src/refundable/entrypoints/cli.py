@@ -55,6 +55,7 @@ class RootGroup(LazyGroup):
             "cases": ("refundable.entrypoints.cli_cases", "app"),  # refund cases (ADR 0052)
             "webhooks": ("refundable.entrypoints.cli_outbox", "webhooks_app"),  # ADR 0057
             "payouts": ("refundable.entrypoints.cli_outbox", "payouts_app"),  # ADR 0056
+            "outbox": ("refundable.entrypoints.cli_outbox", "outbox_app"),  # dead letters (0067)
         }
     )
 

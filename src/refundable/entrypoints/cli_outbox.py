@@ -104,3 +104,45 @@ def _print(rows: list[dict[str, Any]], as_json: bool) -> None:
         return
     for row in rows:
         typer.echo(" ".join(f"{k}={v}" for k, v in row.items() if v is not None))
+
+
+outbox_app = typer.Typer(no_args_is_help=True, help="The outbox: dead letters and re-sending.")
+
+
+@outbox_app.command("dead")
+def dead(tenant: Tenant, db: Db = None, as_json: Json = False) -> None:
+    """Messages the worker gave up on (the retry cap, or a refusal): a person looks."""
+    from refundable.service.outbox_store import MessageState
+
+    def body(app: App) -> list[dict[str, Any]]:
+        store = _store(app)
+        out = []
+        for m in store.messages(tenant, MessageState.dead):
+            book = store.book(tenant, m.message_id)
+            out.append({"message_id": m.message_id, "kind": m.kind,
+                        "attempts": book.attempts if book else None,
+                        "last_error": book.last_error if book else None})  # fmt: skip
+        return out
+
+    _print(_with_app(db, body), as_json)
+
+
+@outbox_app.command("resend")
+def resend(
+    tenant: Tenant,
+    message_id: str,
+    by: Annotated[str, typer.Option("--by", help="who asks, e.g. agent:ann")],
+    reason: Annotated[str, typer.Option("--reason", help="why it can go now")],
+    db: Db = None,
+    as_json: Json = False,
+) -> None:
+    """Send a dead letter again with the same id and key (a payout is never doubled: the
+    gateway sees the same idempotency key). The delivery log records who and why."""
+    from refundable.service.outbox import resend_dead_letter
+
+    def body(app: App) -> list[dict[str, Any]]:
+        done = resend_dead_letter(_store(app), tenant, message_id, by, reason, app.clock.now())
+        state = "queued again" if done.resent else "already waiting to be sent"
+        return [{"message_id": done.message_id, "kind": done.kind, "state": state}]
+
+    _print(_with_app(db, body), as_json)

@@ -10,18 +10,22 @@
 A policy without the section keeps the ledger's link (a clause ``implemented_by`` the hold).
 The chargeback is recorded on the customer's case about that payment, so the case's history
 and evidence packet show it. A won dispute releases every hold and suspension it caused,
-withdraws the review it opened, and reverses the chargeback's entry (the funds are back).
+withdraws the review it opened, reverses the chargeback's entry (the funds are back), and
+lowers the payment's charged-back counter by a negative ``chargeback`` return row (the rows
+are append-only and the database holds the counter to their sum), so the payment can be
+refunded again and the chargeback no longer counts toward Kero's repeat suspension or
+MyProtektor's pattern (``chargebacks_of`` nets the reversals).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from refundable.cases.clocks import on_state_change
 from refundable.cases.model import Case, CaseState, EventKind, Subject
 from refundable.cases.rules import CaseRules, case_rules
-from refundable.ledger.entries import reverse
+from refundable.ledger.entries import JournalEntry, reverse
 from refundable.ledger.holds import Hold, HoldResolution
 from refundable.ledger.ids import derived_id
 from refundable.ledger.payments import Payment
@@ -126,6 +130,18 @@ def _review(
     finish(ctx, step(ctx, review, EventKind.review_started, "system", at, data, rules))
 
 
+def _return_chargeback(ctx: Context, entry: JournalEntry, back: JournalEntry, at: datetime) -> None:
+    """Lower the payment's charged-back counter by what the won dispute gave back."""
+    payment = ctx.repos.payments.lock(entry.meta.get("payment_id", ""))
+    if payment is None:  # a chargeback entry always names its payment
+        raise not_found("payment", entry.meta.get("payment_id", ""))
+    minor = -sum(line.amount for line in entry.lines if line.amount < 0)
+    dispute = entry.ref or back.entry_id
+    ctx.repos.payments.add_return("chargeback", derived_id("won", dispute), payment, -minor,
+                                  back.entry_id, at, f"dispute {dispute} won")  # fmt: skip
+    ctx.repos.payments.save(replace(payment, charged_back_minor=payment.charged_back_minor - minor))
+
+
 def resolve_dispute(cmd: c.ResolveDispute, ctx: Context) -> Done:
     """The dispute ended. Won: every sanction it caused is lifted, its account review is
     withdrawn and the chargeback is reversed. Lost or withdrawn: a hold "until resolved" is
@@ -154,6 +170,7 @@ def resolve_dispute(cmd: c.ResolveDispute, ctx: Context) -> Done:
                        ctx.repos.journal.is_reversed(entry.entry_id))  # fmt: skip
         ctx.post([back])
         entries.append(back.entry_id)
+        _return_chargeback(ctx, entry, back, cmd.at)
         review = ctx.repos.cases.lock(derived_id("review", cmd.dispute_id))
         if review is not None and review.is_open:
             finish(ctx, step(ctx, review, EventKind.withdrawn, cmd.actor, cmd.at,

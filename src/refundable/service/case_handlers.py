@@ -93,7 +93,7 @@ def open_case(cmd: c.OpenCase, ctx: Context) -> Done:
             where="OpenCase.subject_id",
             allowed=f"add to case {prior}, or open a new case once it is closed",
         )
-    _request(ctx, case)  # the subject exists and is theirs; the facts fit the store
+    prepared = _request(ctx, case)  # the subject exists and is theirs; the facts fit the store
     case = on_state_change(case, CaseState.received, cmd.at, rules.clocks)
     ctx.repos.cases.add(case)
     case = step(ctx, case, EventKind.opened, cmd.actor, cmd.at,
@@ -102,7 +102,7 @@ def open_case(cmd: c.OpenCase, ctx: Context) -> Done:
     email(ctx.repos, case, "receipt", f"We received your refund request {case.case_id}",
           f"Your request ({case.reason}) was received and is handled under "
           f"{rules.policy_id} {rules.policy_version}.")  # fmt: skip
-    return _intake(ctx, case, cmd.actor, cmd.at, rules)
+    return _intake(ctx, case, cmd.actor, cmd.at, rules, prepared)
 
 
 def _request(ctx: Context, case: Case) -> tuple[Tenant, Request | tuple[str, ...]]:
@@ -131,17 +131,26 @@ def _ask(
     return _done(ctx, case)
 
 
-def _intake(ctx: Context, case: Case, actor: str, at: datetime, rules: CaseRules) -> Done:
-    """Ask for what is missing, else decide under the version in force at receipt."""
+def _intake(
+    ctx: Context, case: Case, actor: str, at: datetime, rules: CaseRules,
+    prepared: tuple[Tenant, Request | tuple[str, ...]] | None = None,
+) -> Done:  # fmt: skip
+    """Ask for what is missing, else decide under the version in force at receipt.
+    ``prepared``: the request ``_request`` already built from this very case (the stored
+    charge and payment are read once per command, not twice)."""
     missing = rules.missing(case.subject, case.information)
     if missing:
         return _ask(ctx, case, actor, at,
                     [(m.key, f"{m.item} (clause {m.clause})") for m in missing], rules)  # fmt: skip
-    tenant = ctx.repos.tenants.get(ctx.tenant_id)
-    assert tenant is not None  # the bus checked it
-    request = build_request(
-        tenant.policy_id, case, stored_charge(ctx.repos, case, case.payment_id), case.facts
-    )
+    if prepared is not None and isinstance(prepared[1], Request):
+        tenant, request = prepared[0], prepared[1]
+    else:
+        found = ctx.repos.tenants.get(ctx.tenant_id)
+        assert found is not None  # the bus checked it
+        tenant = found
+        request = build_request(
+            tenant.policy_id, case, stored_charge(ctx.repos, case, case.payment_id), case.facts
+        )
     decision = decide_for_tenant(tenant, ctx.policy(case.received_at), request)
     if decision.information_needed:
         return _ask(ctx, case, actor, at,
@@ -205,11 +214,11 @@ def provide_information(cmd: c.ProvideInformation, ctx: Context) -> Done:
         information={**case.information, **cmd.information},
         facts=_merged(case.facts, cmd.facts),
     )
-    _request(ctx, case)
+    prepared = _request(ctx, case)
     rules = rules_of(ctx, case)
     case = step(ctx, case, EventKind.information_provided, cmd.actor, cmd.at,
                 {"answered": ",".join(sorted({*cmd.information, *cmd.facts}))}, rules)  # fmt: skip
-    return _intake(ctx, case, cmd.actor, cmd.at, rules)
+    return _intake(ctx, case, cmd.actor, cmd.at, rules, prepared)
 
 
 def _merged(old: Any, new: Any) -> dict[str, Any]:

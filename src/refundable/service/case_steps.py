@@ -2,7 +2,8 @@
 acceptance, the payout's settlement, and the stage clocks' warnings and breaches.
 
 An override keeps the original decision (``original_decision_id``), who overrode it and why;
-its money follows the new decision in the same transaction. Appeals follow the policy: where
+its money follows the new decision in the same transaction. After money moved, the override
+compensates the difference instead (``case_adjust``). Appeals follow the policy: where
 a decision is final (Conek 8.2) an appeal is refused citing the clause; where the policy
 names stages (MyProtektor 9.1) the case moves through appealed, escalated and mediation.
 """
@@ -14,13 +15,14 @@ from dataclasses import replace
 from datetime import datetime
 
 from refundable.cases.clocks import ClockAlarm, sound
-from refundable.cases.model import APPEAL_STATES, Case, CaseState, EventKind
+from refundable.cases.model import Case, CaseState, EventKind
 from refundable.cases.transitions import apply
 from refundable.core.errors import Conflict
 from refundable.ledger.ids import derived_id
 from refundable.policy.casesdoc import StageName
 from refundable.scheduling.model import ScheduledAction
 from refundable.service import commands as c
+from refundable.service.case_adjust import adjustment_case, money_moved, override_after_money
 from refundable.service.case_handlers import (
     _done,
     _lock,
@@ -38,13 +40,8 @@ from refundable.service.payouts import PAYOUT_SETTLED_HOOKS, PayoutSettled
 
 def override_decision(cmd: c.OverrideDecision, ctx: Context) -> Done:
     case = _lock(ctx, cmd.case_id)
-    if case.state in APPEAL_STATES and case.state_before_appeal is not CaseState.denied:
-        raise Conflict(
-            f"case {case.case_id} already moved money ({case.state_before_appeal}); "
-            "an override cannot undo it",
-            where="case_id",
-            allowed="uphold the decision; a further refund is a new case",
-        )
+    if money_moved(case):  # compensate what moved (case_adjust, ADR 0067)
+        return override_after_money(cmd, ctx, case)
     original = _record(ctx, case)
     remedy = cmd.remedy or original.remedy
     net = original.net_minor if cmd.amount is None else cmd.amount.to_minor()
@@ -139,7 +136,11 @@ def mark_paid(ctx: Context, case_id: str, refund_id: str, at: datetime, actor: s
 def on_payout_settled(settled: PayoutSettled, ctx: Context) -> None:
     """The payout worker settled a case's payout: the case is paid, in the same transaction."""
     if settled.case_id:
-        mark_paid(ctx, settled.case_id, settled.gateway_refund_id, settled.settled_at, "system")
+        # a further payout after an override belongs to its adjustment decision
+        case_id = settled.case_id
+        if settled.decision_id.startswith("adj-"):
+            case_id = adjustment_case(ctx.repos.decisions.get(settled.decision_id)) or case_id
+        mark_paid(ctx, case_id, settled.gateway_refund_id, settled.settled_at, "system")
 
 
 if on_payout_settled not in PAYOUT_SETTLED_HOOKS:

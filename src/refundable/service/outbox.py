@@ -21,10 +21,17 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from refundable.core import limits
-from refundable.core.errors import IdempotencyConflict, InputError, LedgerRefused, RefundableError
+from refundable.core.errors import (
+    Conflict,
+    IdempotencyConflict,
+    InputError,
+    LedgerRefused,
+    NotFound,
+    RefundableError,
+)
 from refundable.service import commands as c
 from refundable.service.outbox_kinds import MessageKind, check_payload
-from refundable.service.outbox_store import Attempt, Claimed, OutboxStore, Outcome
+from refundable.service.outbox_store import Attempt, Claimed, MessageState, OutboxStore, Outcome
 from refundable.service.ports import FxRates, Mailer, PaymentGateway, WebhookSender
 
 log = logging.getLogger(__name__)
@@ -165,6 +172,46 @@ def _attempt(claimed: Claimed, sent: Sent, env: Env) -> Attempt:
     detail = None if sent.detail is None else sent.detail[: limits.MAX_TEXT_LENGTH]
     return Attempt(claimed.tenant_id, m.message_id, claimed.attempt, m.kind, env.now, outcome,
                    sent.target, sent.status_code, detail, next_at, failures)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Resent:
+    message_id: str
+    kind: str
+    resent: bool  # False: it was already waiting to be sent (a repeated resend)
+
+
+def resend_dead_letter(
+    store: OutboxStore, tenant_id: str, message_id: str, actor: str, reason: str, at: datetime
+) -> Resent:
+    """A person sends a dead letter again, once its cause is fixed (an endpoint back up, a
+    relay reconfigured, a gateway outage over). The message keeps its id and payload, so the
+    receivers' keys stay the same: the gateway sees the payout's own idempotency key again
+    (a refund it already made is replayed, never doubled) and a webhook endpoint the same
+    ``webhook-id``. The log gets an audit entry (who, why, when) in the same transaction.
+    Repeating it while the message waits is harmless; a message already sent is refused."""
+    if not actor.strip() or not reason.strip():
+        raise InputError("a resend needs who asks for it and why", where="actor, reason",
+                         allowed="e.g. --by agent:ann --reason 'endpoint fixed'")  # fmt: skip
+    book = store.book(tenant_id, message_id)
+    if book is None:
+        raise NotFound(f"no outbox message {message_id!r}", where="message_id",
+                       allowed="a dead message's id (refundable outbox dead)")  # fmt: skip
+    tried = store.attempts(tenant_id, message_id=message_id)
+    kind = tried[-1].kind if tried else "?"  # a dead message was tried at least once
+    detail = f"resent by {actor}: {reason}"[: limits.MAX_TEXT_LENGTH]
+    audit = Attempt(tenant_id, message_id, 0, kind, at, Outcome.resent, actor, None, detail)
+    found = store.resend(audit)
+    if found is MessageState.pending:
+        return Resent(message_id, kind, resent=False)
+    if found is not MessageState.dead:
+        raise Conflict(
+            f"outbox message {message_id} is {found.value if found else 'gone'}, not dead",
+            where="message_id",
+            allowed="a dead message (refundable outbox dead lists them)",
+        )
+    log.info("outbox %s resent by %s: %s", message_id, actor, reason)
+    return Resent(message_id, kind, resent=True)
 
 
 def serve_tick(

@@ -31,6 +31,7 @@ class Outcome(StrEnum):
     retry = "retry"  # failed this time; back off and try again
     wait = "wait"  # accepted, result pending (a payout not settled yet): ask again later
     dead = "dead"
+    resent = "resent"  # a person sent a dead letter again (the log's audit entry: who, why)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,12 @@ class OutboxStore(Protocol):
         self, now: datetime, lease_until: datetime, limit: int, tenant_id: str | None = None
     ) -> list[Claimed]: ...
     def record(self, attempt: Attempt) -> None: ...
+    def resend(self, audit: Attempt) -> MessageState | None:
+        """Put a dead message back in the queue, due at ``audit.at``, and append ``audit``
+        (numbered after the message's attempts) to the log, in one transaction; only a dead
+        message moves. The state found (None: no such message)."""
+        ...
+
     def book(self, tenant_id: str, message_id: str) -> Book | None: ...
     def attempts(
         self, tenant_id: str, kind: str | None = None, message_id: str | None = None

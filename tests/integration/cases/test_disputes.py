@@ -95,3 +95,25 @@ def test_myprotektor_pattern_opens_an_account_review_and_evidence_is_built(app: 
     app.bus.handle(c.ResolveDispute(tenant, "r", "f2", HoldResolution.won, T0 + days(30),
                                     "agent:ann"))  # fmt: skip
     assert app.cases_read.case(tenant, review.case_id).state.value == "withdrawn"  # type: ignore[union-attr]
+
+
+def test_a_won_dispute_lowers_the_counter_and_no_longer_counts_as_a_repeat(app: App) -> None:
+    """Kero suspends on a repeated chargeback. A chargeback whose dispute the business won
+    gave the money back: the payment's charged-back counter drops (it can be refunded again)
+    and a later chargeback is the first that counts, so it holds but does not suspend.
+    (The payment's counter, checked by the database against the return rows, is what
+    ``remaining_refundable`` reads.)"""
+    tenant = policy_tenant(app, "kero")
+    _, p1 = charge_and_pay(app, tenant, "K1", usd("50.00"), T0, Method.card)
+    _, p2 = charge_and_pay(app, tenant, "K1", usd("60.00"), T0, Method.card)
+    _chargeback(app, tenant, "e1", p1, "50.00", "USD", T0 + days(1))
+    assert str(app.queries.remaining_refundable(tenant, p1)) == "USD 0.00"
+    app.bus.handle(c.ResolveDispute(tenant, "r1", "e1", HoldResolution.won, T0 + days(5),
+                                    "agent:ann"))  # fmt: skip
+    assert str(app.queries.remaining_refundable(tenant, p1)) == "USD 50.00"
+    returns = [(r.kind, str(r.amount)) for r in app.queries.returns_of(tenant, p1)]
+    assert returns == [("chargeback", "USD 50.00"), ("chargeback", "USD -50.00")]
+    second = _chargeback(app, tenant, "e2", p2, "60.00", "USD", T0 + days(9))
+    assert second["hold_id"] == "hold-e2"  # held until resolved; not suspended as a repeat
+    active = sorted(h.hold_id for h in app.queries.active_holds(tenant, "K1"))
+    assert active == ["hold-e2"]

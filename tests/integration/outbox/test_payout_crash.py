@@ -3,8 +3,9 @@ SIGKILLed at every point of the payout path (each step of a send, just before an
 every commit), under three gateway conditions (healthy; slow settlement, so the refund is
 polled; answers lost after the refund was made); a restarted worker then drains to the end.
 Each trial has two payouts; each must end with one refund at the gateway, one refund entry in
-the ledger, and the payment's counters equal to it. At least 200 trials on SQLite; the same
-points once on PostgreSQL. The long run is ``bench/payout_crash_trials.py``."""
+the ledger, and the payment's counters equal to it. At least 200 trials on SQLite; on PostgreSQL
+the suite runs one pass of every point (about 80 trials), and ``bench/payout_crash_trials.py``
+runs the points repeatedly for 200+ (recorded in docs/benchmarks.md, ADR 0067)."""
 
 from __future__ import annotations
 

@@ -107,6 +107,32 @@ class SqlOutboxStore:
         finally:
             conn.close()
 
+    def resend(self, audit: Attempt) -> MessageState | None:
+        a = audit
+        key = (_O.tenant_id == a.tenant_id, _O.message_id == a.message_id)
+        stmt = select(_O.state, _O.attempts).where(*key)
+        conn, tx = begin_write(self.engine)
+        try:
+            found = conn.execute(stmt.with_for_update() if self.pg else stmt).first()
+            if found is None or found.state != MessageState.dead.value:
+                return None if found is None else MessageState(found.state)
+            number = found.attempts + 1
+            conn.execute(
+                t.outbox_attempts.insert(),
+                {"tenant_id": a.tenant_id, "message_id": a.message_id, "attempt": number,
+                 "kind": a.kind, "target": a.target, "at_us": rows.to_us(a.at),
+                 "outcome": Outcome.resent.value, "status_code": None, "detail": a.detail},
+            )  # fmt: skip
+            conn.execute(
+                update(t.outbox).where(*key, _O.state == MessageState.dead.value)
+                .values(state=MessageState.pending.value, attempts=number, failures=0,
+                        next_us=rows.to_us(a.at), lease_us=None, last_error=None)
+            )  # fmt: skip
+            tx.commit()
+            return MessageState.dead
+        finally:
+            conn.close()
+
     def _rows(self, stmt: Any) -> list[Any]:
         with self.engine.connect() as conn:
             return list(conn.execute(stmt))

@@ -14,9 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, func, select, update
+from sqlalchemy import case as when
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
+from refundable.adapters.db import statements as s
 from refundable.adapters.db.repository import SqlJournal
 from refundable.adapters.db.repository_base import SqlBase
 from refundable.cases.codec import case_from_dict, case_to_dict
@@ -87,8 +89,8 @@ class SqlCases(SqlBase):
     def add_events(self, events: Sequence[CaseEvent]) -> None:
         if not events:
             return
-        self.conn.execute(
-            t.case_events.insert(),
+        self.db.many(
+            s.ADD_CASE_EVENT,
             [
                 {
                     "tenant_id": e.tenant_id,
@@ -130,9 +132,11 @@ class SqlCases(SqlBase):
         return SqlJournal(self.conn, self.tenant_id, self.clock).get(entry_id)
 
     def chargebacks_of(self, customer_id: str) -> int:
+        """Chargebacks on the customer's payments, less those a won dispute returned (a
+        negative return row each)."""
         r, p = t.payment_returns.c, t.payments.c
         stmt = (
-            select(func.count())
+            select(func.sum(when((r.amount_minor < 0, -1), else_=1)))
             .select_from(t.payment_returns.join(
                 t.payments, (p.tenant_id == r.tenant_id) & (p.payment_id == r.payment_id)))
             .where(r.tenant_id == self.tenant_id, r.kind == "chargeback",

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, select, update
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
+from refundable.adapters.db import statements as s
 from refundable.adapters.db.repository_base import SqlBase
 from refundable.core.time import UTC, FixedClock
 from refundable.scheduling.model import ActionKind, ActionState, ScheduledAction, TestClock
@@ -39,8 +40,8 @@ class SqlSchedule(SqlBase):
         if not actions:
             return
         now = self._now_us()
-        self.conn.execute(
-            self._insert_ignore(t.scheduled_actions),
+        self.db.many(
+            s.ADD_SCHEDULED,
             [
                 {
                     "tenant_id": a.tenant_id,
@@ -91,8 +92,8 @@ class SqlSchedule(SqlBase):
 
 class SqlOutbox(SqlBase):
     def add(self, message: OutboxMessage) -> None:
-        self.conn.execute(
-            self._insert_ignore(t.outbox),
+        self.db.write(
+            s.ADD_OUTBOX,
             {
                 "tenant_id": self.tenant_id,
                 "message_id": message.message_id,
@@ -100,6 +101,14 @@ class SqlOutbox(SqlBase):
                 "payload": json.dumps(dict(message.payload)),
                 "created_us": rows.to_us(message.created_at),
                 "sent_us": None,
+                # the worker's bookkeeping starts empty (the columns' defaults, written out:
+                # a prebuilt insert names every column)
+                "state": "pending",
+                "attempts": 0,
+                "failures": 0,
+                "next_us": None,
+                "lease_us": None,
+                "last_error": None,
             },
         )
 

@@ -2,7 +2,9 @@
 
 ``digest_in_force`` is the per-command lookup behind the policy catalog: one index range scan
 on (tenant, starts_us) returning only the digest, so the stored text is read only the first
-time a process meets a version.
+time a process meets a version. Both it and ``get`` are prebuilt statements, and remembered
+for the rest of the transaction (a command that reads the policy in force twice, for its
+facts and for its decision, queries once); publishing in the same transaction forgets them.
 """
 
 from __future__ import annotations
@@ -11,28 +13,52 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
 from refundable.adapters.db import statements as s
 from refundable.adapters.db.repository_base import SqlBase
+from refundable.core.time import Clock
 from refundable.ledger.decisions import DecisionRecord
 from refundable.policy.document import Outcome, Remedy
 from refundable.tenants.model import PolicyVersion, Tenant
 
 _V = t.policy_versions.c
+_GET = select(t.tenants).where(t.tenants.c.tenant_id == bindparam("tenant_id"))
+_IN_FORCE = (
+    select(_V.digest)
+    .where(_V.tenant_id == bindparam("tenant_id"), _V.starts_us <= bindparam("at_us"))
+    .order_by(_V.starts_us.desc())
+    .limit(1)
+)
 
 
 class SqlTenants(SqlBase):
+    """One per unit of work (``repositories``), so what it remembers is this transaction's."""
+
+    def __init__(self, conn: Connection, tenant_id: str, clock: Clock) -> None:
+        super().__init__(conn, tenant_id, clock)
+        self._seen: dict[tuple[str, str, int], Any] = {}
+
+    def _memo(self) -> dict[tuple[str, str, int], Any]:
+        return self._seen
+
     def get(self, tenant_id: str) -> Tenant | None:
-        c = t.tenants.c
-        r = self.conn.execute(select(t.tenants).where(c.tenant_id == tenant_id)).first()
-        return (
-            None if r is None else Tenant(r.tenant_id, r.name, r.policy_id, r.currency, r.timezone)
-        )
+        key = ("tenant", tenant_id, 0)
+        memo = self._memo()
+        if key not in memo:
+            r = self.conn.execute(_GET, {"tenant_id": tenant_id}).first()
+            memo[key] = (
+                None
+                if r is None
+                else Tenant(r.tenant_id, r.name, r.policy_id, r.currency, r.timezone)
+            )
+        found: Tenant | None = memo[key]
+        return found
 
     def add(self, tenant: Tenant) -> None:
+        self._memo().clear()
         self.conn.execute(
             t.tenants.insert(),
             {
@@ -49,13 +75,13 @@ class SqlTenants(SqlBase):
         return [_version(r) for r in self.conn.execute(stmt).mappings()]
 
     def digest_in_force(self, tenant_id: str, at: datetime) -> str | None:
-        stmt = (
-            select(_V.digest)
-            .where(_V.tenant_id == tenant_id, _V.starts_us <= rows.to_us(at))
-            .order_by(_V.starts_us.desc())
-            .limit(1)
-        )
-        found: str | None = self.conn.execute(stmt).scalar()
+        key = ("in_force", tenant_id, rows.to_us(at))
+        memo = self._memo()
+        if key not in memo:
+            memo[key] = self.conn.execute(
+                _IN_FORCE, {"tenant_id": tenant_id, "at_us": key[2]}
+            ).scalar()
+        found: str | None = memo[key]
         return found
 
     def version(self, tenant_id: str, digest: str) -> PolicyVersion | None:
@@ -64,6 +90,7 @@ class SqlTenants(SqlBase):
         return None if r is None else _version(r)
 
     def add_version(self, v: PolicyVersion) -> None:
+        self._memo().clear()
         self.conn.execute(
             t.policy_versions.insert(),
             {

@@ -105,3 +105,10 @@ DECISION = Prepared(
         _D.tenant_id == bindparam("tenant"), _D.decision_id == bindparam("decision")
     )
 )
+
+# The side effects of a case command (issue 10's intake benchmark): outbox messages, case
+# events and scheduled actions, each a small insert per row; prebuilt, and deferred with the
+# rest on PostgreSQL, so a case command's tail goes with its commit.
+ADD_OUTBOX = Prepared(lambda pg: _insert_ignore(t.outbox, pg))
+ADD_CASE_EVENT = Prepared(lambda pg: insert(t.case_events))
+ADD_SCHEDULED = Prepared(lambda pg: _insert_ignore(t.scheduled_actions, pg))

@@ -55,7 +55,7 @@ class MemCases(_Repo):
 
     def chargebacks_of(self, customer_id: str) -> int:
         return sum(
-            1 for (t, kind, _), r in self.t.returns.items()
+            -1 if r.amount.amount < 0 else 1 for (t, kind, _), r in self.t.returns.items()
             if t == self.tenant_id and kind == "chargeback"
             and self.t.payments[(t, r.payment_id)].customer_id == customer_id
         )  # fmt: skip

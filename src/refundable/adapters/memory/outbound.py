@@ -98,6 +98,23 @@ class MemOutboxStore:
             if book.state is MessageState.pending:
                 t.outbox_books[key] = _moved(book, attempt)
 
+    def resend(self, audit: Attempt) -> MessageState | None:
+        key = (audit.tenant_id, audit.message_id)
+        with self.store.lock:
+            t = self.store.tables
+            if key not in t.outbox:
+                return None
+            book = self._book(key)
+            if book.state is not MessageState.dead:
+                return book.state
+            number = book.attempts + 1
+            t.outbox_attempts[(*key, number)] = replace(audit, attempt=number,
+                                                        outcome=Outcome.resent)  # fmt: skip
+            t.outbox_books[key] = replace(book, state=MessageState.pending, attempts=number,
+                                          failures=0, next_at=audit.at, lease_until=None,
+                                          last_error=None)  # fmt: skip
+            return MessageState.dead
+
     def book(self, tenant_id: str, message_id: str) -> Book | None:
         key = (tenant_id, message_id)
         if key not in self.store.tables.outbox:
