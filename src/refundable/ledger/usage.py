@@ -11,11 +11,11 @@ runs on plain integers to keep the per-event cost to a few hundred nanoseconds.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from refundable.core.errors import InputError, InsufficientFunds, LotExpired
-from refundable.ledger.credit_ops import Allocation
+from refundable.ledger.credit_ops import AllocationRow, Allocations
 from refundable.ledger.lots import (
     DEFAULT_PRIORITY,
     CreditLot,
@@ -36,20 +36,25 @@ class UsageEvent:
 
 @dataclass(slots=True)
 class _Book:
-    """One customer's lots during a batch (mutable scratch, never leaves this module)."""
+    """One customer's lots during a batch (mutable scratch, never leaves this module). What a
+    batch drew from a lot is what it had at the start less what it has now (the per-event
+    values telescope), so nothing is summed per event."""
 
     lots: list[CreditLot]
     remaining: list[int]
     value_left: list[int]
-    drawn_units: list[int] = field(default_factory=list)  # per lot index, this batch
-    drawn_value: list[int] = field(default_factory=list)
-    head: int = 0  # first lot that may still have credits
+    head: int = 0  # first lot with credits left (or len(lots)): the only place to look first
+
+    def took(self, i: int) -> tuple[int, int]:
+        """(units, value) taken from lot ``i`` in this batch."""
+        lot = self.lots[i]
+        return lot.remaining - self.remaining[i], lot.value_left_minor - self.value_left[i]
 
 
 @dataclass(frozen=True, slots=True)
 class BatchAllocation:
     lots: list[CreditLot]  # lots whose state changed
-    allocations: list[Allocation]
+    allocations: Allocations
     draws: dict[str, list[Draw]]  # customer -> per-lot totals
     accepted: list[UsageEvent]
     rejected: list[tuple[UsageEvent, str]]
@@ -65,28 +70,25 @@ def allocate_batch(
     whole batch (nothing is written) unless ``partial``, in which case it is returned in
     ``rejected`` with the reason and the rest go ahead."""
     books = {c: _book(lots, priority) for c, lots in lots_by_customer.items()}
-    allocations: list[Allocation] = []
-    accepted: list[UsageEvent] = []
-    rejected: list[tuple[UsageEvent, str]] = []
-    for ev in events:
+    todo = list(events)
+    allocations = Allocations()
+    refused: dict[int, tuple[UsageEvent, str]] = {}  # position in events -> (event, why)
+    for n, ev in enumerate(todo):
         book = books.get(ev.customer_id) or books.setdefault(ev.customer_id, _Book([], [], []))
-        failure = _draw(book, ev, allocations)
-        if failure is None:
-            accepted.append(ev)
-        elif partial:
-            rejected.append((ev, str(failure)))
-        else:
-            raise failure
+        failure = _draw(book, ev, allocations.rows)
+        if failure is not None:
+            if not partial:
+                raise failure
+            refused[n] = (ev, str(failure))
+    accepted = [ev for n, ev in enumerate(todo) if n not in refused] if refused else todo
     changed: list[CreditLot] = []
     draws: dict[str, list[Draw]] = {}
     for customer, book in books.items():
-        touched = [i for i, units in enumerate(book.drawn_units) if units]
+        touched = [i for i, lot in enumerate(book.lots) if book.remaining[i] != lot.remaining]
         if touched:
-            draws[customer] = [
-                Draw(book.lots[i].lot_id, book.drawn_units[i], book.drawn_value[i]) for i in touched
-            ]
+            draws[customer] = [Draw(book.lots[i].lot_id, *book.took(i)) for i in touched]
             changed += [_settle(book, i) for i in touched]
-    return BatchAllocation(changed, allocations, draws, accepted, rejected)
+    return BatchAllocation(changed, allocations, draws, accepted, list(refused.values()))
 
 
 def _book(lots: Sequence[CreditLot], priority: LotPriority) -> _Book:
@@ -95,50 +97,48 @@ def _book(lots: Sequence[CreditLot], priority: LotPriority) -> _Book:
         for lot in fefo_order(lots, priority)
         if lot.status is LotStatus.open and lot.remaining > 0
     ]
-    n = len(ordered)
-    return _Book(
-        ordered, [x.remaining for x in ordered], [x.value_left_minor for x in ordered],
-        [0] * n, [0] * n,
-    )  # fmt: skip
+    return _Book(ordered, [x.remaining for x in ordered], [x.value_left_minor for x in ordered])
 
 
-def _draw(book: _Book, ev: UsageEvent, out: list[Allocation]) -> Exception | None:
-    need = ev.units
+def _draw(book: _Book, ev: UsageEvent, out: list[AllocationRow]) -> Exception | None:
+    need, at, head, remaining = ev.units, ev.occurred_at, book.head, book.remaining
+    # Fast path (almost every event): the first lot with credits left is valid and covers the
+    # event on its own, which is exactly what the general loop below would choose.
+    if (
+        type(need) is int
+        and head < len(remaining)
+        and 0 < need <= remaining[head]
+        and at < book.lots[head].valid_until
+    ):
+        _take(book, head, need, ev.event_id, out)
+        return None
     if isinstance(need, bool) or not isinstance(need, int) or need <= 0:
         return InputError(
             f"{need!r} units", where=f"event {ev.event_id}.units", allowed="a whole number above 0"
         )
-    at = ev.occurred_at
-    lots, remaining = book.lots, book.remaining
-    while book.head < len(lots) and not remaining[book.head]:
-        book.head += 1
-    head = book.head
-    # Fast path: the first lot with credits left is valid and covers the event on its own,
-    # which is exactly what the general loop below would choose.
-    if head < len(lots) and remaining[head] >= need and at < lots[head].valid_until:
-        _take(book, head, need, ev, out)
-        return None
+    lots = book.lots
     usable = [i for i, lot in enumerate(lots) if remaining[i] and at < lot.valid_until]
     if sum(remaining[i] for i in usable) < need:
         return _shortfall(book, ev, usable)
     for i in usable:
         take = min(need, remaining[i])
-        _take(book, i, take, ev, out)
+        _take(book, i, take, ev.event_id, out)
         need -= take
         if need == 0:
             break
     return None
 
 
-def _take(book: _Book, i: int, take: int, ev: UsageEvent, out: list[Allocation]) -> None:
+def _take(book: _Book, i: int, take: int, event_id: str, out: list[AllocationRow]) -> None:
     lot = book.lots[i]
     left = book.remaining[i] - take
     value_left = lot.price_minor * left // lot.units
-    value = book.value_left[i] - value_left
+    out.append((event_id, lot.lot_id, take, book.value_left[i] - value_left))
     book.remaining[i], book.value_left[i] = left, value_left
-    book.drawn_units[i] += take
-    book.drawn_value[i] += value
-    out.append(Allocation(ev.event_id, lot.lot_id, take, value))
+    if not left and i == book.head:  # keep the head on the first lot with credits left
+        remaining, n = book.remaining, len(book.remaining)
+        while book.head < n and not remaining[book.head]:
+            book.head += 1
 
 
 def _shortfall(book: _Book, ev: UsageEvent, usable: list[int]) -> Exception:

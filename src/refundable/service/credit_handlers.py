@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
+from operator import attrgetter
 
 from refundable.core.errors import Conflict, IdempotencyConflict
 from refundable.ledger import accounts as chart
@@ -23,6 +24,7 @@ from refundable.service import policy_rules as rules
 from refundable.service.common import Context, Detail, Done, not_found, usage_entry_id
 from refundable.service.ports import Repositories
 
+_EVENT_ID, _CUSTOMER = attrgetter("event_id"), attrgetter("customer_id")
 _PAID_FROM = {
     c.PaidFrom.wallet: Kind.wallet,
     c.PaidFrom.account_credit: Kind.account_credit,
@@ -46,15 +48,19 @@ def buy_credit_lot(cmd: c.BuyCreditLot, ctx: Context) -> Done:
 def _new_events(repos: Repositories, events: Sequence[UsageEvent]) -> tuple[list[UsageEvent], int]:
     """Events not stored yet (first occurrence in the batch wins); a known id with another
     payload is refused, the same payload is a harmless duplicate."""
-    seen: dict[str, UsageEvent] = {}
-    for ev in events:
-        first = seen.setdefault(ev.event_id, ev)
-        if first != ev:
-            raise IdempotencyConflict(
-                f"usage event {ev.event_id!r} appears twice with different contents",
-                where=f"event {ev.event_id}",
-            )
+    seen = dict(zip(map(_EVENT_ID, events), events, strict=True))  # C speed: no id repeated...
+    if len(seen) < len(events):  # ...or some are: the first occurrence wins, and must match
+        seen = {}
+        for ev in events:
+            first = seen.setdefault(ev.event_id, ev)
+            if first != ev:
+                raise IdempotencyConflict(
+                    f"usage event {ev.event_id!r} appears twice with different contents",
+                    where=f"event {ev.event_id}",
+                )
     known = repos.usage.known(list(seen))
+    if not known:  # the usual batch: all new
+        return list(seen.values()), len(events) - len(seen)
     fresh: list[UsageEvent] = []
     for event_id, ev in seen.items():
         stored = known.get(event_id)
@@ -81,12 +87,13 @@ def ingest(
     repos, tenant_id = ctx.repos, ctx.tenant_id
     # Lock first, then look for known events: a concurrent batch of the same customers has
     # committed by the time the lock is granted, so its events are seen as duplicates here.
-    lots = repos.lots.lock_open(sorted({ev.customer_id for ev in events}), unit)
+    lots = repos.lots.lock_open(sorted(set(map(_CUSTOMER, events))), unit)
     fresh, duplicates = _new_events(repos, events)
     batch = allocate_batch(lots, fresh, priority, partial)
-    first_event: dict[str, str] = {}
-    for ev in batch.accepted:
-        first_event.setdefault(ev.customer_id, ev.event_id)
+    # Each customer's first accepted event: the last write of a dict built from the events in
+    # reverse order wins (a C loop, where setdefault per event cost 0.1 µs).
+    backwards = batch.accepted[::-1]
+    first_event = dict(zip(map(_CUSTOMER, backwards), map(_EVENT_ID, backwards), strict=True))
     entries: list[JournalEntry] = []
     entry_of: dict[str, str] = {}
     for customer, draws in batch.draws.items():

@@ -23,6 +23,7 @@ from refundable.core.money import Money
 from refundable.ledger.accounts import check_commodity
 
 _ID = re.compile(limits.ID_PATTERN)
+ID_MATCH = _ID.match  # for checking a whole column at C speed: all(map(ID_MATCH, ids))
 ID_FIELDS = frozenset({"idempotency_key", "from_customer", "to_customer", "provider"})
 TEXT_FIELDS = frozenset({"reason", "memo", "cause", "name"})
 _ID_ALLOWED = (
