@@ -28,9 +28,7 @@ from refundable.service.payouts import PayoutSettled, run_failed_hooks, run_sett
 from refundable.service.ports import OutboxMessage, RefundStatus
 
 
-def _window(
-    ctx: Context, payout_method: Method, at: datetime
-) -> tuple[datetime, datetime]:
+def _window(ctx: Context, payout_method: Method, at: datetime) -> tuple[datetime, datetime]:
     policy = ctx.policy(at)
     promise = policy.payout_by_method.get(payout_method.value) or policy.payout
     latest = promise.n if promise is not None and promise.unit == "business_days" else None
