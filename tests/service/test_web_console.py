@@ -9,7 +9,7 @@ import pytest
 from fastapi.routing import APIRoute
 
 from fakes import TENANT, customer, lot, memory_app, open_tenant, top_up
-from refundable.entrypoints.web import console, portal, seed_demo_logins
+from refundable.entrypoints.web import console, policy_upload, portal, seed_demo_logins
 from refundable.entrypoints.web.security import SESSION_COOKIE
 from refundable.service.logins import Role
 from webpages import client, csrf, sign_in
@@ -70,9 +70,10 @@ def test_a_failed_sign_in_says_the_same_whatever_was_wrong(  # type: ignore[no-u
 
 
 def test_every_form_is_refused_without_its_csrf_token(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    routes = [*console.router.routes, *portal.router.routes]
+    routes = [*console.router.routes, *policy_upload.router.routes, *portal.router.routes]
     posts = sorted(r.path for r in routes if isinstance(r, APIRoute) and "POST" in r.methods)
-    assert {"/console/login", "/console/policy/preview", "/portal/sign-in"} <= set(posts)
+    wanted = {"/console/login", "/console/policy/preview", "/console/policy/versions"}
+    assert wanted | {"/portal/sign-in"} <= set(posts)
     c = client(app, tmp_path)
     assert sign_in(c, TENANT, "admin@acme.example") == 303
     stolen = csrf(c, "/console/")

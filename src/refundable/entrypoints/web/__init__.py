@@ -17,7 +17,14 @@ from starlette.types import ASGIApp, Scope
 from refundable.bootstrap import App
 from refundable.config import Settings
 from refundable.core.errors import RefundableError
-from refundable.entrypoints.web import cases, console, portal, portal_cases, subscriptions
+from refundable.entrypoints.web import (
+    cases,
+    console,
+    policy_upload,
+    portal,
+    portal_cases,
+    subscriptions,
+)
 from refundable.entrypoints.web.mail import mailer_for
 from refundable.entrypoints.web.pages import (
     HERE,
@@ -50,6 +57,7 @@ def build_web(
     )  # fmt: skip
     web.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     web.include_router(console.router)
+    web.include_router(policy_upload.router)
     web.include_router(cases.router)
     web.include_router(portal.router)
     web.include_router(subscriptions.router)

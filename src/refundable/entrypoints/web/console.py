@@ -16,15 +16,16 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import HTMLResponse, Response
 
 from refundable.billing.records import SubscriptionEvent, SubscriptionRecord
-from refundable.bootstrap import App, examples_dir
+from refundable.bootstrap import App
+from refundable.core import limits
 from refundable.core.errors import NotFound, RefundableError
 from refundable.core.textinput import load_document
 from refundable.entrypoints.web.pages import Principal, checked_form, signed_out, staff, web_of
+from refundable.entrypoints.web.policy_upload import upload_page
 from refundable.entrypoints.web.security import verify_password
 from refundable.ledger.lots import CreditLot
 from refundable.service.logins import normal_email
 from refundable.service.queries import Balance, StatementLine
-from refundable.service.tenant_reads import policy_report
 
 router = APIRouter(prefix="/console")
 Staff = Annotated[Principal, Depends(staff)]
@@ -116,15 +117,10 @@ def customer_view(app: App, tenant_id: str, customer_id: str, known: bool = Fals
 
 @router.get("/policy", response_class=HTMLResponse)
 def policy_page(request: Request, who: Staff) -> Response:
-    web = web_of(request)
-    report = policy_report(
-        web.app.bus, who.tenant_id, web.app.clock.now(), web.settings.resolved_policies_dir
+    published = request.query_params.get("published")
+    return upload_page(
+        request, who, published=published[: limits.MAX_ID_LENGTH] if published else None
     )
-    example = _example_request(report.tenant.policy_id)
-    return web.page(
-        request, "console/policy.html", who=who, report=report, example=example,
-        now=web.app.clock.now(),
-    )  # fmt: skip
 
 
 @router.post("/policy/preview", response_class=HTMLResponse)
@@ -143,9 +139,3 @@ def preview(request: Request, who: Staff, form: Form) -> Response:
         request, name, 200 if error is None else 422, who=who, decision=decision,
         error=error, request_text=text,
     )  # fmt: skip
-
-
-def _example_request(policy_id: str) -> str:
-    """The first shipped example request of the policy, to start the preview form from."""
-    files = sorted(examples_dir().glob(f"{policy_id}-*.yaml"))
-    return files[0].read_text(encoding="utf-8") if files else f"policy: {policy_id}\n"
