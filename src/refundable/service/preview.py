@@ -5,6 +5,11 @@ of its published versions are kept for ``ttl`` seconds (versions are immutable; 
 published meanwhile is seen within ``ttl``), and each version's compiled policy comes from the
 process-wide catalog (compiled once per text). After the first call of a tenant, a preview is
 the pure core only: parse, pick the version in force, decide (ADR 0059).
+
+When a tenant's entry goes stale, the next preview still uses it and ONE background refresh
+reads the store (ADR 0068): under load, every request arriving in the same millisecond used
+to find the entry stale, leave the event loop and read the store at once, which put a
+read of the tenant catalog into the tail latency every ``ttl`` seconds.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ class Previewer:
         self._known: dict[str, _Known] = {}
         self._compiled: dict[str, CompiledPolicy] = {}
         self._lock = threading.Lock()
+        self._refreshing: set[str] = set()
 
     def preview(self, tenant_id: str, data: Any) -> Decision:
         """Parse ``data`` (a request in the public vocabulary; ``policy`` may be left out)
@@ -61,17 +67,44 @@ class Previewer:
         return parse_request(data, policy=known.tenant.policy_id, zone=known.zone)
 
     def is_warm(self, tenant_id: str) -> bool:
-        """Whether a preview for this tenant needs no store read (its versions are known)."""
-        known = self._known.get(tenant_id)
-        return known is not None and known.until > time.monotonic()
+        """Whether a preview for this tenant needs no store read (its versions are known,
+        perhaps stale and being refreshed in the background)."""
+        return tenant_id in self._known
 
     def policy_id(self, tenant_id: str) -> str:
         return self._tenant(tenant_id).tenant.policy_id
 
+    def forget(self, tenant_id: str) -> None:
+        """Drop what is known of a tenant (this process just published a version)."""
+        with self._lock:
+            self._known.pop(tenant_id, None)
+
     def _tenant(self, tenant_id: str) -> _Known:
         known = self._known.get(tenant_id)
-        if known is not None and known.until > time.monotonic():
-            return known
+        if known is None:
+            return self._load(tenant_id)
+        if known.until <= time.monotonic():
+            self._refresh_in_background(tenant_id)
+        return known
+
+    def _refresh_in_background(self, tenant_id: str) -> None:
+        with self._lock:
+            if tenant_id in self._refreshing:
+                return
+            self._refreshing.add(tenant_id)
+
+        def refresh() -> None:
+            try:
+                self._load(tenant_id)
+            except Exception:  # the stale entry stays; the next call tries again
+                pass
+            finally:
+                with self._lock:
+                    self._refreshing.discard(tenant_id)
+
+        threading.Thread(target=refresh, name=f"preview-refresh-{tenant_id}", daemon=True).start()
+
+    def _load(self, tenant_id: str) -> _Known:
         with self._uow_factory() as uow:
             tenants = uow.repositories(tenant_id).tenants
             tenant = tenants.get(tenant_id)

@@ -65,6 +65,9 @@ def create_app(app: App, settings: Settings, *, ready: bool = True) -> Any:
         title="Refundable API",
         version=API_VERSION,
         description="Refund, cancellation and credit decisions by policy; the ledger they move.",
+        # Our own Prometheus metrics and JSON logs (ADR 0060) are the telemetry; FastAPI's
+        # OpenTelemetry hooks asked the environment for a provider on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     metrics = Metrics()
     previewer = Previewer(app.bus.uow_factory, app.catalog)
@@ -74,7 +77,7 @@ def create_app(app: App, settings: Settings, *, ready: bool = True) -> Any:
     for router in ROUTERS:
         api.include_router(router)
     _gauges(app, metrics)
-    _mount_web(api, app, settings)
+    _mount_web(api, app, settings, previewer)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
     return api
 
@@ -108,14 +111,15 @@ def _handlers(api: FastAPI) -> None:
 
 
 # ---- THE web mount (console and portal, helper h21-web) -------------------------------------
-def _mount_web(api: FastAPI, app: App, settings: Settings) -> None:
+def _mount_web(api: FastAPI, app: App, settings: Settings, previewer: Previewer) -> None:
     """Mount the agent console (``/console/``) and customer portal (``/portal/``): an ASGI
     sub-app that claims only its own paths, so ``/v1`` keeps its problem+json 404. The only
     place the API knows about the pages; the portal's sign-in mail goes through
     ``mailer_for(settings)``."""
     from refundable.entrypoints.web import PagesMount, build_web, mailer_for
 
-    api.router.routes.append(PagesMount(build_web(app, settings, mailer_for(settings))))
+    pages = build_web(app, settings, mailer_for(settings), previewer=previewer)
+    api.router.routes.append(PagesMount(pages))
 
 
 # ----------------------------------------------------------------------------------------------

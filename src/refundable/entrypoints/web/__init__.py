@@ -45,12 +45,18 @@ __all__ = [
 
 
 def build_web(
-    app: App, settings: Settings, mailer: Mailer | None = None, secure_cookies: bool = False
+    app: App,
+    settings: Settings,
+    mailer: Mailer | None = None,
+    secure_cookies: bool = False,
+    previewer: Previewer | None = None,
 ) -> FastAPI:
     """The console (``/console/``) and portal (``/portal/``) as one ASGI app. ``mailer`` sends
-    the portal's sign-in links; ``secure_cookies`` marks cookies HTTPS-only (behind TLS)."""
+    the portal's sign-in links; ``secure_cookies`` marks cookies HTTPS-only (behind TLS);
+    ``previewer`` is the API's when both are served together (one cache, forgotten when
+    either publishes a version)."""
     web = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-    previewer = Previewer(app.bus.uow_factory, app.catalog)
+    previewer = previewer or Previewer(app.bus.uow_factory, app.catalog)
     web.state.web = Web(
         app, settings, mailer, Signer(secret_key(settings)), make_templates(), previewer,
         secure_cookies,

@@ -181,6 +181,7 @@ async def publish(body: PublishIn, request: Request, who: Admin, state: State) -
             file="upload.yaml",
         ),
     )
+    state.previewer.forget(who.tenant_id)
     versions = await run_in_threadpool(_versions, state, who.tenant_id)
     return version_out(next(v for v in versions if v.version == receipt.ref))
 
