@@ -1,5 +1,5 @@
-"""The read side of the API's resources: one tenant's customers, payments, decisions and
-credit lots, a page at a time.
+"""The read side of the API's resources: one tenant's customers, charges, payments, decisions
+and credit lots, a page at a time.
 
 Pages use keyset pagination on the resource's id (ascending): ``after`` is the last id of the
 previous page, the store returns at most ``limit`` rows with an id greater than it, and
@@ -11,9 +11,13 @@ tenant is simply not found.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Generic, Protocol, TypeVar
 
+from refundable.core.money import Money
+from refundable.ledger.accounts import Kind
 from refundable.ledger.decisions import DecisionRecord
+from refundable.ledger.entries import EntryKind, JournalEntry
 from refundable.ledger.lots import CreditLot
 from refundable.ledger.payments import Payment
 from refundable.ledger.transfers import Party
@@ -34,6 +38,29 @@ def page_of(found: list[T], limit: int) -> Page[T]:
     return Page(found[:limit], len(found) > limit)
 
 
+@dataclass(frozen=True, slots=True)
+class Charge:
+    """A recorded charge (``RecordCharge``): what a customer was billed, read from its ledger
+    entry (a charge has no table of its own: the entry is the record)."""
+
+    charge_id: str
+    customer_id: str
+    amount: Money
+    charged_at: datetime
+    memo: str
+    entry_id: str
+
+
+def charge_of(entry: JournalEntry) -> Charge:
+    """The charge a ``charge`` entry records: the receivable line names customer and amount."""
+    if entry.kind is not EntryKind.charge or entry.ref is None:
+        raise ValueError(f"entry {entry.entry_id} is not a charge")
+    line = next(x for x in entry.lines if x.account.kind is Kind.receivable)
+    amount = Money.from_minor(line.amount, line.account.commodity)
+    owner = line.account.owner or ""
+    return Charge(entry.ref, owner, amount, entry.effective_at, entry.memo, entry.entry_id)
+
+
 class ResourceQueries(Protocol):
     def customers(self, tenant: str, limit: int, after: str | None) -> Page[Party]: ...
     def customer(self, tenant: str, customer_id: str) -> Party | None: ...
@@ -41,6 +68,8 @@ class ResourceQueries(Protocol):
         self, tenant: str, limit: int, after: str | None, customer: str | None = None
     ) -> Page[Payment]: ...
     def payment(self, tenant: str, payment_id: str) -> Payment | None: ...
+    def charges(self, tenant: str, limit: int, after: str | None) -> Page[Charge]: ...
+    def charge(self, tenant: str, charge_id: str) -> Charge | None: ...
     def decisions(
         self, tenant: str, limit: int, after: str | None, customer: str | None = None
     ) -> Page[DecisionRecord]: ...

@@ -23,6 +23,26 @@ def test_pages_walk_every_customer_once_in_id_order(client: TestClient, keys: Ke
     assert (seen, pages) == (["c1", "c2", "c3", "c4", "c5"], 3)
 
 
+def test_charges_are_listed_a_page_at_a_time_and_read_one_by_one(
+    client: TestClient, keys: Keys
+) -> None:
+    h = auth(keys.agent)
+    assert client.post("/v1/customers", json={"id": "cx"}, headers=h).status_code == 201
+    for n, cid in enumerate(("ch-3", "ch-1", "ch-2")):
+        body = {"id": cid, "customer": "cx", "amount": f"1{n}.50", "currency": "ZAR",
+                "memo": f"invoice {cid}", "at": "2026-04-01T10:00:00+02:00"}  # fmt: skip
+        assert client.post("/v1/charges", json=body, headers=h).status_code == 201
+    first = client.get("/v1/charges", params={"limit": 2}, headers=h).json()
+    assert [c["id"] for c in first["data"]] == ["ch-1", "ch-2"] and first["has_more"]
+    rest = client.get("/v1/charges", params={"starting_after": "ch-2"}, headers=h).json()
+    assert [c["id"] for c in rest["data"]] == ["ch-3"] and not rest["has_more"]
+    one = client.get("/v1/charges/ch-3", headers=auth(keys.read_only)).json()
+    assert one["customer"] == "cx" and one["amount"] == {"amount": "10.50", "currency": "ZAR"}
+    assert one["memo"] == "invoice ch-3" and one["charged_at"].startswith("2026-04-01T08:00")
+    missing = client.get("/v1/charges/nope", headers=h)
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+
+
 def test_a_limit_out_of_range_is_a_clear_422(client: TestClient, keys: Keys) -> None:
     r = client.get("/v1/customers", params={"limit": 1000}, headers=auth(keys.read_only))
     assert r.status_code == 422

@@ -36,6 +36,8 @@ NEEDS: dict[tuple[str, str], Role] = {
     ("GET", "/v1/customers/{customer_id}/statement"): R,
     ("GET", "/v1/customers/{customer_id}/credit_lots"): R,
     ("POST", "/v1/charges"): A,
+    ("GET", "/v1/charges"): R,
+    ("GET", "/v1/charges/{charge_id}"): R,
     ("POST", "/v1/payments"): A,
     ("GET", "/v1/payments"): R,
     ("GET", "/v1/payments/{payment_id}"): R,
@@ -114,6 +116,7 @@ def operations(client: TestClient) -> set[tuple[str, str]]:
 
 def path_of(template: str, w: World) -> str:
     ids = {"decision_id": w.decision, "customer_id": w.customer, "payment_id": w.payment,
+           "charge_id": w.charge,
            "hold_id": w.hold, "lot_id": w.lot, "event_id": w.event, "clock_id": w.clock,
            "key_id": w.spare_key, "subscription_id": w.subscription, "case_id": w.case}  # fmt: skip
     return re.sub(r"\{(\w+)\}", lambda m: ids[m.group(1)], template)
@@ -251,5 +254,6 @@ def test_tenant_a_reads_its_own_objects(client: TestClient, keys: Keys, world: W
             r = client.get(path_of(template, world), headers=auth(keys.read_only),
                            params={"feature": "sms"})  # fmt: skip
             assert r.status_code == 200, (template, r.text)
-    listed = client.get("/v1/payments", headers=auth(keys.read_only)).json()
-    assert MARK in json.dumps(listed)
+    for listing in ("/v1/payments", "/v1/charges"):
+        listed = client.get(listing, headers=auth(keys.read_only)).json()
+        assert MARK in json.dumps(listed), listing

@@ -9,15 +9,17 @@ from sqlalchemy import Column, Engine, Table, select
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
 from refundable.adapters.db.engine import READONLY
+from refundable.adapters.db.repository import SqlJournal
 from refundable.adapters.db.repository_records import SqlCustomers, SqlUsage
 from refundable.adapters.db.repository_scheduling import _NO_CLOCK
 from refundable.adapters.db.repository_tenants import SqlDecisions
 from refundable.ledger.decisions import DecisionRecord
+from refundable.ledger.entries import EntryKind
 from refundable.ledger.lots import CreditLot
 from refundable.ledger.payments import Payment
 from refundable.ledger.transfers import Party
 from refundable.ledger.usage import UsageEvent
-from refundable.service.resources import Page, page_of
+from refundable.service.resources import Charge, Page, charge_of, page_of
 
 
 class SqlResourceQueries:
@@ -61,6 +63,28 @@ class SqlResourceQueries:
         with self.engine.begin() as conn:
             r = conn.execute(stmt).mappings().first()
         return None if r is None else rows.payment_from(r)
+
+    def charges(self, tenant: str, limit: int, after: str | None) -> Page[Charge]:
+        """Charge entries by charge id (the entry's ref; index ``ix_entries_ref``)."""
+        e = t.entries.c
+        stmt = select(e.entry_id).where(e.tenant_id == tenant, e.kind == EntryKind.charge.value)
+        if after is not None:
+            stmt = stmt.where(e.ref > after)
+        stmt = stmt.order_by(e.ref, e.entry_id).limit(limit + 1)
+        with self.engine.begin() as conn:
+            journal = SqlJournal(conn, tenant, _NO_CLOCK)
+            found = [journal.get(i) for i in conn.execute(stmt).scalars()]
+        return page_of([charge_of(x) for x in found if x is not None], limit)
+
+    def charge(self, tenant: str, charge_id: str) -> Charge | None:
+        e = t.entries.c
+        stmt = select(e.entry_id).where(
+            e.tenant_id == tenant, e.ref == charge_id, e.kind == EntryKind.charge.value
+        )
+        with self.engine.begin() as conn:
+            entry_id = conn.execute(stmt.order_by(e.entry_id).limit(1)).scalar()
+            found = None if entry_id is None else SqlJournal(conn, tenant, _NO_CLOCK).get(entry_id)
+        return None if found is None else charge_of(found)
 
     def decisions(
         self, tenant: str, limit: int, after: str | None, customer: str | None = None

@@ -6,11 +6,12 @@ from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from refundable.ledger.decisions import DecisionRecord
+from refundable.ledger.entries import EntryKind
 from refundable.ledger.lots import CreditLot
 from refundable.ledger.payments import Payment
 from refundable.ledger.transfers import Party
 from refundable.ledger.usage import UsageEvent
-from refundable.service.resources import Page, page_of
+from refundable.service.resources import Charge, Page, charge_of, page_of
 
 from .tables import TK, MemoryStore
 
@@ -47,6 +48,19 @@ class MemoryResourceQueries:
 
     def payment(self, tenant: str, payment_id: str) -> Payment | None:
         return self.store.tables.payments.get((tenant, payment_id))
+
+    def _charges(self, tenant: str) -> list[Charge]:
+        entries = self.store.tables.entries
+        found = [e for (t, _), (_, e) in entries.items()
+                 if t == tenant and e.kind is EntryKind.charge and e.ref is not None]  # fmt: skip
+        return [charge_of(e) for e in sorted(found, key=lambda e: (e.ref, e.entry_id))]
+
+    def charges(self, tenant: str, limit: int, after: str | None) -> Page[Charge]:
+        found = [x for x in self._charges(tenant) if after is None or x.charge_id > after]
+        return page_of(found[: limit + 1], limit)
+
+    def charge(self, tenant: str, charge_id: str) -> Charge | None:
+        return next((x for x in self._charges(tenant) if x.charge_id == charge_id), None)
 
     def decisions(
         self, tenant: str, limit: int, after: str | None, customer: str | None = None

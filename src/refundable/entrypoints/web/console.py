@@ -118,9 +118,8 @@ def customer_view(app: App, tenant_id: str, customer_id: str, known: bool = Fals
 @router.get("/policy", response_class=HTMLResponse)
 def policy_page(request: Request, who: Staff) -> Response:
     published = request.query_params.get("published")
-    return upload_page(
-        request, who, published=published[: limits.MAX_ID_LENGTH] if published else None
-    )
+    shown = published[: limits.MAX_ID_LENGTH] if published else None
+    return upload_page(request, who, {"published": shown})
 
 
 @router.post("/policy/preview", response_class=HTMLResponse)

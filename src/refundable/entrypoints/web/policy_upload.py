@@ -105,7 +105,9 @@ def _notified_on(form: dict[str, str]) -> date | None:
                          allowed="a date like 2026-04-01, or empty for today") from err  # fmt: skip
 
 
-def upload_page(request: Request, who: Principal, status: int = 200, **ctx: object) -> HTMLResponse:
+def upload_page(
+    request: Request, who: Principal, ctx: dict[str, object], status: int = 200
+) -> HTMLResponse:
     """The policy page, with the upload form's outcome (problems, a refusal, a check)."""
     web = web_of(request)
     now = web.app.clock.now()
@@ -130,7 +132,7 @@ def publish(request: Request, who: Staff, form: Upload) -> Response:
     checking = form.get("action") == "check"
     if not checking:
         require(who, Role.admin)
-    kept = {"upload_text": form.get("file") or form.get("text", ""),
+    kept: dict[str, object] = {"upload_text": form.get("file") or form.get("text", ""),
             "upload_effective": form.get("effective_from", ""),
             "upload_notified": form.get("notified_on", "")}  # fmt: skip
     try:
@@ -138,10 +140,13 @@ def publish(request: Request, who: Staff, form: Upload) -> Response:
         kept["upload_text"] = text
         if checking:
             found = tools.check(text)
-            return upload_page(request, who, checked=found.policy, warnings=found.warnings, **kept)
+            return upload_page(
+                request, who, {**kept, "checked": found.policy, "warnings": found.warnings}
+            )
         cmd = c.PublishPolicy(who.tenant_id, form_key(form, "publish-policy"), text,
                               notified_on=_notified_on(form), file=name)  # fmt: skip
         receipt = web_of(request).app.bus.handle(cmd)
+        web_of(request).previewer.forget(who.tenant_id)
     except RefundableError as err:
-        return upload_page(request, who, status_of(err).http, upload_error=err, **kept)
+        return upload_page(request, who, {**kept, "upload_error": err}, status_of(err).http)
     return RedirectResponse(f"/console/policy?published={quote(receipt.ref or '')}", 303)

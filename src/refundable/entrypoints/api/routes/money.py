@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from refundable.core.errors import NotFound
@@ -41,6 +41,7 @@ from refundable.ledger.holds import HoldResolution
 from refundable.ledger.money_ops import FeeFrom
 from refundable.ledger.payments import Payment
 from refundable.service import commands as c
+from refundable.service.resources import Charge
 
 router = APIRouter(tags=["money"], route_class=IdempotentRoute)
 READ_ERRORS = {**AUTH_ERRORS, **problems(404)}
@@ -145,6 +146,27 @@ def payment_out(p: Payment) -> PaymentOut:
     )
 
 
+class ChargeOut(BaseModel):
+    object: Literal["charge"] = "charge"
+    id: str
+    customer: str
+    amount: MoneyOut
+    charged_at: str
+    memo: str
+    entry: str = Field(description="The ledger entry that records it")
+
+
+def charge_out(x: Charge) -> ChargeOut:
+    return ChargeOut(
+        id=x.charge_id,
+        customer=x.customer_id,
+        amount=money_out(x.amount),
+        charged_at=x.charged_at.isoformat(),
+        memo=x.memo,
+        entry=x.entry_id,
+    )
+
+
 def _key(request: Request) -> str:
     return command_key(request)
 
@@ -166,6 +188,23 @@ async def record_charge(body: ChargeIn, request: Request, who: Agent, state: Sta
             ),
         )
     )
+
+
+@router.get("/v1/charges", response_model=ListOf[ChargeOut], responses=AUTH_ERRORS)
+async def list_charges(request: Request, who: Reader, state: State, page: Listing) -> Any:
+    """The tenant's recorded charges by id (``starting_after`` a charge id)."""
+    found = await run_in_threadpool(
+        state.resources.charges, who.tenant_id, page.limit, page.starting_after
+    )
+    return envelope(found, charge_out, request.url.path)
+
+
+@router.get("/v1/charges/{charge_id}", response_model=ChargeOut, responses=READ_ERRORS)
+async def get_charge(charge_id: str, who: Reader, state: State) -> Any:
+    found = await run_in_threadpool(state.resources.charge, who.tenant_id, charge_id)
+    if found is None:
+        raise NotFound(f"no charge {charge_id!r}", where="charge_id")
+    return charge_out(found)
 
 
 @router.post("/v1/payments", status_code=201, response_model=PaymentOut, responses=WRITE_ERRORS)
