@@ -115,3 +115,11 @@ STATEMENT_PAGE_LINES: Final = 200
 # its own accounts one run refreshes (the stalest first; the rest wait for the next run).
 CHECKPOINT_RUN_EVERY_S: Final = 24 * 3600
 CHECKPOINT_ACCOUNTS_PER_RUN: Final = 50
+
+# --- HTTP request bodies (ADR 0068) -------------------------------------------------
+# Every request body the service reads (API JSON, console and portal forms): refused with 413
+# before it is parsed. One document (a decision request, a policy file) is MAX_DOCUMENT_BYTES;
+# the default leaves room for its JSON escaping. A usage batch of MAX_BATCH_EVENTS events,
+# each with ids of MAX_ID_LENGTH and an instant, needs up to ~300 bytes an event.
+MAX_REQUEST_BODY_BYTES: Final = 2_000_000
+MAX_BATCH_BODY_BYTES: Final = 32_000_000

@@ -21,6 +21,7 @@ from refundable.config import Settings
 from refundable.core.errors import RefundableError
 from refundable.entrypoints.api import metrics as metrics_routes
 from refundable.entrypoints.api import problems
+from refundable.entrypoints.api.body_cap import BodyCap
 from refundable.entrypoints.api.logs import RequestIds
 from refundable.entrypoints.api.metrics import Metrics
 from refundable.entrypoints.api.openapi_schemas import hoist, request_for_tenant
@@ -73,6 +74,7 @@ def create_app(app: App, settings: Settings, *, ready: bool = True) -> Any:
     previewer = Previewer(app.bus.uow_factory, app.catalog)
     api.state.api = ApiState(app, settings, keys, idempotency, previewer, metrics, resources, ready)
     _handlers(api)
+    api.add_middleware(BodyCap)  # inside RequestIds: a refusal carries the request id
     api.add_middleware(RequestIds, observe=metrics.observe_request)
     for router in ROUTERS:
         api.include_router(router)
@@ -136,15 +138,15 @@ IDEMPOTENCY_KEY = {
 
 def _idempotency_header(doc: dict[str, Any]) -> None:
     """Every POST takes ``Idempotency-Key`` (the route class handles it) and may answer 409
-    (the first request with the key is still running) or 422 (the key was used with another
-    request)."""
+    (the first request with the key is still running), 422 (the key was used with another
+    request) or 413 (a body past its cap, ``body_cap``)."""
     problem = {"$ref": "#/components/schemas/Problem"}
     for operations in doc["paths"].values():
         post = operations.get("post")
         if post is None:
             continue
         post.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
-        for status in ("409", "422"):
+        for status in ("409", "413", "422"):
             post["responses"].setdefault(
                 status,
                 {
