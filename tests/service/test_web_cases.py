@@ -101,3 +101,75 @@ def test_a_customer_asks_for_a_refund_and_follows_it_to_paid(app: App, tmp_path:
     other = client(app, tmp_path / "x")  # staff of the tenant see it; another customer does not
     assert sign_in(other, tenant, f"agent@{tenant}.example") == 303
     assert other.get(f"/console/cases/{case_id}").status_code == 200
+
+
+def _kero_review(app: App, customer: str) -> tuple[str, str]:
+    tenant = policy_tenant(app, "kero")
+    ch, p = charge_and_pay(app, tenant, customer, usd("1200.00"), T0)
+    case_id, _ = open_case(app, tenant, customer, Subject.charge, ch, Reason.change_of_mind, T0,
+                           facts=SUB, payment_id=p)  # fmt: skip
+    seed_demo_logins(app, tenants=[tenant])
+    return tenant, case_id
+
+
+def _state(app: App, tenant: str, case_id: str) -> str:
+    assert app.cases_read is not None
+    case = app.cases_read.case(tenant, case_id)
+    assert case is not None
+    return case.state.value
+
+
+def test_an_agent_overrides_a_decision_with_a_reason_after_confirming(
+    app: App, tmp_path: Path
+) -> None:
+    tenant, case_id = _kero_review(app, "K1")
+    path = f"/console/cases/{case_id}/override"
+    viewer = client(app, tmp_path)
+    assert sign_in(viewer, tenant, f"viewer@{tenant}.example") == 303
+    assert 'data-testid="override"' not in viewer.get(f"/console/cases/{case_id}").text
+    forged = {"csrf_token": csrf(viewer, "/console/"), "nonce": "n1", "outcome": "deny",
+              "reason": "r", "confirm": "yes"}  # fmt: skip
+    assert viewer.post(path, data=forged).status_code == 403
+    agent = client(app, tmp_path)
+    assert sign_in(agent, tenant, f"agent@{tenant}.example") == 303
+    page = agent.get(f"/console/cases/{case_id}").text
+    assert 'data-testid="override"' in page and 'data-testid="withdraw"' in page
+    form = {"csrf_token": csrf(agent, f"/console/cases/{case_id}"), "nonce": _nonce(page),
+            "outcome": "deny", "currency": "USD", "payment": "", "remedy": "",
+            "amount": ""}  # fmt: skip
+    no_reason = agent.post(path, data={**form, "reason": " "})
+    assert no_reason.status_code == 422 and "needs a reason" in no_reason.text
+    shown = agent.post(path, data={**form, "reason": "a goodwill exception was refused"})
+    assert shown.status_code == 200 and 'data-testid="confirm"' in shown.text
+    assert _state(app, tenant, case_id) == "in_review"  # nothing changed before confirming
+    no_token = {**form, "reason": "x", "csrf_token": "forged", "confirm": "yes"}
+    assert agent.post(path, data=no_token).status_code == 403
+    confirmed = {**form, "reason": "a goodwill exception was refused", "confirm": "yes"}
+    done = agent.post(path, data=confirmed, follow_redirects=False)
+    assert done.status_code == 303 and _state(app, tenant, case_id) == "denied"
+    assert app.cases_read is not None
+    [event] = [e for e in app.cases_read.events(tenant, case_id) if e.kind.value == "overridden"]
+    assert event.actor == f"agent:agent@{tenant}.example"
+    again = agent.post(path, data=confirmed, follow_redirects=False)  # a double click
+    assert again.status_code == 303
+    events = [e for e in app.cases_read.events(tenant, case_id) if e.kind.value == "overridden"]
+    assert len(events) == 1
+
+
+def test_an_agent_withdraws_a_case_for_the_customer_after_confirming(
+    app: App, tmp_path: Path
+) -> None:
+    tenant, case_id = _kero_review(app, "K2")
+    agent = client(app, tmp_path)
+    assert sign_in(agent, tenant, f"agent@{tenant}.example") == 303
+    page = agent.get(f"/console/cases/{case_id}").text
+    form = {"csrf_token": csrf(agent, f"/console/cases/{case_id}"), "nonce": _nonce(page),
+            "reason": "the customer called to withdraw"}  # fmt: skip
+    path = f"/console/cases/{case_id}/withdraw"
+    shown = agent.post(path, data=form)
+    assert shown.status_code == 200 and "Withdraw the case" in shown.text
+    assert _state(app, tenant, case_id) == "in_review"
+    done = agent.post(path, data={**form, "confirm": "yes"}, follow_redirects=False)
+    assert done.status_code == 303 and _state(app, tenant, case_id) == "withdrawn"
+    after = agent.get(f"/console/cases/{case_id}").text
+    assert 'data-testid="withdraw"' not in after and 'data-testid="override"' not in after

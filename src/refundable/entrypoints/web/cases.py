@@ -11,13 +11,15 @@ acts once.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from refundable.cases.transitions import allowed_events
-from refundable.core.errors import InvariantBroken
+from refundable.core.errors import InputError, InvariantBroken
+from refundable.core.money import Money
 from refundable.entrypoints.web.charts import bars
 from refundable.entrypoints.web.pages import (
     Principal,
@@ -27,7 +29,7 @@ from refundable.entrypoints.web.pages import (
     staff,
     web_of,
 )
-from refundable.policy.document import Outcome
+from refundable.policy.document import Outcome, Remedy
 from refundable.service import commands as c
 from refundable.service.case_queries import CaseQueries
 from refundable.service.case_reads import at_risk, case_view, figures, queue
@@ -62,7 +64,8 @@ def case_page(request: Request, case_id: str, who: Staff) -> Response:
     return web.page(
         request, "console/case.html", who=who, view=view, allowed=allowed,
         can_act=who.role.allows(Role.agent), nonce=secrets.token_hex(12),
-        now=web.app.clock.now(),
+        now=web.app.clock.now(), remedies=[r.value for r in Remedy],
+        currency=view.body.get("currency") or view.policy.document.currency,
     )  # fmt: skip
 
 
@@ -102,6 +105,61 @@ def escalate(request: Request, case_id: str, who: Staff, form: Form) -> Response
     cmd = c.EscalateCase(who.tenant_id, form_key(form, "escalate"), case_id, now, _agent(who),
                          reason=form.get("reason", ""))  # fmt: skip
     return _act(request, who, case_id, cmd)
+
+
+# --- override and withdraw: shown, then confirmed (ADR 0068) ------------------------------
+# Both change what the customer gets, so the first POST only shows what would happen (the
+# decision now, and after) on a confirmation page; the confirming POST carries the same fields
+# and ``confirm=yes`` and sends the command. The nonce of the case page makes it act once.
+
+
+def _override_of(who: Principal, case_id: str, form: dict[str, str], now: datetime) -> c.Command:
+    outcome = {"approve": Outcome.approve, "deny": Outcome.deny}.get(form.get("outcome", ""))
+    if outcome is None:
+        raise InputError("choose approve or deny", where="outcome", allowed="approve, deny")
+    reason = form.get("reason", "").strip()
+    if not reason:
+        raise InputError("an override needs a reason", where="reason",
+                         allowed="why the policy's decision is replaced")  # fmt: skip
+    remedy = Remedy(form["remedy"]) if form.get("remedy") in set(Remedy) else None
+    amount = None
+    if form.get("amount", "").strip():
+        amount = Money.of(form["amount"].strip(), form.get("currency", ""), "amount")
+    return c.OverrideDecision(who.tenant_id, form_key(form, "override"), case_id, outcome,
+                              reason, now, _agent(who), remedy, amount,
+                              form.get("payment") or None)  # fmt: skip
+
+
+def _confirm(
+    request: Request, who: Principal, case_id: str, form: dict[str, str], command: c.Command
+) -> Response:
+    """The confirmation page, or (``confirm=yes``) the command itself."""
+    require(who, Role.agent)
+    if form.get("confirm") == "yes":
+        return _act(request, who, case_id, command)
+    web = web_of(request)
+    view = case_view(web.app.bus, reads_of(request), who.tenant_id, case_id)
+    fields = {k: v for k, v in form.items() if k != "confirm"}
+    return web.page(request, "console/confirm_case.html", who=who, view=view, command=command,
+                    fields=fields, action=request.url.path)  # fmt: skip
+
+
+@router.post("/cases/{case_id}/override")
+def override(request: Request, case_id: str, who: Staff, form: Form) -> Response:
+    """Replace the decision (approve or deny, with a reason; the original is kept)."""
+    require(who, Role.agent)
+    now = web_of(request).app.clock.now()
+    return _confirm(request, who, case_id, form, _override_of(who, case_id, form, now))
+
+
+@router.post("/cases/{case_id}/withdraw")
+def withdraw(request: Request, case_id: str, who: Staff, form: Form) -> Response:
+    """Record that the customer withdrew the case (told to an agent)."""
+    require(who, Role.agent)
+    now = web_of(request).app.clock.now()
+    cmd = c.WithdrawCase(who.tenant_id, form_key(form, "withdraw"), case_id, now, _agent(who),
+                         reason=form.get("reason", ""))  # fmt: skip
+    return _confirm(request, who, case_id, form, cmd)
 
 
 @router.get("/reports", response_class=HTMLResponse)
