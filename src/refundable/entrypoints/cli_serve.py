@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from refundable.bootstrap import App
     from refundable.config import Settings
     from refundable.entrypoints.api.metrics import Metrics
+    from refundable.entrypoints.api.state import ApiState
     from refundable.service.access import ApiKeys
 
 serve_app = typer.Typer(help="Run the HTTP API and the scheduled work.")
@@ -80,7 +81,7 @@ def _run(settings: Settings) -> None:
         stop = threading.Event()
         worker = threading.Thread(
             target=_jobs_loop,
-            args=(wired, settings, api.state.api.metrics, stop),
+            args=(wired, settings, api.state.api, stop),
             name="scheduled-work",
             daemon=True,
         )
@@ -140,11 +141,31 @@ def _seed(wired: App, keys: ApiKeys, settings: Settings) -> dict[str, dict[str, 
 _LOGINS = "(logins)"
 
 
-def _jobs_loop(wired: App, settings: Settings, metrics: Metrics, stop: threading.Event) -> None:
-    """Run due work every ``jobs_interval`` seconds until the server stops. A failing pass
+def _jobs_loop(wired: App, settings: Settings, state: ApiState, stop: threading.Event) -> None:
+    """Run due work every ``jobs_interval`` seconds until the server stops, and the API's
+    housekeeping (idempotency purge, case gauges) every ``HOUSEKEEPING_S``. A failing pass
     is logged and the loop goes on: one bad action must not stop the others' work."""
+    last = float("-inf")
     while not stop.wait(settings.resolved_jobs_interval):
-        _jobs_pass(wired, metrics)
+        _jobs_pass(wired, state.metrics)
+        if time.monotonic() - last >= HOUSEKEEPING_S:
+            last = time.monotonic()
+            _housekeeping(state)
+
+
+HOUSEKEEPING_S = 30.0
+
+
+def _housekeeping(state: ApiState) -> None:
+    from refundable.entrypoints.api.state import housekeeping
+
+    try:
+        done = housekeeping(state)
+    except Exception:
+        _LOG.exception("housekeeping failed")
+        return
+    if done["idempotency_purged"]:
+        _LOG.info("housekeeping", extra=done)
 
 
 def _jobs_pass(wired: App, metrics: Metrics) -> None:

@@ -9,7 +9,8 @@ it and keeps what the client saw (status and body), as Stripe and the IETF
 * the same key with another payload is refused (422);
 * the same key while the first call still runs is refused (409), unless the first holder has
   been silent past ``LEASE`` (it died): then the key is taken over;
-* a stored response is kept at least ``RETENTION``; after that the key may be used afresh.
+* a stored response is kept at least ``RETENTION``; after that the key may be used afresh,
+  and :func:`purge_expired` (run by the serve loop) deletes it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Protocol
 from refundable.core.errors import IdempotencyKeyReused, InputError, RequestInFlight
 
 RETENTION = timedelta(hours=24)
+PURGE_BATCH = 10_000  # records deleted per statement: bounds one transaction's locks
 LEASE = timedelta(seconds=60)
 MAX_KEY_LENGTH = 200
 
@@ -46,6 +48,9 @@ class IdempotencyStore(Protocol):
     ) -> bool: ...
     def finish(self, tenant_id: str, key: str, status: int, body: str, at: datetime) -> None: ...
     def release(self, tenant_id: str, key: str) -> None: ...
+    def purge(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` records made before ``before``; how many were deleted."""
+        ...
 
 
 class Verdict(Enum):
@@ -101,3 +106,17 @@ def _in_flight(key: str) -> RequestInFlight:
         where="header Idempotency-Key",
         allowed="retry after it has finished; its response will then be replayed",
     )
+
+
+def purge_expired(
+    store: IdempotencyStore, now: datetime, batch: int = PURGE_BATCH, max_batches: int = 100
+) -> int:
+    """Delete every record older than ``RETENTION`` (every tenant's), a batch at a time; how
+    many. A record is kept at least ``RETENTION`` from when its key was first claimed."""
+    total = 0
+    for _ in range(max_batches):
+        gone = store.purge(now - RETENTION, batch)
+        total += gone
+        if gone < batch:
+            break
+    return total

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import psycopg
 import pytest
@@ -15,6 +15,7 @@ from storage_helpers import at, history, open_tenant, snapshot
 from typer.testing import CliRunner
 
 from refundable.adapters.db.engine import head_revision
+from refundable.adapters.db.repository_access import SqlIdempotency
 from refundable.bootstrap import bootstrap
 from refundable.core.errors import SchemaOutOfDate
 from refundable.core.time import UTC, FixedClock
@@ -106,6 +107,10 @@ def test_runtime_role_posts_but_cannot_rewrite_history(
         with psycopg.connect(plain) as raw, pytest.raises(psycopg.errors.RaiseException):
             raw.execute("UPDATE lots SET unit = 'other'")  # the FOR UPDATE column, refused
         assert snapshot(app.db, "t1", [*HISTORY, "payments", "accounts", "lots"]) == before
+        # the one DELETE it holds: HTTP idempotency records past their retention (ADR 0068)
+        store = SqlIdempotency(app.engine)
+        store.claim("t1", "old-key", "f" * 64, at(0) - timedelta(days=2))
+        assert store.purge(at(0) - timedelta(days=1), 100) == 1
         # the lot counters move for the runtime role through the journal (ADR 0042)
         app.ledger.handle(c.ForfeitCredits("t1", "ff1", "C1", c.ForfeitReason.closure, at(4)))
         lots = snapshot(app.db, "t1", ["lots"])["lots"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, delete, select, tuple_, update
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
@@ -137,3 +137,15 @@ class SqlIdempotency:
         )
         with self.engine.begin() as conn:
             conn.execute(stmt)
+
+    def purge(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` records made before ``before`` (oldest first)."""
+        oldest = (
+            select(_I.tenant_id, _I.key)
+            .where(_I.created_us < rows.to_us(before))
+            .order_by(_I.created_us)
+            .limit(limit)
+        )
+        stmt = delete(t.http_idempotency).where(tuple_(_I.tenant_id, _I.key).in_(oldest))
+        with self.engine.begin() as conn:
+            return int(conn.execute(stmt).rowcount or 0)

@@ -3,7 +3,8 @@
 The schema owner runs the migrations; the service connects as a separate role that can read
 and append, update only the projection columns that change as money moves, and do nothing
 else: it owns no table, so it cannot ALTER, DROP or disable triggers; it holds no TRUNCATE,
-DELETE or UPDATE on history; and without superuser it cannot SET session_replication_role.
+DELETE or UPDATE on history (it deletes only expired HTTP idempotency records, which are not
+history); and without superuser it cannot SET session_replication_role.
 docs/postgres-roles.md explains each line; ``refundable db grant-runtime`` applies them.
 """
 
@@ -88,6 +89,9 @@ RUNTIME_UPDATES: dict[str, tuple[str, ...]] = {
 }
 # Tables the service reads but never writes.
 READ_ONLY = ("alembic_version",)
+# Tables whose rows the service deletes: none is history. HTTP idempotency records are a
+# cache of responses, purged once past their retention (ADR 0068).
+RUNTIME_DELETES = ("http_idempotency",)
 
 _ROLE = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -122,4 +126,5 @@ def runtime_grants(role: str, database: str) -> list[str]:
         f"GRANT UPDATE ({', '.join(cols)}) ON {table} TO {r}"
         for table, cols in RUNTIME_UPDATES.items()
     ]
+    stmts += [f"GRANT DELETE ON {table} TO {r}" for table in RUNTIME_DELETES]
     return stmts

@@ -591,6 +591,8 @@ http_idempotency = Table(
     Column("body", Text),
     Column("created_us", INSTANT, nullable=False),
     Column("done_us", INSTANT),
+    # the purge of records past their retention (ADR 0068, migration 0021)
+    Index("ix_http_idempotency_created", "created_us"),
 )
 # --- payouts and notices (ADR 0056, 0057) -----------------------------------------------------
 # ``outbox_attempts`` and ``payout_events`` are history (append-only): every delivery attempt

@@ -69,3 +69,10 @@ class MemoryIdempotency:
     def release(self, tenant_id: str, key: str) -> None:
         with self._lock:
             self._rows.pop((tenant_id, key), None)
+
+    def purge(self, before: datetime, limit: int) -> int:
+        with self._lock:
+            old = sorted((s.created_at, k) for k, s in self._rows.items() if s.created_at < before)
+            for _, k in old[:limit]:
+                del self._rows[k]
+            return min(len(old), limit)

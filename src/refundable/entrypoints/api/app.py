@@ -23,7 +23,7 @@ from refundable.entrypoints.api import metrics as metrics_routes
 from refundable.entrypoints.api import problems
 from refundable.entrypoints.api.body_cap import BodyCap
 from refundable.entrypoints.api.logs import RequestIds
-from refundable.entrypoints.api.metrics import Metrics
+from refundable.entrypoints.api.metrics import Metrics, Snapshot
 from refundable.entrypoints.api.openapi_schemas import hoist, request_for_tenant
 from refundable.entrypoints.api.routes import (
     cases,
@@ -78,16 +78,17 @@ def create_app(app: App, settings: Settings, *, ready: bool = True) -> Any:
     api.add_middleware(RequestIds, observe=metrics.observe_request)
     for router in ROUTERS:
         api.include_router(router)
-    _gauges(app, metrics)
+    api.state.api.case_gauges = _gauges(app, metrics)
     _mount_web(api, app, settings, previewer)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
     return api
 
 
-def _gauges(app: App, metrics: Metrics) -> None:
-    """Read at scrape time: the outbox's lag, and open cases at risk or past a deadline."""
+def _gauges(app: App, metrics: Metrics) -> Snapshot | None:
+    """The outbox's lag (read at scrape time: one aggregate), and open cases at risk or past a
+    deadline (a snapshot the serve loop refreshes: it reads every open case's clocks)."""
     if app.engine is None:
-        return
+        return None
     from refundable.adapters.db.ops_queries import case_deadlines, outbox_lag
 
     engine, cases_read = app.engine, app.cases_read
@@ -96,12 +97,16 @@ def _gauges(app: App, metrics: Metrics) -> None:
         "refundable_outbox",
         "Unsent outbox messages (count) and the age of the oldest (seconds)",
     )
-    if cases_read is not None:
-        metrics.add_gauges(
-            lambda: case_deadlines(engine, cases_read, app.clock.now()),
-            "refundable_open_cases",
-            "Open refund cases: at_risk (past a warning), breached (past a deadline), open (all)",
-        )
+    if cases_read is None:
+        return None
+    snapshot = Snapshot(lambda: case_deadlines(engine, cases_read, app.clock.now()))
+    metrics.add_gauges(
+        snapshot,
+        "refundable_open_cases",
+        "Open refund cases: at_risk (past a warning), breached (past a deadline), open (all); "
+        "counted by the scheduled-work loop",
+    )
+    return snapshot
 
 
 def _handlers(api: FastAPI) -> None:

@@ -2,13 +2,18 @@
 
 Counted where they happen: requests by route template and status (the request-id middleware
 reports every request), decisions by outcome (the preview and decision routes), job passes by
-their duration (the scheduled-work loop). Gauges read at scrape time what only the store knows:
-the outbox's unsent messages and the age of the oldest (its lag). A registry per app keeps
-tests and several apps in one process apart.
+their duration (the scheduled-work loop). Gauges read what only the store knows: the outbox's
+unsent messages and the age of the oldest (its lag, one indexed aggregate, read at scrape
+time), and the open cases at risk or breached, which needs every open case's clocks: that one
+is a :class:`Snapshot` the serve loop refreshes each pass, so a scrape reads memory (a scrape
+finding it older than ``max_age_s`` refreshes it, for processes without the loop). A registry
+per app keeps tests and several apps in one process apart.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -70,6 +75,35 @@ class Metrics:
     def add_gauges(self, read: Callable[[], dict[str, float]], name: str, doc: str) -> None:
         """A gauge family read at scrape time: ``read`` returns {label value: number}."""
         self.registry.register(_Gauges(name, doc, read))
+
+
+class Snapshot:
+    """The last reading of an expensive gauge family: ``refresh`` reads it now (the periodic
+    job); calling the snapshot returns the last reading, read afresh only when there is none
+    or it is older than ``max_age_s``."""
+
+    def __init__(
+        self,
+        read: Callable[[], dict[str, float]],
+        max_age_s: float = 120.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._read, self._max_age_s, self._clock = read, max_age_s, clock
+        self._value: dict[str, float] | None = None
+        self._at = 0.0
+        self._lock = threading.Lock()
+
+    def refresh(self) -> dict[str, float]:
+        value = self._read()
+        with self._lock:
+            self._value, self._at = value, self._clock()
+        return value
+
+    def __call__(self) -> dict[str, float]:
+        value = self._value
+        if value is None or self._clock() - self._at > self._max_age_s:
+            return self.refresh()
+        return value
 
 
 class _Gauges(Collector):

@@ -15,7 +15,7 @@ from fastapi import Request
 from refundable.bootstrap import App
 from refundable.config import Settings
 from refundable.core.errors import Unauthenticated
-from refundable.entrypoints.api.metrics import Metrics
+from refundable.entrypoints.api.metrics import Metrics, Snapshot
 from refundable.service.access import ApiKeys, Principal, authenticate
 from refundable.service.idempotency import IdempotencyStore
 from refundable.service.preview import Previewer
@@ -35,6 +35,7 @@ class ApiState:
     metrics: Metrics
     resources: ResourceQueries
     ready: bool = True
+    case_gauges: Snapshot | None = None  # refreshed by `housekeeping`
     _seen: dict[str, tuple[Principal, float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -62,6 +63,18 @@ class ApiState:
                 self._seen.clear()
             self._seen[presented] = (found, now + AUTH_CACHE_SECONDS)
         return found
+
+
+def housekeeping(state: ApiState) -> dict[str, int]:
+    """The API process's own periodic work, run by the serve loop after each pass of due
+    work: purge idempotency records past their retention, and count the open cases' deadlines
+    for ``/metrics`` (ADR 0068)."""
+    from refundable.service.idempotency import purge_expired
+
+    purged = purge_expired(state.idempotency, state.app.clock.now())
+    if state.case_gauges is not None:
+        state.case_gauges.refresh()
+    return {"idempotency_purged": purged}
 
 
 def stores_for(app: App) -> tuple[ApiKeys, IdempotencyStore, ResourceQueries]:
