@@ -10,6 +10,12 @@ with the same uvicorn settings, then drives each with ``wrk`` (POST, keep-alive)
   (auth, parse, vocabulary checks, decide, full decision JSON; nothing written);
 * ``hello``: ``POST /hello`` with the same body.
 
+* ``intake``: ``POST /v1/cases``, a new case per request (decide + persist + events + outbox);
+  its limit in the same run is ``bare commits``: one-row INSERT + COMMIT per transaction on
+  the same store with the service's own engine settings (SQLite: WAL, synchronous=FULL), from
+  one thread (SQLite serialises writers, so one thread is its ceiling) and from as many
+  threads as wrk has connections (PostgreSQL commits concurrently).
+
 It prints requests/s, p50 and p99 from wrk's latency distribution, the API's share of the
 bare endpoint's throughput, and the load average before and after (the machine is shared).
 
@@ -168,7 +174,47 @@ def measure(
         finally:
             proc.terminate()
             proc.wait(timeout=60)
+    if "intake" in args.endpoints:
+        for threads in (1, args.connections):
+            rate = bare_commits(db_url, min(args.duration, 5), threads)
+            rows.append({"store": name, "workers": workers, "endpoint": f"bare commits x{threads}",
+                         "rps": rate, "p50_ms": float("nan"), "p99_ms": float("nan"),
+                         "errors": 0.0})  # fmt: skip
     return rows
+
+
+def bare_commits(db_url: str, seconds: float, threads: int) -> float:
+    """Transactions per second that insert one row and commit, on the service's engine."""
+    import threading
+
+    from sqlalchemy import text
+
+    from refundable.adapters.db.engine import make_engine
+
+    engine = make_engine(db_url, pool_size=threads, max_overflow=0) if "postgresql" in db_url \
+        else make_engine(db_url)  # fmt: skip
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS bench_commit (k TEXT PRIMARY KEY)"))
+    counts = [0] * threads
+    deadline = time.monotonic() + seconds
+
+    def work(i: int) -> None:
+        n = 0
+        while time.monotonic() < deadline:
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO bench_commit VALUES (:k)"), {"k": f"{i}-{n}"})
+            n += 1
+        counts[i] = n
+
+    pool = [threading.Thread(target=work, args=(i,)) for i in range(threads)]
+    began = time.monotonic()
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    elapsed = time.monotonic() - began
+    engine.dispose()
+    return sum(counts) / elapsed
 
 
 def pg_database() -> tuple[str, object]:
@@ -225,9 +271,14 @@ def report(
     )
     print("|---|---:|---|---:|---:|---:|---:|---:|")
     hello = {(r["store"], r["workers"]): r["rps"] for r in rows if r["endpoint"] == "hello"}
+    bare = {(r["store"], r["workers"]): r["rps"] for r in rows
+            if r["endpoint"] == "bare commits x1"}  # fmt: skip
     for r in rows:
         base = hello[(r["store"], r["workers"])]
         share = f"{100 * float(r['rps']) / float(base):.0f} %"  # type: ignore[arg-type]
+        key = (r["store"], r["workers"])
+        if r["endpoint"] == "intake" and key in bare:
+            share += f" ({100 * float(r['rps']) / float(bare[key]):.0f} % of bare commits x1)"  # type: ignore[arg-type]
         print(
             f"| {r['store']} | {r['workers']} | {r['endpoint']} | {float(r['rps']):,.0f} | "  # type: ignore[arg-type]
             f"{r['p50_ms']:.2f} | {r['p99_ms']:.2f} | {int(r['errors'])} | {share} |"
