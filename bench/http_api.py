@@ -35,6 +35,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -196,13 +197,14 @@ def bare_commits(db_url: str, seconds: float, threads: int) -> float:
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE IF NOT EXISTS bench_commit (k TEXT PRIMARY KEY)"))
     counts = [0] * threads
+    run = uuid.uuid4().hex[:8]  # each measurement inserts its own keys
     deadline = time.monotonic() + seconds
 
     def work(i: int) -> None:
         n = 0
         while time.monotonic() < deadline:
             with engine.begin() as conn:
-                conn.execute(text("INSERT INTO bench_commit VALUES (:k)"), {"k": f"{i}-{n}"})
+                conn.execute(text("INSERT INTO bench_commit VALUES (:k)"), {"k": f"{run}-{i}-{n}"})
             n += 1
         counts[i] = n
 
