@@ -278,6 +278,8 @@ def report(
     for r in rows:
         base = hello[(r["store"], r["workers"])]
         share = f"{100 * float(r['rps']) / float(base):.0f} %"  # type: ignore[arg-type]
+        if str(r["endpoint"]).startswith("bare commits"):
+            share = "(the limit of intake)"
         key = (r["store"], r["workers"])
         if r["endpoint"] == "intake" and key in bare:
             share += f" ({100 * float(r['rps']) / float(bare[key]):.0f} % of bare commits x1)"  # type: ignore[arg-type]
