@@ -234,13 +234,25 @@ def parse_number(text: str) -> int | float | BadNumber:
 def load_json(text: str, what: str = "request") -> Any:
     """Checked text -> plain Python data: depth scanned first, duplicate keys refused."""
     check_json_depth(text, what)
+    bad: list[BadNumber] = []  # the tree is walked for their paths only when there is one
+
+    def number(literal: str) -> int | float | BadNumber:
+        found = parse_number(literal)
+        if isinstance(found, BadNumber):
+            bad.append(found)
+        return found
+
+    def constant(literal: str) -> BadNumber:
+        bad.append(BadNumber(literal))
+        return bad[-1]
+
     try:
         data = json.loads(
             text,
             object_pairs_hook=_no_duplicates,
-            parse_int=parse_number,
-            parse_float=parse_number,
-            parse_constant=BadNumber,
+            parse_int=number,
+            parse_float=number,
+            parse_constant=constant,
         )
     except json.JSONDecodeError as error:
         raise MalformedInput(
@@ -250,7 +262,8 @@ def load_json(text: str, what: str = "request") -> Any:
         ) from None
     except _Duplicate:
         raise _json_duplicate(text) from None
-    check_numbers(data)
+    if bad:
+        check_numbers(data)
     return data
 
 
