@@ -129,7 +129,7 @@ def _too_short(
     return NoticeTooShort(
         f"version {new.version} {what} and would take effect on {new.effective_from}, inside "
         f"the {terms.notice_days}-day notice that clause {terms.clause} promises customers "
-        f"told at {notified_at.isoformat()}",
+        f"told at {notified_at.astimezone(ZoneInfo(new.document.timezone)).isoformat()}",
         where=f"{file}: effective_from",
         allowed=f"an effective date on or after {earliest.isoformat()}, "
         "or customers told earlier (notified_at)",
