@@ -20,7 +20,7 @@ from typing import Any
 from refundable.policy import labels as lb
 from refundable.policy.compiled import CompiledPolicy, CompiledRule
 from refundable.policy.cond import Cond
-from refundable.policy.decision import Deadline, FeeLine, TraceStatus, TraceStep
+from refundable.policy.decision import NOT_CONSIDERED, Deadline, FeeLine, TraceStatus, TraceStep
 from refundable.policy.document import Formula, Outcome, Remedy
 from refundable.policy.facts import Request
 from refundable.policy.plain import Finding, Phrasing, findings, statement
@@ -307,7 +307,7 @@ def narrate(policy: CompiledPolicy, r: Request, step: TraceStep) -> str:
     if step.status is TraceStatus.applied:
         return "applies: all of its conditions held"
     if step.status is TraceStatus.not_reached:
-        return "not considered: an earlier rule decided"
+        return NOT_CONSIDERED
     ph, rules = _view(policy)
     rule = rules.get(step.rule)
     raw = None if rule is None or step.cond is None else _raw_condition(policy, rule, step.cond)

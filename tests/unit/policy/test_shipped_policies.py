@@ -126,3 +126,18 @@ def test_example_request_is_decided(path):
 def test_shipped_json_schema_is_current():
     shipped = json.loads((POLICIES / "policy.schema.json").read_text(encoding="utf-8"))
     assert shipped == policy_schema(), "regenerate with: refundable policy schema"
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
+def test_the_rendered_trace_says_what_each_step_says(path):
+    """``to_dict`` writes the rules after the deciding one as a constant: it must be what
+    the step's own ``why`` and the policy's narration say of them."""
+    request = parse_request_text(path.read_text(encoding="utf-8"))
+    decision = decide(_registry().in_force(request.policy, request.requested_at), request)
+    rendered = decision.to_dict()["trace"]
+    expected = [
+        {"rule": s.rule, "clause": s.clause, "status": s.status.value,
+         "why": decision.why(s), "text": decision.narrate(s)}
+        for s in decision.trace
+    ]  # fmt: skip
+    assert rendered == expected
