@@ -2,13 +2,13 @@
 past their 24 h retention finds them without scanning the table (ADR 0068).
 
 Revision ID: 0021_idempotency_purge
-Revises: 0016_logins
+Revises: 0019_payment_methods
 """
 
 from alembic import op
 
 revision = "0021_idempotency_purge"
-down_revision = "0016_logins"
+down_revision = "0019_payment_methods"
 branch_labels = None
 depends_on = None
 
