@@ -22,7 +22,12 @@ from tenant_world import MARK, World, build
 from refundable.bootstrap import App
 from refundable.service.access import Role
 
-PUBLIC = {("GET", "/health"), ("GET", "/ready"), ("GET", "/metrics")}
+PUBLIC = {
+    ("GET", "/health"),
+    ("GET", "/ready"),
+    ("GET", "/metrics"),
+    ("POST", "/v1/gateway/stripe/{tenant_id}/events"),  # signed by Stripe, no API key
+}
 R, A, ADM = Role.read_only, Role.agent, Role.admin
 NEEDS: dict[tuple[str, str], Role] = {
     ("POST", "/v1/decisions/preview"): R,

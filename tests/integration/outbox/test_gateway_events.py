@@ -5,13 +5,8 @@ id: a redelivery replays, a forged or stale event is refused and writes nothing.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import time
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -21,20 +16,7 @@ from refundable.adapters.payments.sandbox import Faults
 from refundable.adapters.payments.stripe_events import receive_stripe_event
 from refundable.bootstrap import App
 from refundable.core.errors import InputError
-
-SECRET = "whsec_test_9f8e7d6c5b4a"
-
-
-def signed(event: dict[str, Any], secret: str = SECRET, age_s: int = 0) -> tuple[bytes, str]:
-    body = json.dumps(event)
-    ts = int(time.time()) - age_s
-    mac = hmac.new(secret.encode(), f"{ts}.{body}".encode(), hashlib.sha256).hexdigest()
-    return body.encode(), f"t={ts},v1={mac}"
-
-
-def event(event_id: str, kind: str, obj: dict[str, Any]) -> dict[str, Any]:
-    return {"id": event_id, "object": "event", "type": kind, "created": int(time.time()),
-            "api_version": "2024-06-20", "data": {"object": obj}}  # fmt: skip
+from stripe_kit import SECRET, event, signed
 
 
 def test_a_refund_event_settles_a_pending_payout_once(

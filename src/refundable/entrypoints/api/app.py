@@ -30,6 +30,7 @@ from refundable.entrypoints.api.routes import (
     clocks,
     customers,
     decisions,
+    gateway,
     health,
     lots,
     money,
@@ -55,6 +56,7 @@ ROUTERS = (
     key_routes.router,
     subscriptions.router,
     cases.router,
+    gateway.router,
 )
 
 
