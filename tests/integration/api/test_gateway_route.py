@@ -1,7 +1,8 @@
 """Stripe's callbacks over HTTP, on both stores: the route hands the raw body and the
 ``Stripe-Signature`` header to the adapter, so a signed dispute event is applied once (a
 redelivery says "replayed"), an event type we do not act on is acknowledged, and a forged
-signature, or a server with no signing secret, is a 422 problem (our bad-input status) that writes nothing."""
+signature, or a server with no signing secret, is a 422 problem (our status for bad input)
+that writes nothing."""
 
 from __future__ import annotations
 
