@@ -95,7 +95,7 @@ def run(
     def body(app: App) -> None:
         while True:
             done = run_due(app.bus, app.work, app.clock.now(), tenant_id=tenant, batch=batch,
-                           progress=None if as_json else _progress)  # fmt: skip
+                           progress=None if as_json else _progress())  # fmt: skip
             _report(done, as_json, drain_now(app, tenant, batch))
             if not loop:
                 return
@@ -119,8 +119,17 @@ def checkpoints(
     typer.echo(f"balance checkpoints scheduled for tenant {tenant} from {first_at}")
 
 
-def _progress(so_far: RunReport) -> None:
-    typer.echo(f"  … {so_far.ran} ran, {so_far.failed} failed so far", err=True)
+def _progress() -> Callable[[RunReport], None]:
+    """A progress line on stderr per reported batch: how many so far, the rate, the time."""
+    start = time.monotonic()
+
+    def show(so_far: RunReport) -> None:
+        seconds = time.monotonic() - start
+        rate = so_far.ran / seconds if seconds > 0 else 0.0
+        typer.echo(f"  … {so_far.ran:,} ran, {so_far.failed:,} failed so far "
+                   f"({seconds:,.0f} s, {rate:,.0f} actions/s)", err=True)  # fmt: skip
+
+    return show
 
 
 @clock_app.command("create")
