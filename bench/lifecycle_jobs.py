@@ -37,6 +37,7 @@ from sqlalchemy import Connection, text
 from ledger_ingest import drop_pg, pg_database  # one way to make a bench database
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
+from refundable.adapters.db.prepared import flush
 from refundable.adapters.db.repository import SqlJournal
 from refundable.adapters.db.repository_scheduling import SqlSchedule
 from refundable.adapters.db.repository_subscriptions import subscription_row
@@ -81,6 +82,7 @@ def clone_subscriptions(conn: Connection, tenant: str, tpl: SubscriptionRecord, 
     if subs:
         conn.execute(t.subscriptions.insert(), subs)
     SqlSchedule(conn, tenant, FixedClock(SETUP_AT)).add(actions)
+    flush(conn)
 
 
 def post_lots(conn: Connection, tenant: str, lo: int, hi: int, per: int) -> None:
@@ -112,6 +114,7 @@ def setup(app: App, tenant: str, subs: int, lots: int) -> SubscriptionRecord:
     with app.db.begin() as conn:
         expiry = ScheduledAction.new(tenant, ActionKind.expire_lots, chart.CREDIT_UNIT, DUE)
         SqlSchedule(conn, tenant, FixedClock(SETUP_AT)).add([expiry])
+        flush(conn)  # the repository's writes may wait for the next statement (ADR 0044)
     return tpl
 
 
