@@ -84,10 +84,14 @@ def run(
     tenant: Annotated[str | None, typer.Option("--tenant", help="only this tenant")] = None,
     loop: Annotated[bool, typer.Option("--loop", help="keep polling every --every s")] = False,
     every: Annotated[float, typer.Option(min=0.1, max=3600)] = 5.0,
+    outbox: Annotated[
+        bool, typer.Option("--outbox/--no-outbox", help="then send what the outbox holds")
+    ] = True,
     as_json: Json = False,
 ) -> None:
     """Run every action due now (renewals, expiries, notices...), each exactly once, then
-    send what the outbox holds (payouts, emails, webhooks)."""
+    send what the outbox holds (payouts, emails, webhooks) unless --no-outbox (another
+    process sends it)."""
 
     from refundable.adapters.senders import drain_now
     from refundable.service.scheduled import run_due
@@ -96,7 +100,7 @@ def run(
         while True:
             done = run_due(app.bus, app.work, app.clock.now(), tenant_id=tenant, batch=batch,
                            progress=None if as_json else _progress())  # fmt: skip
-            _report(done, as_json, drain_now(app, tenant, batch))
+            _report(done, as_json, drain_now(app, tenant, batch) if outbox else None)
             if not loop:
                 return
             time.sleep(every)
