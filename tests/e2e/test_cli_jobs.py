@@ -59,3 +59,23 @@ def test_a_tenant_on_a_test_clock_runs_its_due_work_only_when_the_clock_moves(
     assert back.returncode != 0 and "only moves forward" in back.stderr
     assert "Traceback" not in back.stderr
     app.close()
+
+
+def test_no_outbox_runs_the_due_work_and_leaves_the_sending_to_another_process(
+    run: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from refundable.scheduling.model import ActionKind, ScheduledAction
+
+    url = f"sqlite:///{tmp_path / 'jobs.db'}"
+    monkeypatch.setenv("REFUNDABLE_DB_URL", url)
+    app = bootstrap(url, FixedClock(BOUGHT), apply_migrations=True)
+    seed_demo_tenants(app.bus, shipped_policies_dir())
+    notice = ScheduledAction.new("conek", ActionKind.notice, "reminder", BOUGHT, {"n": "1"})
+    with app.bus.uow_factory() as uow:
+        uow.repositories("conek").schedule.add([notice])
+        uow.commit()
+    alone = run("jobs", "run", "--no-outbox", "--json")
+    assert json.loads(alone.stdout) == {"ran": 1, "skipped": 0, "failed": 0}, alone.stderr
+    assert len(app.work.outbox("conek")) == 1  # written by the due action, not sent yet
+    then = json.loads(run("jobs", "run", "--json").stdout)
+    assert then["ran"] == 0 and sum(then["outbox"].values()) == 1  # now the message was tried

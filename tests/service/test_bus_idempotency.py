@@ -200,7 +200,7 @@ def test_every_command_twice_replays_and_a_changed_payload_is_refused(
 
 # Commands without a key, idempotent by their own record: a usage batch per event id, a due
 # action by its row's state (tests/service/test_scheduled.py), a test clock by its instant.
-KEY_FREE = {c.IngestUsage, c.RunDueAction, c.RunDueActions, c.RecordActionFailure,
+KEY_FREE = {c.IngestUsage, c.RunDueAction, c.RunDueBatch, c.RecordActionFailure,
             c.MoveTestClock, c.ScheduleCheckpoints, c.FanOutWebhook}  # fmt: skip
 # Refund-case commands need a case in a given state: tests/service/test_case_idempotency.py
 # runs each twice along one walk per policy.

@@ -84,10 +84,14 @@ def run(
     tenant: Annotated[str | None, typer.Option("--tenant", help="only this tenant")] = None,
     loop: Annotated[bool, typer.Option("--loop", help="keep polling every --every s")] = False,
     every: Annotated[float, typer.Option(min=0.1, max=3600)] = 5.0,
+    outbox: Annotated[
+        bool, typer.Option("--outbox/--no-outbox", help="then send what the outbox holds")
+    ] = True,
     as_json: Json = False,
 ) -> None:
     """Run every action due now (renewals, expiries, notices...), each exactly once, then
-    send what the outbox holds (payouts, emails, webhooks)."""
+    send what the outbox holds (payouts, emails, webhooks) unless --no-outbox (another
+    process sends it)."""
 
     from refundable.adapters.senders import drain_now
     from refundable.service.scheduled import run_due
@@ -95,8 +99,8 @@ def run(
     def body(app: App) -> None:
         while True:
             done = run_due(app.bus, app.work, app.clock.now(), tenant_id=tenant, batch=batch,
-                           progress=None if as_json else _progress)  # fmt: skip
-            _report(done, as_json, drain_now(app, tenant, batch))
+                           progress=None if as_json else _progress())  # fmt: skip
+            _report(done, as_json, drain_now(app, tenant, batch) if outbox else None)
             if not loop:
                 return
             time.sleep(every)
@@ -119,8 +123,17 @@ def checkpoints(
     typer.echo(f"balance checkpoints scheduled for tenant {tenant} from {first_at}")
 
 
-def _progress(so_far: RunReport) -> None:
-    typer.echo(f"  … {so_far.ran} ran, {so_far.failed} failed so far", err=True)
+def _progress() -> Callable[[RunReport], None]:
+    """A progress line on stderr per reported batch: how many so far, the rate, the time."""
+    start = time.monotonic()
+
+    def show(so_far: RunReport) -> None:
+        seconds = time.monotonic() - start
+        rate = so_far.ran / seconds if seconds > 0 else 0.0
+        typer.echo(f"  … {so_far.ran:,} ran, {so_far.failed:,} failed so far "
+                   f"({seconds:,.0f} s, {rate:,.0f} actions/s)", err=True)  # fmt: skip
+
+    return show
 
 
 @clock_app.command("create")

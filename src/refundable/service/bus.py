@@ -68,7 +68,7 @@ HANDLERS: dict[type, Handler] = {
     c.ExpireLots: credits.expire_lots,
     c.ForfeitCredits: credits.forfeit_credits,
     c.RunDueAction: scheduled.run_due_action,
-    c.RunDueActions: scheduled.run_due_actions,
+    c.RunDueBatch: scheduled.run_due_batch,
     c.RecordActionFailure: scheduled.record_action_failure,
     c.CreateTestClock: scheduled.create_test_clock,
     c.MoveTestClock: scheduled.move_test_clock,

@@ -143,6 +143,7 @@ class Schedule(Protocol):
 
     def add(self, actions: Sequence[ScheduledAction]) -> None: ...  # the same id twice: once
     def lock(self, action_id: str) -> ScheduledAction | None: ...  # None if another has it
+    def claim_due(self, as_of: datetime, limit: int) -> list[ScheduledAction]: ...  # ADR 0065
     def save(self, action: ScheduledAction) -> None: ...
     def get(self, action_id: str) -> ScheduledAction | None: ...
 

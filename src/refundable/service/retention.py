@@ -77,8 +77,13 @@ def follow_subscription(
     the subscription handlers after storing it): while any of the customer's subscriptions is
     live the data is kept; when the last one is suspended, cancelled or terminated, the
     policy's period for that trigger starts at ``at``."""
-    records = ctx.repos.subscriptions.of_customer(customer_id)
-    if any(r.subscription.state not in _TRIGGERS for r in records):
+    # The subscription just stored is one of the customer's: when it is live, so is the
+    # customer, and the others need not be read (a renewal, the bulk of due work, is this).
+    live = after.state not in _TRIGGERS
+    if live or any(
+        r.subscription.state not in _TRIGGERS
+        for r in ctx.repos.subscriptions.of_customer(customer_id)
+    ):
         withdraw_retention(ctx, customer_id, at)
         return
     trigger = _TRIGGERS.get(after.state)

@@ -1,13 +1,14 @@
 """Due work on the product's clock: run each due action once, and advance test clocks.
 
 Due work is data (``scheduled_actions``), written in the transaction of the change that makes
-it due. The runner lists what is due at the clock's now and runs each action through the bus
-as ``RunDueAction``: one transaction that locks the action's row (``SKIP LOCKED`` on
-PostgreSQL, so parallel workers divide the work), checks it is still pending and due, runs the
-kind's handler with the action's due instant as the business instant, and marks it done. A
-crash before commit leaves it pending; after commit it is done: exactly once either way. A
-business error rolls the run back and records the failure (retried with backoff, then
-``failed``). ADR 0036.
+it due. The runner asks which tenants have work due at the clock's now and, per tenant, runs
+``RunDueBatch`` until nothing is left that it can take: one transaction that *claims* the next
+due actions no other worker holds (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so parallel
+workers divide the work and never wait on each other), runs each kind's handler with the
+action's due instant as the business instant, and marks each done. A crash before commit
+leaves them pending; after commit they are done: exactly once either way. A business error
+rolls the batch back and is recorded against the action that raised it (retried with backoff,
+then ``failed``); the others are claimed again. ADR 0036, 0047, 0065.
 """
 
 from __future__ import annotations
@@ -34,12 +35,14 @@ from refundable.service import (
 )
 from refundable.service import commands as c
 from refundable.service import credit_handlers as credits
+from refundable.service.commands.scheduling import MAX_GROUP
 from refundable.service.common import Context, Detail, Done
 from refundable.service.ports import OutboxMessage
 
 KindHandler = Callable[[ScheduledAction, Context], Done]
-DEFAULT_BATCH = 500
-DEFAULT_GROUP = 50  # due actions of one tenant run in one transaction (one commit)
+DEFAULT_BATCH = 500  # actions a worker runs for one tenant before it reports and looks again
+DEFAULT_GROUP = 50  # due actions of one tenant claimed and run in one transaction (one commit)
+FAILED_ACTION = "scheduled_action"  # the error detail naming the action that failed a batch
 
 
 EXPIRY_BATCH = 10_000  # lots expired per action run: bounded memory and transaction size
@@ -96,21 +99,28 @@ def run_due_action(cmd: c.RunDueAction, ctx: Context) -> Done:
     action = ctx.repos.schedule.lock(cmd.action_id)
     if action is None or action.state is not ActionState.pending or action.due_at > cmd.as_of:
         return Done(ref=cmd.action_id, details={Detail.outcome: "skipped"})
+    return _run_claimed(action, ctx)
+
+
+def _run_claimed(action: ScheduledAction, ctx: Context) -> Done:
+    """Run an action whose row this transaction holds (pending and due), and mark it done."""
     done = KINDS[action.kind](action, replace(ctx, key=f"act:{action.action_id}"))
     ctx.repos.schedule.save(action.finished(ctx.now))
-    return Done(done.entry_ids, cmd.action_id, {**done.details, Detail.outcome: "ran"})
+    return Done(done.entry_ids, action.action_id, {**done.details, Detail.outcome: "ran"})
 
 
-def run_due_actions(cmd: c.RunDueActions, ctx: Context) -> Done:
-    """Each action as ``run_due_action`` does, in order, in this one transaction."""
+def run_due_batch(cmd: c.RunDueBatch, ctx: Context) -> Done:
+    """Claim the next due actions nobody else holds and run each, in due order, in this one
+    transaction. An error names the action that raised it (``FAILED_ACTION``)."""
     entries: list[str] = []
-    ran = 0
-    for action_id in cmd.action_ids:
-        done = run_due_action(c.RunDueAction(cmd.tenant_id, action_id, cmd.as_of), ctx)
-        entries += done.entry_ids
-        ran += done.details.get(Detail.outcome) == "ran"
-    skipped = len(cmd.action_ids) - ran
-    return Done(tuple(entries), None, {Detail.ran: str(ran), Detail.skipped: str(skipped)})
+    claimed = ctx.repos.schedule.claim_due(cmd.as_of, cmd.limit)
+    for action in claimed:
+        try:
+            entries += _run_claimed(action, ctx).entry_ids
+        except RefundableError as err:
+            err.details[FAILED_ACTION] = action.action_id
+            raise
+    return Done(tuple(entries), None, {Detail.ran: str(len(claimed))})
 
 
 def record_action_failure(cmd: c.RecordActionFailure, ctx: Context) -> Done:
@@ -152,9 +162,7 @@ def _clock_of(clock: TestClock | None, clock_id: str, where: str) -> TestClock:
 class WorkQueries(Protocol):
     """The read side the runner and people need (outside any one command's transaction)."""
 
-    def due(
-        self, now: datetime, limit: int, tenant_id: str | None = None
-    ) -> list[tuple[str, str]]: ...  # (tenant, action id), in due order
+    def due_tenants(self, now: datetime) -> list[str]: ...  # with work due, not on a test clock
     def actions(self, tenant_id: str) -> list[ScheduledAction]: ...
     def outbox(self, tenant_id: str) -> list[OutboxMessage]: ...
     def test_clock(self, tenant_id: str) -> TestClock | None: ...
@@ -186,56 +194,54 @@ def run_due(
     group: int = DEFAULT_GROUP,
 ) -> RunReport:
     """Run every action due at ``now`` (one tenant's, or every tenant's not on a test clock),
-    in due order, ``batch`` listed at a time and ``group`` per transaction, until none is left
-    that this worker can take."""
+    ``group`` per transaction, each claimed by this worker alone, until none is left that this
+    worker can take. After ``batch`` actions of one tenant it reports progress and moves on to
+    the next tenant, so one tenant's month-end does not hold up the others' work."""
     if not 1 <= batch <= limits.MAX_LIST_ITEMS:
         raise ValueError(f"batch must be 1..{limits.MAX_LIST_ITEMS}")
+    if not 1 <= group <= MAX_GROUP:
+        raise ValueError(f"group must be 1..{MAX_GROUP}")
     total = RunReport()
     while True:
-        due = work.due(now, batch, tenant_id)
-        step = sum((_run_group(bus, tenant, ids, now) for tenant, ids in _groups(due, group)),
-                   RunReport())  # fmt: skip
-        total += step
-        if progress is not None and due:
-            progress(total)
-        # Stop when nothing is due or nothing could be taken; a run may make more work due
-        # now (a renewal's next renewal after a long clock jump, an expiry's continuation).
-        if not due or step.ran + step.failed == 0:
+        tenants = work.due_tenants(now) if tenant_id is None else [tenant_id]
+        step = RunReport()
+        for tenant in tenants:
+            took = _drain(bus, tenant, now, batch, group)
+            step += took
+            total += took
+            if progress is not None and took.ran + took.failed:
+                progress(total)
+        # Stop when a whole round took nothing: nothing is due, or what is due is held by
+        # other workers (who run it, and whatever it makes due now, themselves). A round that
+        # took something looks again: a run may make more work due now (a renewal's next
+        # renewal after a long clock jump, an expiry's continuation).
+        if step.ran + step.failed == 0:
             return total
 
 
-def _groups(due: list[tuple[str, str]], size: int) -> list[tuple[str, list[str]]]:
-    """Consecutive actions of the same tenant, at most ``size`` together, in due order."""
-    out: list[tuple[str, list[str]]] = []
-    for tenant, action_id in due:
-        if out and out[-1][0] == tenant and len(out[-1][1]) < size:
-            out[-1][1].append(action_id)
-        else:
-            out.append((tenant, [action_id]))
+def _drain(bus: Bus, tenant: str, now: datetime, batch: int, group: int) -> RunReport:
+    """Claim and run ``group`` at a time until ``batch`` ran or a claim came back empty."""
+    out = RunReport()
+    while out.ran + out.failed < batch:
+        step = _claim_and_run(bus, tenant, now, min(group, batch - out.ran - out.failed))
+        out += step
+        if step.ran + step.failed == 0:
+            break
     return out
 
 
-def _run_group(bus: Bus, tenant: str, ids: list[str], now: datetime) -> RunReport:
-    """One transaction for the group; if any action in it fails, one by one instead."""
-    if len(ids) == 1:
-        return _run_one(bus, tenant, ids[0], now)
+def _claim_and_run(bus: Bus, tenant: str, now: datetime, limit: int) -> RunReport:
     try:
-        receipt = bus.handle(c.RunDueActions(tenant, tuple(ids), now))
-    except RefundableError:
-        return sum((_run_one(bus, tenant, a, now) for a in ids), RunReport())
-    details = getattr(receipt, "details", {})
-    return RunReport(ran=int(details[Detail.ran]), skipped=int(details[Detail.skipped]))
-
-
-def _run_one(bus: Bus, tenant: str, action_id: str, now: datetime) -> RunReport:
-    try:
-        receipt = bus.handle(c.RunDueAction(tenant, action_id, now))
+        receipt = bus.handle(c.RunDueBatch(tenant, now, limit))
     except RefundableError as err:
+        action_id = err.details.pop(FAILED_ACTION, None)
+        if not isinstance(action_id, str):
+            raise  # not an action's own failure (e.g. storage gave up): nothing to pin it on
         reason = f"[{err.code}] {err}"[: limits.MAX_TEXT_LENGTH]
         bus.handle(c.RecordActionFailure(tenant, action_id, now, reason))
         return RunReport(failed=1)
     details = getattr(receipt, "details", {})
-    return RunReport(ran=1) if details.get(Detail.outcome) == "ran" else RunReport(skipped=1)
+    return RunReport(ran=int(details[Detail.ran]))
 
 
 def advance_test_clock(

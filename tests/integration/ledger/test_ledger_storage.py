@@ -114,3 +114,32 @@ def test_every_append_only_table_has_its_triggers(app: App) -> None:
     with app.db.connect() as conn:
         found = {(str(a), str(b)) for a, b in conn.exec_driver_sql(sql)}
     assert wanted <= found
+
+
+def test_a_batch_of_many_entries_moves_every_balance_by_its_lines(app: App, tenant: str) -> None:
+    """An expiry or usage batch posts thousands of lines in one call; on PostgreSQL they go in
+    multi-row statements (the balance trigger then runs once per statement). Every account,
+    the shared one touched by each entry and each customer's own, ends at its lines' sum."""
+    from refundable.adapters.db.repository import SqlJournal
+    from refundable.adapters.db.statements import LINES_PER_STATEMENT
+    from refundable.core.time import FixedClock
+    from refundable.ledger import accounts as chart
+    from refundable.ledger.entries import EntryKind, JournalEntry, Line
+
+    shared = chart.tenant_account(chart.Kind.credits_issued, chart.CREDIT_UNIT)
+
+    def entry(i: int) -> JournalEntry:
+        n = 3 + i % 4
+        lines = (Line(shared, n), Line(chart.credit_lots(f"M{i % 7}"), -n, f"LOT{i}"))
+        return JournalEntry(f"many-{i}", tenant, EntryKind.lot_purchase, at(1), lines, "many")
+
+    # more than two statements' worth of lines
+    entries = [entry(i) for i in range(LINES_PER_STATEMENT + 137)]
+    with app.bus.uow_factory() as uow:
+        SqlJournal(uow._conn, tenant, FixedClock(at(1))).post(entries, None)  # type: ignore[arg-type]
+        uow.commit()
+    assert app.queries.balance(tenant, shared) == sum(3 + i % 4 for i in range(len(entries)))
+    for k in range(7):
+        want = sum(3 + i % 4 for i in range(len(entries)) if i % 7 == k)  # on its credit side
+        assert app.queries.balance(tenant, chart.credit_lots(f"M{k}")) == want
+    assert len(app.queries.journal(tenant)) == len(entries)

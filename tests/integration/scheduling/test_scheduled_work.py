@@ -60,13 +60,16 @@ WORKER = textwrap.dedent(
     deadline = time.monotonic() + 120
     while len(os.listdir(gate)) < int(sys.argv[4]) and time.monotonic() < deadline:
         time.sleep(0.01)
-    report = run_due(app.bus, app.work, now, tenant_id=sys.argv[2], batch=25)
+    # small claims, and a look for more after each: many chances for workers to collide
+    report = run_due(app.bus, app.work, now, tenant_id=sys.argv[2], batch=5, group=5)
     print(report.ran, report.skipped, report.failed)
     """
 )
+WORKERS = 4
+NOTICES = 1200  # with 40 expiries: about 250 claims of 5, so a fair share is some 60 each
 
 
-def test_parallel_workers_run_each_action_exactly_once(
+def test_parallel_workers_divide_the_work_and_run_each_action_exactly_once(
     postgresql_app: App, pg_url: str, tmp_path: Path
 ) -> None:
     from fakes import open_tenant
@@ -74,8 +77,8 @@ def test_parallel_workers_run_each_action_exactly_once(
     app, tenant = postgresql_app, "parallel-workers"
     open_tenant(app, tenant)
     notices = [
-        ScheduledAction.new(tenant, ActionKind.notice, "reminder", at(hours=n), {"n": str(n)})
-        for n in range(240)
+        ScheduledAction.new(tenant, ActionKind.notice, "reminder", at(hours=n / 60), {"n": str(n)})
+        for n in range(NOTICES)
     ]
     with app.bus.uow_factory() as uow:
         uow.repositories(tenant).schedule.add(notices)
@@ -84,24 +87,24 @@ def test_parallel_workers_run_each_action_exactly_once(
         lot(app, tenant, f"C{day % 4}", f"P{day}", 5, "1.00", bought=day)
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, pg_url, tenant, str(tmp_path), "4"],
+            [sys.executable, "-c", WORKER, pg_url, tenant, str(tmp_path), str(WORKERS)],
             stdout=subprocess.PIPE,
             text=True,
         )
-        for _ in range(4)
+        for _ in range(WORKERS)
     ]
     outputs = [w.communicate(timeout=300)[0].split() for w in workers]
     assert all(w.returncode == 0 for w in workers)
     ran = [int(out[0]) for out in outputs]
     actions = app.work.actions(tenant)
-    assert len(actions) == 240 + 40
+    assert len(actions) == NOTICES + 40
     assert sum(ran) == len(actions)  # every action ran once, in one worker or another
-    # Not asserted: that the work was divided. Since the runner claims groups of due actions
-    # and a worker whose candidates are all locked by another stops (instead of moving on to
-    # the next group), one worker often runs everything: exactly-once holds, division does
-    # not (a known gap of issue 9, in the closing note).
+    # The work was divided: every worker claimed the next due actions nobody held instead of
+    # stopping at a locked one. A fair share is a quarter; a quarter of that is the floor, so
+    # a worker the machine starves for a while still passes, one that stopped early does not.
+    assert min(ran) >= len(actions) // (WORKERS * WORKERS), ran
     assert {(a.state, a.attempts) for a in actions} == {(ActionState.done, 1)}
-    assert sorted(int(m.payload["n"]) for m in app.work.outbox(tenant)) == list(range(240))
+    assert sorted(int(m.payload["n"]) for m in app.work.outbox(tenant)) == list(range(NOTICES))
     expired = [
         x for cid in ("C0", "C1", "C2", "C3") for x in app.queries.lots_of(tenant, cid)
         if x.status is LotStatus.expired

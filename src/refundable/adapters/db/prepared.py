@@ -141,6 +141,14 @@ class Driver:
         with _translated():
             return list(self.raw.execute(c.sql, args).fetchall())
 
+    def count(self, stmt: Prepared, params: Mapping[str, Any]) -> int:
+        """Run a write now (never deferred) and say how many rows it touched."""
+        c = stmt.compiled(self.name)
+        args = c.args(params)
+        self.flush()
+        with _translated():
+            return int(self.raw.execute(c.sql, args).rowcount)
+
     def write(self, stmt: Prepared, params: Mapping[str, Any]) -> None:
         """Run a statement that returns nothing; on PostgreSQL it waits for the next read or
         the commit (``flush``)."""

@@ -7,13 +7,15 @@ PostgreSQL so a purge and a withdrawal of the same customer are serialised.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
+from refundable.adapters.db.prepared import Prepared
 from refundable.adapters.db.repository_base import SqlBase
 from refundable.billing.rules import RetentionTrigger
 from refundable.privacy.model import (
@@ -26,6 +28,18 @@ from refundable.privacy.model import (
 )
 
 _P, _R, _E = t.customer_profiles.c, t.retention_schedules.c, t.personal_data_erasures.c
+_Row = namedtuple("_Row", [c.name for c in t.retention_schedules.columns])  # type: ignore[misc]
+
+
+def _lock_schedule(pg: bool) -> Any:
+    stmt = select(t.retention_schedules).where(
+        _R.tenant_id == bindparam("tenant"), _R.customer_id == bindparam("customer")
+    )
+    return stmt.with_for_update() if pg else stmt
+
+
+# Prebuilt (ADR 0044): every subscription change that leaves the customer live asks for it.
+LOCK_SCHEDULE = Prepared(_lock_schedule)
 
 
 def _opt_us(value: Any) -> Any:
@@ -65,12 +79,10 @@ class SqlPersonal(SqlBase):
         )
 
     def lock_schedule(self, customer_id: str) -> RetentionSchedule | None:
-        stmt = select(t.retention_schedules).where(
-            _R.tenant_id == self.tenant_id, _R.customer_id == customer_id
-        )
-        r = self.conn.execute(self._lock(stmt)).first()
-        if r is None:
+        found = self.db.rows(LOCK_SCHEDULE, {"tenant": self.tenant_id, "customer": customer_id})
+        if not found:
             return None
+        r: Any = _Row(*found[0])
         return RetentionSchedule(
             self.tenant_id, r.customer_id, RetentionTrigger(r.trigger),
             rows.from_us(r.trigger_us), rows.from_us(r.purge_us), r.clause,

@@ -1,9 +1,12 @@
 """Scheduled actions, test clocks and the outbox (SQL).
 
-``lock`` takes the action's row with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several
-workers divide due work without waiting on each other: a row another worker holds is simply
-not theirs. On SQLite the writer lock of ``BEGIN IMMEDIATE`` serialises workers; the state
-check after the lock is what makes a second run of a done action impossible on both.
+``claim_due`` is how workers divide due work (ADR 0065): one ``SELECT ... ORDER BY due
+LIMIT n FOR UPDATE SKIP LOCKED`` on PostgreSQL returns the next due rows *this* transaction
+locked, passing over rows other workers hold, so a worker never waits on another and never
+gets a row another is running; the locks last until the batch commits, and a committed row is
+done, so nobody claims it again. ``lock`` does the same for one named action. On SQLite the
+writer lock of ``BEGIN IMMEDIATE`` serialises workers; the state in the row, written in the
+transaction that runs the action, is what makes a second run impossible on both.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, bindparam, func, select, update
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
 from refundable.adapters.db import statements as s
+from refundable.adapters.db.prepared import Prepared
 from refundable.adapters.db.repository_base import SqlBase
 from refundable.core.time import UTC, FixedClock
 from refundable.scheduling.model import ActionKind, ActionState, ScheduledAction, TestClock
@@ -25,6 +29,16 @@ from refundable.service.ports import OutboxMessage
 
 _A = t.scheduled_actions.c
 _NO_CLOCK = FixedClock(datetime(1970, 1, 1, tzinfo=UTC))  # reads only: never asked the time
+
+# Prebuilt (ADR 0044): every due action is marked done with it.
+_SET = ("state", "attempts", "last_error", "due_us", "done_us")
+SAVE = Prepared(
+    lambda pg: (
+        update(t.scheduled_actions)
+        .where(_A.tenant_id == bindparam("tenant"), _A.action_id == bindparam("aid"))
+        .values({name: bindparam(name) for name in _SET})
+    )
+)
 
 
 def _action(r: Any) -> ScheduledAction:
@@ -72,21 +86,37 @@ class SqlSchedule(SqlBase):
         r = self.conn.execute(stmt).first()
         return None if r is None else _action(r)
 
+    def claim_due(self, as_of: datetime, limit: int) -> list[ScheduledAction]:
+        stmt = (
+            select(t.scheduled_actions)
+            .where(
+                _A.tenant_id == self.tenant_id,
+                _A.state == ActionState.pending.value,
+                _A.due_us <= rows.to_us(as_of),
+            )
+            .order_by(_A.due_us, _A.action_id)
+            .limit(limit)
+        )
+        if self.pg:
+            stmt = stmt.with_for_update(skip_locked=True)
+        return [_action(r) for r in self.conn.execute(stmt)]
+
     def get(self, action_id: str) -> ScheduledAction | None:
         r = self.conn.execute(self._one(action_id)).first()
         return None if r is None else _action(r)
 
     def save(self, action: ScheduledAction) -> None:
-        self.conn.execute(
-            update(t.scheduled_actions)
-            .where(_A.tenant_id == self.tenant_id, _A.action_id == action.action_id)
-            .values(
-                state=action.state.value,
-                attempts=action.attempts,
-                last_error=action.last_error,
-                due_us=rows.to_us(action.due_at),
-                done_us=None if action.done_at is None else rows.to_us(action.done_at),
-            )
+        self.db.write(
+            SAVE,
+            {
+                "tenant": self.tenant_id,
+                "aid": action.action_id,
+                "state": action.state.value,
+                "attempts": action.attempts,
+                "last_error": action.last_error,
+                "due_us": rows.to_us(action.due_at),
+                "done_us": None if action.done_at is None else rows.to_us(action.done_at),
+            },
         )
 
 
@@ -148,17 +178,16 @@ class SqlWorkQueries:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def due(self, now: datetime, limit: int, tenant_id: str | None = None) -> list[tuple[str, str]]:
-        stmt = select(_A.tenant_id, _A.action_id).where(
-            _A.state == ActionState.pending.value, _A.due_us <= rows.to_us(now)
+    def due_tenants(self, now: datetime) -> list[str]:
+        stmt = (
+            select(_A.tenant_id)
+            .where(_A.state == ActionState.pending.value, _A.due_us <= rows.to_us(now))
+            .where(_A.tenant_id.not_in(select(t.test_clocks.c.tenant_id)))
+            .group_by(_A.tenant_id)
+            .order_by(func.min(_A.due_us), _A.tenant_id)
         )
-        if tenant_id is None:  # tenants on a test clock run only when their clock moves
-            stmt = stmt.where(_A.tenant_id.not_in(select(t.test_clocks.c.tenant_id)))
-        else:
-            stmt = stmt.where(_A.tenant_id == tenant_id)
-        stmt = stmt.order_by(_A.due_us, _A.tenant_id, _A.action_id).limit(limit)
         with self.engine.connect() as conn:
-            return [(r.tenant_id, r.action_id) for r in conn.execute(stmt)]
+            return [r.tenant_id for r in conn.execute(stmt)]
 
     def actions(self, tenant_id: str) -> list[ScheduledAction]:
         stmt = (

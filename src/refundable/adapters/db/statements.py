@@ -51,6 +51,7 @@ REMEMBER = Arity(_remember)
 ENSURE_ACCOUNT = Prepared(lambda pg: _insert_ignore(t.accounts, pg))
 ENTRY = Prepared(lambda pg: insert(t.entries))
 MAX_PREBUILT_LINES = 8  # longer entries (usage batches) go through Core's executemany
+LINES_PER_STATEMENT = 500  # PostgreSQL: many lines per multi-row INSERT (8 values each)
 
 
 def _lines(n: int, pg: bool) -> Any:

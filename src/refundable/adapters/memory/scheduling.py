@@ -20,6 +20,13 @@ class MemSchedule(_Repo):
     def lock(self, action_id: str) -> ScheduledAction | None:
         return self.t.actions.get(self.k(action_id))
 
+    def claim_due(self, as_of: datetime, limit: int) -> list[ScheduledAction]:
+        mine = [
+            a for (tenant, _), a in self.t.actions.items()
+            if tenant == self.tenant_id and a.state is ActionState.pending and a.due_at <= as_of
+        ]  # fmt: skip
+        return sorted(mine, key=lambda a: (a.due_at, a.action_id))[:limit]
+
     def get(self, action_id: str) -> ScheduledAction | None:
         return self.t.actions.get(self.k(action_id))
 
@@ -47,15 +54,13 @@ class MemWorkQueries:
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
 
-    def due(self, now: datetime, limit: int, tenant_id: str | None = None) -> list[tuple[str, str]]:
+    def due_tenants(self, now: datetime) -> list[str]:
         t = self.store.tables
-        found = [
-            (a.due_at, tenant, a.action_id)
-            for (tenant, _), a in t.actions.items()
-            if a.state is ActionState.pending and a.due_at <= now
-            and (tenant == tenant_id if tenant_id is not None else tenant not in t.clocks)
-        ]  # fmt: skip
-        return [(tenant, action_id) for _, tenant, action_id in sorted(found)[:limit]]
+        first: dict[str, datetime] = {}
+        for (tenant, _), a in t.actions.items():
+            if a.state is ActionState.pending and a.due_at <= now and tenant not in t.clocks:
+                first[tenant] = min(first.get(tenant, a.due_at), a.due_at)
+        return sorted(first, key=lambda tenant: (first[tenant], tenant))
 
     def actions(self, tenant_id: str) -> list[ScheduledAction]:
         mine = [a for (t, _), a in self.store.tables.actions.items() if t == tenant_id]

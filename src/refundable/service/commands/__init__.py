@@ -73,7 +73,7 @@ from refundable.service.commands.scheduling import (
     MoveTestClock,
     RecordActionFailure,
     RunDueAction,
-    RunDueActions,
+    RunDueBatch,
 )
 from refundable.service.commands.subscriptions import (
     ApplyPromotion,
@@ -153,7 +153,7 @@ __all__ = [
     "ResolveDispute",
     "ReverseEntry",
     "RunDueAction",
-    "RunDueActions",
+    "RunDueBatch",
     "ScheduleCheckpoints",
     "ScheduleRetention",
     "StartTrial",

@@ -1,4 +1,5 @@
-"""Scheduling commands: run one due action, record its failure, create and move a test clock.
+"""Scheduling commands: run one due action, or claim and run a batch of them; record a
+failure; create and move a test clock.
 
 ``RunDueAction`` carries no idempotency key of its own: the action row is the idempotency
 record (its state is checked under the row lock in the same transaction that runs it), so
@@ -10,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from refundable.service.commands.base import Command, bad, check_id
+from refundable.service.commands.base import Command, bad
 
 MAX_GROUP = 200  # due actions run in one transaction at most
 
@@ -23,22 +24,21 @@ class RunDueAction(Command):
 
 
 @dataclass(frozen=True, slots=True)
-class RunDueActions(Command):
-    """Several due actions of one tenant in one transaction (one commit for the group): the
-    runner's fast path. If any of them fails, the whole group rolls back and the runner runs
-    them one by one, so a failure is recorded against its own action only."""
+class RunDueBatch(Command):
+    """Claim up to ``limit`` due actions of one tenant that no other worker holds, and run
+    them in this one transaction (one commit for the batch): the runner's path. The claim and
+    the runs share the transaction, so the row locks that keep other workers off last exactly
+    as long as the work (ADR 0065). If one action fails, the batch rolls back and the error
+    names that action, so the runner records the failure against it alone."""
 
     tenant_id: str
-    action_ids: tuple[str, ...]
-    as_of: datetime
+    as_of: datetime  # the clock's now: only actions due by then are claimed
+    limit: int
 
     def __post_init__(self) -> None:
         Command.__post_init__(self)
-        if not isinstance(self.action_ids, tuple) or not 1 <= len(self.action_ids) <= MAX_GROUP:
-            raise bad("RunDueActions.action_ids", self.action_ids,
-                      f"a tuple of 1 to {MAX_GROUP} action ids")  # fmt: skip
-        for i, action_id in enumerate(self.action_ids):
-            check_id(action_id, f"RunDueActions.action_ids[{i}]")
+        if type(self.limit) is not int or not 1 <= self.limit <= MAX_GROUP:
+            raise bad("RunDueBatch.limit", self.limit, f"a whole number from 1 to {MAX_GROUP}")
 
 
 @dataclass(frozen=True, slots=True)
