@@ -36,6 +36,7 @@ from lifecycle_support import (
 from refundable.billing.events import CancelMode
 from refundable.bootstrap import App
 from refundable.core.errors import RefundableError
+from refundable.core.money import Money
 from refundable.ledger import accounts as chart
 from refundable.service import commands as c
 from refundable.service.scheduled import advance_test_clock
@@ -146,6 +147,8 @@ class Harness:
         assert rec is not None
         bill = rec.subscription.billing
         assert self.owed() == (bill.balance_due - bill.account_credit).amount
+        zero = Money.zero(bill.period_charged.currency)  # what a period gives back (ADR 0069)
+        assert bill.period_charged >= zero and bill.period_price >= zero
         for probe in (self.now, self.now + GRACE / 2, self.now + GRACE, self.now + 2 * GRACE):
             if not app.subscriptions.can_use(t, "C1", FEATURE[self.policy], probe).allowed:
                 continue

@@ -32,7 +32,7 @@ from refundable.billing.effects import (
 from refundable.billing.events import Downgrade, StartTrial, Subscribe, Upgrade
 from refundable.billing.plans import Plan, period_bounds
 from refundable.billing.promotions import forfeit_on_change
-from refundable.billing.proration import prorate
+from refundable.billing.proration import prorate, unused_charged
 from refundable.billing.rules import DowngradeMode, LifecycleRules
 from refundable.billing.subscription import (
     AccessTimeline,
@@ -62,7 +62,9 @@ def start_trial(
         )
     end = after_days(at, ev.trial_days)
     zero = Money.zero(rules.currency)
-    billing = BillingTimeline(BillingState.trialing, at, 0, at, end, None, end, zero, zero)
+    billing = BillingTimeline(
+        BillingState.trialing, at, 0, at, end, None, end, zero, zero, zero, zero
+    )
     new = Subscription(
         ev.key, ev.plan, AccessTimeline(at, end), billing, ev.trial_credits, CreditKind.trial, at
     )
@@ -114,7 +116,13 @@ def upgrade(
         sub, effects = forfeit(sub, rule.clause, f"credits of {sub.plan.code}")
     sub, lapsed = forfeit_on_change(sub, rules, f"end with {sub.plan.code}")
     effects = effects + lapsed
-    billing = replace(bill, balance_due=bill.balance_due + charge, pending_plan=None)
+    billing = replace(
+        bill,
+        balance_due=bill.balance_due + charge,
+        pending_plan=None,
+        period_price=bill.period_price + difference,
+        period_charged=bill.period_charged + charge,
+    )
     postings = (Posting(PostingKind.charge, charge, rule.clause, f"upgrade to {ev.plan.code}"),)
     notice = Notice(NoticeKind.upgraded, rule.clause, f"next billing {bill.period_end_at:%Y-%m-%d}")
     new = replace(sub, plan=ev.plan, billing=billing, credit_kind=CreditKind.plan)
@@ -137,9 +145,18 @@ def downgrade(
             (action(sub, ActionKind.plan_change, bill.period_end_at, rule.clause),),
             (Notice(NoticeKind.downgrade_scheduled, rule.clause, "no refund of the difference"),),
         )
+    # The difference of plan prices for the rest of the cycle, but never more than what the
+    # rest of the cycle was charged (a discounted period has less to give back; ADR 0069).
     difference = sub.plan.cycle_price - ev.plan.cycle_price
-    credit = prorate(difference, at, bill.period_start_at, bill.period_end_at)
-    billing = replace(bill, account_credit=bill.account_credit + credit)
+    credit = prorate(difference, at, bill.period_start_at, bill.period_end_at).min(
+        unused_charged(bill, at)
+    )
+    billing = replace(
+        bill,
+        account_credit=bill.account_credit + credit,
+        period_price=(bill.period_price - difference).max(Money.zero(bill.period_price.currency)),
+        period_charged=bill.period_charged - credit,
+    )
     posting = Posting(PostingKind.credit, credit, rule.clause, f"downgrade to {ev.plan.code}")
     effects = Effects()
     if not rule.credits_transfer:
@@ -196,6 +213,8 @@ def renew(
         charged_through_at=end,
         balance_due=bill.balance_due + price - applied,
         account_credit=bill.account_credit - applied,
+        period_price=price,
+        period_charged=price,
     )
     access = AccessTimeline(max(sub.access.from_at, start), end, sub.access.blocked_by)
     new = replace(sub, billing=billing, access=access, promotions=promotions)

@@ -76,7 +76,7 @@ def start_paid(
     price = plan.cycle_price - off
     zero = Money.zero(plan.currency)
     billing = BillingTimeline(
-        BillingState.active, at, 0, start, end, end, end, price, account_credit
+        BillingState.active, at, 0, start, end, end, end, price, account_credit, price, price
     )
     credits = plan.included_credits or zero
     sub = Subscription(key, plan, AccessTimeline(at, end), billing, credits, CreditKind.plan, at,

@@ -3,8 +3,9 @@
 A business may end a plan or its service only ``notice_days`` after telling the subscribers;
 an end inside that period is refused, naming the clause and the earliest instant allowed.
 At the end each subscription stops like a cancellation taking effect, and the unused part of
-the current period (exact to the second, :func:`~refundable.billing.proration.prorate`) is
-treated as the policy says: what is still unpaid for that time is no longer owed, and what was
+the current period (what was charged for it, after promotional discounts, prorated exact to
+the second by :func:`~refundable.billing.proration.unused_charged`) is treated as the policy
+says: what is still unpaid for that time is no longer owed, and what was
 prepaid is refunded (handed to the refund workflow as a :class:`RefundDue`) or kept as account
 credit.
 """
@@ -18,7 +19,7 @@ from refundable.billing.common import forfeit, refuse, require
 from refundable.billing.effects import Effects, Notice, NoticeKind, Posting, PostingKind, RefundDue
 from refundable.billing.ending import end_at_period_end
 from refundable.billing.events import Discontinue
-from refundable.billing.proration import prorate
+from refundable.billing.proration import unused_charged
 from refundable.billing.rules import DiscontinuationRule, LifecycleRules, PrepaidTreatment
 from refundable.billing.subscription import BillingState, Subscription
 from refundable.core.errors import NoticeTooShort, TransitionRefused
@@ -82,7 +83,7 @@ def discontinue(
     bill = sub.billing
     if at < bill.period_start_at:
         refuse(sub, "the end comes before the current period", "an instant in the period")
-    unused = prorate(sub.plan.cycle_price, at, bill.period_start_at, bill.period_end_at)
+    unused = unused_charged(bill, at)  # what was charged for that time, not the list price
     not_owed = unused.min(bill.balance_due)  # unpaid time that will not be served
     prepaid = unused - not_owed
     postings, refunds = [], []

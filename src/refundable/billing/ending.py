@@ -99,7 +99,7 @@ def _cancel_now(
         days, off_clause = rule.cooling_off_days, rule.cooling_off_clause
         if days is None or off_clause is None or at > after_days(bill.anchor_at, days):
             refuse(sub, "outside any cooling-off period", "at period end")
-        credit = sub.plan.cycle_price
+        credit = bill.period_charged  # what this period was charged, after discounts (0069)
         posting = Posting(PostingKind.credit, credit, off_clause, "cooling-off")
         billing = replace(bill, account_credit=bill.account_credit + credit)
     sub = replace(sub, billing=billing)

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from refundable.core.errors import InvariantBroken
 from refundable.core.money import Money, Rounding
+
+if TYPE_CHECKING:
+    from refundable.billing.subscription import BillingTimeline
 
 # The one rounding of lifecycle amounts (ADR 0038).
 ROUNDING = Rounding.half_up
@@ -30,3 +34,11 @@ def remaining_ratio(at: datetime, period_start: datetime, period_end: datetime) 
 def prorate(amount: Money, at: datetime, period_start: datetime, period_end: datetime) -> Money:
     """``amount`` times the remaining ratio of the period, rounded once with ROUNDING."""
     return (amount * remaining_ratio(at, period_start, period_end)).round(ROUNDING)
+
+
+def unused_charged(bill: BillingTimeline, at: datetime) -> Money:
+    """What the customer paid for the part of the current period still ahead at ``at``: the
+    period's price as charged (after discounts and plan changes), prorated, and never more
+    than was charged for the period (ADR 0069)."""
+    unused = prorate(bill.period_price, at, bill.period_start_at, bill.period_end_at)
+    return unused.min(bill.period_charged).max(Money.zero(bill.period_charged.currency))

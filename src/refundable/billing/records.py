@@ -255,6 +255,8 @@ def describe(sub: Subscription) -> dict[str, Any]:
             "charged_through_at": iso(bill.charged_through_at),
             "balance_due": _money(bill.balance_due),
             "account_credit": _money(bill.account_credit),
+            "period_price": _money(bill.period_price),
+            "period_charged": _money(bill.period_charged),
             "cancel_at": iso(bill.cancel_at),
             "pending_plan": None if bill.pending_plan is None else bill.pending_plan.code,
             "first_failed_at": iso(bill.first_failed_at),

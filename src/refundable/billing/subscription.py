@@ -69,7 +69,14 @@ class AccessTimeline:
 class BillingTimeline:
     """The billing side. ``charged_through_at`` is the end of the last period charged;
     ``balance_due`` what is charged and unpaid; ``account_credit`` credit waiting for the next
-    charge; ``first_failed_at`` the first failed payment of the current dunning run."""
+    charge; ``first_failed_at`` the first failed payment of the current dunning run.
+
+    ``period_price`` is what the whole current period costs this customer: the cycle price
+    less the promotional discount taken on its charge (Conek 5.2), moved by the plan-price
+    difference of a plan change inside the period; ``period_charged`` is what was actually
+    charged for the period: its charge, plus an upgrade's pro-rata charge, less a downgrade's
+    credit (ADR 0069). Whatever gives back the period's unused time or the whole period
+    prorates ``period_price`` and never gives more than ``period_charged``."""
 
     state: BillingState
     anchor_at: datetime
@@ -80,6 +87,8 @@ class BillingTimeline:
     charged_through_at: datetime
     balance_due: Money
     account_credit: Money
+    period_price: Money
+    period_charged: Money
     cancel_at: datetime | None = None
     pending_plan: Plan | None = None
     first_failed_at: datetime | None = None

@@ -110,6 +110,8 @@ def subscription_row(rec: SubscriptionRecord) -> dict[str, Any]:
         "charged_through_us": rows.to_us(bill.charged_through_at),
         "balance_due_minor": bill.balance_due.to_minor(),
         "account_credit_minor": bill.account_credit.to_minor(),
+        "period_price_minor": bill.period_price.to_minor(),
+        "period_charged_minor": bill.period_charged.to_minor(),
         "cancel_at_us": _us(bill.cancel_at),
         "pending_plan": plan_json(bill.pending_plan),
         "first_failed_us": _us(bill.first_failed_at),
@@ -132,11 +134,19 @@ def subscription_from(r: Any) -> SubscriptionRecord:
     def money(minor: int) -> Money:
         return Money.from_minor(minor, cur)
 
+    state = BillingState(r.state)
+    # a row from before 0022 was charged the plan's price (a trial nothing), as 0022 backfills
+    before = Money.zero(cur) if state is BillingState.trialing else plan.cycle_price
+
+    def charged(minor: int | None) -> Money:
+        return before if minor is None else money(minor)
+
     billing = BillingTimeline(
-        BillingState(r.state), rows.from_us(r.anchor_us), r.period_index,
+        state, rows.from_us(r.anchor_us), r.period_index,
         rows.from_us(r.period_start_us), rows.from_us(r.period_end_us), _at(r.next_renewal_us),
         rows.from_us(r.charged_through_us), money(r.balance_due_minor),
-        money(r.account_credit_minor), _at(r.cancel_at_us), plan_of_json(r.pending_plan),
+        money(r.account_credit_minor), charged(r.period_price_minor),
+        charged(r.period_charged_minor), _at(r.cancel_at_us), plan_of_json(r.pending_plan),
         _at(r.first_failed_us), _at(r.ended_us),
     )  # fmt: skip
     access = AccessTimeline(

@@ -57,6 +57,8 @@ RUNTIME_UPDATES: dict[str, tuple[str, ...]] = {
         "charged_through_us",
         "balance_due_minor",
         "account_credit_minor",
+        "period_price_minor",
+        "period_charged_minor",
         "cancel_at_us",
         "pending_plan",
         "first_failed_us",

@@ -495,6 +495,10 @@ subscriptions = Table(
     Column("charged_through_us", INSTANT, nullable=False),
     Column("balance_due_minor", MINOR, nullable=False),
     Column("account_credit_minor", MINOR, nullable=False),
+    # the current period's price as charged and what it was charged (ADR 0069); NULL only on
+    # a row written before migration 0022 backfilled it: read as the plan's cycle price
+    Column("period_price_minor", MINOR),
+    Column("period_charged_minor", MINOR),
     Column("cancel_at_us", INSTANT),
     Column("pending_plan", Text),
     Column("first_failed_us", INSTANT),
