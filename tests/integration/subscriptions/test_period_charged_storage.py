@@ -4,13 +4,17 @@ before migration 0022 (the columns NULL) reads as the plan's cycle price."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from lifecycle_support import CONEK_PLANS, START, days, define_plans, open_policy_tenant, pay, zar
+from pgdb import new_pg_database
 from refundable.adapters.db import schema as t
 from refundable.adapters.db.engine import make_engine, migrate
 from refundable.adapters.db.repository_subscriptions import subscription_row
@@ -89,10 +93,30 @@ def test_a_row_from_before_the_columns_reads_as_the_plan_price(app: App) -> None
     assert trial.subscription.billing.period_charged == zar("0")
 
 
-def test_migration_0022_backfills_existing_rows_with_the_plans_cycle_price(tmp_path: Path) -> None:
+@contextmanager
+def _database(store: str, tmp_path: Path) -> Iterator[str]:
+    if store == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+    else:
+        with new_pg_database("refundable_0022") as url:
+            yield url
+
+
+@pytest.mark.parametrize(
+    "store", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_migration_0022_backfills_existing_rows_with_the_plans_cycle_price(
+    store: str, tmp_path: Path
+) -> None:
     """A paid row from before 0022 was charged its plan's cycle price (add-ons included), a
-    trial nothing: that is what the migration writes (SQLite; the SQL is dialect-neutral)."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    trial nothing: that is what the migration writes."""
+    with _database(store, tmp_path) as url:
+        found = _backfilled(url)
+    assert found == {"P1": (35550, 35550), "T1": (0, 0)}
+
+
+def _backfilled(url: str) -> dict[str, tuple[int, int]]:
+    engine = make_engine(url)
     migrate(engine, "0021_idempotency_purge")
     addon = Plan("plus", 1, Cycle.monthly, zar("310.00"), add_ons=(AddOn("sms", zar("45.50")),))
     paid = apply(None, Subscribe(addon, key="P1"), START, CONEK)[0]
@@ -111,4 +135,4 @@ def test_migration_0022_backfills_existing_rows_with_the_plans_cycle_price(tmp_p
                                          s.period_charged_minor))
         )  # fmt: skip
     engine.dispose()
-    assert found == {"P1": (35550, 35550), "T1": (0, 0)}
+    return found
