@@ -40,16 +40,17 @@ from refundable.bootstrap import bootstrap  # noqa: E402
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
-def _new_pg_database(admin_url: str) -> str:
+def new_pg_database(admin_url: str, prefix: str = "refundable_crash") -> str:
+    """A fresh, empty PostgreSQL database for one run (dropped by ``drop_pg_database``)."""
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"refundable_crash_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     admin.dispose()
     return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 
-def _drop_pg_database(admin_url: str, url: str) -> None:
+def drop_pg_database(admin_url: str, url: str) -> None:
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
@@ -59,7 +60,7 @@ def _drop_pg_database(admin_url: str, url: str) -> None:
 def _fresh(store: str, admin_url: str, workdir: Path) -> str:
     if store == "sqlite":
         return f"sqlite:///{workdir / f'{uuid.uuid4().hex}.db'}"
-    return _new_pg_database(admin_url)
+    return new_pg_database(admin_url)
 
 
 def run_store(
@@ -77,7 +78,7 @@ def run_store(
             kill: str | float = "before_commit" if i % 50 == 49 else rng.uniform(0, 1.5)
             migration_trial(fresh, tally, kill)
             if store == "postgresql":
-                _drop_pg_database(admin_url, fresh)
+                drop_pg_database(admin_url, fresh)
             kinds["migration"] += 1
         elif i % 2 == 0:
             trial(app, expected, tally, steps[(i // 2) % len(steps)])
@@ -90,7 +91,7 @@ def run_store(
     elapsed = time.perf_counter() - started
     app.close()
     if store == "postgresql":
-        _drop_pg_database(admin_url, url)
+        drop_pg_database(admin_url, url)
     return {
         "store": store,
         "trials": tally.trials,

@@ -24,17 +24,14 @@ import platform
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
-
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 
 TESTS = Path(__file__).parent.parent / "tests"
 sys.path[:0] = [str(TESTS / "integration" / "outbox"), str(TESTS)]  # the harness, its fakes
 
 from payout_crash import Tally, count_points, new_tenant, sandbox_at, trial  # noqa: E402
 
+from crash_trials import drop_pg_database, new_pg_database  # noqa: E402
 from outbox_kit import PAID_AT, caseless_payouts  # noqa: E402
 from refundable.adapters.payments.sandbox import Faults  # noqa: E402
 from refundable.bootstrap import bootstrap  # noqa: E402
@@ -48,25 +45,11 @@ CONDITIONS = {
 }
 
 
-def _new_pg_database(admin_url: str) -> str:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"refundable_payout_crash_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_pg_database(admin_url: str, url: str) -> None:
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
-    admin.dispose()
-
-
 def run_store(store: str, trials: int, admin_url: str, workdir: Path) -> list[dict[str, object]]:
     url = (
-        f"sqlite:///{workdir / 'payouts.db'}" if store == "sqlite" else _new_pg_database(admin_url)
+        f"sqlite:///{workdir / 'payouts.db'}"
+        if store == "sqlite"
+        else new_pg_database(admin_url, "refundable_payout_crash")
     )
     app = bootstrap(url, FixedClock(PAID_AT), apply_migrations=True)
     share = -(-trials // len(CONDITIONS))  # each condition its part, rounded up
@@ -92,7 +75,7 @@ def run_store(store: str, trials: int, admin_url: str, workdir: Path) -> list[di
     finally:
         app.close()
         if store == "postgresql":
-            _drop_pg_database(admin_url, url)
+            drop_pg_database(admin_url, url)
     return rows
 
 
