@@ -57,29 +57,13 @@ def commands(py: str) -> dict[str, list[str]]:
     find = "import refundable, pathlib; print(pathlib.Path(refundable.__file__).parent)"
     package = subprocess.run([py, "-c", find], check=True, capture_output=True, text=True)
     example = Path(package.stdout.strip()) / "examples" / "requests" / "conek-late-duplicate.yaml"
+    decide = [py, "-m", "refundable", "decide", "--policy", "conek"]
     return {
         "python -c pass": [py, "-c", "pass"],
         'python -c "import typer"': [py, "-c", "import typer"],
         "refundable --version": [py, "-m", "refundable", "--version"],
-        "refundable decide --json (conek)": [
-            py,
-            "-m",
-            "refundable",
-            "decide",
-            "--policy",
-            "conek",
-            "--json",
-            str(example),
-        ],
-        "refundable decide, table (conek)": [
-            py,
-            "-m",
-            "refundable",
-            "decide",
-            "--policy",
-            "conek",
-            str(example),
-        ],
+        "refundable decide --json (conek)": [*decide, "--json", str(example)],
+        "refundable decide, table (conek)": [*decide, str(example)],
         "refundable demo (all four policies)": [py, "-m", "refundable", "demo", "--json"],
     }
 
