@@ -6,6 +6,9 @@ Property, through the whole service: for any random sequence of lifecycle comman
 moves (renewals, trial ends, downgrades, dunning and suspensions run by the scheduled work),
 on Conek's and MyProtektor's policies,
 
+Overage (MyProtektor 6.1) is billed on the subscription too, so the gateway collects or fails
+it like a renewal.
+
 * access never extends past what was charged, nor past the policy's grace after a failed
   payment that is still unpaid (the harness, playing the gateway, knows when it failed);
 * the ledger stays balanced, and what it says the customer owes (receivable less account
@@ -34,6 +37,7 @@ from lifecycle_support import (
     zar,
 )
 from refundable.billing.events import CancelMode
+from refundable.billing.plans import UsageAllowance
 from refundable.bootstrap import App
 from refundable.core.errors import RefundableError
 from refundable.core.money import Money
@@ -56,14 +60,17 @@ ops = st.one_of(
     st.tuples(st.just("terminate"), st.just(0), st.booleans()),
     st.tuples(st.just("reactivate"), st.just(0), st.booleans()),
     st.tuples(st.just("pay_part"), st.integers(1, 900), st.booleans()),
+    st.tuples(st.just("overage"), st.integers(1, 400), st.booleans()),  # alarm events used
 )
+ALARMS = UsageAllowance("alarm_events", 100, zar("2.50"))  # MyProtektor bills overage (6.1)
 
 
 class Harness:
     def __init__(self, app: App, policy: str, trial: bool) -> None:
         self.app, self.policy = app, policy
         self.t = open_policy_tenant(app, policy, f"p{uuid.uuid4().hex[:12]}")
-        define_plans(app, self.t, CONEK_PLANS if policy == "conek" else MYPROTEKTOR_PLANS)
+        metered = tuple({**p, "usage": (ALARMS,)} for p in MYPROTEKTOR_PLANS)
+        define_plans(app, self.t, CONEK_PLANS if policy == "conek" else metered)  # type: ignore[arg-type]
         app.bus.handle(c.CreateTestClock(self.t, "k", "clk", START))
         self.now, self.n, self.sid = START, 0, "S0"
         self.failed_at: datetime | None = None  # the gateway's first failure not yet paid off
@@ -114,6 +121,9 @@ class Harness:
                 self.do(c.ReactivateSubscription(t, self.key(), sid, low, self.now, new))
             case "pay_part":
                 self._pay(min(Decimal(n), self._due()))
+            case "overage":  # refused on Conek (no overage billing) and on plans not metered
+                key = self.key()
+                self.do(c.BillOverage(t, key, f"ov-{key}", sid, "alarm_events", n, self.now))
         newest = self.app.subscriptions.of_customer(t, "C1")[0]
         self.sid = newest.subscription_id
 

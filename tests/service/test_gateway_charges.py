@@ -206,12 +206,14 @@ def test_overage_is_collected_and_paid_against_the_receivable(tmp_path: Path) ->
     pay(app, t, "S1", "620.00", START, "first")  # paid by hand before the card was on file
     app.bus.handle(c.AttachPaymentMethod(t, "pm", "C1", "sandbox", "pm_visa", START))
     app.bus.handle(c.BillOverage(t, "o1", "ov1", "S1", "alarm_events", 130, START + days(30)))
-    assert [(p["amount"], p["purpose"]) for p in _charges(app, t)] == [("75.00", "overage")]
+    assert [(p["amount"], p["purpose"]) for p in _charges(app, t)] == [("75.00", "subscription")]
     gw = sandbox(tmp_path)
     drain(app, senders(gw), START + days(30))
     [made] = gw.charges()
     assert _payments(app, t) == ["first", made["charge_id"]]
     assert app.queries.balance(t, chart.receivable("C1", "ZAR")) == Decimal("0")
+    bill = _sub(app, t, "S1").billing  # the overage was owed on the subscription, now settled
+    assert bill.balance_due == zar("0") and bill.account_credit == zar("0")
     assert journal_balanced(app, t)
 
 

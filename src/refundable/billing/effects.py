@@ -60,10 +60,15 @@ class NoticeKind(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Posting:
+    """``ref`` and ``meta``: the entry's reference (default: the subscription) and extra
+    facts it keeps (an overage charge's metric, units and invoice date)."""
+
     kind: PostingKind
     amount: Money
     clause: str
     memo: str
+    ref: str = ""
+    meta: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -115,6 +115,18 @@ class LapsePromotion:
 
 
 @dataclass(frozen=True, slots=True)
+class UsageBilled:
+    """Overage for a period, priced by :func:`~refundable.billing.usage.overage`, owed on the
+    subscription like a renewal (MyProtektor 6.1). ``ref`` and ``meta`` travel to the ledger
+    entry unchanged (the charge's id and the facts a dispute of it is built from)."""
+
+    amount: Money
+    memo: str
+    ref: str = ""
+    meta: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Renew:
     pass
 
@@ -141,6 +153,7 @@ Event = (
     | Discontinue
     | ApplyPromotion
     | LapsePromotion
+    | UsageBilled
     | Renew
     | PeriodEnd
 )

@@ -51,11 +51,13 @@ from refundable.billing.events import (
     Terminate,
     UndoCancel,
     Upgrade,
+    UsageBilled,
     WithdrawDowngrade,
 )
 from refundable.billing.promotions import apply_promotion, lapse_promotion
 from refundable.billing.rules import LifecycleRules
 from refundable.billing.subscription import BillingState, Subscription
+from refundable.billing.usage import bill_usage
 from refundable.core.errors import InputError
 
 
@@ -107,6 +109,8 @@ def _dispatch(
             return apply_promotion(sub, event.promotion, at, rules)
         case LapsePromotion():
             return lapse_promotion(sub, at, rules)
+        case UsageBilled():
+            return bill_usage(sub, event, at, rules)
         case Renew() | PeriodEnd():
             return _period_end(sub, at, rules)
 

@@ -3,15 +3,34 @@
 Each plan includes a number of units per period for each metered feature; units above it cost
 the published rate each. The amount is rate x units over, rounded once to the currency's minor
 unit (half up). A metric the plan does not meter is refused rather than charged at a guess.
+
+:func:`bill_usage` makes that amount owed on the subscription, like a renewal: it joins the
+balance due (account credit pays what it can first), so a declined collection starts dunning
+and a payment settles it (ADR 0066, addendum).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
+from refundable.billing.common import refuse, require
+from refundable.billing.effects import Effects, Posting, PostingKind
+from refundable.billing.events import UsageBilled
 from refundable.billing.plans import Plan, UsageAllowance
+from refundable.billing.rules import LifecycleRules
+from refundable.billing.subscription import BillingState, Subscription
 from refundable.core.errors import InputError
 from refundable.core.money import Money
+
+# States in which usage is billed: a paid subscription, owing or not. A trial is not billed
+# for usage; an ended subscription is billed nothing more.
+BILLABLE = (
+    BillingState.active,
+    BillingState.cancel_pending,
+    BillingState.past_due,
+    BillingState.suspended,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +66,28 @@ def overage(plan: Plan, metric: str, used: int) -> OverageLine:
     rate = allowance.overage_unit_rate
     amount = Money.of(rate.amount * over, rate.currency).round()
     return OverageLine(metric, used, allowance.included_units, over, rate, amount)
+
+
+def bill_usage(
+    sub: Subscription | None, ev: UsageBilled, at: datetime, rules: LifecycleRules
+) -> tuple[Subscription, Effects]:
+    """``ev.amount`` becomes owed: account credit pays what it can, the rest joins the balance
+    due. Dunning is not started here: only a failed collection starts it."""
+    sub = require(sub, "bill usage", *BILLABLE)
+    if rules.usage is None:
+        refuse(sub, "the policy publishes no overage billing", "a policy with lifecycle.usage")
+    if ev.amount.currency != sub.currency or not ev.amount.is_positive:
+        raise InputError(
+            f"usage charge of {ev.amount}",
+            where="event.amount",
+            allowed=f"a positive amount in {sub.currency}",
+        )
+    bill = sub.billing
+    applied = bill.account_credit.min(ev.amount)
+    billing = replace(
+        bill,
+        balance_due=bill.balance_due + ev.amount - applied,
+        account_credit=bill.account_credit - applied,
+    )
+    posting = Posting(PostingKind.charge, ev.amount, rules.usage.clause, ev.memo, ev.ref, ev.meta)
+    return replace(sub, billing=billing), Effects(postings=(posting,))

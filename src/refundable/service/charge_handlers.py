@@ -70,7 +70,7 @@ def record_gateway_charge(cmd: c.RecordGatewayCharge, ctx: Context) -> Done:
 
 
 def _paid(cmd: c.RecordGatewayCharge, ctx: Context) -> Done:
-    if cmd.purpose is c.ChargePurpose.overage:  # a usage charge lives beside the subscription
+    if cmd.purpose is c.ChargePurpose.overage:  # queued before overage joined balance_due
         return record_payment(
             c.RecordPayment(cmd.tenant_id, ctx.key, cmd.gateway_charge_id, cmd.customer_id,
                             cmd.amount, cmd.method, cmd.gateway, cmd.at), ctx,

@@ -209,10 +209,10 @@ def _credit_applied(ch: Change) -> Money:
 def _posting(ctx: Context, ch: Change, p: Posting, eid: str) -> JournalEntry:
     args = (eid, ctx.tenant_id, ch.customer_id, p.amount, ch.at)
     sid, memo = ch.subscription_id, f"{p.memo} (clause {p.clause})"
-    meta = {"subscription_id": sid, "clause": p.clause}
+    meta = {"subscription_id": sid, "clause": p.clause, **dict(p.meta)}
     match p.kind:
         case PostingKind.charge:
-            return replace(money_ops.charge(*args, sid, memo), meta=meta)
+            return replace(money_ops.charge(*args, p.ref or sid, memo), meta=meta)
         case PostingKind.credit:
             return replace(money_ops.grant_account_credit(*args, sid, memo), meta=meta)
         case PostingKind.grant:

@@ -16,25 +16,27 @@ from dataclasses import replace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from refundable.billing import events as ev
 from refundable.billing.policy import lifecycle_rules
 from refundable.billing.usage import overage
 from refundable.core.errors import TransitionRefused
 from refundable.core.money import Money
-from refundable.ledger import money_ops
 from refundable.ledger.entries import JournalEntry
 from refundable.policy.requests import parse_request
 from refundable.service import commands as c
 from refundable.service import money_handlers as money
 from refundable.service.common import Context, Detail, Done, not_found
-from refundable.service.subscription_effects import collect
+from refundable.service.subscription_handlers import apply_event, load
 
 USAGE_KIND = "usage"  # the entry meta ``kind`` of an overage charge
 
 
 def bill_overage(cmd: c.BillOverage, ctx: Context) -> Done:
-    rec = ctx.repos.subscriptions.get(cmd.subscription_id)
-    if rec is None:
-        raise not_found("subscription", cmd.subscription_id)
+    """The overage joins the subscription's balance due through ``billing.apply`` (event
+    ``UsageBilled``), so the gateway's collection settles it, or its decline starts dunning,
+    exactly as for a renewal. Metering reports arrive after the fact: the event takes effect at
+    the report's instant, or at the subscription's last change when that is later."""
+    rec = load(ctx, cmd.subscription_id)
     policy = ctx.policy(cmd.at)
     rules = lifecycle_rules(policy.document)
     if rules is None or rules.usage is None:
@@ -47,21 +49,18 @@ def bill_overage(cmd: c.BillOverage, ctx: Context) -> Done:
     if not line.amount.is_positive:
         return Done(ref=cmd.charge_id, details={Detail.outcome: "within_allowance"})
     invoice_on = cmd.at.astimezone(ZoneInfo(policy.document.timezone)).date()
-    memo = (f"overage {line.metric}: {line.over} over {line.included} at {line.unit_rate} "
-            f"(clause {rules.usage.clause})")  # fmt: skip
-    entry = money_ops.charge(ctx.entry_id(), ctx.tenant_id, rec.customer_id, line.amount,
-                             cmd.at, cmd.charge_id, memo)  # fmt: skip
+    memo = f"overage {line.metric}: {line.over} over {line.included} at {line.unit_rate}"
     meta = {
         "kind": USAGE_KIND, "customer_id": rec.customer_id, "subscription_id": rec.subscription_id,
         "metric": line.metric, "units": str(line.used), "included": str(line.included),
         "amount": str(line.amount.amount), "currency": line.amount.currency,
         "invoice_date": invoice_on.isoformat(), "clause": rules.usage.clause,
     }  # fmt: skip
-    entry = replace(entry, meta=meta)
-    ctx.post([entry])
-    collect(ctx, rec.subscription_id, rec.customer_id, line.amount, cmd.at, "overage")
-    details = {Detail.outcome: "charged", Detail.amount: str(line.amount.amount)}
-    return Done.of([entry], cmd.charge_id, details)
+    event = ev.UsageBilled(line.amount, memo, cmd.charge_id, tuple(meta.items()))
+    at = max(cmd.at, rec.subscription.updated_at)
+    billed = apply_event(ctx, rec, event, at, "metering")
+    details = {**billed.details, Detail.outcome: "charged", Detail.amount: str(line.amount.amount)}
+    return replace(billed, ref=cmd.charge_id, details=details)
 
 
 def dispute_usage_charge(cmd: c.DisputeUsageCharge, ctx: Context) -> Done:

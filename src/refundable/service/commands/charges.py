@@ -22,7 +22,8 @@ from refundable.service.ports import ChargeStatus
 
 class ChargePurpose(StrEnum):
     """What a charge settles: the subscription's balance due (renewal, upgrade pro-rata,
-    early termination) or a usage charge posted beside it (overage)."""
+    early termination, overage), or (``overage``, only on charges queued before overage
+    joined the balance due, ADR 0066 addendum) a usage charge posted beside it."""
 
     subscription = "subscription"
     overage = "overage"
