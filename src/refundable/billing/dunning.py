@@ -15,7 +15,7 @@ from refundable.billing.changes import renew
 from refundable.billing.common import action, after_days, refuse, require
 from refundable.billing.effects import ActionKind, Effects, Notice, NoticeKind, ScheduledAction
 from refundable.billing.ending import end_at_period_end
-from refundable.billing.events import PaymentSucceeded
+from refundable.billing.events import AccountCredited, PaymentSucceeded
 from refundable.billing.rules import LifecycleRules, RetentionTrigger
 from refundable.billing.subscription import (
     BillingState,
@@ -74,6 +74,27 @@ def payment_succeeded(
     if billing.balance_due.is_positive or sub.state in ended:
         return sub, received
     return _settled(sub, at, rules, received)
+
+
+def account_credited(
+    sub: Subscription | None, ev: AccountCredited, at: datetime, rules: LifecycleRules
+) -> tuple[Subscription, Effects]:
+    """Account credit granted outside billing (a refund case's remedy, issue 10 item 5): it
+    pays down what is owed as a payment would (ending dunning, lifting a suspension), and the
+    rest waits for the next charge; during a trial it all waits."""
+    if sub is not None and sub.state is BillingState.trialing:
+        if ev.amount.currency != sub.currency or not ev.amount.is_positive:
+            raise InputError(
+                f"account credit of {ev.amount}",
+                where="event.amount",
+                allowed=f"a positive amount in {sub.currency}",
+            )
+        bill = sub.billing
+        credited = replace(bill, account_credit=bill.account_credit + ev.amount)
+        return replace(sub, billing=credited), Effects()
+    after, effects = payment_succeeded(sub, PaymentSucceeded(ev.amount), at, rules)
+    kept = tuple(n for n in effects.notices if n.kind is not NoticeKind.payment_received)
+    return after, replace(effects, notices=kept)
 
 
 def _settled(

@@ -72,6 +72,13 @@ class PaymentSucceeded:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountCredited:
+    """Account credit granted outside billing (a refund case's remedy), already on the ledger."""
+
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
 class GraceEnded:
     pass
 
@@ -146,6 +153,7 @@ Event = (
     | UndoCancel
     | PaymentFailed
     | PaymentSucceeded
+    | AccountCredited
     | GraceEnded
     | Suspend
     | Terminate

@@ -22,7 +22,13 @@ from refundable.billing.changes import (
 )
 from refundable.billing.common import refuse
 from refundable.billing.discontinuation import discontinue
-from refundable.billing.dunning import grace_ended, payment_failed, payment_succeeded, suspend
+from refundable.billing.dunning import (
+    account_credited,
+    grace_ended,
+    payment_failed,
+    payment_succeeded,
+    suspend,
+)
 from refundable.billing.effects import Effects
 from refundable.billing.ending import (
     cancel,
@@ -33,6 +39,7 @@ from refundable.billing.ending import (
     undo_cancel,
 )
 from refundable.billing.events import (
+    AccountCredited,
     ApplyPromotion,
     Cancel,
     Discontinue,
@@ -95,6 +102,8 @@ def _dispatch(
             return payment_failed(sub, at, rules)
         case PaymentSucceeded():
             return payment_succeeded(sub, event, at, rules)
+        case AccountCredited():
+            return account_credited(sub, event, at, rules)
         case GraceEnded():
             return grace_ended(sub, at, rules)
         case Suspend():

@@ -37,6 +37,7 @@ from refundable.service.case_handlers import _done, _record, step
 from refundable.service.case_notices import email
 from refundable.service.common import Context, Done
 from refundable.service.outbox_kinds import payout_message
+from refundable.service.subscription_handlers import credit_subscriber, live_subscription
 
 MOVED = (CaseState.paid, CaseState.credited)
 # remedy -> (the customer's side, the tenant's side as the original posting had it, kind)
@@ -163,6 +164,15 @@ def _post_difference(
 ) -> JournalEntry:
     """Grant a credit's difference, or take back what was moved too much (balanced: the
     tenant's account that carried the original posting carries the other side)."""
+    subscriber = None
+    if record.remedy is Remedy.account_credit:
+        subscriber = live_subscription(ctx, case.customer_id, record.currency)
+    if subscriber is not None and delta < 0:  # it may already have paid for a period
+        raise Conflict(
+            f"the account credit went to subscription {subscriber}, whose charges draw on it",
+            where="OverrideDecision.amount",
+            allowed=f"at least {record.money(record.net_minor - delta)} (only more credit)",
+        )
     account_of, tenant_kind, kind = _TAKE_BACK[record.remedy]
     customer_side = account_of(case.customer_id, record.currency)
     refunds = chart.tenant_account(tenant_kind, record.currency)
@@ -173,4 +183,6 @@ def _post_difference(
                    f" {verb} ({cmd.reason})",
               meta={"decision_id": record.decision_id})  # fmt: skip
     ctx.post([e])
+    if subscriber is not None:  # the subscriber's next charge draws on the extra credit
+        credit_subscriber(ctx, case.customer_id, record.money(delta), cmd.at, cmd.actor)
     return e

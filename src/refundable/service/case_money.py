@@ -33,6 +33,7 @@ from refundable.scheduling.model import expiry_actions
 from refundable.service import policy_rules
 from refundable.service.common import Context
 from refundable.service.outbox_kinds import payout_message
+from refundable.service.subscription_handlers import credit_subscriber
 
 Moved = tuple[EventKind, dict[str, str], list[JournalEntry]]
 
@@ -50,7 +51,10 @@ def carry_out(
             ctx.entry_id(1), ctx.tenant_id, case.customer_id, amount, at, case.case_id,
             record.cite(),
         )  # fmt: skip
-        return _posted(ctx, [replace(e, meta={"decision_id": record.decision_id})], amount)
+        moved = _posted(ctx, [replace(e, meta={"decision_id": record.decision_id})], amount)
+        # the subscriber's next charge draws on it (or it pays down what is owed now)
+        applied = credit_subscriber(ctx, case.customer_id, amount, at, f"case:{case.case_id}")
+        return moved[0], moved[1], moved[2] + applied
     if remedy is Remedy.message_credits:
         return _lots(ctx, case, record, at)
     if remedy is Remedy.wallet_credit:

@@ -18,7 +18,7 @@ from refundable.billing.plans import Plan
 from refundable.billing.policy import lifecycle_rules
 from refundable.billing.records import SubscriptionRecord
 from refundable.billing.rules import LifecycleRules
-from refundable.billing.subscription import Subscription
+from refundable.billing.subscription import ENDED, Subscription
 from refundable.billing.transitions import apply
 from refundable.core.errors import Conflict, InputError, TransitionRefused
 from refundable.core.money import Money
@@ -239,3 +239,34 @@ def record_renewal_payment(cmd: c.RecordRenewalPayment, ctx: Context) -> Done:
     entries = write_change(ctx, ch, first_entry=1)
     result = done(ch, [e, *entries])
     return replace(result, details={**result.details, Detail.payment_id: cmd.payment_id})
+
+
+def credit_subscriber(
+    ctx: Context, customer_id: str, amount: Money, at: datetime, actor: str
+) -> list[JournalEntry]:
+    """Tell the customer's live subscription in ``amount``'s currency about account credit
+    that is already on the ledger (a refund case's remedy): it pays down what is owed and the
+    rest is drawn on by the next charge (issue 10 item 5). Without such a subscription the
+    credit simply waits on the ledger. The entries written: the credit applied to what is
+    owed, if anything was."""
+    found = live_subscription(ctx, customer_id, amount.currency)
+    if found is None:
+        return []
+    rec = load(ctx, found)
+    before = rec.subscription.billing.account_credit
+    after, effects = apply(rec.subscription, ev.AccountCredited(amount), at, rules_at(ctx, at))
+    ch = Change(rec.subscription_id, customer_id, rec, after, effects, "AccountCredited", at,
+                actor, credit_before=before + amount)  # fmt: skip
+    return write_change(ctx, ch, first_entry=_CREDIT_ENTRIES)
+
+
+def live_subscription(ctx: Context, customer_id: str, currency: str) -> str | None:
+    """The id of the customer's newest subscription in ``currency`` that has not ended."""
+    for found in ctx.repos.subscriptions.of_customer(customer_id):
+        sub = found.subscription
+        if sub.currency == currency and sub.state not in ENDED:
+            return found.subscription_id
+    return None
+
+
+_CREDIT_ENTRIES = 50  # entry numbers of the command used from here (the case's come first)
