@@ -26,7 +26,7 @@ from refundable.billing.subscription import (
     CreditKind,
     Subscription,
 )
-from refundable.core.errors import TransitionRefused
+from refundable.core.errors import InputError, TransitionRefused
 from refundable.core.money import Money
 
 
@@ -137,3 +137,14 @@ def discount_memo(off: Money, rules: LifecycleRules) -> str:
     if not off.is_positive or rules.promotions is None:
         return ""
     return f", less {off} promotional discount (clause {rules.promotions.clause})"
+
+
+def require_amount(sub: Subscription, amount: Money, what: str) -> None:
+    """An amount an event brings (a payment, a credit, a usage charge): positive and in the
+    subscription's currency, else an input error naming it."""
+    if amount.currency != sub.currency or not amount.is_positive:
+        raise InputError(
+            f"{what} of {amount}",
+            where="event.amount",
+            allowed=f"a positive amount in {sub.currency}",
+        )

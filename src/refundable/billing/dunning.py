@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from refundable.billing.changes import renew
-from refundable.billing.common import action, after_days, refuse, require
+from refundable.billing.common import action, after_days, refuse, require, require_amount
 from refundable.billing.effects import ActionKind, Effects, Notice, NoticeKind, ScheduledAction
 from refundable.billing.ending import end_at_period_end
 from refundable.billing.events import AccountCredited, PaymentSucceeded
@@ -23,7 +23,6 @@ from refundable.billing.subscription import (
     BlockReason,
     Subscription,
 )
-from refundable.core.errors import InputError
 
 _OWING = (BillingState.active, BillingState.cancel_pending, BillingState.past_due)
 
@@ -56,12 +55,7 @@ def payment_succeeded(
     is owed ends dunning and lifts a suspension."""
     ended = (BillingState.cancelled, BillingState.terminated)  # fees owed stay payable
     sub = require(sub, "record a payment", *_OWING, BillingState.suspended, *ended)
-    if ev.amount.currency != sub.currency or not ev.amount.is_positive:
-        raise InputError(
-            f"payment of {ev.amount}",
-            where="event.amount",
-            allowed=f"a positive amount in {sub.currency}",
-        )
+    require_amount(sub, ev.amount, "payment")
     bill = sub.billing
     paid = ev.amount.min(bill.balance_due)
     billing = replace(
@@ -83,12 +77,7 @@ def account_credited(
     pays down what is owed as a payment would (ending dunning, lifting a suspension), and the
     rest waits for the next charge; during a trial it all waits."""
     if sub is not None and sub.state is BillingState.trialing:
-        if ev.amount.currency != sub.currency or not ev.amount.is_positive:
-            raise InputError(
-                f"account credit of {ev.amount}",
-                where="event.amount",
-                allowed=f"a positive amount in {sub.currency}",
-            )
+        require_amount(sub, ev.amount, "account credit")
         bill = sub.billing
         credited = replace(bill, account_credit=bill.account_credit + ev.amount)
         return replace(sub, billing=credited), Effects()

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from refundable.billing.common import refuse, require
+from refundable.billing.common import refuse, require, require_amount
 from refundable.billing.effects import Effects, Posting, PostingKind
 from refundable.billing.events import UsageBilled
 from refundable.billing.plans import Plan, UsageAllowance
@@ -76,12 +76,7 @@ def bill_usage(
     sub = require(sub, "bill usage", *BILLABLE)
     if rules.usage is None:
         refuse(sub, "the policy publishes no overage billing", "a policy with lifecycle.usage")
-    if ev.amount.currency != sub.currency or not ev.amount.is_positive:
-        raise InputError(
-            f"usage charge of {ev.amount}",
-            where="event.amount",
-            allowed=f"a positive amount in {sub.currency}",
-        )
+    require_amount(sub, ev.amount, "usage charge")
     bill = sub.billing
     applied = bill.account_credit.min(ev.amount)
     billing = replace(
