@@ -19,6 +19,7 @@ from refundable.service import policy_rules as rules
 from refundable.service.common import Context, Detail, Done, not_found
 from refundable.service.decisions import decide_for_tenant
 from refundable.service.ports import Repositories
+from refundable.service.subscription_handlers import credit_subscriber
 
 
 def register_customer(cmd: c.RegisterCustomer, ctx: Context) -> Done:
@@ -132,7 +133,9 @@ def grant_account_credit(cmd: c.GrantAccountCredit, ctx: Context) -> Done:
         cmd.reason or record.cite(),
     )  # fmt: skip
     ctx.post([replace(e, meta={"decision_id": record.decision_id})])
-    return Done.of([e], cmd.grant_id, {Detail.decision_id: record.decision_id})
+    # as for a case's credit: the subscriber's next charge draws on it (ADR 0067 addendum)
+    applied = credit_subscriber(ctx, cmd.customer_id, amount, cmd.at, f"grant:{cmd.grant_id}")
+    return Done.of([e, *applied], cmd.grant_id, {Detail.decision_id: record.decision_id})
 
 
 def charge_fee(cmd: c.ChargeFee, ctx: Context) -> Done:

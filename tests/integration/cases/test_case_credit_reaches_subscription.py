@@ -125,3 +125,16 @@ def test_a_later_override_tops_the_credit_up_but_cannot_take_it_back(app: App) -
                                           "agent:bo", amount=zar("20.00")))  # fmt: skip
     assert len(app.queries.journal(t)) == journal  # nothing written
     assert _agree(app, t) == Decimal("-80.00")
+
+
+def test_a_credit_granted_through_the_money_api_reaches_the_subscription_too(app: App) -> None:
+    t = _subscriber(app)
+    pay(app, t, "S0", "310.00", START, "p-first")
+    case_id = _credit(app, t, "50.00", "o7")
+    decision = case_of(app, t, case_id).decision_id
+    assert decision is not None
+    app.bus.handle(c.GrantAccountCredit(t, "g1", "grant-1", "C1", decision, START + days(5),
+                                        "goodwill"))  # fmt: skip
+    rec = app.subscriptions.record(t, "S0")
+    assert rec is not None and rec.subscription.billing.account_credit == zar("100.00")
+    assert _agree(app, t) == Decimal("-100.00")
