@@ -27,11 +27,11 @@ import json
 import random
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from refundable.core.money import Money
 from refundable.service.ports import (
@@ -43,6 +43,8 @@ from refundable.service.ports import (
     GatewayUnavailable,
     RefundStatus,
 )
+
+_A = TypeVar("_A")  # what a gateway call answers
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS refunds (
@@ -153,17 +155,25 @@ class SandboxGateway:
 
     # --- the port -------------------------------------------------------------------------
     def refund(self, request: GatewayRefundRequest) -> GatewayRefund:
+        return self._answer("refund", request.idempotency_key,
+                            lambda db, faults: self._create(db, faults, request))  # fmt: skip
+
+    def _answer(
+        self, call: str, key: str, create: Callable[[sqlite3.Connection, Faults], _A]
+    ) -> _A:
+        """One call to the gateway under the switched-on faults: it may time out before
+        anything is made, or after (made, but the answer is lost); either way it raises."""
         with self._tx() as db:
             faults = self.faults(db)
             if self._roll(db, faults, "timeout_before"):
-                self._call(db, "refund", request.idempotency_key, "timeout_before")
-                lost = True
+                self._call(db, call, key, "timeout_before")
+                found = None
             else:
-                found = self._create(db, faults, request)
+                made = create(db, faults)
                 lost = self._roll(db, faults, "timeout_after")
-                self._call(db, "refund", request.idempotency_key,
-                           "timeout_after" if lost else "answered")  # fmt: skip
-        if lost:
+                self._call(db, call, key, "timeout_after" if lost else "answered")
+                found = None if lost else made
+        if found is None:
             raise GatewayUnavailable("sandbox gateway timed out")
         return found
 
@@ -212,19 +222,10 @@ class SandboxGateway:
         return GatewayRefund(gateway_refund_id, status, reason)
 
     def charge(self, request: GatewayChargeRequest) -> GatewayCharge:
-        with self._tx() as db:
-            faults = self.faults(db)
-            if self._roll(db, faults, "timeout_before"):
-                self._call(db, "charge", request.idempotency_key, "timeout_before")
-                lost = True
-            else:
-                found = self._create_charge(db, faults, request)
-                lost = self._roll(db, faults, "timeout_after")
-                self._call(db, "charge", request.idempotency_key,
-                           "timeout_after" if lost else "answered")  # fmt: skip
-        if lost:
-            raise GatewayUnavailable("sandbox gateway timed out")
-        return found
+        def create(db: sqlite3.Connection, faults: Faults) -> GatewayCharge:
+            return self._create_charge(db, faults, request)
+
+        return self._answer("charge", request.idempotency_key, create)
 
     def _create_charge(
         self, db: sqlite3.Connection, faults: Faults, r: GatewayChargeRequest
