@@ -104,11 +104,13 @@ def test_another_amount_gets_its_own_sentence() -> None:
 
 
 def test_another_currency_or_rate_gets_its_own_sentence() -> None:
-    zar = decided(charge=charge("50.00"))
-    usd = decided(charge=charge("50.00", currency="USD"), fx={"USD/ZAR": "18.50"})
+    rate = {"USD/ZAR": "18.50"}
+    zar = decided(charge=charge("50.00"), fx=rate)
+    usd = decided(charge=charge("50.00", currency="USD"), fx=rate)
     usd_other_rate = decided(charge=charge("50.00", currency="USD"), fx={"USD/ZAR": "20.00"})
-    whys = [step(d, "over-limit")["why"] for d in (zar, usd, usd_other_rate)]
-    assert len(set(whys)) == 3
+    rows = [step(d, "over-limit") for d in (zar, usd, usd_other_rate)]
+    assert rows[0]["text"].endswith("ZAR 50.00") and rows[1]["text"].endswith("USD 50.00")
+    assert len({r["why"] for r in rows}) == 3
     for d in (zar, usd, usd_other_rate):
         assert d.to_dict()["trace"] == fresh(d)
 
