@@ -76,7 +76,8 @@ def decide(policy: CompiledPolicy, request: Request) -> Decision:
         failed, missing = _requirements(rule, request)
         if failed is not None:
             req = rule.requires[failed]
-            known = rule.requirement_failed[failed] if rule.requirement_failed else None
+            steps = rule.requirement_failed
+            known = steps[failed] if failed < len(steps) else None
             trace.append(_step(known, rule, TraceStatus.requirement_failed, req.cond))
             return _refused(
                 policy, rule, request, (*trace, *rest), req.cond, req.clause, req.explain
