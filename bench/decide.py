@@ -8,7 +8,11 @@ figures per run, each the best of R rounds (fewest interference):
 * parsed:   decisions/s for already-parsed Request objects (version lookup + decide);
 * json:     decisions/s from JSON text (pydantic parse + version lookup + decide);
 * rendered: decisions/s for parsed requests including the full JSON-ready decision
-            (trace sentences rendered), i.e. what the API returns;
+            (trace sentences rendered), i.e. what the API returns; the trace sentences are
+            remembered per step by the fact values they quote (policy/trace_text.py), and
+            the workload repeats its requests, so this is the memo's warm case;
+* rendered_cold: the same with every trace memo emptied before each decision (each
+            value-dependent sentence rendered again: the memo's worst case);
 * latency:  p50/p99/max of single parsed decisions, timed one by one with perf_counter_ns.
 
 Usage: .venv/bin/python bench/decide.py [--n 200000] [--rounds 5]
@@ -98,11 +102,19 @@ def main() -> None:
         for r in reqs:
             decide(in_force(r.policy, r.requested_at), r).to_dict()
 
+    def run_rendered_cold(reqs: list[Request]) -> None:
+        for r in reqs:
+            policy = in_force(r.policy, r.requested_at)
+            for memo in policy.trace_texts._memos.values():
+                memo.texts.clear()
+            decide(policy, r).to_dict()
+
     run_parsed(parsed[:5000])  # warm caches (holiday years, business-day look-ups)
     results = {
         "parsed_per_s": rate(run_parsed, parsed, args.rounds),
         "json_per_s": rate(run_json, texts, args.rounds),
         "rendered_per_s": rate(run_rendered, parsed[: args.n // 4], args.rounds),
+        "rendered_cold_per_s": rate(run_rendered_cold, parsed[: args.n // 4], args.rounds),
     }
     samples = []
     clock = time.perf_counter_ns

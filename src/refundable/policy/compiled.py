@@ -10,6 +10,7 @@ from __future__ import annotations
 import typing
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,9 @@ from refundable.policy.decision import TraceStatus, TraceStep
 from refundable.policy.document import DayCount, PolicyDocument, Remedy, Rule, Then
 from refundable.policy.factpaths import FACTS, Getter
 from refundable.policy.facts import Reason, Request
+
+if typing.TYPE_CHECKING:
+    from refundable.policy.trace_text import TraceTexts
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +160,8 @@ class CompiledRule:
     not_applicable: tuple[TraceStep, ...] = ()
     applied: TraceStep | None = None
     not_reached: TraceStep | None = None
+    requirement_failed: tuple[TraceStep, ...] = ()  # one per requirement, in order
+    outside_window: TraceStep | None = None
     # Three-valued evaluation is only run for rules that can ask (declared needs, or money
     # compared across currencies), so the common path stays two-valued.
     needed: frozenset[str] = frozenset()
@@ -173,8 +179,9 @@ class CompiledRule:
         return item
 
 
-def with_trace_steps(rule: CompiledRule, index: int) -> CompiledRule:
+def with_trace_steps(rule: CompiledRule, index: int, window: Cond | None = None) -> CompiledRule:
     conds = (*rule.when, *(req.cond for req in rule.requires))
+    failed = TraceStatus.requirement_failed
     return replace(
         rule,
         index=index,
@@ -189,6 +196,14 @@ def with_trace_steps(rule: CompiledRule, index: int) -> CompiledRule:
         ),
         applied=TraceStep(rule.id, rule.clause, TraceStatus.applied),
         not_reached=TraceStep(rule.id, rule.clause, TraceStatus.not_reached),
+        requirement_failed=tuple(
+            TraceStep(rule.id, rule.clause, failed, req.cond) for req in rule.requires
+        ),
+        outside_window=(
+            TraceStep(rule.id, rule.clause, TraceStatus.outside_window, window)
+            if rule.windowed and window is not None
+            else None
+        ),
     )
 
 
@@ -269,6 +284,14 @@ class CompiledPolicy:
 
     def title(self, clause: str) -> str:
         return self.clause_titles.get(clause, "")
+
+    @cached_property
+    def trace_texts(self) -> TraceTexts:
+        """The sentences of this version's trace steps, prepared on first use (the policy is
+        frozen; the memo lives in the instance's dict, beside the fields)."""
+        from refundable.policy.trace_text import TraceTexts  # it imports this module
+
+        return TraceTexts(self)
 
     def cite(self, clause: str) -> str:
         title = self.title(clause)

@@ -61,6 +61,8 @@ class TraceStatus(StrEnum):
 
 # What the trace says of a rule after the one that decided (its ``why`` and its ``text``).
 NOT_CONSIDERED = "not considered: an earlier rule decided"
+# Its ``why`` for the rule that applied.
+ALL_HELD = "all of its conditions held"
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +82,7 @@ class TraceStep:
         if self.note:
             return self.note
         if self.cond is None:
-            return "all of its conditions held"
+            return ALL_HELD
         if self.status is TraceStatus.not_applicable:
             return f"does not apply: needs {self.cond.text} ({self.cond.actual(request)})"
         return f"requirement not met: {self.cond.text} ({self.cond.actual(request)})"
@@ -177,16 +179,18 @@ class Decision:
             "information_needed": [{"item": i.item, "ask": i.ask} for i in self.information_needed],
             "appeal": self.appeal,
             "fx": [{"pair": r.pair, "rate": str(r.rate), "source": r.source} for r in self.fx_used],
-            "trace": [self._step(s) for s in self.trace],
+            "trace": self._trace(),
         }
 
+    def _trace(self) -> list[dict[str, Any]]:
+        # A decision just made renders through its policy's prepared trace sentences
+        # (policy/trace_text.py: the same sentences as ``why`` and ``narrate``, rendered only
+        # in the parts that depend on the request); the trace was half of a preview's CPU.
+        if self.request is not None and self.policy_ref is not None:
+            return self.policy_ref.trace_texts.rows(self.request, self.trace)
+        return [self._step(s) for s in self.trace]
+
     def _step(self, s: TraceStep) -> dict[str, Any]:
-        # Most of a trace is the rules after the one that decided: for a decision just made,
-        # their sentences are one constant (TraceStep.why and wording.narrate say so), so
-        # they are not rendered one by one (a preview's trace was ~15 % of its CPU).
-        if s.status is TraceStatus.not_reached and self.request is not None:
-            return {"rule": s.rule, "clause": s.clause, "status": _NOT_REACHED,
-                    "why": NOT_CONSIDERED, "text": NOT_CONSIDERED}  # fmt: skip
         return {
             "rule": s.rule,
             "clause": s.clause,
@@ -194,9 +198,6 @@ class Decision:
             "why": self.why(s),
             "text": self.narrate(s),
         }
-
-
-_NOT_REACHED = TraceStatus.not_reached.value
 
 
 def _deadline(d: Deadline | None) -> dict[str, str] | None:

@@ -13,10 +13,11 @@ Decision.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from refundable.core.errors import InputError
 from refundable.core.money import FxRate, FxTable
-from refundable.policy.compiled import CompiledPolicy, CompiledRule, Requirement
+from refundable.policy.compiled import CompiledPolicy, CompiledRule
 from refundable.policy.cond import missing_items, truth3
 from refundable.policy.conditions import Cond
 from refundable.policy.decision import (
@@ -61,7 +62,7 @@ def decide(policy: CompiledPolicy, request: Request) -> Decision:
         assert isinstance(rule, CompiledRule)
         skipped = _first_failing(rule, request)
         if skipped is not None:
-            missing = _unknown_situation(rule, request) if rule.asks else ()
+            missing = _unknown_situation(rule, request, skipped) if rule.asks else ()
             if missing:
                 rest = policy.not_reached_after[rule.index]
                 return _information_needed(policy, rule, request, trace, rest, missing)
@@ -70,15 +71,16 @@ def decide(policy: CompiledPolicy, request: Request) -> Decision:
         rest = policy.not_reached_after[rule.index]
         window = policy.window
         if rule.windowed and window is not None and not window.cond.test(request):
-            trace.append(TraceStep(rule.id, rule.clause, TraceStatus.outside_window, window.cond))
+            trace.append(_step(rule.outside_window, rule, TraceStatus.outside_window, window.cond))
             return _refused(policy, rule, request, (*trace, *rest), window.cond, window.clause)
         failed, missing = _requirements(rule, request)
         if failed is not None:
-            trace.append(
-                TraceStep(rule.id, rule.clause, TraceStatus.requirement_failed, failed.cond)
-            )
+            req = rule.requires[failed]
+            steps = rule.requirement_failed
+            known = steps[failed] if failed < len(steps) else None
+            trace.append(_step(known, rule, TraceStatus.requirement_failed, req.cond))
             return _refused(
-                policy, rule, request, (*trace, *rest), failed.cond, failed.clause, failed.explain
+                policy, rule, request, (*trace, *rest), req.cond, req.clause, req.explain
             )
         if missing:
             return _information_needed(policy, rule, request, trace, rest, missing)
@@ -96,9 +98,23 @@ def _first_failing(rule: CompiledRule, request: Request) -> TraceStep | None:
     return None
 
 
-def _unknown_situation(rule: CompiledRule, r: Request) -> tuple[str, ...]:
+def _step(
+    known: TraceStep | None, rule: CompiledRule, status: TraceStatus, cond: Cond
+) -> TraceStep:
+    """The rule's precomputed step for this condition (no allocation, and its sentences are
+    memoised per policy: policy/trace_text.py), or a new one if the rule was built by hand."""
+    if known is not None and known.cond is cond:
+        return known
+    return TraceStep(rule.id, rule.clause, status, cond)
+
+
+def _unknown_situation(rule: CompiledRule, r: Request, skipped: TraceStep) -> tuple[str, ...]:
     """What the rule needs and lacks, when only that stops its situation from matching: no
     condition of ``when`` is known to fail and at least one depends on a missing fact."""
+    # The condition that failed its two-valued test is the likeliest to be known false: if
+    # it is, nothing is missing, whatever the others say (checked first, same answer).
+    if skipped.cond is not None and truth3(skipped.cond, r, rule.needed) is False:
+        return ()
     missing: list[str] = []
     for c in rule.when:
         value = truth3(c, r, rule.needed)
@@ -109,21 +125,21 @@ def _unknown_situation(rule: CompiledRule, r: Request) -> tuple[str, ...]:
     return tuple(dict.fromkeys(missing))
 
 
-def _requirements(rule: CompiledRule, r: Request) -> tuple[Requirement | None, tuple[str, ...]]:
-    """The first requirement known to fail (the request is denied), else what the unknown
-    ones need (the rule asks for it). A known failure wins: asking for a fact is pointless
-    when the request fails anyway."""
+def _requirements(rule: CompiledRule, r: Request) -> tuple[int | None, tuple[str, ...]]:
+    """The index of the first requirement known to fail (the request is denied), else what
+    the unknown ones need (the rule asks for it). A known failure wins: asking for a fact is
+    pointless when the request fails anyway."""
     missing: list[str] = []
-    for req in rule.requires:
+    for i, req in enumerate(rule.requires):
         if req.cond.test(r):
             continue
         if not rule.asks:
-            return req, ()
+            return i, ()
         value = truth3(req.cond, r, rule.needed)
         if value is None:
             missing.extend(missing_items(req.cond, r, rule.needed))
         elif not value:
-            return req, ()
+            return i, ()
     return None, tuple(dict.fromkeys(missing))
 
 
@@ -184,7 +200,7 @@ def _apply(
     decide_by = _decide_by(policy, r)
     pay_by = None
     if outcome is Outcome.approve and then.remedy is Remedy.refund and money.net.is_positive:
-        pay_by = _pay_by(policy, rule, r)
+        pay_by = _pay_by(policy, rule, r, decide_by)
 
     def explain() -> str:
         if money.nothing:
@@ -296,15 +312,26 @@ def _decide_by(policy: CompiledPolicy, r: Request) -> Deadline | None:
     return Deadline(at, policy.review.clause, policy.review.decision_text)
 
 
-def _pay_by(policy: CompiledPolicy, rule: CompiledRule, r: Request) -> Deadline | None:
+def _pay_by(
+    policy: CompiledPolicy, rule: CompiledRule, r: Request, decide_by: Deadline | None
+) -> Deadline | None:
     start = r.decided_at or r.requested_at
     promises = [p for p in (rule.payout or policy.payout,) if p is not None]
     method = r.charge.payment_method if r.charge is not None else None
     if method is not None and method in policy.payout_by_method:
         promises.append(policy.payout_by_method[method])
+    # The same span from the same instant is the same deadline: policies often promise a
+    # decision and a payment in the same number of business days, and a decision made on
+    # receipt starts both clocks at once (each deadline walks the business calendar).
+    known: dict[tuple[str, int], datetime] = {}
+    review = policy.review
+    if decide_by is not None and review is not None and start is r.requested_at:
+        known[review.unit, review.n] = decide_by.at
     best: Deadline | None = None
     for p in promises:
-        at = p.deadline(start, policy.calendar)
+        at = known.get((p.unit, p.n))
+        if at is None:
+            at = known[p.unit, p.n] = p.deadline(start, policy.calendar)
         if best is None or at > best.at:
             best = Deadline(at, p.clause, p.payment_text)
     return best

@@ -146,9 +146,14 @@ def _text(limit: int) -> Callable[[Any], str]:
     return check
 
 
+_short_text = _text(MAX_ID_LENGTH)
+_IDENTIFIER = re.compile(ID_PATTERN)
+_POLICY_ID = re.compile(r"[a-z][a-z0-9_-]*")
+
+
 def _identifier(value: Any) -> str:
-    text = _text(MAX_ID_LENGTH)(value)
-    if not re.fullmatch(ID_PATTERN, text):
+    text = _short_text(value)
+    if not _IDENTIFIER.fullmatch(text):
         raise FieldProblem(
             f"{echo(text)} is not an identifier",
             allowed=f"letters, digits and . _ : - (at most {MAX_ID_LENGTH}, starting with a "
@@ -159,7 +164,7 @@ def _identifier(value: Any) -> str:
 
 def _payment_method(value: Any) -> str:
     """One definition of payment methods: the ledger's ``Method`` (issue 7 §7)."""
-    text = _text(MAX_ID_LENGTH)(value)
+    text = _short_text(value)
     if text not in _METHODS:
         raise FieldProblem(
             f"{echo(text)} is not a payment method", allowed=", ".join(sorted(_METHODS))
@@ -171,8 +176,8 @@ _METHODS = frozenset(m.value for m in Method)
 
 
 def _policy_id(value: Any) -> str:
-    text = _text(MAX_ID_LENGTH)(value)
-    if not re.fullmatch(r"[a-z][a-z0-9_-]*", text):
+    text = _short_text(value)
+    if not _POLICY_ID.fullmatch(text):
         raise FieldProblem(
             f"{echo(text)} is not a policy id",
             allowed="lower-case letters, digits, _ and -, starting with a letter (e.g. conek)",
@@ -325,7 +330,7 @@ Text = Annotated[
     str, BeforeValidator(_text(MAX_TEXT_LENGTH)), _schema(type="string", maxLength=MAX_TEXT_LENGTH)
 ]
 ShortText = Annotated[
-    str, BeforeValidator(_text(MAX_ID_LENGTH)), _schema(type="string", maxLength=MAX_ID_LENGTH)
+    str, BeforeValidator(_short_text), _schema(type="string", maxLength=MAX_ID_LENGTH)
 ]
 Identifier = Annotated[
     str, BeforeValidator(_identifier), _schema(type="string", pattern=ID_PATTERN)

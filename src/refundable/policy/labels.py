@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from refundable.core.money import MINOR_UNITS, Money
@@ -279,9 +280,14 @@ def weekday(at: datetime, zone: ZoneInfo) -> str:
 _END_OF_DAY = time(23, 59, 59)
 
 
+@lru_cache(maxsize=4096)
 def deadline(at: datetime, zone: ZoneInfo) -> str:
     """A deadline as a local time: "by 17:00 on Friday 13 March 2026 (Africa/Johannesburg)";
-    a deadline at the very end of a day reads "by the end of Saturday 11 July 2026 (...)"."""
+    a deadline at the very end of a day reads "by the end of Saturday 11 July 2026 (...)".
+
+    Remembered (bounded): every request of a day shares its deadlines, and formatting a
+    weekday is slow. Equal aware instants are one key, and rightly: the text is of the
+    instant in ``zone``, whatever offset ``at`` was written with."""
     local = at.astimezone(zone)
     if local.time() >= _END_OF_DAY:
         return f"by the end of {weekday(local, zone)} ({zone.key})"

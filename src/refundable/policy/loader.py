@@ -197,7 +197,11 @@ def _compile(
         covered = set(w.covers)
     raw_rules: LineList = data.get("rules", LineList())
     rules = tuple(
-        with_trace_steps(_rule(rule, raw_rules[i], fees, ctx, rule.id in covered), i)
+        with_trace_steps(
+            _rule(rule, raw_rules[i], fees, ctx, rule.id in covered),
+            i,
+            window.cond if window is not None else None,
+        )
         for i, rule in enumerate(doc.rules)
     )
     p = doc.process

@@ -15,18 +15,21 @@ from typing import Any
 
 from refundable.core.money import to_decimal
 from refundable.policy.cond import CompileContext, Cond, never
-from refundable.policy.factpaths import Fact
+from refundable.policy.factpaths import FACTS, Fact
 from refundable.policy.facts import Request
 
 MONEY_OPS = ("gt", "gte", "lt", "lte")
 
-# The currency each money fact is expressed in.
+# The currency each money fact is expressed in (its path: the trace's sentences read it too).
+CURRENCY_PATH: dict[str, str] = {
+    "charge.amount": "charge.currency",
+    "charge.correct_amount": "charge.currency",
+    "charge.overcharge": "charge.currency",
+    "account.wallet_balance": "account.currency",
+    "account.amount_due": "account.currency",
+}
 CURRENCY_OF: dict[str, Callable[[Request], str | None]] = {
-    "charge.amount": lambda r: r.charge.currency if r.charge else None,
-    "charge.correct_amount": lambda r: r.charge.currency if r.charge else None,
-    "charge.overcharge": lambda r: r.charge.currency if r.charge else None,
-    "account.wallet_balance": lambda r: r.account.currency,
-    "account.amount_due": lambda r: r.account.currency,
+    fact: FACTS[path].get for fact, path in CURRENCY_PATH.items()
 }
 
 _CMP: dict[str, tuple[str, Callable[[Decimal, Decimal], bool]]] = {

@@ -57,7 +57,7 @@ class Previewer:
         """Parse ``data`` (a request in the public vocabulary; ``policy`` may be left out)
         and decide it under the tenant's version in force at its ``requested_at``."""
         known = self._tenant(tenant_id)
-        request = self.parse(tenant_id, data)
+        request = parse_request(data, policy=known.tenant.policy_id, zone=known.zone)
         policy = self._in_force(known, request.requested_at)
         return decide_for_tenant(known.tenant, policy, request)
 
