@@ -180,6 +180,8 @@ _JSON_TOKENS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 
 def check_json_depth(text: str, what: str = "request") -> None:
     """Refuse JSON nested deeper than MAX_NESTING_DEPTH, scanning brackets outside strings."""
+    if text.count("[") + text.count("{") <= MAX_NESTING_DEPTH:
+        return  # no deeper than the brackets it has: nothing to scan (most requests)
     depth = 0
     for match in _JSON_TOKENS.finditer(text):
         token = match.group()
