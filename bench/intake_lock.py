@@ -38,26 +38,29 @@ from bench.http_profile import build, call, intake_body, scope_of  # noqa: E402
 
 class LockClock:
     """Wall time between the end of ``BEGIN IMMEDIATE`` and the end of the COMMIT/ROLLBACK
-    that follows it, summed over every write transaction on ``engine``."""
+    that follows it, summed over every write transaction on ``engine`` (each connection
+    timed on its own: several threads write in turn)."""
 
     def __init__(self, engine: Any) -> None:
         from sqlalchemy import event
 
         from refundable.adapters.db.engine import READONLY
 
-        self.held_s = 0.0
-        self.commit_s = 0.0
-        self.thread_cpu_s = 0.0
+        self.held_s = self.commit_s = self.thread_cpu_s = 0.0
         self.transactions = 0
-        self._since: float | None = None
-        self._cpu_since = 0.0
+        self.connects = 0
+        self._open: dict[int, tuple[float, float]] = {}  # id(connection) -> (wall, cpu)
         dialect = engine.dialect
 
         @event.listens_for(engine, "begin")
         def began(conn: Any) -> None:  # registered after the engine's own: BEGIN has run
             if not conn.get_execution_options().get(READONLY, False):
-                self._since = time.perf_counter()
-                self._cpu_since = time.thread_time()
+                # keyed by the pooled connection, which do_commit/do_rollback are given
+                self._open[id(conn.connection)] = (time.perf_counter(), time.thread_time())
+
+        @event.listens_for(engine, "connect")
+        def connected(*_args: Any) -> None:
+            self.connects += 1
 
         for name in ("do_commit", "do_rollback"):
             self._wrap(dialect, name)
@@ -70,13 +73,13 @@ class LockClock:
             try:
                 inner(dbapi_connection)
             finally:
-                if self._since is not None:
+                since = self._open.pop(id(dbapi_connection), None)
+                if since is not None:
                     now = time.perf_counter()
                     self.commit_s += now - began
-                    self.thread_cpu_s += time.thread_time() - self._cpu_since
-                    self.held_s += now - self._since
+                    self.thread_cpu_s += time.thread_time() - since[1]
+                    self.held_s += now - since[0]
                     self.transactions += 1
-                    self._since = None
 
         setattr(dialect, name, ended)
 
@@ -159,6 +162,7 @@ def _load_worker(url: str, key: str, seconds: float, concurrency: int, tag: int,
         await asyncio.gather(*(client(c, time.perf_counter() + 1.0) for c in range(4)))  # warm
         latencies.clear()
         clock.held_s = clock.commit_s = clock.thread_cpu_s = 0.0
+        clock.connects = 0
         cpu0 = time.process_time()
         deadline = time.perf_counter() + seconds
         await asyncio.gather(*(client(100 + c, deadline) for c in range(concurrency)))
@@ -167,7 +171,7 @@ def _load_worker(url: str, key: str, seconds: float, concurrency: int, tag: int,
     usage: list[float] = []
     asyncio.run(main())
     out.put((latencies, failures, clock.held_s / seconds, usage[0], clock.commit_s,
-             clock.thread_cpu_s))  # fmt: skip
+             clock.thread_cpu_s, clock.connects))  # fmt: skip
     service.close()
 
 
@@ -193,6 +197,7 @@ def load(url: str, seconds: float, concurrency: int, processes: int, switch: flo
     cpu = sum(r[3] for r in results)
     n = max(len(latencies), 1)
     commit_ms, held_cpu_ms = (1e3 * sum(r[i] for r in results) / n for i in (4, 5))
+    connects = sum(r[6] for r in results) / n
     p99 = latencies[int(0.99 * (len(latencies) - 1))]
     print(
         f"load, {processes} process(es) x {concurrency} in flight, {seconds:.0f} s: "
@@ -200,7 +205,8 @@ def load(url: str, seconds: float, concurrency: int, processes: int, switch: flo
         f" ms, p99 {1e3 * p99:.1f} ms, max {1e3 * latencies[-1]:.1f} ms, non-2xx {failures}; "
         f"write lock held {held:.0%} of the time, "
         f"{1e3 * held * seconds / n:.2f} ms per request (COMMIT {commit_ms:.2f} ms, "
-        f"the holder's own CPU {held_cpu_ms:.2f} ms); CPU {cpu:.2f} cores"
+        f"the holder's own CPU {held_cpu_ms:.2f} ms); CPU {cpu:.2f} cores; "
+        f"{connects:.2f} new connections per request"
     )
 
 
