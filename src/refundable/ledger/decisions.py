@@ -45,16 +45,9 @@ class DecisionRecord:
         )
 
 
-def body_of(d: Decision) -> str:
-    """The decision whole, as the record keeps it (JSON)."""
-    return json.dumps(d.to_dict(), sort_keys=True, default=str)
-
-
 def record_of(
-    decision_id: str, tenant_id: str, customer_id: str, d: Decision, at: datetime,
-    body: str | None = None,
-) -> DecisionRecord:  # fmt: skip
-    """The record of ``d``; ``body``: ``body_of(d)`` when it was already rendered."""
+    decision_id: str, tenant_id: str, customer_id: str, d: Decision, at: datetime
+) -> DecisionRecord:
     return DecisionRecord(
         decision_id,
         tenant_id,
@@ -70,7 +63,7 @@ def record_of(
         sum((f.amount.to_minor() for f in d.fees), 0),
         d.net.to_minor(),
         at,
-        body_of(d) if body is None else body,
+        json.dumps(d.to_dict(), sort_keys=True, default=str),
     )
 
 

@@ -3,9 +3,6 @@
 The bus, not the handler, owns the whole prologue and epilogue (a new command cannot forget
 idempotency, because it never writes it):
 
-0. where the store serialises writers (SQLite), run the command's rehearsal if it has one
-   (``REHEARSALS``): pure work on a read snapshot, before the write lock, that the handler
-   reuses only if what it reads inside its transaction gives the same inputs;
 1. open a unit of work and check the tenant exists (cached once known: tenants are never
    removed);
 2. claim the command's idempotency key and its business keys (``Command.BUSINESS_KEYS``: the
@@ -25,7 +22,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from refundable.core.errors import Conflict, IdempotencyConflict, NotFound, RefundableError
+from refundable.core.errors import Conflict, IdempotencyConflict, NotFound
 from refundable.core.time import Clock
 from refundable.service import (
     case_disputes,
@@ -118,12 +115,6 @@ HANDLERS: dict[type, Handler] = {
     c.RegisterWebhookEndpoint: payouts.register_webhook_endpoint,
     c.FanOutWebhook: payouts.fan_out_webhook,
 }
-# Pure work a command may do before its transaction, on a read snapshot, where the store
-# serialises writers (SQLite: the transaction holds the one write lock); the handler finds
-# the result in ``Context.rehearsal`` and uses it only if its own inputs are equal.
-REHEARSALS: dict[type, Callable[[Any, Context], object]] = {
-    c.OpenCase: cases.rehearse_open_case,
-}
 # Commands that may name a tenant not registered yet (publishing its first policy creates it).
 _OPENS_TENANT = (c.PublishPolicy,)
 
@@ -163,7 +154,6 @@ class MessageBus:
         # Pure, so computed before the unit of work: on SQLite the transaction holds the
         # store's one write lock, and every writer waits for what is done inside it.
         digest = payload_hash(cmd) if key else ""
-        rehearsal = self._rehearse(cmd, key)
         with self.uow_factory() as uow:
             repos = uow.repositories(cmd.tenant_id)
             self._require_tenant(repos, cmd)
@@ -172,29 +162,13 @@ class MessageBus:
                 if prior is not None:
                     uow.commit()
                     return prior
-            done = handler(cmd, Context(repos, self.catalog, key, self.clock.now(), rehearsal))
+            done = handler(cmd, Context(repos, self.catalog, key, self.clock.now()))
             receipt = Receipt(name, key, done.entry_ids, done.ref, dict(done.details),
                               value=done.value)  # fmt: skip
             if key:
                 repos.receipts.remember(keys, receipt.to_json())
             uow.commit()
             return receipt
-
-    def _rehearse(self, cmd: Any, key: str) -> object:
-        """The command's rehearsal (``REHEARSALS``) on a read snapshot, if the store offers
-        one (``snapshot``: only where writers queue for one lock). A refusal met there is left
-        for the handler to meet again, inside its transaction."""
-        rehearse = REHEARSALS.get(type(cmd))
-        snapshot = getattr(self.uow_factory(), "snapshot", None) if rehearse else None
-        view = snapshot() if snapshot is not None else None
-        if rehearse is None or view is None:
-            return None
-        with view:
-            repos = view.repositories(cmd.tenant_id)
-            try:
-                return rehearse(cmd, Context(repos, self.catalog, key, self.clock.now()))
-            except RefundableError:
-                return None
 
     def _require_tenant(self, repos: Repositories, cmd: Any) -> None:
         tenant_id = repos.tenant_id

@@ -5,16 +5,12 @@ at the case's receipt (every decision of a case is made under it), call the pure
 transition, and add to the unit of work what follows from it: the case and its event, the
 stored decision, the money (``case_money``), the notices and the stage alarms
 (``case_notices``). Idempotency and the transaction are the bus's.
-
-Intake's decision may be rehearsed before the transaction (``rehearse_open_case``, run by
-the bus on SQLite, whose write transaction holds the store's one lock); ``_decided`` uses it
-only when the tenant, policy version and request read inside the transaction are the same.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -23,10 +19,8 @@ from refundable.cases.model import Case, CaseState, EventKind
 from refundable.cases.rules import CaseRules, case_rules
 from refundable.cases.transitions import apply
 from refundable.core.errors import Conflict
-from refundable.ledger.decisions import DecisionRecord, body_of, record_of
+from refundable.ledger.decisions import DecisionRecord, record_of
 from refundable.ledger.ids import derived_id
-from refundable.policy.compiled import CompiledPolicy
-from refundable.policy.decision import Decision
 from refundable.policy.document import Outcome
 from refundable.policy.facts import Request
 from refundable.service import commands as c
@@ -84,17 +78,13 @@ def _lock(ctx: Context, case_id: str) -> Case:
 # --- intake and decision ---------------------------------------------------------------------
 
 
-def _received(cmd: c.OpenCase, rules: CaseRules) -> Case:
-    return Case(
+def open_case(cmd: c.OpenCase, ctx: Context) -> Done:
+    rules = case_rules(ctx.policy(cmd.at))
+    case = Case(
         cmd.tenant_id, cmd.case_id, cmd.customer_id, cmd.subject, cmd.subject_id,
         cmd.reason.value, CaseState.received, cmd.at, cmd.actor, rules.policy_version,
         dict(cmd.information), dict(cmd.facts), cmd.payment_id,
     )  # fmt: skip
-
-
-def open_case(cmd: c.OpenCase, ctx: Context) -> Done:
-    rules = case_rules(ctx.policy(cmd.at))
-    case = _received(cmd, rules)
     prior = ctx.repos.cases.open_with(case.open_key)
     if prior is not None:
         raise Conflict(
@@ -113,51 +103,6 @@ def open_case(cmd: c.OpenCase, ctx: Context) -> Done:
           f"Your request ({case.reason}) was received and is handled under "
           f"{rules.policy_id} {rules.policy_version}.")  # fmt: skip
     return _intake(ctx, case, cmd.actor, cmd.at, rules, prepared)
-
-
-@dataclass(frozen=True, slots=True)
-class Rehearsed:
-    """A decision made before the write transaction, with everything it was made from."""
-
-    tenant: Tenant
-    policy: CompiledPolicy
-    request: Request
-    decision: Decision
-    body: str  # the decision rendered as the record keeps it
-
-
-def rehearse_open_case(cmd: c.OpenCase, ctx: Context) -> Rehearsed | None:
-    """OpenCase's decision, made before the write transaction from a read snapshot (``ctx``
-    reads only): deciding and rendering the decision were a third of what intake did while
-    holding SQLite's one write lock. Nothing is written and nothing is trusted: ``_decided``
-    uses it only when the tenant, policy version and request built inside the transaction are
-    the same; ``decide`` being pure, the decision is then the one it would make."""
-    rules = case_rules(ctx.policy(cmd.at))
-    case = _received(cmd, rules)
-    if rules.missing(case.subject, case.information):
-        return None
-    tenant, request = _request(ctx, case)
-    if not isinstance(request, Request):
-        return None
-    policy = ctx.policy(case.received_at)
-    decision = decide_for_tenant(tenant, policy, request)
-    return Rehearsed(tenant, policy, request, decision, body_of(decision))
-
-
-def _decided(
-    ctx: Context, tenant: Tenant, policy: CompiledPolicy, request: Request
-) -> tuple[Decision, str | None]:
-    """The decision on ``request`` (and its rendering, when rehearsed): the rehearsal's if
-    it was made from equal inputs, else made here."""
-    r = ctx.rehearsal
-    if (
-        isinstance(r, Rehearsed)
-        and r.policy is policy
-        and r.tenant == tenant
-        and r.request == request
-    ):
-        return r.decision, r.body
-    return decide_for_tenant(tenant, policy, request), None
 
 
 def _request(ctx: Context, case: Case) -> tuple[Tenant, Request | tuple[str, ...]]:
@@ -206,12 +151,12 @@ def _intake(
         request = build_request(
             tenant.policy_id, case, stored_charge(ctx.repos, case, case.payment_id), case.facts
         )
-    decision, body = _decided(ctx, tenant, ctx.policy(case.received_at), request)
+    decision = decide_for_tenant(tenant, ctx.policy(case.received_at), request)
     if decision.information_needed:
         return _ask(ctx, case, actor, at,
                     [(i.item, i.ask) for i in decision.information_needed], rules)  # fmt: skip
     record = record_of(derived_id("dec", case.case_id, str(case.seq)), ctx.tenant_id,
-                       case.customer_id, decision, at, body)  # fmt: skip
+                       case.customer_id, decision, at)  # fmt: skip
     ctx.repos.decisions.add(record)
     case = replace(case, decision_id=record.decision_id, missing=())
     data = _decision_data(record)

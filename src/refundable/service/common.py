@@ -127,9 +127,6 @@ class Context:
     catalog: PolicyCatalog
     key: str
     now: datetime  # when the command is handled (recorded, never a business instant)
-    # What the command's rehearsal computed before its transaction (``bus.REHEARSALS``):
-    # pure results kept with their inputs, used only if the handler's own inputs are equal.
-    rehearsal: object = None
 
     @property
     def tenant_id(self) -> str:

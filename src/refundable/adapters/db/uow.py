@@ -15,7 +15,7 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError
 
-from refundable.adapters.db.engine import READONLY, begin_write
+from refundable.adapters.db.engine import begin_write
 from refundable.adapters.db.known_accounts import forget, promote
 from refundable.adapters.db.prepared import commit, discard
 from refundable.adapters.db.repository import SqlJournal, SqlLots, SqlReceipts
@@ -88,15 +88,6 @@ class SqlUnitOfWork:
         if is_transient(exc):
             raise Retry(str(exc)) from exc
 
-    def snapshot(self) -> SqlSnapshot | None:
-        """A read-only view for work done before the write transaction (``bus.REHEARSALS``),
-        on SQLite only: there the write transaction holds the store's one write lock, so
-        what can be done before it shortens every writer's wait; on PostgreSQL it would
-        only add a transaction."""
-        if self.engine.dialect.name != "sqlite":
-            return None
-        return SqlSnapshot(self.engine, self.clock)
-
     def repositories(self, tenant_id: str) -> Repositories:
         """The tenant's repositories, all on this unit of work's one transaction."""
         conn = self._conn
@@ -134,16 +125,3 @@ class SqlUnitOfWork:
             cases.flush()
         commit(self._conn, self._tx)
         promote(self._conn)
-
-
-class SqlSnapshot(SqlUnitOfWork):
-    """A unit of work that only reads: a deferred transaction (on SQLite no write lock, and
-    in WAL mode a consistent snapshot), rolled back at the end; it cannot commit."""
-
-    def __enter__(self) -> SqlSnapshot:
-        self._conn = self.engine.connect().execution_options(**{READONLY: True})
-        self._tx = self._conn.begin()
-        return self
-
-    def commit(self) -> None:
-        raise InvariantBroken("a snapshot is read-only: nothing to commit")
