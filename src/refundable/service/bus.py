@@ -149,18 +149,22 @@ class MessageBus:
 
     def _once(self, cmd: Any, handler: Handler) -> Receipt:
         name = type(cmd).__name__
+        key: str = getattr(cmd, "idempotency_key", "")
+        keys = [key] + [f"#{kind}:{value}" for kind, value in cmd.business_keys()]
+        # Pure, so computed before the unit of work: on SQLite the transaction holds the
+        # store's one write lock, and every writer waits for what is done inside it.
+        digest = payload_hash(cmd) if key else ""
         with self.uow_factory() as uow:
             repos = uow.repositories(cmd.tenant_id)
             self._require_tenant(repos, cmd)
-            key: str = getattr(cmd, "idempotency_key", "")
-            keys = [key] + [f"#{kind}:{value}" for kind, value in cmd.business_keys()]
             if key:
-                prior = claim_all(repos.receipts, cmd, keys, payload_hash(cmd))
+                prior = claim_all(repos.receipts, cmd, keys, digest)
                 if prior is not None:
                     uow.commit()
                     return prior
             done = handler(cmd, Context(repos, self.catalog, key, self.clock.now()))
-            receipt = Receipt(name, key, done.entry_ids, done.ref, dict(done.details))
+            receipt = Receipt(name, key, done.entry_ids, done.ref, dict(done.details),
+                              value=done.value)  # fmt: skip
             if key:
                 repos.receipts.remember(keys, receipt.to_json())
             uow.commit()

@@ -65,7 +65,7 @@ def receipt(case: Case, entries: tuple[str, ...] = ()) -> Done:
         details[Detail.missing] = ",".join(case.missing)
     if case.decision_id:
         details[Detail.decision_id] = case.decision_id
-    return Done(entries, case.case_id, details)
+    return Done(entries, case.case_id, details, value=case)  # the route shows it as it is
 
 
 def _lock(ctx: Context, case_id: str) -> Case:

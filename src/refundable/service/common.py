@@ -76,6 +76,9 @@ class Receipt:
     ref: str | None = None
     details: Mapping[Detail, str] = field(default_factory=dict)
     replayed: bool = field(default=False, compare=False)
+    # The business object as the command left it (``Done.value``), for the caller to show
+    # without reading it back; in memory only: never stored, so a replay has None.
+    value: Any = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> str:
         return json.dumps(
@@ -103,6 +106,7 @@ class Done:
     entry_ids: tuple[str, ...] = ()
     ref: str | None = None
     details: Mapping[Detail, str] = field(default_factory=dict)
+    value: Any = field(default=None, compare=False, repr=False)  # see Receipt.value
 
     @classmethod
     def of(

@@ -5,8 +5,11 @@ SQLite runs in WAL mode with ``synchronous=FULL``: a commit returns only once it
 and readers never block the single writer. Write transactions start with ``BEGIN IMMEDIATE``
 so the write lock is taken up front (two writers can never both read a balance and then both
 spend it); read-only work asks for a deferred transaction through the ``readonly`` execution
-option. A writer that finds the file locked waits (SQLite's busy handler retries until
-``busy_timeout_s``) and then gets :class:`StoreBusy`, never a raw ``OperationalError``.
+option. Before ``BEGIN IMMEDIATE`` a writer waits its turn at the file's writer gate
+(``writer_gate``: a FIFO queue within the process, a ``flock`` across processes), so writers
+are served in order instead of polling in SQLite's busy handler (issue 11). A writer that
+waits longer than ``busy_timeout_s`` (at the gate, or for a writer outside it in SQLite's
+busy handler) gets :class:`StoreBusy`, never a raw ``OperationalError``.
 PostgreSQL needs nothing special: handlers lock the rows they change (``SELECT ... FOR
 UPDATE``), see docs/decisions/0012-concurrency.md.
 
@@ -31,6 +34,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from refundable.adapters.db.errors import on_error
 from refundable.adapters.db.prepared import enable_deferred_writes
+from refundable.adapters.db.writer_gate import GatedConnection, gate_for
 from refundable.core.errors import ConfigurationError, SchemaOutOfDate, StoreBusy
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -47,8 +51,9 @@ def make_engine(url: str, *, busy_timeout_s: float = BUSY_TIMEOUT_S, **kw: Any) 
     if parsed.get_backend_name() == "sqlite":
         if parsed.database:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": busy_timeout_s}, **kw)
-        _sqlite_durable(engine, busy_timeout_s)
+        connect_args = {"timeout": busy_timeout_s, "factory": GatedConnection}
+        engine = create_engine(url, connect_args=connect_args, **kw)
+        _sqlite_durable(engine, busy_timeout_s, parsed.database)
     else:
         kw.setdefault("pool_size", 8)
         kw.setdefault("max_overflow", 24)
@@ -90,10 +95,13 @@ def parse_db_url(url: str) -> URL:
     return parsed
 
 
-def _sqlite_durable(engine: Engine, busy_timeout_s: float) -> None:
+def _sqlite_durable(engine: Engine, busy_timeout_s: float, database: str | None) -> None:
+    gate = gate_for(database)  # shared by every engine of this process on the same file
+
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        dbapi_connection.gate = gate
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
@@ -106,8 +114,18 @@ def _sqlite_durable(engine: Engine, busy_timeout_s: float) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(conn: Any) -> None:
-        readonly = conn.get_execution_options().get(READONLY, False)
-        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READONLY, False):
+            conn.exec_driver_sql("BEGIN")
+            return
+        # Writers queue at the gate first (fair, no polling), then take SQLite's lock.
+        dbapi = conn.connection.driver_connection
+        if not dbapi.hold_gate(busy_timeout_s):
+            raise _busy(engine)
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            dbapi.let_go()
+            raise
 
 
 def is_locked(err: BaseException) -> bool:
@@ -122,21 +140,27 @@ def is_locked(err: BaseException) -> bool:
 def begin_write(engine: Engine) -> tuple[Connection, RootTransaction]:
     """A connection and its open write transaction, for a unit of work.
 
-    On SQLite ``BEGIN IMMEDIATE`` waits for the write lock up to the busy timeout (SQLite's
-    busy handler retries all along); if other writers still hold it, the caller gets
-    :class:`StoreBusy` (a Conflict: nothing was written, try again later)."""
+    On SQLite the writer first waits its turn at the file's writer gate (``writer_gate``: a
+    FIFO queue in the process, a ``flock`` across processes), then ``BEGIN IMMEDIATE`` takes
+    the write lock (SQLite's busy handler still waits for writers outside the gate). Each
+    wait is bounded by the busy timeout; past it the caller gets :class:`StoreBusy` (a
+    Conflict: nothing was written, try again later)."""
     conn = engine.connect()
     try:
         return conn, conn.begin()
-    except OperationalError as err:
+    except BaseException as err:
         conn.close()
-        if is_locked(err):
-            raise StoreBusy(
-                "the database stayed locked by other writers",
-                where=str(engine.url.database or engine.url),
-                allowed="retry later; each writer waits for the lock before giving up",
-            ) from None
+        if isinstance(err, OperationalError) and is_locked(err):
+            raise _busy(engine) from None
         raise
+
+
+def _busy(engine: Engine) -> StoreBusy:
+    return StoreBusy(
+        "the database stayed locked by other writers",
+        where=str(engine.url.database or engine.url),
+        allowed="retry later; each writer waits for the lock before giving up",
+    )
 
 
 def _config() -> Config:

@@ -13,16 +13,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy import case as when
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
 from refundable.adapters.db import statements as s
+from refundable.adapters.db.engine import READONLY
 from refundable.adapters.db.repository import SqlJournal
 from refundable.adapters.db.repository_base import SqlBase
 from refundable.cases.codec import case_from_dict, case_to_dict
 from refundable.cases.model import Case, CaseEvent, CaseState, EventKind
+from refundable.core.time import Clock
 from refundable.ledger.entries import JournalEntry
 
 _C = t.cases.c
@@ -52,9 +54,28 @@ def event_of(r: Any) -> CaseEvent:
 
 
 class SqlCases(SqlBase):
+    """A case added in this unit of work is written once, as the command leaves it: ``add``
+    keeps it, the ``save`` that follows inserts it (a new case used to cost an INSERT, then
+    an UPDATE rewriting the same JSON body, inside the write transaction). Any read of the
+    cases table, and the commit (``flush``), first write what was kept, so every read sees
+    it; the unique ``open_key`` still refuses a second open case, at that insert."""
+
+    def __init__(self, conn: Connection, tenant_id: str, clock: Clock) -> None:
+        super().__init__(conn, tenant_id, clock)
+        self._new: dict[str, Case] = {}  # added, not written yet
+
     def add(self, case: Case) -> None:
-        self.conn.execute(
-            t.cases.insert(),
+        self.flush()  # a second new case in one command: the first is written first
+        self._new[case.case_id] = case
+
+    def flush(self) -> None:
+        """Write the cases added and not yet written (the unit of work calls it at commit)."""
+        while self._new:
+            self._insert(self._new.pop(next(iter(self._new))))
+
+    def _insert(self, case: Case) -> None:
+        self.db.write(
+            s.ADD_CASE,
             {
                 "tenant_id": self.tenant_id,
                 "case_id": case.case_id,
@@ -67,24 +88,22 @@ class SqlCases(SqlBase):
             },
         )
 
-    def _one(self, case_id: str) -> Any:
-        return select(t.cases).where(_C.tenant_id == self.tenant_id, _C.case_id == case_id)
-
     def lock(self, case_id: str) -> Case | None:
-        r = self.conn.execute(self._lock(self._one(case_id))).first()
-        return None if r is None else case_of(r)
+        self.flush()
+        found = self.db.rows(s.CASE_BODY, {"tenant": self.tenant_id, "case": case_id})
+        return case_from_dict(json.loads(found[0][0])) if found else None
 
     def save(self, case: Case) -> None:
-        self.conn.execute(
-            update(t.cases)
-            .where(_C.tenant_id == self.tenant_id, _C.case_id == case.case_id)
-            .values(**_columns(case))
-        )
+        if self._new.pop(case.case_id, None) is not None:
+            self._insert(case)
+            return
+        values = {f"new_{k}": v for k, v in _columns(case).items()}
+        self.db.write(s.SAVE_CASE, {"tenant": self.tenant_id, "case": case.case_id, **values})
 
     def open_with(self, open_key: str) -> str | None:
-        stmt = select(_C.case_id).where(_C.tenant_id == self.tenant_id, _C.open_key == open_key)
-        found: str | None = self.conn.execute(stmt).scalar()
-        return found
+        self.flush()
+        found = self.db.rows(s.OPEN_CASE_WITH, {"tenant": self.tenant_id, "open_key": open_key})
+        return str(found[0][0]) if found else None
 
     def add_events(self, events: Sequence[CaseEvent]) -> None:
         if not events:
@@ -116,6 +135,7 @@ class SqlCases(SqlBase):
         return [event_of(r) for r in self.conn.execute(stmt)]
 
     def of_customer(self, customer_id: str) -> list[Case]:
+        self.flush()
         stmt = (
             select(t.cases)
             .where(_C.tenant_id == self.tenant_id, _C.customer_id == customer_id)
@@ -149,7 +169,8 @@ class SqlCaseQueries:
     """The read side of cases (outside any command's transaction)."""
 
     def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+        # Reads: on SQLite a deferred transaction, never the write lock (ADR 0070).
+        self.engine = engine.execution_options(**{READONLY: True})
 
     def case(self, tenant_id: str, case_id: str) -> Case | None:
         stmt = select(t.cases).where(_C.tenant_id == tenant_id, _C.case_id == case_id)

@@ -13,7 +13,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, select
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
@@ -25,13 +25,6 @@ from refundable.policy.document import Outcome, Remedy
 from refundable.tenants.model import PolicyVersion, Tenant
 
 _V = t.policy_versions.c
-_GET = select(t.tenants).where(t.tenants.c.tenant_id == bindparam("tenant_id"))
-_IN_FORCE = (
-    select(_V.digest)
-    .where(_V.tenant_id == bindparam("tenant_id"), _V.starts_us <= bindparam("at_us"))
-    .order_by(_V.starts_us.desc())
-    .limit(1)
-)
 
 
 class SqlTenants(SqlBase):
@@ -48,12 +41,8 @@ class SqlTenants(SqlBase):
         key = ("tenant", tenant_id, 0)
         memo = self._memo()
         if key not in memo:
-            r = self.conn.execute(_GET, {"tenant_id": tenant_id}).first()
-            memo[key] = (
-                None
-                if r is None
-                else Tenant(r.tenant_id, r.name, r.policy_id, r.currency, r.timezone)
-            )
+            found_rows = self.db.rows(s.TENANT, {"tenant": tenant_id})
+            memo[key] = Tenant(*found_rows[0]) if found_rows else None
         found: Tenant | None = memo[key]
         return found
 
@@ -78,9 +67,8 @@ class SqlTenants(SqlBase):
         key = ("in_force", tenant_id, rows.to_us(at))
         memo = self._memo()
         if key not in memo:
-            memo[key] = self.conn.execute(
-                _IN_FORCE, {"tenant_id": tenant_id, "at_us": key[2]}
-            ).scalar()
+            found_rows = self.db.rows(s.DIGEST_IN_FORCE, {"tenant": tenant_id, "at_us": key[2]})
+            memo[key] = found_rows[0][0] if found_rows else None
         found: str | None = memo[key]
         return found
 
@@ -128,8 +116,8 @@ def _version(m: Any) -> PolicyVersion:
 
 class SqlDecisions(SqlBase):
     def add(self, d: DecisionRecord) -> None:
-        self.conn.execute(
-            t.decisions.insert(),
+        self.db.write(
+            s.ADD_DECISION,
             {
                 "tenant_id": self.tenant_id,
                 "decision_id": d.decision_id,

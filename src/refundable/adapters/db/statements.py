@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, literal_column, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from refundable.adapters.db import schema as t
@@ -113,3 +113,44 @@ DECISION = Prepared(
 ADD_OUTBOX = Prepared(lambda pg: _insert_ignore(t.outbox, pg))
 ADD_CASE_EVENT = Prepared(lambda pg: insert(t.case_events))
 ADD_SCHEDULED = Prepared(lambda pg: _insert_ignore(t.scheduled_actions, pg))
+
+# A refund case command (issue 11): the intake's reads and the case row's writes, prebuilt
+# like the posting's (a statement built per call cost ~0.1 ms of Python inside the write
+# transaction, which on SQLite holds the store's one write lock).
+_C, _T, _V = t.cases.c, t.tenants.c, t.policy_versions.c
+CASE_COLUMNS = tuple(c.key for c in t.cases.c)
+CASE_SAVED = ("state", "open_key", "next_due_us", "updated_us", "body")
+ADD_CASE = Prepared(lambda pg: insert(t.cases))
+SAVE_CASE = Prepared(
+    lambda pg: (
+        update(t.cases)
+        .where(_C.tenant_id == bindparam("tenant"), _C.case_id == bindparam("case"))
+        .values({c: bindparam(f"new_{c}", type_=_C[c].type) for c in CASE_SAVED})
+    )
+)
+CASE_BODY = Prepared(
+    lambda pg: _lock(
+        select(_C.body).where(_C.tenant_id == bindparam("tenant"), _C.case_id == bindparam("case")),
+        pg,
+    )
+)
+OPEN_CASE_WITH = Prepared(
+    lambda pg: select(_C.case_id).where(
+        _C.tenant_id == bindparam("tenant"), _C.open_key == bindparam("open_key")
+    )
+)
+TENANT_COLUMNS = ("tenant_id", "name", "policy_id", "currency", "timezone")
+TENANT = Prepared(
+    lambda pg: select(*(_T[c] for c in TENANT_COLUMNS)).where(_T.tenant_id == bindparam("tenant"))
+)
+DIGEST_IN_FORCE = Prepared(
+    lambda pg: (
+        select(_V.digest)
+        .where(_V.tenant_id == bindparam("tenant"), _V.starts_us <= bindparam("at_us"))
+        .order_by(_V.starts_us.desc())
+        # LIMIT (and SQLite's OFFSET) in the text: Prepared passes only named parameters
+        .limit(literal_column("1"))
+        .offset(literal_column("0"))
+    )
+)
+ADD_DECISION = Prepared(lambda pg: insert(t.decisions))

@@ -61,6 +61,7 @@ class SqlUnitOfWork:
         self.clock = clock
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
+        self._cases: list[SqlCases] = []  # their kept writes go before the commit
 
     def __enter__(self) -> SqlUnitOfWork:
         self._conn, self._tx = begin_write(self.engine)
@@ -74,6 +75,7 @@ class SqlUnitOfWork:
     ) -> None:
         conn, tx = self._conn, self._tx
         self._conn = self._tx = None
+        self._cases.clear()
         if conn is None or tx is None:
             return
         discard(conn)  # deferred writes of a unit of work that did not commit
@@ -92,6 +94,8 @@ class SqlUnitOfWork:
         if conn is None:
             raise InvariantBroken("unit of work used outside its 'with' block")
         args = (conn, tenant_id, self.clock)
+        cases = SqlCases(*args)
+        self._cases.append(cases)
         return Repositories(
             tenant_id,
             receipts=SqlReceipts(*args),
@@ -107,7 +111,7 @@ class SqlUnitOfWork:
             outbox=SqlOutbox(*args),
             clocks=SqlTestClocks(*args),
             personal=SqlPersonal(*args),
-            cases=SqlCases(*args),
+            cases=cases,
             subscriptions=SqlSubscriptions(*args),
             checkpoints=SqlCheckpoints(*args),
             payouts=SqlPayouts(*args),
@@ -117,5 +121,7 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         if self._tx is None or self._conn is None:
             raise InvariantBroken("commit outside the unit of work")
+        for cases in self._cases:
+            cases.flush()
         commit(self._conn, self._tx)
         promote(self._conn)

@@ -40,6 +40,7 @@ from refundable.policy.facts import Reason
 from refundable.service import commands as c
 from refundable.service.access import Principal
 from refundable.service.case_queries import CaseQueries
+from refundable.service.common import Receipt
 
 router = APIRouter(tags=["cases"], route_class=IdempotentRoute)
 READ_ERRORS = {**AUTH_ERRORS, **problems(404)}
@@ -134,6 +135,14 @@ async def _case(state: State, tenant: str, case_id: str) -> Case:
     return found
 
 
+async def _after(state: State, tenant: str, case_id: str, done: Receipt) -> Case:
+    """The case as the command left it: carried by its receipt (no second read), or read
+    when the receipt is a replay of an earlier request (it carries nothing then)."""
+    if isinstance(done.value, Case) and done.value.case_id == case_id:
+        return done.value
+    return await _case(state, tenant, case_id)
+
+
 def actor(who: Principal) -> str:
     return f"api:{who.key_id}"
 
@@ -142,7 +151,7 @@ def actor(who: Principal) -> str:
 async def open_case(body: CaseIn, request: Request, who: Agent, state: State) -> Any:
     """Open a refund case about a stored charge, payment, usage event or the account: it is
     decided under the policy in force at ``at``, and asks for what the policy needs."""
-    await run(
+    done = await run(
         state,
         c.OpenCase(
             who.tenant_id,
@@ -159,7 +168,7 @@ async def open_case(body: CaseIn, request: Request, who: Agent, state: State) ->
             body.payment,
         ),
     )
-    found = await _case(state, who.tenant_id, body.id)
+    found = await _after(state, who.tenant_id, body.id, done)
     state.metrics.cases_opened.labels(found.state.value).inc()
     return case_out(found)
 
@@ -213,8 +222,9 @@ def _action(path: str, doc: str, build: Any, body_model: type[BaseModel]) -> Non
 
     async def action(case_id: str, body: Any, request: Request, who: Agent, state: State) -> Any:
         at = instant(state, getattr(body, "at", None))
-        await run(state, build(who.tenant_id, command_key(request), case_id, body, at, actor(who)))
-        return case_out(await _case(state, who.tenant_id, case_id))
+        command = build(who.tenant_id, command_key(request), case_id, body, at, actor(who))
+        done = await run(state, command)
+        return case_out(await _after(state, who.tenant_id, case_id, done))
 
     action.__annotations__["body"] = body_model
     action.__doc__ = doc
