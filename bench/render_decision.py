@@ -24,17 +24,13 @@ import time
 
 from refundable.config import shipped_policies_dir
 from refundable.policy.decision import Decision
-from refundable.policy.registry import SCENARIO_SUFFIX, PolicyRegistry
-from refundable.policy.scenarios import run_file
+from refundable.policy.registry import PolicyRegistry
+from refundable.policy.scenarios import run_all
 
 
 def decisions() -> list[Decision]:
     root = shipped_policies_dir()
-    registry = PolicyRegistry.load(root)
-    out: list[Decision] = []
-    for path in sorted(root.glob(f"*{SCENARIO_SUFFIX}")):
-        out += [r.decision for r in run_file(path, registry) if r.decision is not None]
-    return out
+    return [r.decision for r in run_all(root, PolicyRegistry.load(root)) if r.decision is not None]
 
 
 def rate(items: list[Decision], reps: int) -> float:

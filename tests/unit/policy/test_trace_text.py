@@ -25,8 +25,8 @@ from refundable.policy import labels
 from refundable.policy.compiled import CompiledPolicy
 from refundable.policy.decision import Decision
 from refundable.policy.engine import decide
-from refundable.policy.registry import SCENARIO_SUFFIX, PolicyRegistry
-from refundable.policy.scenarios import run_file
+from refundable.policy.registry import PolicyRegistry
+from refundable.policy.scenarios import run_all
 from refundable.policy.trace_text import MEMO_MAX, exact
 from refundable.policy.wording import plain_basis
 
@@ -172,11 +172,7 @@ def test_exact_keys_tell_apart_what_prints_differently() -> None:
 @cache
 def _shipped() -> list[Decision]:
     root = shipped_policies_dir()
-    registry = PolicyRegistry.load(root)
-    out: list[Decision] = []
-    for path in sorted(root.glob(f"*{SCENARIO_SUFFIX}")):
-        out += [r.decision for r in run_file(path, registry) if r.decision is not None]
-    return out
+    return [r.decision for r in run_all(root, PolicyRegistry.load(root)) if r.decision is not None]
 
 
 @pytest.mark.parametrize("order", ["as written", "reversed"])
