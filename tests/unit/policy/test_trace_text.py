@@ -18,7 +18,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from tests.unit.policy.support import charge, compile_rules, refund, request, rule
 
 from refundable.config import shipped_policies_dir
 from refundable.policy import labels
@@ -29,6 +28,8 @@ from refundable.policy.registry import PolicyRegistry
 from refundable.policy.scenarios import run_all
 from refundable.policy.trace_text import MEMO_MAX, exact
 from refundable.policy.wording import plain_basis
+
+from .support import charge, compile_rules, refund, request, rule
 
 JHB = ZoneInfo("Africa/Johannesburg")
 
