@@ -96,7 +96,7 @@ class App:
         """The read side of subscriptions (ADR 0046): records, history, ``can_use``."""
         from refundable.service.subscription_queries import SubscriptionQueries
 
-        return SubscriptionQueries(self.ledger.uow_factory, self.catalog)
+        return SubscriptionQueries(self.ledger.read_uow_factory, self.catalog)
 
     @property
     def db(self) -> Engine:
@@ -148,7 +148,12 @@ def bootstrap(
         return App(bus, MemoryQueries(store), the_clock, catalog, MemWorkQueries(store),
                    cases_read=MemCaseQueries(store), outbox=MemOutboxStore(store),
                    settings=settings, logins=MemLogins())  # fmt: skip
-    from refundable.adapters.db.engine import make_engine, migrate, require_schema_at_head
+    from refundable.adapters.db.engine import (
+        READONLY,
+        make_engine,
+        migrate,
+        require_schema_at_head,
+    )
     from refundable.adapters.db.outbox_store import SqlOutboxStore
     from refundable.adapters.db.queries import SqlLedgerQueries
     from refundable.adapters.db.uow import SqlUnitOfWork
@@ -158,7 +163,9 @@ def bootstrap(
         migrate(engine)
     else:
         require_schema_at_head(engine)
-    bus = MessageBus(lambda: SqlUnitOfWork(engine, the_clock), catalog, the_clock)
+    reader = engine.execution_options(**{READONLY: True})
+    bus = MessageBus(lambda: SqlUnitOfWork(engine, the_clock), catalog, the_clock,
+                     read_uow_factory=lambda: SqlUnitOfWork(reader, the_clock))  # fmt: skip
     from refundable.adapters.db.logins import SqlLogins
     from refundable.adapters.db.repository_cases import SqlCaseQueries
     from refundable.adapters.db.repository_scheduling import SqlWorkQueries

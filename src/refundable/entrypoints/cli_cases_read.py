@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 def _zone(wired: App, tenant: str) -> ZoneInfo:
     """The tenant's timezone (the policy's at its first version); UTC for an unknown tenant
     (its cases are none: nothing is shown in it)."""
-    with wired.bus.uow_factory() as uow:
+    with wired.bus.read_uow_factory() as uow:
         found = uow.repositories(tenant).tenants.get(tenant)
     return ZoneInfo(found.timezone if found is not None else "UTC")
 

@@ -126,8 +126,12 @@ class MessageBus:
         catalog: PolicyCatalog,
         clock: Clock,
         max_attempts: int = 30,
+        read_uow_factory: Callable[[], UnitOfWork] | None = None,
     ) -> None:
         self.uow_factory = uow_factory
+        # Units of work for reads that never commit: on SQLite a deferred transaction that
+        # neither waits at the writer gate nor holds the write lock (ADR 0070 addendum).
+        self.read_uow_factory = read_uow_factory or uow_factory
         self.catalog = catalog
         self.clock = clock
         self.max_attempts = max_attempts

@@ -20,7 +20,7 @@ def evidence_for(app: App, tenant: str, case_id: str) -> dict[str, str]:
     case = None if reads is None else reads.case(tenant, case_id)
     if reads is None or case is None:
         raise NotFound(f"no case {case_id!r}", where="case_id", allowed="an existing case id")
-    with app.bus.uow_factory() as uow:
+    with app.bus.read_uow_factory() as uow:
         repos = uow.repositories(tenant)
         record = repos.decisions.get(case.decision_id) if case.decision_id else None
         policy = app.catalog.in_force(repos.tenants, tenant, case.received_at)

@@ -59,7 +59,7 @@ def case_view(
     case = reads.case(tenant_id, case_id)
     if case is None or (customer_id is not None and case.customer_id != customer_id):
         raise NotFound(f"no case {case_id!r} here", where="case", allowed="one of the cases listed")
-    with bus.uow_factory() as uow:  # never committed: a read
+    with bus.read_uow_factory() as uow:  # never committed: a read
         repos = uow.repositories(tenant_id)
         decision = repos.decisions.get(case.decision_id) if case.decision_id else None
         policy = bus.catalog.in_force(repos.tenants, tenant_id, case.received_at)

@@ -79,7 +79,7 @@ def _read(
     bus: MessageBus, tenant_id: str, subscription_id: str, at: datetime, customer_id: str | None,
     fn: Callable[[_Loaded], T],
 ) -> T:  # fmt: skip
-    with bus.uow_factory() as uow:  # never committed: a read
+    with bus.read_uow_factory() as uow:  # never committed: a read
         repos: Repositories = uow.repositories(tenant_id)
         rec = repos.subscriptions.get(subscription_id)
         if rec is None or (customer_id is not None and rec.customer_id != customer_id):

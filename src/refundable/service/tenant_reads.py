@@ -38,7 +38,7 @@ class PolicyReport:
 
 
 def _read(bus: MessageBus, tenant_id: str, fn: Callable[[Repositories, Tenant], T]) -> T:
-    with bus.uow_factory() as uow:  # never committed: a read
+    with bus.read_uow_factory() as uow:  # never committed: a read
         repos = uow.repositories(tenant_id)
         tenant = repos.tenants.get(tenant_id)
         if tenant is None:

@@ -73,7 +73,7 @@ def create_app(app: App, settings: Settings, *, ready: bool = True) -> Any:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     metrics = Metrics()
-    previewer = Previewer(app.bus.uow_factory, app.catalog)
+    previewer = Previewer(app.bus.read_uow_factory, app.catalog)
     api.state.api = ApiState(app, settings, keys, idempotency, previewer, metrics, resources, ready)
     _handlers(api)
     api.add_middleware(BodyCap)  # inside RequestIds: a refusal carries the request id

@@ -56,7 +56,7 @@ def build_web(
     ``previewer`` is the API's when both are served together (one cache, forgotten when
     either publishes a version)."""
     web = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-    previewer = previewer or Previewer(app.bus.uow_factory, app.catalog)
+    previewer = previewer or Previewer(app.bus.read_uow_factory, app.catalog)
     web.state.web = Web(
         app, settings, mailer, Signer(secret_key(settings)), make_templates(), previewer,
         secure_cookies,

@@ -194,5 +194,5 @@ async def list_versions(request: Request, who: Reader, state: State, page: Listi
 
 
 def _versions(state: State, tenant: str) -> list[PolicyVersion]:
-    with state.app.bus.uow_factory() as uow:
+    with state.app.bus.read_uow_factory() as uow:
         return uow.repositories(tenant).tenants.versions(tenant)
