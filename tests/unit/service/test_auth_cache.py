@@ -65,6 +65,17 @@ def api_state(keys: CountingKeys) -> ApiState:
     return ApiState(unused, unused, keys, unused, unused, unused, unused)
 
 
+def checked_then_revoked() -> tuple[ApiState, str]:
+    """A key checked once (so remembered), then revoked in the store."""
+    keys = CountingKeys()
+    token = create_key(keys, "t1", Role.agent, "k", AT)
+    state = api_state(keys)
+    state.principal(token)
+    key_id = token.split("_", 1)[1].split(".", 1)[0]
+    keys.revoke("t1", key_id, AT)
+    return state, token
+
+
 def wait_for_refreshes(state: ApiState) -> None:
     for t in threading.enumerate():
         if t.name == REFRESH_THREAD:
@@ -104,12 +115,7 @@ def test_past_half_its_life_many_requests_start_one_refresh(clock: Clock) -> Non
 
 
 def test_a_refresh_that_finds_the_key_revoked_forgets_it_at_once(clock: Clock) -> None:
-    keys = CountingKeys()
-    token = create_key(keys, "t1", Role.agent, "k", AT)
-    state = api_state(keys)
-    state.principal(token)
-    key_id = token.split("_", 1)[1].split(".", 1)[0]
-    keys.revoke("t1", key_id, AT)
+    state, token = checked_then_revoked()
     clock.now += AUTH_CACHE_SECONDS * 0.75
     assert state.remembered(token) is not None  # still inside its period
     wait_for_refreshes(state)
@@ -119,12 +125,7 @@ def test_a_refresh_that_finds_the_key_revoked_forgets_it_at_once(clock: Clock) -
 
 
 def test_an_idle_key_past_its_period_is_checked_again_before_use(clock: Clock) -> None:
-    keys = CountingKeys()
-    token = create_key(keys, "t1", Role.agent, "k", AT)
-    state = api_state(keys)
-    state.principal(token)
-    key_id = token.split("_", 1)[1].split(".", 1)[0]
-    keys.revoke("t1", key_id, AT)
+    state, token = checked_then_revoked()
     clock.now += AUTH_CACHE_SECONDS + 1  # nobody asked during the period: no refresh ran
     assert state.remembered(token) is None
     with pytest.raises(Unauthenticated):
