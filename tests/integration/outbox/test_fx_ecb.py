@@ -5,19 +5,19 @@ configuration, and a cross-currency payout on SQLite and PostgreSQL that records
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from fakes import T0, customer, decide, duplicate_charge, zar
+from local_http import serving
 from outbox_kit import drain, sandbox, senders, write
 from refundable.adapters.payments.ecb_fx import EcbFxRates
 from refundable.adapters.senders import fx_rates
@@ -65,14 +65,8 @@ def ecb_server() -> Iterator[tuple[Feed, str]]:
         def log_message(self, *args: Any) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield feed, f"http://127.0.0.1:{server.server_address[1]}/eurofxref-daily.xml"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler) as base:
+        yield feed, base + "/eurofxref-daily.xml"
 
 
 class Ticks:

@@ -6,17 +6,17 @@ header and a replay returns the first refund or charge; statuses map onto ours; 
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
 
+from local_http import serving
 from outbox_kit import caseless_payouts
 from refundable.adapters.payments.stripe_gateway import StripeGateway, client
 from refundable.core.methods import Method
@@ -108,15 +108,8 @@ def fake_stripe() -> Iterator[tuple[FakeStripe, str]]:
         def log_message(self, *args: Any) -> None:
             return None
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield fake, f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serving(Handler) as base:
+        yield fake, base
 
 
 def _request(key: str = "refundable-acme-msg-1") -> GatewayRefundRequest:
