@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from refundable.service.bus import MessageBus
     from refundable.service.case_queries import CaseQueries
     from refundable.service.catalog import PolicyCatalog
+    from refundable.service.group_commit import GroupCommit
     from refundable.service.logins import Logins
     from refundable.service.outbox_store import OutboxStore
     from refundable.service.queries import LedgerQueries
@@ -86,6 +87,8 @@ class App:
     outbox: OutboxStore | None = None  # the outbox worker's store (service.outbox)
     settings: Settings | None = None  # what it was built from (the worker's senders read it)
     logins: Logins | None = None  # console and portal logins (ADR 0061)
+    # API commands on SQLite: queued, run in batches of one transaction each (ADR 0072)
+    group_commit: GroupCommit | None = None
 
     @property
     def bus(self) -> MessageBus:
@@ -106,6 +109,8 @@ class App:
         return self.engine
 
     def close(self) -> None:
+        if self.group_commit is not None:
+            self.group_commit.close()
         if self.engine is not None:
             self.engine.dispose()
 
@@ -169,7 +174,10 @@ def bootstrap(
     from refundable.adapters.db.logins import SqlLogins
     from refundable.adapters.db.repository_cases import SqlCaseQueries
     from refundable.adapters.db.repository_scheduling import SqlWorkQueries
+    from refundable.service.group_commit import GroupCommit
 
+    batches = settings.resolved_group_commit
+    grouped = GroupCommit(bus, batches) if engine.dialect.name == "sqlite" and batches > 1 else None
     return App(bus, SqlLedgerQueries(engine), the_clock, catalog, SqlWorkQueries(engine), engine,
                SqlCaseQueries(engine), SqlOutboxStore(engine), settings,
-               logins=SqlLogins(engine))  # fmt: skip
+               logins=SqlLogins(engine), group_commit=grouped)  # fmt: skip

@@ -91,6 +91,8 @@ class Settings:
     demo: bool | None = None
     # REFUNDABLE_JOBS_INTERVAL: seconds between passes of the in-process scheduled-work loop
     jobs_interval: float | None = None
+    # REFUNDABLE_GROUP_COMMIT: most API commands one SQLite transaction runs (1: one each)
+    group_commit: int | None = None
     # --- payouts (ADR 0056) ---
     payment_gateway: str | None = None  # REFUNDABLE_PAYMENT_GATEWAY: sandbox (default) | stripe
     stripe_api_key: str | None = None  # REFUNDABLE_STRIPE_API_KEY
@@ -160,6 +162,10 @@ class Settings:
         return 5.0 if self.jobs_interval is None else self.jobs_interval
 
     @property
+    def resolved_group_commit(self) -> int:
+        return 32 if self.group_commit is None else self.group_commit
+
+    @property
     def resolved_policies_dir(self) -> Path:
         return self.policies_dir or shipped_policies_dir()
 
@@ -170,6 +176,7 @@ _PORTS = ("smtp_port",)
 _NUMBERS: dict[str, tuple[type, float, float]] = {
     "port": (int, 0, 65535),
     "jobs_interval": (float, 0.05, 3600),
+    "group_commit": (int, 1, 1000),
 }
 
 

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from refundable.core.errors import Conflict, IdempotencyConflict, NotFound
+from refundable.core.errors import Conflict, IdempotencyConflict, InvariantBroken, NotFound
 from refundable.core.time import Clock
 from refundable.service import (
     case_disputes,
@@ -43,7 +43,7 @@ from refundable.service import subscription_handlers as subs
 from refundable.service import tenant_handlers as tenants
 from refundable.service.catalog import PolicyCatalog
 from refundable.service.common import Context, Done, Receipt, payload_hash
-from refundable.service.ports import Receipts, Repositories, Retry, UnitOfWork
+from refundable.service.ports import Receipts, Repositories, Retry, StepUndoFailed, UnitOfWork
 
 Handler = Callable[[Any, Context], Done]
 
@@ -152,27 +152,68 @@ class MessageBus:
         raise AssertionError("unreachable")
 
     def _once(self, cmd: Any, handler: Handler) -> Receipt:
-        name = type(cmd).__name__
-        key: str = getattr(cmd, "idempotency_key", "")
-        keys = [key] + [f"#{kind}:{value}" for kind, value in cmd.business_keys()]
         # Pure, so computed before the unit of work: on SQLite the transaction holds the
         # store's one write lock, and every writer waits for what is done inside it.
-        digest = payload_hash(cmd) if key else ""
+        digest = payload_hash(cmd) if getattr(cmd, "idempotency_key", "") else ""
         with self.uow_factory() as uow:
-            repos = uow.repositories(cmd.tenant_id)
-            self._require_tenant(repos, cmd)
-            if key:
-                prior = claim_all(repos.receipts, cmd, keys, digest)
-                if prior is not None:
-                    uow.commit()
-                    return prior
-            done = handler(cmd, Context(repos, self.catalog, key, self.clock.now()))
-            receipt = Receipt(name, key, done.entry_ids, done.ref, dict(done.details),
-                              value=done.value)  # fmt: skip
-            if key:
-                repos.receipts.remember(keys, receipt.to_json())
+            receipt = self._within(uow, cmd, handler, digest)
             uow.commit()
             return receipt
+
+    def _within(self, uow: UnitOfWork, cmd: Any, handler: Handler, digest: str) -> Receipt:
+        """The command inside an open unit of work, up to (not including) the commit."""
+        name = type(cmd).__name__
+        key: str = getattr(cmd, "idempotency_key", "")
+        repos = uow.repositories(cmd.tenant_id)
+        self._require_tenant(repos, cmd)
+        if key:
+            keys = [key] + [f"#{kind}:{value}" for kind, value in cmd.business_keys()]
+            prior = claim_all(repos.receipts, cmd, keys, digest)
+            if prior is not None:
+                return prior
+        done = handler(cmd, Context(repos, self.catalog, key, self.clock.now()))
+        receipt = Receipt(name, key, done.entry_ids, done.ref, dict(done.details),
+                          value=done.value)  # fmt: skip
+        if key:
+            repos.receipts.remember(keys, receipt.to_json())
+        return receipt
+
+    def handle_batch(self, commands: Sequence[c.Command]) -> list[Receipt | Exception]:
+        """Group commit (ADR 0072): the commands in one unit of work, each in its own step,
+        then one commit. Each result is what ``handle`` would have given: a receipt or the
+        error the command raised (its step undone, the others kept). A command that met a
+        transient conflict runs again alone after the commit; if the batch cannot begin or
+        commit, nothing of it was kept and every command runs again alone."""
+        results: list[Receipt | Exception | None] = [None] * len(commands)
+        again: list[int] = []
+        digests = [payload_hash(cmd) if getattr(cmd, "idempotency_key", "") else ""
+                   for cmd in commands]  # fmt: skip
+        try:
+            with self.uow_factory() as uow:
+                for i, cmd in enumerate(commands):
+                    try:
+                        with uow.step():
+                            results[i] = self._within(uow, cmd, HANDLERS[type(cmd)], digests[i])
+                    except Retry:
+                        again.append(i)
+                    except StepUndoFailed:
+                        raise
+                    except Exception as err:  # the command's own outcome, as handle() gives it
+                        results[i] = err
+                uow.commit()
+        except Exception:  # begin, a savepoint or the commit failed: nothing of it was kept
+            again = list(range(len(commands)))
+        for i in again:
+            results[i] = self.handle_or_error(commands[i])
+        return [r if r is not None else InvariantBroken("a command of a batch gave nothing")
+                for r in results]  # fmt: skip
+
+    def handle_or_error(self, command: c.Command) -> Receipt | Exception:
+        """``handle``, with the error it raises returned instead."""
+        try:
+            return self.handle(command)
+        except Exception as err:
+            return err
 
     def _require_tenant(self, repos: Repositories, cmd: Any) -> None:
         tenant_id = repos.tenant_id

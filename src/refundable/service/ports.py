@@ -12,6 +12,7 @@ actions, outbox) join as new fields of :class:`Repositories`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -43,6 +44,11 @@ from refundable.outbound.webhooks import WebhookEndpoint
 from refundable.privacy.model import CustomerProfile, Erasure, RetentionSchedule
 from refundable.scheduling.model import ScheduledAction, TestClock
 from refundable.tenants.model import PolicyVersion, Tenant
+
+
+class StepUndoFailed(Exception):
+    """A failed command's step of a group commit could not be undone: the whole transaction
+    must be rolled back (nothing of the batch is kept) and each command run again alone."""
 
 
 class Retry(Exception):
@@ -260,6 +266,10 @@ class UnitOfWork(Protocol):
     ) -> None: ...
     def repositories(self, tenant_id: str) -> Repositories: ...
     def commit(self) -> None: ...
+    def step(self) -> AbstractContextManager[None]:
+        """One command of a group commit (ADR 0072): what runs inside is kept when the block
+        ends normally and undone, alone, when it raises; the transaction stays open."""
+        ...
 
 
 # --- payment gateway and mail (payouts and notices, ADR 0055) ---------------------------------

@@ -55,3 +55,14 @@ def promote(conn: Connection) -> None:
 def forget(conn: Connection) -> None:
     """The transaction ended without committing: nothing it ensured may be assumed."""
     conn.info.pop(_FRESH, None)
+
+
+def fresh_mark(conn: Connection) -> dict[str, set[str]]:
+    """What the open transaction has ensured so far (for a savepoint to go back to)."""
+    fresh: dict[str, set[str]] = conn.info.get(_FRESH) or {}
+    return {tenant: set(codes) for tenant, codes in fresh.items()}
+
+
+def back_to(conn: Connection, mark: dict[str, set[str]]) -> None:
+    """A savepoint was rolled back: only what was ensured before it may be assumed."""
+    conn.info[_FRESH] = mark

@@ -23,11 +23,11 @@ sends the queue (``flush``), so the order of statements is always the order they
 
 from __future__ import annotations
 
+import operator
 import sqlite3
 import sys
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, RootTransaction, event
@@ -47,18 +47,37 @@ _PENDING = "refundable_pending_writes"  # key in Connection.info: the deferred w
 Build = Callable[[bool], ClauseElement]  # (is_postgresql) -> statement with named bindparams
 
 
-@dataclass(frozen=True, slots=True)
 class Compiled:
-    sql: str
-    names: tuple[str, ...]  # parameter name at each position
-    processors: tuple[Callable[[Any], Any] | None, ...]  # bounded types' checks, by position
+    """A statement's SQL text, the parameter name at each position and the bounded types'
+    checks by position; ``args`` turns named parameters into the driver's positional ones."""
+
+    __slots__ = ("_checked", "_take", "names", "processors", "sql")
+
+    def __init__(
+        self, sql: str, names: tuple[str, ...], processors: tuple[Callable[[Any], Any] | None, ...]
+    ) -> None:
+        self.sql, self.names, self.processors = sql, names, processors
+        # hot path: one C call picks every value, then only the positions with a check run
+        self._take = _picker(names)
+        self._checked = tuple((i, p) for i, p in enumerate(processors) if p is not None)
 
     def args(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
-        out = []
-        for name, proc in zip(self.names, self.processors, strict=True):
-            value = params[name]
-            out.append(value if proc is None else proc(value))
+        values = self._take(params)
+        if not self._checked:
+            return values
+        out = list(values)
+        for i, proc in self._checked:
+            out[i] = proc(out[i])
         return tuple(out)
+
+
+def _picker(names: tuple[str, ...]) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    if not names:
+        return lambda _params: ()
+    if len(names) == 1:
+        (name,) = names
+        return lambda params: (params[name],)
+    return operator.itemgetter(*names)
 
 
 class Prepared:

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
+from typing import Any
 
 from sqlalchemy import Connection, Engine, RootTransaction
 from sqlalchemy.exc import DBAPIError
 
 from refundable.adapters.db.engine import begin_write
-from refundable.adapters.db.known_accounts import forget, promote
-from refundable.adapters.db.prepared import commit, discard
+from refundable.adapters.db.known_accounts import back_to, forget, fresh_mark, promote
+from refundable.adapters.db.prepared import commit, discard, flush
 from refundable.adapters.db.repository import SqlJournal, SqlLots, SqlReceipts
 from refundable.adapters.db.repository_cases import SqlCases
 from refundable.adapters.db.repository_checkpoints import SqlCheckpoints
@@ -34,7 +37,7 @@ from refundable.adapters.db.repository_subscriptions import SqlSubscriptions
 from refundable.adapters.db.repository_tenants import SqlDecisions, SqlTenants
 from refundable.core.errors import InvariantBroken
 from refundable.core.time import Clock
-from refundable.service.ports import Repositories, Retry
+from refundable.service.ports import Repositories, Retry, StepUndoFailed
 
 _TRANSIENT_PG = {"40001", "40P01", "23505"}
 
@@ -117,6 +120,38 @@ class SqlUnitOfWork:
             payouts=SqlPayouts(*args),
             webhooks=SqlWebhookEndpoints(*args),
         )
+
+    @contextmanager
+    def step(self) -> Iterator[None]:
+        """One command of a group commit (ADR 0072), under a savepoint of the open
+        transaction: on success its kept case writes go out and the savepoint is released; on
+        any exception the savepoint is rolled back, and with it what the command wrote, the
+        accounts it ensured and the case writes it kept. Other commands' work stays."""
+        conn = self._conn
+        if conn is None:
+            raise InvariantBroken("unit of work used outside its 'with' block")
+        raw: Any = conn.connection.driver_connection
+        flush(conn)  # deferred writes of earlier steps belong to them, not to this one
+        accounts, kept = fresh_mark(conn), len(self._cases)
+        raw.execute("SAVEPOINT command_step")
+        try:
+            yield
+            for cases in self._cases[kept:]:
+                cases.flush()
+            flush(conn)
+        except BaseException as err:
+            discard(conn)
+            del self._cases[kept:]
+            back_to(conn, accounts)
+            try:
+                raw.execute("ROLLBACK TO SAVEPOINT command_step")
+                raw.execute("RELEASE SAVEPOINT command_step")
+            except BaseException as undo:  # the whole transaction must go, not just the step
+                raise StepUndoFailed(str(undo)) from err
+            if is_transient(err):
+                raise Retry(str(err)) from err
+            raise
+        raw.execute("RELEASE SAVEPOINT command_step")
 
     def commit(self) -> None:
         if self._tx is None or self._conn is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import TracebackType
 
 from refundable.core.errors import InvariantBroken
@@ -76,6 +78,19 @@ class MemoryUnitOfWork:
             payouts=MemPayouts(*args),
             webhooks=MemWebhookEndpoints(*args),
         )
+
+    @contextmanager
+    def step(self) -> Iterator[None]:
+        """One command of a group commit: on an exception the working copy goes back to
+        what it was before the command (the repositories are made per command)."""
+        if self._work is None:
+            raise InvariantBroken("unit of work used outside its 'with' block")
+        before, seq = self._work.copy(), self.store.seq
+        try:
+            yield
+        except BaseException:
+            self._work, self.store.seq = before, seq
+            raise
 
     def commit(self) -> None:
         if self._work is None:

@@ -7,6 +7,7 @@ receipt → JSON; or query → read model → JSON. Nothing here decides anythin
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -114,7 +115,12 @@ def show(m: Money) -> dict[str, str]:
 
 
 async def run(state: ApiState, command: Command) -> Receipt:
-    return await run_in_threadpool(state.app.bus.handle, command)
+    """Run a command off the event loop: on SQLite queued for the next group commit (ADR
+    0072), elsewhere in the thread pool."""
+    grouped = state.app.group_commit
+    if grouped is None:
+        return await run_in_threadpool(state.app.bus.handle, command)
+    return await asyncio.wrap_future(grouped.submit(command))
 
 
 class ReceiptOut(BaseModel):
