@@ -20,6 +20,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from refundable.core.errors import Conflict, IdempotencyConflict, InvariantBroken, NotFound
@@ -127,6 +128,7 @@ class MessageBus:
         clock: Clock,
         max_attempts: int = 30,
         read_uow_factory: Callable[[], UnitOfWork] | None = None,
+        rehearsals: bool = False,
     ) -> None:
         self.uow_factory = uow_factory
         # Units of work for reads that never commit: on SQLite a deferred transaction that
@@ -135,6 +137,8 @@ class MessageBus:
         self.catalog = catalog
         self.clock = clock
         self.max_attempts = max_attempts
+        # handle_batch rehearses its commands on a snapshot first (ADR 0072; SQLite)
+        self.rehearsals = rehearsals
         self._tenants: set[str] = set()
 
     def handle(self, command: c.Command) -> Receipt:
@@ -160,8 +164,12 @@ class MessageBus:
             uow.commit()
             return receipt
 
-    def _within(self, uow: UnitOfWork, cmd: Any, handler: Handler, digest: str) -> Receipt:
-        """The command inside an open unit of work, up to (not including) the commit."""
+    def _within(
+        self, uow: UnitOfWork, cmd: Any, handler: Handler, digest: str,
+        rehearsed: Rehearsed | None = None,
+    ) -> Receipt:  # fmt: skip
+        """The command inside an open unit of work, up to (not including) the commit; with
+        a rehearsal, its recorded writes when its reads still hold, else the handler."""
         name = type(cmd).__name__
         key: str = getattr(cmd, "idempotency_key", "")
         repos = uow.repositories(cmd.tenant_id)
@@ -171,12 +179,41 @@ class MessageBus:
             prior = claim_all(repos.receipts, cmd, keys, digest)
             if prior is not None:
                 return prior
-        done = handler(cmd, Context(repos, self.catalog, key, self.clock.now()))
+        done = _replayed(uow, rehearsed) if rehearsed is not None else None
+        if done is None:
+            done = handler(cmd, Context(repos, self.catalog, key, self.clock.now()))
         receipt = Receipt(name, key, done.entry_ids, done.ref, dict(done.details),
                           value=done.value)  # fmt: skip
         if key:
             repos.receipts.remember(keys, receipt.to_json())
         return receipt
+
+    def rehearse(self, commands: Sequence[c.Command]) -> list[Rehearsed | None]:
+        """Each command run on one read snapshot with its writes recorded, not made (ADR
+        0072), before the batch's write transaction: on SQLite that transaction holds the
+        file's one write lock, and a replayed rehearsal holds it for the statements alone.
+        A command that fails or does what cannot be recorded has None: it runs for real."""
+        found: list[Rehearsed | None] = [None] * len(commands)
+        try:
+            with self.read_uow_factory() as view:
+                for i, cmd in enumerate(commands):
+                    found[i] = self._rehearse_one(view, cmd)
+        except Exception:  # the snapshot itself failed: nothing more is rehearsed
+            pass
+        return found
+
+    def _rehearse_one(self, view: UnitOfWork, cmd: Any) -> Rehearsed | None:
+        handler = HANDLERS[type(cmd)]
+        key: str = getattr(cmd, "idempotency_key", "")
+        try:
+            with view.recording() as rec:
+                if rec is None:
+                    return None
+                done = handler(cmd, Context(view.repositories(cmd.tenant_id), self.catalog,
+                                            key, self.clock.now()))  # fmt: skip
+        except Exception:  # refused, or not recordable: the real run will say
+            return None
+        return Rehearsed(done, rec)
 
     def handle_batch(self, commands: Sequence[c.Command]) -> list[Receipt | Exception]:
         """Group commit (ADR 0072): the commands in one unit of work, each in its own step,
@@ -188,12 +225,15 @@ class MessageBus:
         again: list[int] = []
         digests = [payload_hash(cmd) if getattr(cmd, "idempotency_key", "") else ""
                    for cmd in commands]  # fmt: skip
+        rehearsed = self.rehearse(commands) if self.rehearsals else [None] * len(commands)
         try:
             with self.uow_factory() as uow:
                 for i, cmd in enumerate(commands):
                     try:
                         with uow.step():
-                            results[i] = self._within(uow, cmd, HANDLERS[type(cmd)], digests[i])
+                            results[i] = self._within(
+                                uow, cmd, HANDLERS[type(cmd)], digests[i], rehearsed[i]
+                            )
                     except Retry:
                         again.append(i)
                     except StepUndoFailed:
@@ -226,6 +266,28 @@ class MessageBus:
                 allowed="a tenant registered by publishing its policy (PublishPolicy)",
             )
         self._tenants.add(tenant_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Rehearsed:
+    """A command's outcome on a read snapshot and the recording of what it read and wrote."""
+
+    done: Done
+    recording: object
+
+
+def _replayed(uow: UnitOfWork, rehearsed: Rehearsed) -> Done | None:
+    """The rehearsal's outcome, its writes made, when every read it made gives the same rows
+    in this transaction (the handler, deterministic in what it reads, would do the very same
+    writes); else None, with whatever the replay wrote undone."""
+    try:
+        with uow.step("replay_step"):
+            uow.replay(rehearsed.recording)
+    except StepUndoFailed:
+        raise
+    except Exception:  # stale reads, or a write the store refused: run the handler instead
+        return None
+    return rehearsed.done
 
 
 def claim_all(receipts: Receipts, cmd: Any, keys: list[str], digest: str) -> Receipt | None:

@@ -10,7 +10,8 @@ runs them with :meth:`MessageBus.handle_batch`: one transaction, each command in
 its receipt, or its error with nothing of its own kept (ADR 0072).
 
 A caller's result is given only once the batch has committed, so a receipt always stands for
-durable work. A lone command (nothing else waiting) runs by ``bus.handle`` as before.
+durable work. Before the write transaction, the bus rehearses the batch on a read snapshot
+(``MessageBus.rehearse``), so the lock is held for the statements, not for the handlers.
 """
 
 from __future__ import annotations
@@ -86,11 +87,7 @@ class GroupCommit:
             return
         commands = [cmd for cmd, _ in batch]
         try:
-            results = (
-                [self.bus.handle_or_error(commands[0])]
-                if len(commands) == 1
-                else self.bus.handle_batch(commands)
-            )
+            results = self.bus.handle_batch(commands)
         except BaseException as err:  # never leave a caller waiting
             for _, future in batch:
                 future.set_exception(err)

@@ -33,7 +33,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from refundable.adapters.db.errors import on_error
-from refundable.adapters.db.prepared import enable_deferred_writes
+from refundable.adapters.db.prepared import enable_deferred_writes, refuse_unrecorded
 from refundable.adapters.db.writer_gate import GatedConnection, gate_for
 from refundable.core.errors import ConfigurationError, SchemaOutOfDate, StoreBusy
 
@@ -97,6 +97,8 @@ def parse_db_url(url: str) -> URL:
 
 def _sqlite_durable(engine: Engine, busy_timeout_s: float, database: str | None) -> None:
     gate = gate_for(database)  # shared by every engine of this process on the same file
+    # a rehearsal records prepared statements only; any other statement ends it (ADR 0072)
+    event.listen(engine, "before_cursor_execute", refuse_unrecorded)
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: Any) -> None:

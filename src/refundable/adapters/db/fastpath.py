@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Dialect, Table
 
+from refundable.adapters.db.prepared import Unrehearsable, is_recording
 from refundable.adapters.db.rows import to_us
 from refundable.adapters.db.schema import usage_allocations, usage_events
 from refundable.adapters.db.types import BoundedInt, BoundedString
@@ -38,6 +39,8 @@ ALLOCATION_COLUMNS = ("tenant_id", "event_id", "lot_id", "units", "value_minor")
 
 
 def _driver(conn: Connection) -> Any:
+    if is_recording(conn):  # these statements bypass the recording (ADR 0072)
+        raise Unrehearsable("the usage fast path")
     return conn.connection.driver_connection
 
 

@@ -27,7 +27,8 @@ import operator
 import sqlite3
 import sys
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Connection, Engine, RootTransaction, event
@@ -43,6 +44,7 @@ _DIALECTS = {
     "postgresql": pg_psycopg.dialect(paramstyle="format"),  # type: ignore[no-untyped-call]
 }
 _PENDING = "refundable_pending_writes"  # key in Connection.info: the deferred writes
+_RECORDING = "refundable_recording"  # key in Connection.info: a rehearsal's Recording
 
 Build = Callable[[bool], ClauseElement]  # (is_postgresql) -> statement with named bindparams
 
@@ -51,12 +53,13 @@ class Compiled:
     """A statement's SQL text, the parameter name at each position and the bounded types'
     checks by position; ``args`` turns named parameters into the driver's positional ones."""
 
-    __slots__ = ("_checked", "_take", "names", "processors", "sql")
+    __slots__ = ("_checked", "_take", "names", "processors", "reads", "sql")
 
     def __init__(
         self, sql: str, names: tuple[str, ...], processors: tuple[Callable[[Any], Any] | None, ...]
     ) -> None:
         self.sql, self.names, self.processors = sql, names, processors
+        self.reads = sql.lstrip().upper().startswith("SELECT")  # writes nothing
         # hot path: one C call picks every value, then only the positions with a check run
         self._take = _picker(names)
         self._checked = tuple((i, p) for i, p in enumerate(processors) if p is not None)
@@ -156,6 +159,9 @@ class Driver:
         """Run a statement that returns rows and fetch them all."""
         c = stmt.compiled(self.name)
         args = c.args(params)
+        recording: Recording | None = self._info.get(_RECORDING)
+        if recording is not None:
+            return recording.read(self.raw, c, args)
         self.flush()
         with _translated():
             return list(self.raw.execute(c.sql, args).fetchall())
@@ -164,6 +170,8 @@ class Driver:
         """Run a write now (never deferred) and say how many rows it touched."""
         c = stmt.compiled(self.name)
         args = c.args(params)
+        if _RECORDING in self._info:
+            raise Unrehearsable("a write whose row count the command reads")
         self.flush()
         with _translated():
             return int(self.raw.execute(c.sql, args).rowcount)
@@ -178,6 +186,10 @@ class Driver:
         batch = [c.args(p) for p in params]  # every value checked before anything is sent
         if not batch:
             return
+        recording: Recording | None = self._info.get(_RECORDING)
+        if recording is not None:
+            recording.ops.append((False, c.sql, batch, None))
+            return
         if self.defer:
             self._info.setdefault(_PENDING, []).append((c.sql, batch))
             return
@@ -190,6 +202,71 @@ class Driver:
     def flush(self) -> None:
         """Send the deferred writes, in order, in one pipeline (one round trip)."""
         flush(self.conn)
+
+
+class Unrehearsable(Exception):
+    """A rehearsed command did what a recording cannot stand for (a write whose result it
+    reads, a statement off the prepared path): it runs for real instead (ADR 0072)."""
+
+
+class Recording:
+    """What a command did on a read snapshot (ADR 0072): each prepared read with the rows it
+    returned, each prepared write with its checked parameters (not run), in their order."""
+
+    __slots__ = ("ops",)
+
+    def __init__(self) -> None:
+        # (is a read, SQL, arguments (a read) or their batch (a write), rows read)
+        self.ops: list[tuple[bool, str, Any, list[tuple[Any, ...]] | None]] = []
+
+    def read(self, raw: Any, c: Compiled, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        if not c.reads:  # INSERT ... RETURNING and the like: a write the command reads back
+            raise Unrehearsable("a write whose returned rows the command reads")
+        with _translated():
+            found = list(raw.execute(c.sql, args).fetchall())
+        self.ops.append((True, c.sql, args, found))
+        return found
+
+
+@contextmanager
+def recording(conn: Connection) -> Iterator[Recording]:
+    """Record instead of writing, on this connection, for the block's duration."""
+    if _RECORDING in conn.info:
+        raise Unrehearsable("a rehearsal inside a rehearsal")
+    found = conn.info[_RECORDING] = Recording()
+    try:
+        yield found
+    finally:
+        del conn.info[_RECORDING]
+
+
+def is_recording(conn: Connection) -> bool:
+    return _RECORDING in conn.info
+
+
+def refuse_unrecorded(conn: Connection, *_args: Any) -> None:
+    """``before_cursor_execute``: a statement off the prepared path cannot be recorded."""
+    if _RECORDING in conn.info:
+        raise Unrehearsable("a statement off the prepared path")
+
+
+class Stale(Exception):
+    """A rehearsed read gives other rows now: the rehearsal stands for nothing."""
+
+
+def replay(conn: Connection, rec: Recording) -> None:
+    """Run a rehearsal in this transaction: every read again, refused (``Stale``) unless it
+    gives the very rows it gave then; every write as it was recorded."""
+    raw: Any = conn.connection.driver_connection
+    with _translated():
+        for is_read, sql, args, found in rec.ops:
+            if is_read:
+                if list(raw.execute(sql, args).fetchall()) != found:
+                    raise Stale(sql)
+            elif len(args) == 1:
+                raw.execute(sql, args[0])
+            else:
+                raw.executemany(sql, args)
 
 
 def flush(conn: Connection) -> None:

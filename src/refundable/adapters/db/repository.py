@@ -131,24 +131,14 @@ class SqlJournal(SqlBase):
             self.db.write(s.LINES(n), values_of(line_rows, "l"))
 
     def get(self, entry_id: str) -> JournalEntry | None:
-        e, ln = t.entries.c, t.lines.c
-        row = (
-            self.conn.execute(
-                select(t.entries).where(e.tenant_id == self.tenant_id, e.entry_id == entry_id)
-            )
-            .mappings()
-            .first()
-        )
-        if row is None:
+        key = {"tenant": self.tenant_id, "entry_id": entry_id}
+        found = self.db.rows(s.ENTRY_ROW, key)
+        if not found:
             return None
-        lines = (
-            self.conn.execute(
-                select(t.lines).where(ln.tenant_id == self.tenant_id, ln.entry_id == entry_id)
-            )
-            .mappings()
-            .all()
-        )
-        return rows.entry_from(row, list(lines))
+        lines = [
+            dict(zip(s.LINE_COLUMNS, r, strict=True)) for r in self.db.rows(s.ENTRY_LINES, key)
+        ]
+        return rows.entry_from(dict(zip(s.ENTRY_COLUMNS, found[0], strict=True)), lines)
 
     def is_reversed(self, entry_id: str) -> bool:
         e = t.entries.c

@@ -144,12 +144,10 @@ class SqlCases(SqlBase):
         return [case_of(r) for r in self.conn.execute(stmt)]
 
     def entry_by_ref(self, kind: str, ref: str) -> JournalEntry | None:
-        e = t.entries.c
-        stmt = select(e.entry_id).where(e.tenant_id == self.tenant_id, e.ref == ref, e.kind == kind)
-        entry_id = self.conn.execute(stmt.limit(1)).scalar()
-        if entry_id is None:
+        found = self.db.rows(s.ENTRY_BY_REF, {"tenant": self.tenant_id, "ref": ref, "kind": kind})
+        if not found:
             return None
-        return SqlJournal(self.conn, self.tenant_id, self.clock).get(entry_id)
+        return SqlJournal(self.conn, self.tenant_id, self.clock).get(found[0][0])
 
     def chargebacks_of(self, customer_id: str) -> int:
         """Chargebacks on the customer's payments, less those a won dispute returned (a

@@ -22,16 +22,10 @@ from refundable.ledger.usage import UsageEvent
 
 class SqlCustomers(SqlBase):
     def get(self, customer_id: str) -> Party | None:
-        p = t.parties.c
-        r = (
-            self.conn.execute(
-                select(t.parties).where(p.tenant_id == self.tenant_id, p.customer_id == customer_id)
-            )
-            .mappings()
-            .first()
-        )
-        if r is None:
+        found = self.db.rows(s.PARTY, {"tenant": self.tenant_id, "customer": customer_id})
+        if not found:
             return None
+        r = dict(zip(s.PARTY_COLUMNS, found[0], strict=True))
         return Party(
             self.tenant_id,
             r["customer_id"],

@@ -154,3 +154,32 @@ DIGEST_IN_FORCE = Prepared(
     )
 )
 ADD_DECISION = Prepared(lambda pg: insert(t.decisions))
+# One entry by id, its lines, and the entry a case's subject names (a charge by its ref): the
+# reads of a case about a charge, prepared so that its rehearsal can record them (ADR 0072).
+_E, _L = t.entries.c, t.lines.c
+ENTRY_COLUMNS = tuple(c.key for c in t.entries.c)
+LINE_COLUMNS = tuple(c.key for c in t.lines.c)
+ENTRY_ROW = Prepared(
+    lambda pg: select(t.entries).where(
+        _E.tenant_id == bindparam("tenant"), _E.entry_id == bindparam("entry_id")
+    )
+)
+ENTRY_LINES = Prepared(
+    lambda pg: select(t.lines).where(
+        _L.tenant_id == bindparam("tenant"), _L.entry_id == bindparam("entry_id")
+    )
+)
+ENTRY_BY_REF = Prepared(
+    lambda pg: select(_E.entry_id)
+    .where(_E.tenant_id == bindparam("tenant"), _E.ref == bindparam("ref"),
+           _E.kind == bindparam("kind"))
+    .limit(literal_column("1"))  # as before: the first the store finds
+    .offset(literal_column("0"))
+)  # fmt: skip
+PARTY_COLUMNS = tuple(c.key for c in t.parties.c)
+PARTY = Prepared(
+    lambda pg: select(t.parties).where(
+        t.parties.c.tenant_id == bindparam("tenant"),
+        t.parties.c.customer_id == bindparam("customer"),
+    )
+)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import DBAPIError
 
 from refundable.adapters.db.engine import begin_write
 from refundable.adapters.db.known_accounts import back_to, forget, fresh_mark, promote
-from refundable.adapters.db.prepared import commit, discard, flush
+from refundable.adapters.db.prepared import Recording, commit, discard, flush, recording, replay
 from refundable.adapters.db.repository import SqlJournal, SqlLots, SqlReceipts
 from refundable.adapters.db.repository_cases import SqlCases
 from refundable.adapters.db.repository_checkpoints import SqlCheckpoints
@@ -122,7 +122,7 @@ class SqlUnitOfWork:
         )
 
     @contextmanager
-    def step(self) -> Iterator[None]:
+    def step(self, name: str = "command_step") -> Iterator[None]:
         """One command of a group commit (ADR 0072), under a savepoint of the open
         transaction: on success its kept case writes go out and the savepoint is released; on
         any exception the savepoint is rolled back, and with it what the command wrote, the
@@ -133,7 +133,7 @@ class SqlUnitOfWork:
         raw: Any = conn.connection.driver_connection
         flush(conn)  # deferred writes of earlier steps belong to them, not to this one
         accounts, kept = fresh_mark(conn), len(self._cases)
-        raw.execute("SAVEPOINT command_step")
+        raw.execute(f"SAVEPOINT {name}")
         try:
             yield
             for cases in self._cases[kept:]:
@@ -144,14 +144,44 @@ class SqlUnitOfWork:
             del self._cases[kept:]
             back_to(conn, accounts)
             try:
-                raw.execute("ROLLBACK TO SAVEPOINT command_step")
-                raw.execute("RELEASE SAVEPOINT command_step")
+                raw.execute(f"ROLLBACK TO SAVEPOINT {name}")
+                raw.execute(f"RELEASE SAVEPOINT {name}")
             except BaseException as undo:  # the whole transaction must go, not just the step
                 raise StepUndoFailed(str(undo)) from err
             if is_transient(err):
                 raise Retry(str(err)) from err
             raise
-        raw.execute("RELEASE SAVEPOINT command_step")
+        raw.execute(f"RELEASE SAVEPOINT {name}")
+
+    @contextmanager
+    def recording(self) -> Iterator[Recording | None]:
+        """Rehearse one command on this unit of work's snapshot (ADR 0072): its prepared
+        reads run, its writes are recorded and not run (nor are the case writes it keeps
+        until the end); anything else it tries ends the rehearsal (``Unrehearsable``). Only
+        on SQLite, where what a rehearsal saves is time holding the one write lock."""
+        conn = self._conn
+        if conn is None:
+            raise InvariantBroken("unit of work used outside its 'with' block")
+        if conn.dialect.name != "sqlite":
+            yield None
+            return
+        kept = len(self._cases)
+        forget(conn)  # accounts a rehearsal ensures are no one else's to assume
+        try:
+            with recording(conn) as rec:
+                yield rec
+                for cases in self._cases[kept:]:
+                    cases.flush()
+        finally:
+            del self._cases[kept:]
+            forget(conn)
+
+    def replay(self, rec: object) -> None:
+        """A rehearsal's writes in this transaction, if each of its reads gives the same rows
+        now (else ``Stale``, and the caller undoes the step and runs the command for real)."""
+        if self._conn is None or not isinstance(rec, Recording):
+            raise InvariantBroken("replay outside the unit of work, or of no recording")
+        replay(self._conn, rec)
 
     def commit(self) -> None:
         if self._tx is None or self._conn is None:

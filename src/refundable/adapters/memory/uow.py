@@ -80,7 +80,15 @@ class MemoryUnitOfWork:
         )
 
     @contextmanager
-    def step(self) -> Iterator[None]:
+    def recording(self) -> Iterator[None]:
+        """The memory store has no lock worth rehearsing for: nothing is recorded."""
+        yield None
+
+    def replay(self, rec: object) -> None:
+        raise InvariantBroken("the memory store records no rehearsals")
+
+    @contextmanager
+    def step(self, name: str = "command_step") -> Iterator[None]:
         """One command of a group commit: on an exception the working copy goes back to
         what it was before the command (the repositories are made per command)."""
         if self._work is None:
