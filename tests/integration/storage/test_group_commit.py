@@ -294,9 +294,8 @@ def test_a_rehearsal_whose_reads_changed_is_not_replayed(tmp_path: Path) -> None
                            first.subject_id, first.reason, first.at, "agent:b",
                            first.information, first.facts, first.payment_id)  # fmt: skip
         app.bus.handle(rival)
-        with SqlUnitOfWork(app.db, app.clock) as uow:
-            with pytest.raises(Stale):  # refused at the read, before any write is tried
-                uow.replay(rehearsed.recording)
+        with SqlUnitOfWork(app.db, app.clock) as uow, pytest.raises(Stale):
+            uow.replay(rehearsed.recording)  # refused at the read, before any write is tried
         with SqlUnitOfWork(app.db, app.clock) as uow:
             assert bus_module._replayed(uow, rehearsed) is None  # stale: nothing replayed
         [result] = app.bus.handle_batch([first])
