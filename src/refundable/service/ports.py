@@ -270,10 +270,12 @@ class UnitOfWork(Protocol):
         """One command of a group commit (ADR 0072): what runs inside is kept when the block
         ends normally and undone, alone, when it raises; the transaction stays open."""
         ...
+
     def recording(self) -> AbstractContextManager[object | None]:
         """Rehearse one command on this (read) unit of work: its reads run, its writes are
         recorded; None where the store does not rehearse (ADR 0072)."""
         ...
+
     def replay(self, rec: object) -> None:
         """Run a rehearsal's writes here if its reads still give the same rows, else raise."""
         ...
