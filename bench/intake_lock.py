@@ -6,12 +6,13 @@ whatever the cores, and its tail is set by how fairly waiting writers get the lo
 measurements, both calling the ASGI app of ``create_app`` directly (``bench/http_profile.py``'s
 minimal ASGI receive/send, no HTTP parsing, no socket):
 
-* ``inline``: one request at a time with the thread pool bypassed (the handler runs on the
-  calling thread): this process's CPU per request, the wall time per request, and the wall
-  time per request spent holding the write lock (from the end of ``BEGIN IMMEDIATE`` to the
-  end of the COMMIT or ROLLBACK, every write transaction of the request counted);
-* ``load``: ``--concurrency`` requests in flight per process, through the real thread pool as
-  under uvicorn, in ``--processes`` processes on one database file (as ``uvicorn --workers``):
+* ``inline``: one request at a time with the thread pool bypassed (on SQLite the command
+  still goes to the group-commit writer thread, ADR 0072, in batches of one): this process's
+  CPU per request, the wall time per request, and the wall time per request spent holding the
+  write lock (from the end of ``BEGIN IMMEDIATE`` to the end of the COMMIT or ROLLBACK, every
+  write transaction of the request counted);
+* ``load``: ``--concurrency`` requests in flight per process, through the real group commit
+  and thread pool as under uvicorn (a batch's lock time is shared by its requests), in ``--processes`` processes on one database file (as ``uvicorn --workers``):
   requests/s, p50 and p99 latency. A stand-in for ``bench/http_api.py``'s wrk run that leaves
   out HTTP (wrk and the sockets would share the same two cores).
 

@@ -73,11 +73,13 @@ def _run(settings: Settings) -> None:
     from refundable.bootstrap import bootstrap
     from refundable.entrypoints.api.app import create_app
     from refundable.entrypoints.api.logs import log_config
+    from refundable.entrypoints.heap import settle
 
     wired = bootstrap(settings)
     try:
         api = create_app(wired, settings)
         shown = _seed(wired, api.state.api.keys, settings) if settings.resolved_demo else {}
+        settle()  # what start-up built leaves the collector's full passes (entrypoints/heap)
         stop = threading.Event()
         worker = threading.Thread(
             target=_jobs_loop,

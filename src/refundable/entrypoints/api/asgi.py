@@ -16,6 +16,9 @@ def app_from_env() -> Any:
     from refundable.bootstrap import bootstrap
     from refundable.config import Settings
     from refundable.entrypoints.api.app import create_app
+    from refundable.entrypoints.heap import settle
 
     settings = Settings.from_env()
-    return create_app(bootstrap(settings), settings)
+    api = create_app(bootstrap(settings), settings)
+    settle()  # the wired service's objects leave the collector's full passes (entrypoints/heap)
+    return api
