@@ -25,6 +25,7 @@ from refundable.entrypoints.api.body_cap import BodyCap
 from refundable.entrypoints.api.logs import RequestIds
 from refundable.entrypoints.api.metrics import Metrics, Snapshot
 from refundable.entrypoints.api.openapi_schemas import hoist, request_for_tenant
+from refundable.entrypoints.api.route_guard import guard_routers
 from refundable.entrypoints.api.routes import (
     cases,
     clocks,
@@ -80,6 +81,7 @@ def create_app(app: App, settings: Settings, *, ready: bool = True) -> Any:
     api.add_middleware(RequestIds, observe=metrics.observe_request)
     for router in ROUTERS:
         api.include_router(router)
+    guard_routers(api.router)  # skip the routers that cannot match a path (route_guard)
     api.state.api.case_gauges = _gauges(app, metrics)
     _mount_web(api, app, settings, previewer)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
