@@ -58,20 +58,29 @@ class SqlCases(SqlBase):
     keeps it, the ``save`` that follows inserts it (a new case used to cost an INSERT, then
     an UPDATE rewriting the same JSON body, inside the write transaction). Any read of the
     cases table, and the commit (``flush``), first write what was kept, so every read sees
-    it; the unique ``open_key`` still refuses a second open case, at that insert."""
+    it; the unique ``open_key`` still refuses a second open case, at that insert.
+
+    The events of a command are kept the same way and written by ``flush`` in one multi-row
+    insert, in the order they were added (an intake records three or four events: one
+    statement instead of one each); a read of the events writes them first."""
 
     def __init__(self, conn: Connection, tenant_id: str, clock: Clock) -> None:
         super().__init__(conn, tenant_id, clock)
         self._new: dict[str, Case] = {}  # added, not written yet
+        self._events: list[dict[str, Any]] = []  # event rows added, not written yet
 
     def add(self, case: Case) -> None:
         self.flush()  # a second new case in one command: the first is written first
         self._new[case.case_id] = case
 
     def flush(self) -> None:
-        """Write the cases added and not yet written (the unit of work calls it at commit)."""
+        """Write the cases and events added and not yet written (the unit of work calls it
+        at commit)."""
         while self._new:
             self._insert(self._new.pop(next(iter(self._new))))
+        if self._events:
+            kept, self._events = self._events, []
+            self.db.many(s.ADD_CASE_EVENT, kept)
 
     def _insert(self, case: Case) -> None:
         self.db.write(
@@ -106,10 +115,7 @@ class SqlCases(SqlBase):
         return str(found[0][0]) if found else None
 
     def add_events(self, events: Sequence[CaseEvent]) -> None:
-        if not events:
-            return
-        self.db.many(
-            s.ADD_CASE_EVENT,
+        self._events.extend(
             [
                 {
                     "tenant_id": e.tenant_id,
@@ -123,10 +129,11 @@ class SqlCases(SqlBase):
                     "data": json.dumps(dict(e.data), sort_keys=True),
                 }
                 for e in events
-            ],
+            ]
         )
 
     def events(self, case_id: str) -> list[CaseEvent]:
+        self.flush()
         stmt = (
             select(t.case_events)
             .where(_E.tenant_id == self.tenant_id, _E.case_id == case_id)
