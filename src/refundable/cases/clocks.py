@@ -79,6 +79,16 @@ def _shift(clock: StageClock, spec: StageDeadline, since: datetime, to: datetime
 
 def on_state_change(case: Case, before: CaseState, at: datetime, rules: ClockRules) -> Case:
     """Resume after a pause, end the stages the new state leaves, start those it enters."""
+    clocks, paused_at = clocks_after(case, case.state, before, at, rules)
+    return replace(case, clocks=clocks, paused_at=paused_at)
+
+
+def clocks_after(
+    case: Case, state: CaseState, before: CaseState, at: datetime, rules: ClockRules
+) -> tuple[tuple[StageClock, ...], datetime | None]:
+    """The clocks and pause of ``case`` once it moved from ``before`` to ``state`` at ``at``
+    (``on_state_change``'s fields, for a caller that changes other fields in the same
+    ``replace``: a case has some twenty fields, and each copy of it counts on the hot path)."""
     specs = {s.stage: s for s in rules.stages}
     clocks = list(case.clocks)
     paused_at = case.paused_at
@@ -88,18 +98,17 @@ def on_state_change(case: Case, before: CaseState, at: datetime, rules: ClockRul
             for c in clocks
         ]
         paused_at = None
-    if case.state is S.awaiting_information and rules.pause:
+    if state is S.awaiting_information and rules.pause:
         paused_at = at
     clocks = [
-        replace(c, ended_at=at) if c.running and case.state not in RUNS[c.stage] else c
-        for c in clocks
+        replace(c, ended_at=at) if c.running and state not in RUNS[c.stage] else c for c in clocks
     ]
     known = {c.stage for c in clocks}
     for spec in rules.stages:
-        if spec.stage not in known and case.state in RUNS[spec.stage]:
+        if spec.stage not in known and state in RUNS[spec.stage]:
             due, warn = deadline(spec, at, rules.calendar)
             clocks.append(StageClock(spec.stage, spec.clause, at, due, warn))
-    return replace(case, clocks=tuple(clocks), paused_at=paused_at)
+    return tuple(clocks), paused_at
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
-from refundable.cases.clocks import ClockRules, on_state_change
+from refundable.cases.clocks import ClockRules, clocks_after
 from refundable.cases.model import APPEAL_STATES, Case, CaseEvent, CaseState, EventKind
 from refundable.core.errors import Conflict, InvariantBroken
 
@@ -91,13 +92,14 @@ def apply(
     """The case after ``kind`` happened at ``at`` (by ``actor``), and the event recording it.
     Stage clocks start, stop, pause and resume with the state (see ``cases.clocks``)."""
     to = target(case, kind)
-    after = replace(case, state=to, seq=case.seq + 1, updated_at=at)
+    changes: dict[str, Any] = {"state": to, "seq": case.seq + 1, "updated_at": at}
     if kind is EventKind.appealed:
-        after = replace(after, state_before_appeal=case.state)
+        changes["state_before_appeal"] = case.state
     elif kind in (EventKind.upheld, EventKind.adjusted):
-        after = replace(after, state_before_appeal=None)
-    if to is not case.state:
-        after = on_state_change(after, case.state, at, rules)
+        changes["state_before_appeal"] = None
+    if to is not case.state:  # one copy of the case, clocks included (``on_state_change``)
+        changes["clocks"], changes["paused_at"] = clocks_after(case, to, case.state, at, rules)
+    after = replace(case, **changes)
     event = CaseEvent(
         case.tenant_id, case.case_id, after.seq, kind, case.state, to, actor, at, dict(data or {})
     )
