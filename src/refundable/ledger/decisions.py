@@ -9,8 +9,10 @@ clauses and the amounts in minor units, plus the whole decision as JSON for peop
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from refundable.core.errors import LedgerRefused
 from refundable.core.money import Money
@@ -46,8 +48,11 @@ class DecisionRecord:
 
 
 def record_of(
-    decision_id: str, tenant_id: str, customer_id: str, d: Decision, at: datetime
-) -> DecisionRecord:
+    decision_id: str, tenant_id: str, customer_id: str, d: Decision, at: datetime,
+    shown: Mapping[str, Any] | None = None,
+) -> DecisionRecord:  # fmt: skip
+    """The record of ``d``; ``shown`` is ``d.to_dict()`` when the caller rendered it already
+    (its explanation and trace are rendered on each call)."""
     return DecisionRecord(
         decision_id,
         tenant_id,
@@ -63,7 +68,7 @@ def record_of(
         sum((f.amount.to_minor() for f in d.fees), 0),
         d.net.to_minor(),
         at,
-        json.dumps(d.to_dict(), sort_keys=True, default=str),
+        json.dumps(d.to_dict() if shown is None else shown, sort_keys=True, default=str),
     )
 
 

@@ -155,14 +155,15 @@ def _intake(
     if decision.information_needed:
         return _ask(ctx, case, actor, at,
                     [(i.item, i.ask) for i in decision.information_needed], rules)  # fmt: skip
+    shown = decision.to_dict()
     record = record_of(derived_id("dec", case.case_id, str(case.seq)), ctx.tenant_id,
-                       case.customer_id, decision, at)  # fmt: skip
+                       case.customer_id, decision, at, shown)  # fmt: skip
     ctx.repos.decisions.add(record)
     case = replace(case, decision_id=record.decision_id, missing=())
     data = _decision_data(record)
     if decision.outcome.value in rules.auto_apply:
         case = step(ctx, case, EventKind.decided, "system", at, data, rules)
-        return _outcome(ctx, case, record, actor, at, rules)
+        return _outcome(ctx, case, record, actor, at, rules, shown["explanation"])
     case = step(ctx, case, EventKind.review_started, "system", at, data, rules)
     return _done(ctx, case)
 
@@ -180,16 +181,18 @@ def _decision_data(record: DecisionRecord) -> dict[str, str]:
 
 def _outcome(
     ctx: Context, case: Case, record: DecisionRecord, actor: str, at: datetime,
-    rules: CaseRules | None = None,
+    rules: CaseRules | None = None, explanation: str | None = None,
 ) -> Done:  # fmt: skip
-    """Carry out a decision: deny, wait for acceptance (settlement), or move the money."""
-    body = json.loads(record.body)
+    """Carry out a decision: deny, wait for acceptance (settlement), or move the money.
+    ``explanation``: the record's, when the caller has it (else read from its body)."""
+    if explanation is None:
+        explanation = json.loads(record.body)["explanation"]
     clauses = ", ".join(record.clauses)
     if record.outcome is not Outcome.approve:
         case = step(ctx, case, EventKind.denied, actor, at, {"decision_id": record.decision_id},
                     rules)  # fmt: skip
         email(ctx.repos, case, "decision", f"Decision on your refund request {case.case_id}",
-              f"{body['explanation']} (clauses {clauses})")  # fmt: skip
+              f"{explanation} (clauses {clauses})")  # fmt: skip
         return _done(ctx, case)
     rules = rules or rules_of(ctx, case)
     clause = rules.settlement
@@ -197,13 +200,13 @@ def _outcome(
         case = step(ctx, case, EventKind.acceptance_requested, actor, at,
                     {"decision_id": record.decision_id, "clause": clause}, rules)  # fmt: skip
         email(ctx.repos, case, "acceptance", f"Your refund {case.case_id} awaits your acceptance",
-              f"{body['explanation']} (clauses {clauses}). Accepting it settles every claim "
+              f"{explanation} (clauses {clauses}). Accepting it settles every claim "
               f"(clause {clause}); nothing is paid before you accept.")  # fmt: skip
         return _done(ctx, case)
     kind, data, entries = carry_out(ctx, case, record, case.payment_id, at)
     case = step(ctx, case, kind, actor, at, data, rules)
     email(ctx.repos, case, "decision", f"Decision on your refund request {case.case_id}",
-          f"{body['explanation']} (clauses {clauses})")  # fmt: skip
+          f"{explanation} (clauses {clauses})")  # fmt: skip
     return _done(ctx, case, tuple(e.entry_id for e in entries))
 
 
