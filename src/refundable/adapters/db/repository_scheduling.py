@@ -16,14 +16,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, bindparam, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
 from refundable.adapters.db import statements as s
 from refundable.adapters.db.prepared import Prepared
 from refundable.adapters.db.repository_base import SqlBase
-from refundable.core.time import UTC, FixedClock
+from refundable.core.time import UTC, Clock, FixedClock
 from refundable.scheduling.model import ActionKind, ActionState, ScheduledAction, TestClock
 from refundable.service.ports import OutboxMessage
 
@@ -121,26 +121,47 @@ class SqlSchedule(SqlBase):
 
 
 class SqlOutbox(SqlBase):
+    """The outbox rows of a command. With ``keep`` they wait in memory and ``flush`` writes
+    them in one multi-row insert, in the order they were added (an intake adds three
+    webhooks and two emails: one statement instead of five). Nothing reads the outbox inside
+    a command's transaction, so only the commit needs them: whoever passes ``keep`` must call
+    ``flush`` before the command's commit (the unit of work), or the rows are lost. Without
+    ``keep`` each row is written at once."""
+
+    def __init__(self, conn: Connection, tenant_id: str, clock: Clock, keep: bool = False) -> None:
+        super().__init__(conn, tenant_id, clock)
+        self._kept: list[dict[str, Any]] | None = [] if keep else None
+
+    def flush(self) -> None:
+        """Write the rows kept (a no-op without ``keep``)."""
+        if self._kept:
+            kept, self._kept = self._kept, []
+            self.db.many(s.ADD_OUTBOX, kept)
+
     def add(self, message: OutboxMessage) -> None:
-        self.db.write(
-            s.ADD_OUTBOX,
-            {
-                "tenant_id": self.tenant_id,
-                "message_id": message.message_id,
-                "kind": message.kind,
-                "payload": json.dumps(dict(message.payload)),
-                "created_us": rows.to_us(message.created_at),
-                "sent_us": None,
-                # the worker's bookkeeping starts empty (the columns' defaults, written out:
-                # a prebuilt insert names every column)
-                "state": "pending",
-                "attempts": 0,
-                "failures": 0,
-                "next_us": None,
-                "lease_us": None,
-                "last_error": None,
-            },
-        )
+        row = self._row(message)
+        if self._kept is not None:
+            self._kept.append(row)
+        else:
+            self.db.write(s.ADD_OUTBOX, row)
+
+    def _row(self, message: OutboxMessage) -> dict[str, Any]:
+        return {
+            "tenant_id": self.tenant_id,
+            "message_id": message.message_id,
+            "kind": message.kind,
+            "payload": json.dumps(dict(message.payload)),
+            "created_us": rows.to_us(message.created_at),
+            "sent_us": None,
+            # the worker's bookkeeping starts empty (the columns' defaults, written out:
+            # a prebuilt insert names every column)
+            "state": "pending",
+            "attempts": 0,
+            "failures": 0,
+            "next_us": None,
+            "lease_us": None,
+            "last_error": None,
+        }
 
 
 class SqlTestClocks(SqlBase):
