@@ -8,6 +8,7 @@ from its command: it asks ``ctx.policy(at)`` for the tenant's version in force.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import uuid
@@ -162,7 +163,17 @@ def post_checked(repos: Repositories, entries: Sequence[JournalEntry], key: str 
     repos.journal.post(entries, key)
 
 
+_AS_IS = frozenset({str, int, bool, float, type(None)})  # exactly these types: none below
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
 def _plain(value: Any) -> Any:
+    if type(value) in _AS_IS:  # most of a command's fields: skip the checks below
+        return value
     if isinstance(value, Money):
         return {"amount": str(value.amount.normalize()), "currency": value.currency}
     if isinstance(value, datetime):
@@ -176,7 +187,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, tuple | list):
         return [_plain(v) for v in value]
     if isinstance(value, frozenset | set):

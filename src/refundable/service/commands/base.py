@@ -94,21 +94,25 @@ def check_int(value: object, where: str, low: int, high: int) -> int:
 
 
 @cache
-def _hints(cls: Hashable) -> dict[str, Any]:
-    return get_type_hints(cls)
+def _plan(cls: Hashable) -> tuple[tuple[str, str, Any, bool], ...]:
+    """Per command class, once: each field's name, where an error points, declared type,
+    and whether None is allowed (a command is built per request; its class never changes)."""
+    hints = get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
+        hint = hints.get(f.name)
+        nullable = f.default is None or type(None) in get_args(hint)
+        out.append((f.name, f"{cls.__name__}.{f.name}", hint, nullable))  # type: ignore[attr-defined]
+    return tuple(out)
 
 
 def check_fields(cmd: object) -> None:
     """Check every field of ``cmd`` by its name and declared type."""
-    hints = _hints(cast(Hashable, type(cmd)))
-    name_of = type(cmd).__name__
-    for f in dataclasses.fields(cmd):  # type: ignore[arg-type]
-        value = getattr(cmd, f.name)
-        where = f"{name_of}.{f.name}"
-        hint = hints.get(f.name)
-        if value is None and (f.default is None or type(None) in get_args(hint)):
+    for name, where, hint, nullable in _plan(cast(Hashable, type(cmd))):
+        value = getattr(cmd, name)
+        if value is None and nullable:
             continue
-        _check_one(f.name, value, hint, where)
+        _check_one(name, value, hint, where)
 
 
 def _check_one(name: str, value: object, hint: Any, where: str) -> None:
