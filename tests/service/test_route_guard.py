@@ -117,3 +117,19 @@ SEGMENTS = st.sampled_from(
 @given(st.lists(SEGMENTS | st.text(max_size=6), max_size=6), st.booleans())
 def test_any_path_gets_the_same_answer(api: Any, segments: list[str], slash: bool) -> None:
     _same_answers(api, "/" + "/".join(segments) + ("/" if slash else ""))
+
+
+def test_a_route_added_after_inclusion_is_found() -> None:
+    from fastapi import APIRouter, FastAPI
+
+    from refundable.entrypoints.api.route_guard import guard_routers
+
+    router = APIRouter()
+    router.add_api_route("/a", lambda: "a")
+    api = FastAPI()
+    api.include_router(router)
+    guard_routers(api.router)
+    (guarded,) = [r for r in api.router.routes if isinstance(r, GuardedRouter)]
+    assert guarded.matches(_scope("/b", "GET"))[0].name == "NONE"
+    router.add_api_route("/b", lambda: "b")
+    assert guarded.matches(_scope("/b", "GET"))[0].name == "FULL"

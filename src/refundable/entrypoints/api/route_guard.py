@@ -41,8 +41,11 @@ class GuardedRouter(_IncludedRouter):
     guard_version: int | None = None  # the router's routes version the guard was built on
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if self.guard_version != self.original_router._routes_version:
-            self.guard, self.guard_version = guard_of(self), self.original_router._routes_version
+        # FastAPI bumps the version when the router gains routes (a FastAPI without it leaves
+        # the version None: no guard is built, every request walks the routes as before)
+        version = getattr(self.original_router, "_routes_version", None)
+        if version != self.guard_version:
+            self.guard, self.guard_version = guard_of(self), version
         if self.guard is not None and self.guard.match(get_route_path(scope)) is None:
             scope.setdefault(_FASTAPI_SCOPE_KEY, {})  # as the full walk leaves it
             return Match.NONE, {}
