@@ -12,8 +12,9 @@ minimal ASGI receive/send, no HTTP parsing, no socket):
   write lock (from the end of ``BEGIN IMMEDIATE`` to the end of the COMMIT or ROLLBACK, every
   write transaction of the request counted);
 * ``load``: ``--concurrency`` requests in flight per process, through the real group commit
-  and thread pool as under uvicorn (a batch's lock time is shared by its requests), in ``--processes`` processes on one database file (as ``uvicorn --workers``):
-  requests/s, p50 and p99 latency. A stand-in for ``bench/http_api.py``'s wrk run that leaves
+  and thread pool as under uvicorn (a batch's lock time is shared by its requests), in
+  ``--processes`` processes on one database file (as ``uvicorn --workers``): requests/s, p50
+  and p99 latency. A stand-in for ``bench/http_api.py``'s wrk run that leaves
   out HTTP (wrk and the sockets would share the same two cores).
 
     .venv/bin/python bench/intake_lock.py --n 500 --repeat 5

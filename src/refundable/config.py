@@ -207,7 +207,7 @@ def _number(name: str, raw: str) -> Any:
         raise InputError(
             f"{echo(raw)} is not a usable value",
             where=ENV_PREFIX + name.upper(),
-            allowed=f"a {kind.__name__} from {low:g} to {high:g}",
+            allowed=f"{'a whole number' if kind is int else 'a number'} from {low:g} to {high:g}",
         )
     return value
 

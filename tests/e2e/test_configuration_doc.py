@@ -26,6 +26,7 @@ SAMPLES = {
     "port": ("8123", 8123),
     "demo": ("no", False),
     "jobs_interval": ("0.5", 0.5),
+    "group_commit": ("8", 8),
 }
 
 

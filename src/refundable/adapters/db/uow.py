@@ -64,7 +64,8 @@ class SqlUnitOfWork:
         self.clock = clock
         self._conn: Connection | None = None
         self._tx: RootTransaction | None = None
-        self._cases: list[SqlCases] = []  # their kept writes go before the commit
+        # repositories that keep writes until flush (cases, outbox): flushed before the commit
+        self._keeping: list[SqlCases | SqlOutbox] = []
 
     def __enter__(self) -> SqlUnitOfWork:
         self._conn, self._tx = begin_write(self.engine)
@@ -78,7 +79,7 @@ class SqlUnitOfWork:
     ) -> None:
         conn, tx = self._conn, self._tx
         self._conn = self._tx = None
-        self._cases.clear()
+        self._keeping.clear()
         if conn is None or tx is None:
             return
         discard(conn)  # deferred writes of a unit of work that did not commit
@@ -98,7 +99,8 @@ class SqlUnitOfWork:
             raise InvariantBroken("unit of work used outside its 'with' block")
         args = (conn, tenant_id, self.clock)
         cases = SqlCases(*args)
-        self._cases.append(cases)
+        outbox = SqlOutbox(*args, keep=True)
+        self._keeping += (cases, outbox)
         return Repositories(
             tenant_id,
             receipts=SqlReceipts(*args),
@@ -111,7 +113,7 @@ class SqlUnitOfWork:
             decisions=SqlDecisions(*args),
             tenants=SqlTenants(*args),
             schedule=SqlSchedule(*args),
-            outbox=SqlOutbox(*args),
+            outbox=outbox,
             clocks=SqlTestClocks(*args),
             personal=SqlPersonal(*args),
             cases=cases,
@@ -132,16 +134,16 @@ class SqlUnitOfWork:
             raise InvariantBroken("unit of work used outside its 'with' block")
         raw: Any = conn.connection.driver_connection
         flush(conn)  # deferred writes of earlier steps belong to them, not to this one
-        accounts, kept = fresh_mark(conn), len(self._cases)
+        accounts, kept = fresh_mark(conn), len(self._keeping)
         raw.execute(f"SAVEPOINT {name}")
         try:
             yield
-            for cases in self._cases[kept:]:
-                cases.flush()
+            for keeping in self._keeping[kept:]:
+                keeping.flush()
             flush(conn)
         except BaseException as err:
             discard(conn)
-            del self._cases[kept:]
+            del self._keeping[kept:]
             back_to(conn, accounts)
             try:
                 raw.execute(f"ROLLBACK TO SAVEPOINT {name}")
@@ -165,15 +167,15 @@ class SqlUnitOfWork:
         if conn.dialect.name != "sqlite":
             yield None
             return
-        kept = len(self._cases)
+        kept = len(self._keeping)
         forget(conn)  # accounts a rehearsal ensures are no one else's to assume
         try:
             with recording(conn) as rec:
                 yield rec
-                for cases in self._cases[kept:]:
-                    cases.flush()
+                for keeping in self._keeping[kept:]:
+                    keeping.flush()
         finally:
-            del self._cases[kept:]
+            del self._keeping[kept:]
             forget(conn)
 
     def replay(self, rec: object) -> None:
@@ -186,7 +188,7 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         if self._tx is None or self._conn is None:
             raise InvariantBroken("commit outside the unit of work")
-        for cases in self._cases:
-            cases.flush()
+        for keeping in self._keeping:
+            keeping.flush()
         commit(self._conn, self._tx)
         promote(self._conn)
