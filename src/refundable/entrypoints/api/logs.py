@@ -11,10 +11,11 @@ import json
 import logging
 import re
 import time
-import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from refundable.entrypoints.api.fresh import fresh_id
 
 REQUEST_ID = "x-request-id"
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -67,7 +68,7 @@ class RequestIds:
             await self.app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(REQUEST_ID.encode(), b"").decode("latin-1")
-        request_id = given if _SANE_ID.match(given) else uuid.uuid4().hex
+        request_id = given if _SANE_ID.match(given) else fresh_id()
         scope.setdefault("state", {})["request_id"] = request_id
         started = time.perf_counter()
         status = [500]

@@ -8,7 +8,6 @@ receipt → JSON; or query → read model → JSON. Nothing here decides anythin
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -19,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from refundable.core import limits
 from refundable.core.money import Money
+from refundable.entrypoints.api.fresh import fresh_id
 from refundable.entrypoints.api.state import ApiState, state_dependency
 from refundable.service.commands import Command
 from refundable.service.common import Receipt
@@ -99,7 +99,7 @@ def command_key(request: Request) -> str:
         import hashlib
 
         return "http:" + hashlib.sha256(given.encode()).hexdigest()[:40]
-    return "http:" + uuid.uuid4().hex
+    return "http:" + fresh_id()
 
 
 def instant(state: ApiState, given: datetime | None) -> datetime:
