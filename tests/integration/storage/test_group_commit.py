@@ -49,9 +49,12 @@ def any_app(request: pytest.FixtureRequest) -> Iterator[App]:
         yield request.getfixturevalue(f"{request.param}_app")
 
 
-def _tenant(app: App) -> str:
+def _tenant(app: App, *customers: str) -> str:
+    """A fresh tenant with these customers, affiliates of one group (so they may transfer)."""
     tenant = f"t{uuid.uuid4().hex[:16]}"
     open_tenant(app, tenant)
+    for cid in customers:
+        customer(app, tenant, cid, group_id="g1")
     return tenant
 
 
@@ -65,9 +68,7 @@ def _wallet(app: App, tenant: str, cid: str) -> Decimal:
 
 def test_each_command_of_a_batch_ends_as_it_would_alone(any_app: App) -> None:
     app = any_app
-    tenant = _tenant(app)
-    for cid in ("A", "B"):
-        customer(app, tenant, cid, group_id="g1")  # affiliates: they may transfer
+    tenant = _tenant(app, "A", "B")
     top_up(app, tenant, "B", "10.00", "seed-b")
     results = app.bus.handle_batch([
         _top(tenant, "p1", "A", "100.00"),
@@ -98,8 +99,7 @@ def test_a_batch_that_cannot_commit_runs_each_command_alone(
     sqlite_app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = sqlite_app
-    tenant = _tenant(app)
-    customer(app, tenant, "A")
+    tenant = _tenant(app, "A")
     real_commit = SqlUnitOfWork.commit
     failed: list[int] = []
 
@@ -121,8 +121,7 @@ def test_a_transient_conflict_runs_that_command_again_alone(
     any_app: App, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = any_app
-    tenant = _tenant(app)
-    customer(app, tenant, "A")
+    tenant = _tenant(app, "A")
     real = bus_module.HANDLERS[c.TopUpWallet]
     calls: list[str] = []
 
@@ -158,8 +157,7 @@ def test_the_writer_thread_batches_what_queued_while_the_store_was_busy(
     sqlite_app: App,
 ) -> None:
     app = sqlite_app
-    tenant = _tenant(app)
-    customer(app, tenant, "A")
+    tenant = _tenant(app, "A")
     grouped = GroupCommit(app.bus, max_batch=8)
     conn, tx = begin_write(app.db)  # another writer holds the lock: commands queue meanwhile
     try:
@@ -183,9 +181,7 @@ def test_the_writer_thread_batches_what_queued_while_the_store_was_busy(
 
 def test_errors_reach_the_caller_of_the_queue(sqlite_app: App) -> None:
     app = sqlite_app
-    tenant = _tenant(app)
-    customer(app, tenant, "A", group_id="g1")
-    customer(app, tenant, "B", group_id="g1")
+    tenant = _tenant(app, "A", "B")
     grouped = GroupCommit(app.bus)
     try:
         with pytest.raises(InsufficientFunds):
@@ -327,9 +323,7 @@ def test_a_rehearsed_transfer_from_a_wallet_drained_meanwhile_is_not_replayed(
     sqlite_app: App,
 ) -> None:
     app = sqlite_app
-    tenant = _tenant(app)
-    for cid in ("A", "B", "C"):
-        customer(app, tenant, cid, group_id="g1")
+    tenant = _tenant(app, "A", "B", "C")
     top_up(app, tenant, "A", "100.00", "seed-a")
     transfer = c.TransferWallet(tenant, "kx1", "x1", "A", "B", zar("80.00"), T0)
     [rehearsed] = app.bus.rehearse([transfer])
