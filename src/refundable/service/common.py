@@ -128,14 +128,25 @@ class Context:
     catalog: PolicyCatalog
     key: str
     now: datetime  # when the command is handled (recorded, never a business instant)
+    # the versions in force a command already asked for, by instant: one command reads the
+    # same version more than once (intake: at receipt, then to decide), and no handler
+    # publishes a version and then asks which is in force
+    _in_force: dict[datetime, CompiledPolicy] = field(default_factory=dict, compare=False,
+                                                      repr=False)  # fmt: skip
 
     @property
     def tenant_id(self) -> str:
         return self.repos.tenant_id
 
     def policy(self, at: datetime) -> CompiledPolicy:
-        """The tenant's policy version in force at ``at``."""
-        return self.catalog.in_force(self.repos.tenants, self.repos.tenant_id, at)
+        """The tenant's policy version in force at ``at`` (asked of the store once per
+        command and instant)."""
+        found = self._in_force.get(at)
+        if found is None:
+            found = self._in_force[at] = self.catalog.in_force(
+                self.repos.tenants, self.repos.tenant_id, at
+            )
+        return found
 
     def entry_id(self, n: int = 0) -> str:
         return entry_id(self.repos.tenant_id, self.key, n)
