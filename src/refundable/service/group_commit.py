@@ -52,11 +52,14 @@ class GroupCommit:
             if self._closed:
                 raise InvariantBroken("the group commit was closed: no more commands")
             self._queue.append((command, future))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._work, name=THREAD_NAME, daemon=True)
-                self._thread.start()
+            if self._thread is None or not self._thread.is_alive():  # first use, or it died
+                self._start()
             self._ready.notify()
         return future
+
+    def _start(self) -> None:  # with self._ready held
+        self._thread = threading.Thread(target=self._work, name=THREAD_NAME, daemon=True)
+        self._thread.start()
 
     def handle(self, command: Command) -> Receipt:
         """``bus.handle`` through the queue (for callers that may block)."""
@@ -72,6 +75,16 @@ class GroupCommit:
             thread.join(timeout_s)
 
     def _work(self) -> None:
+        try:
+            self._loop()
+        finally:  # stopping, or dying of a BaseException: what queued meanwhile still runs
+            with self._ready:
+                if self._thread is threading.current_thread():
+                    self._thread = None
+                    if self._queue:  # each death takes its batch with it: this ends
+                        self._start()
+
+    def _loop(self) -> None:
         while True:
             with self._ready:
                 while not self._queue and not self._closed:

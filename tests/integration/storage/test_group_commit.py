@@ -344,3 +344,36 @@ def test_what_a_rehearsal_cannot_record_ends_it(sqlite_app: App) -> None:
             fastpath.known_events(conn, "t", ["e1"])  # the usage fast path: not recorded
         with view.recording() as rec:
             assert rec is not None  # a clean rehearsal after the refused ones
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # it dies
+def test_a_writer_thread_that_died_is_replaced(
+    sqlite_app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = sqlite_app
+    tenant = _tenant(app, "A")
+    grouped = GroupCommit(app.bus)
+    real = app.bus.handle_batch
+    go = threading.Event()
+    queued: list[Any] = []
+
+    def dying(commands: Any) -> Any:
+        go.wait(30)
+        monkeypatch.setattr(app.bus, "handle_batch", real)
+        raise SystemExit("the thread's last batch")
+
+    monkeypatch.setattr(app.bus, "handle_batch", dying)
+    try:
+        first = grouped.submit(_top(tenant, "d1", "A", "1.00"))
+        # runs on the dying thread as it fails the first caller: a command queued while that
+        # thread is still alive, which it will never take
+        first.add_done_callback(
+            lambda _: queued.append(grouped.submit(_top(tenant, "d2", "A", "2.00")))
+        )
+        go.set()
+        with pytest.raises(SystemExit):  # told, not left waiting
+            first.result(timeout=30)
+        assert queued[0].result(timeout=30).command == "TopUpWallet"  # a new thread ran it
+    finally:
+        grouped.close()
+    assert _wallet(app, tenant, "A") == Decimal("2.00")
