@@ -28,3 +28,15 @@ def race(n: int, job: Callable[[int], R]) -> list[R | BaseException]:
     for th in threads:
         th.join()
     return results
+
+
+def attempts(n: int, step: Callable[[int], object]) -> list[BaseException]:
+    """Run ``step(i)`` for i < ``n`` one after the other, going on past failures; the errors,
+    in order (a job for ``race`` that makes many writes)."""
+    errors: list[BaseException] = []
+    for i in range(n):
+        try:
+            step(i)
+        except BaseException as err:  # collected and asserted on by the caller
+            errors.append(err)
+    return errors

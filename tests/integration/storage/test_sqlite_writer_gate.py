@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, text
 
+from races import attempts, race
 from refundable.adapters.db.engine import begin_write, make_engine
 from refundable.adapters.db.writer_gate import LOCK_SUFFIX, FifoLock, FileLock
 from refundable.core.errors import StoreBusy
@@ -61,24 +62,12 @@ def test_threads_of_a_process_queue_at_the_gate(tmp_path: Path) -> None:
     _table(url)
     shared = _no_busy_handler(make_engine(url, busy_timeout_s=30))
     threads, each = 12, 20
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(threads)
 
-    def work(n: int) -> None:
+    def work(n: int) -> list[BaseException]:
         engine = shared if n % 2 else _no_busy_handler(make_engine(url, busy_timeout_s=30))
-        barrier.wait()
-        for i in range(each):
-            try:
-                _write(engine, f"{n}-{i}")
-            except BaseException as err:  # collected and asserted on below
-                errors.append(err)
+        return attempts(each, lambda i: _write(engine, f"{n}-{i}"))
 
-    pool = [threading.Thread(target=work, args=(n,)) for n in range(threads)]
-    for th in pool:
-        th.start()
-    for th in pool:
-        th.join()
-    assert errors == []
+    assert race(threads, work) == [[]] * threads
     assert _count(url) == threads * each
 
 

@@ -5,13 +5,13 @@ unit of work after 30 s)."""
 from __future__ import annotations
 
 import sqlite3
-import threading
 from pathlib import Path
 
 import pytest
 from storage_helpers import T0, zar
 
 from fakes import acme_policy_text
+from races import attempts, race
 from refundable.adapters.clock import SystemClock
 from refundable.adapters.db.engine import make_engine, migrate
 from refundable.adapters.db.queries import SqlLedgerQueries
@@ -62,23 +62,11 @@ def test_writers_on_one_file_wait_for_each_other(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'shared.db'}"
     _store(url)
     writers, each = 8, 10
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(writers)
 
-    def write(w: int) -> None:
+    def write(w: int) -> list[BaseException]:
         bus = _bus(url, busy_timeout_s=30)
-        barrier.wait()
-        for i in range(each):
-            try:
-                bus.handle(_top_up(f"w{w}-{i}"))
-            except BaseException as err:  # collected and asserted on below
-                errors.append(err)
+        return attempts(each, lambda i: bus.handle(_top_up(f"w{w}-{i}")))
 
-    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    assert errors == []
+    assert race(writers, write) == [[]] * writers
     balance = SqlLedgerQueries(make_engine(url)).balance("t1", chart.wallet("C1", "ZAR"))
     assert balance == zar("1.00").amount * writers * each
