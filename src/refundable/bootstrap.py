@@ -170,8 +170,7 @@ def bootstrap(
         require_schema_at_head(engine)
     reader = engine.execution_options(**{READONLY: True})
     bus = MessageBus(lambda: SqlUnitOfWork(engine, the_clock), catalog, the_clock,
-                     read_uow_factory=lambda: SqlUnitOfWork(reader, the_clock),
-                     rehearsals=engine.dialect.name == "sqlite")  # fmt: skip
+                     read_uow_factory=lambda: SqlUnitOfWork(reader, the_clock))  # fmt: skip
     from refundable.adapters.db.logins import SqlLogins
     from refundable.adapters.db.repository_cases import SqlCaseQueries
     from refundable.adapters.db.repository_scheduling import SqlWorkQueries

@@ -128,7 +128,6 @@ class MessageBus:
         clock: Clock,
         max_attempts: int = 30,
         read_uow_factory: Callable[[], UnitOfWork] | None = None,
-        rehearsals: bool = False,
     ) -> None:
         self.uow_factory = uow_factory
         # Units of work for reads that never commit: on SQLite a deferred transaction that
@@ -137,8 +136,6 @@ class MessageBus:
         self.catalog = catalog
         self.clock = clock
         self.max_attempts = max_attempts
-        # handle_batch rehearses its commands on a snapshot first (ADR 0072; SQLite)
-        self.rehearsals = rehearsals
         self._tenants: set[str] = set()
 
     def handle(self, command: c.Command) -> Receipt:
@@ -156,9 +153,7 @@ class MessageBus:
         raise AssertionError("unreachable")
 
     def _once(self, cmd: Any, handler: Handler) -> Receipt:
-        # Pure, so computed before the unit of work: on SQLite the transaction holds the
-        # store's one write lock, and every writer waits for what is done inside it.
-        digest = payload_hash(cmd) if getattr(cmd, "idempotency_key", "") else ""
+        digest = _digest(cmd)
         with self.uow_factory() as uow:
             receipt = self._within(uow, cmd, handler, digest)
             uow.commit()
@@ -198,6 +193,8 @@ class MessageBus:
             with self.read_uow_factory() as view:
                 for i, cmd in enumerate(commands):
                     found[i] = self._rehearse_one(view, cmd)
+        except _NoRecording:  # the store does not rehearse (PostgreSQL, memory)
+            pass
         except Exception:  # the snapshot itself failed: nothing more is rehearsed
             pass
         return found
@@ -208,9 +205,11 @@ class MessageBus:
         try:
             with view.recording() as rec:
                 if rec is None:
-                    return None
+                    raise _NoRecording
                 done = handler(cmd, Context(view.repositories(cmd.tenant_id), self.catalog,
                                             key, self.clock.now()))  # fmt: skip
+        except _NoRecording:
+            raise
         except Exception:  # refused, or not recordable: the real run will say
             return None
         return Rehearsed(done, rec)
@@ -223,9 +222,8 @@ class MessageBus:
         commit, nothing of it was kept and every command runs again alone."""
         results: list[Receipt | Exception | None] = [None] * len(commands)
         again: list[int] = []
-        digests = [payload_hash(cmd) if getattr(cmd, "idempotency_key", "") else ""
-                   for cmd in commands]  # fmt: skip
-        rehearsed = self.rehearse(commands) if self.rehearsals else [None] * len(commands)
+        digests = [_digest(cmd) for cmd in commands]
+        rehearsed = self.rehearse(commands)
         try:
             with self.uow_factory() as uow:
                 for i, cmd in enumerate(commands):
@@ -266,6 +264,16 @@ class MessageBus:
                 allowed="a tenant registered by publishing its policy (PublishPolicy)",
             )
         self._tenants.add(tenant_id)
+
+
+def _digest(cmd: Any) -> str:
+    """The payload hash a keyed command is claimed with. Pure, so computed before the unit of
+    work: on SQLite the transaction holds the store's one write lock."""
+    return payload_hash(cmd) if getattr(cmd, "idempotency_key", "") else ""
+
+
+class _NoRecording(Exception):
+    """The store's units of work record no rehearsals."""
 
 
 @dataclass(frozen=True, slots=True)
