@@ -45,3 +45,36 @@ def test_only_config_reads_the_environment():
         if path.name != "config.py" and re.search(r"os\.environ|getenv\(", path.read_text())
     ]
     assert readers == []
+
+
+def test_a_bad_number_says_what_is_allowed():
+    import pytest
+
+    from refundable.core.errors import InputError
+
+    cases = {
+        "group_commit": (["0", "1001", "2.5", "many", ""], "a whole number from 1 to 1000"),
+        "jobs_interval": (["0", "3601", "soon"], "a number from 0.05 to 3600"),
+    }
+    for name, (values, allowed) in cases.items():
+        for raw in values:
+            if not raw:  # an empty variable means "not set": the default
+                assert Settings.from_env({f"REFUNDABLE_{name.upper()}": raw}) == Settings()
+                continue
+            with pytest.raises(InputError) as refused:
+                Settings.from_env({f"REFUNDABLE_{name.upper()}": raw})
+            assert refused.value.where == f"REFUNDABLE_{name.upper()}", raw
+            assert refused.value.allowed == allowed, raw
+
+
+def test_serve_refuses_a_bad_group_commit_before_writing_anything(run, tmp_path, monkeypatch):
+    data = tmp_path / "data"
+    monkeypatch.setenv("REFUNDABLE_DATA_DIR", str(data))
+    monkeypatch.setenv("REFUNDABLE_GROUP_COMMIT", "0")
+    result = run("serve", "--port", "0")
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "error [invalid_input] REFUNDABLE_GROUP_COMMIT: '0' is not a usable value; "
+        "allowed: a whole number from 1 to 1000"
+    )
+    assert not data.exists()  # no database, no secret key: nothing written
