@@ -365,6 +365,7 @@ def test_a_writer_thread_that_died_is_replaced(
     monkeypatch.setattr(app.bus, "handle_batch", dying)
     try:
         first = grouped.submit(_top(tenant, "d1", "A", "1.00"))
+        dying_thread = grouped._thread
         # runs on the dying thread as it fails the first caller: a command queued while that
         # thread is still alive, which it will never take
         first.add_done_callback(
@@ -374,6 +375,9 @@ def test_a_writer_thread_that_died_is_replaced(
         with pytest.raises(SystemExit):  # told, not left waiting
             first.result(timeout=30)
         assert queued[0].result(timeout=30).command == "TopUpWallet"  # a new thread ran it
+        assert dying_thread is not None
+        dying_thread.join(30)  # its death is reported within this test, not a later one
+        assert not dying_thread.is_alive() and grouped._thread is not dying_thread
     finally:
         grouped.close()
     assert _wallet(app, tenant, "A") == Decimal("2.00")
