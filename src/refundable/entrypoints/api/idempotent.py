@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from refundable.core.errors import RefundableError
 from refundable.entrypoints.api.auth import principal_of
+from refundable.entrypoints.api.planned import planned_handler
 from refundable.entrypoints.api.problems import PROBLEM_JSON, from_error, from_validation
 from refundable.entrypoints.api.state import api_state
 from refundable.service import idempotency as idem
@@ -28,7 +29,9 @@ REPLAYED = "Idempotent-Replayed"
 
 class IdempotentRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        inner = super().get_route_handler()
+        # a route taking only the request and request-only dependencies skips FastAPI's
+        # per-request dependency solver (ADR 0074); any other keeps FastAPI's handler
+        inner = planned_handler(self) or super().get_route_handler()
 
         async def handler(request: Request) -> Response:
             key = request.headers.get(HEADER)
