@@ -8,13 +8,13 @@ clauses and the amounts in minor units, plus the whole decision as JSON for peop
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from refundable.core.errors import LedgerRefused
+from refundable.core.jsontext import sorted_text
 from refundable.core.money import Money
 from refundable.policy.decision import Decision
 from refundable.policy.document import Outcome, Remedy
@@ -68,7 +68,7 @@ def record_of(
         sum((f.amount.to_minor() for f in d.fees), 0),
         d.net.to_minor(),
         at,
-        json.dumps(d.to_dict() if shown is None else shown, sort_keys=True, default=str),
+        sorted_text(d.to_dict() if shown is None else shown),
     )
 
 

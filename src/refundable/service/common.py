@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from refundable.core.errors import NotFound
+from refundable.core.jsontext import sorted_strict, sorted_text
 from refundable.core.money import Money
 from refundable.core.time import UTC
 from refundable.ledger.entries import JournalEntry
@@ -82,15 +83,14 @@ class Receipt:
     value: Any = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> str:
-        return json.dumps(
+        return sorted_strict(
             {
                 "command": self.command,
                 "key": self.idempotency_key,
                 "entries": list(self.entry_ids),
                 "ref": self.ref,
                 "details": {k.value: v for k, v in self.details.items()},
-            },
-            sort_keys=True,
+            }
         )
 
     @classmethod
@@ -211,7 +211,7 @@ def payload_hash(cmd: object) -> str:
     body = _plain(cmd)
     body.pop("idempotency_key", None)
     body["_command"] = type(cmd).__name__
-    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+    return hashlib.sha256(sorted_text(body).encode()).hexdigest()
 
 
 def not_found(what: str, ident: str) -> NotFound:

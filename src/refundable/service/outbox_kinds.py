@@ -11,13 +11,13 @@ below rather than writing the dictionaries by hand, so a payload can never miss 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from refundable.core.errors import InputError
+from refundable.core.jsontext import sorted_text
 from refundable.core.money import Money
 from refundable.service.ports import OutboxMessage
 
@@ -153,7 +153,7 @@ def webhook_message(
     payload: dict[str, str] = {
         WebhookKey.event_type: event_type,
         WebhookKey.event_id: event_id,
-        WebhookKey.data: json.dumps(data, sort_keys=True, default=str),
+        WebhookKey.data: sorted_text(data),
     }
     return _message(message_id, MessageKind.webhook, payload, at)
 

@@ -24,6 +24,7 @@ from refundable.adapters.db.repository import SqlJournal
 from refundable.adapters.db.repository_base import SqlBase
 from refundable.cases.codec import case_from_dict, case_to_dict
 from refundable.cases.model import Case, CaseEvent, CaseState, EventKind
+from refundable.core.jsontext import sorted_strict
 from refundable.core.time import Clock
 from refundable.ledger.entries import JournalEntry
 
@@ -38,7 +39,7 @@ def _columns(c: Case) -> dict[str, Any]:
         "open_key": c.open_key if c.is_open else None,
         "next_due_us": None if due is None else rows.to_us(due),
         "updated_us": rows.to_us(c.updated_at or c.received_at),
-        "body": json.dumps(case_to_dict(c), sort_keys=True),
+        "body": sorted_strict(case_to_dict(c)),
     }
 
 
@@ -126,7 +127,7 @@ class SqlCases(SqlBase):
                     "to_state": e.to_state.value,
                     "actor": e.actor,
                     "at_us": rows.to_us(e.at),
-                    "data": json.dumps(dict(e.data), sort_keys=True),
+                    "data": sorted_strict(dict(e.data)),
                 }
                 for e in events
             ]

@@ -23,6 +23,7 @@ from refundable.adapters.db import schema as t
 from refundable.adapters.db import statements as s
 from refundable.adapters.db.prepared import Prepared
 from refundable.adapters.db.repository_base import SqlBase
+from refundable.core.jsontext import plain_text, sorted_strict
 from refundable.core.time import UTC, Clock, FixedClock
 from refundable.scheduling.model import ActionKind, ActionState, ScheduledAction, TestClock
 from refundable.service.ports import OutboxMessage
@@ -63,7 +64,7 @@ class SqlSchedule(SqlBase):
                     "kind": a.kind.value,
                     "subject": a.subject,
                     "due_us": rows.to_us(a.due_at),
-                    "payload": json.dumps(dict(a.payload), sort_keys=True),
+                    "payload": sorted_strict(dict(a.payload)),
                     "state": a.state.value,
                     "attempts": a.attempts,
                     "last_error": None,
@@ -150,7 +151,7 @@ class SqlOutbox(SqlBase):
             "tenant_id": self.tenant_id,
             "message_id": message.message_id,
             "kind": message.kind,
-            "payload": json.dumps(dict(message.payload)),
+            "payload": plain_text(dict(message.payload)),
             "created_us": rows.to_us(message.created_at),
             "sent_us": None,
             # the worker's bookkeeping starts empty (the columns' defaults, written out:
