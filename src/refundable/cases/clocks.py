@@ -80,7 +80,7 @@ def _shift(clock: StageClock, spec: StageDeadline, since: datetime, to: datetime
 def on_state_change(case: Case, before: CaseState, at: datetime, rules: ClockRules) -> Case:
     """Resume after a pause, end the stages the new state leaves, start those it enters."""
     clocks, paused_at = clocks_after(case, case.state, before, at, rules)
-    return replace(case, clocks=clocks, paused_at=paused_at)
+    return case.evolve(clocks=clocks, paused_at=paused_at)
 
 
 def clocks_after(

@@ -10,7 +10,7 @@ records the change with who and when; the events are the audit trail.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -157,12 +157,29 @@ class Case:
 
     def with_clock(self, clock: StageClock) -> Case:
         kept = tuple(clock if c.stage is clock.stage else c for c in self.clocks)
-        return replace(self, clocks=kept)
+        return self.evolve(clocks=kept)
+
+    def evolve(self, **changes: Any) -> Case:
+        """This case with ``changes``: what ``dataclasses.replace`` gives, in half its time (a
+        case has twenty-two fields, no checks of its own, and is copied several times by each
+        command). A name that is not a field is refused as ``replace`` refuses it."""
+        unknown = changes.keys() - _CASE_FIELDS_SET
+        if unknown:
+            raise TypeError(f"Case has no field {sorted(unknown)[0]!r}")
+        copy = object.__new__(Case)
+        put = object.__setattr__
+        for name in _CASE_FIELDS:
+            put(copy, name, changes[name] if name in changes else getattr(self, name))
+        return copy
 
     @property
     def next_due_at(self) -> datetime | None:
         running = [c.due_at for c in self.clocks if c.running]
         return min(running) if running else None
+
+
+_CASE_FIELDS = tuple(f.name for f in fields(Case))
+_CASE_FIELDS_SET = frozenset(_CASE_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)

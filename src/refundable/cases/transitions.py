@@ -10,7 +10,6 @@ an event not allowed in the case's state is a :class:`Conflict` naming what is a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -99,7 +98,7 @@ def apply(
         changes["state_before_appeal"] = None
     if to is not case.state:  # one copy of the case, clocks included (``on_state_change``)
         changes["clocks"], changes["paused_at"] = clocks_after(case, to, case.state, at, rules)
-    after = replace(case, **changes)
+    after = case.evolve(**changes)
     event = CaseEvent(
         case.tenant_id, case.case_id, after.seq, kind, case.state, to, actor, at, dict(data or {})
     )

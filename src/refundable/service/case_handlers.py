@@ -122,7 +122,7 @@ def _ask(
     ctx: Context, case: Case, actor: str, at: datetime, items: list[tuple[str, str]],
     rules: CaseRules,
 ) -> Done:  # fmt: skip
-    case = replace(case, missing=tuple(key for key, _ in items))
+    case = case.evolve(missing=tuple(key for key, _ in items))
     asks = "; ".join(ask for _, ask in items)
     case = step(ctx, case, EventKind.information_requested, actor, at,
                 {"missing": ",".join(case.missing), "asks": asks}, rules)  # fmt: skip
@@ -159,7 +159,7 @@ def _intake(
     record = record_of(derived_id("dec", case.case_id, str(case.seq)), ctx.tenant_id,
                        case.customer_id, decision, at, shown)  # fmt: skip
     ctx.repos.decisions.add(record)
-    case = replace(case, decision_id=record.decision_id, missing=())
+    case = case.evolve(decision_id=record.decision_id, missing=())
     data = _decision_data(record)
     if decision.outcome.value in rules.auto_apply:
         case = step(ctx, case, EventKind.decided, "system", at, data, rules)
