@@ -16,6 +16,8 @@ from collections.abc import Callable
 from json.encoder import encode_basestring_ascii
 from typing import Any
 
+from pydantic_core import to_json
+
 # the C encoder the standard library itself uses (None without the accelerator)
 _c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)
 
@@ -41,3 +43,10 @@ def _encoder(sort_keys: bool, default: Callable[[Any], Any] | None) -> Callable[
 sorted_text = _encoder(True, str)  # json.dumps(obj, sort_keys=True, default=str)
 sorted_strict = _encoder(True, None)  # json.dumps(obj, sort_keys=True)
 plain_text = _encoder(False, None)  # json.dumps(obj)
+
+
+def compact_text(obj: Any) -> str:
+    """Compact JSON in key order as given, UTF-8 kept (pydantic-core's serializer: about a
+    third of the standard encoder's time on a decision's 9 kB); what JSON cannot hold is
+    written as ``str`` of it. For documents read back only as JSON, never compared as text."""
+    return to_json(obj, fallback=str).decode()

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from refundable.core.errors import LedgerRefused
-from refundable.core.jsontext import sorted_text
+from refundable.core.jsontext import compact_text
 from refundable.core.money import Money
 from refundable.policy.decision import Decision
 from refundable.policy.document import Outcome, Remedy
@@ -68,7 +68,7 @@ def record_of(
         sum((f.amount.to_minor() for f in d.fees), 0),
         d.net.to_minor(),
         at,
-        sorted_text(d.to_dict() if shown is None else shown),
+        compact_text(d.to_dict() if shown is None else shown),
     )
 
 

@@ -49,3 +49,17 @@ def test_without_the_c_accelerator_the_pure_encoder_writes_the_same(
     pure = jsontext._encoder(True, str)
     doc = {"b": [1, 2.5, None], "a": {"y": Decimal("3"), "x": True}}
     assert pure(doc) == json.dumps(doc, sort_keys=True, default=str)
+
+
+@given(documents)
+def test_compact_text_reads_back_as_the_same_document(doc: Any) -> None:
+    from refundable.core.jsontext import compact_text
+
+    assert json.loads(compact_text(doc)) == doc
+
+
+def test_compact_text_keeps_key_order_and_utf8_and_writes_the_rest_as_text() -> None:
+    from refundable.core.jsontext import compact_text
+
+    assert compact_text({"b": 1, "a": "é"}) == '{"b":1,"a":"é"}'
+    assert compact_text({"x": Decimal("1.50")}) == '{"x":"1.50"}'
