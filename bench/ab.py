@@ -81,9 +81,7 @@ def main() -> None:
     for name, _ in runs:
         if name not in PATH:
             raise SystemExit(f"unknown endpoint {name!r}: use intake or preview")
-    print(
-        "| round | endpoint | base requests/s | base p99 ms | tree requests/s | tree p99 ms | ratio |"
-    )
+    print("| round | endpoint | base req/s | base p99 ms | tree req/s | tree p99 ms | ratio |")
     print("|---:|---|---:|---:|---:|---:|---:|")
     for n in range(1, args.rounds + 1):
         for name, connections in runs:
