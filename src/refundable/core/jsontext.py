@@ -33,8 +33,6 @@ def _encoder(sort_keys: bool, default: Callable[[Any], Any] | None) -> Callable[
     )  # fmt: skip
 
     def encode(obj: Any) -> str:
-        if isinstance(obj, str):
-            return encode_basestring_ascii(obj)
         return "".join(chunks(obj, 0))
 
     return encode

@@ -193,10 +193,8 @@ class MessageBus:
             with self.read_uow_factory() as view:
                 for i, cmd in enumerate(commands):
                     found[i] = self._rehearse_one(view, cmd)
-        except _NoRecording:  # the store does not rehearse (PostgreSQL, memory)
-            pass
-        except Exception:  # the snapshot itself failed: nothing more is rehearsed
-            pass
+        except Exception:  # the store does not rehearse (_NoRecording: PostgreSQL, memory), or
+            pass  # the snapshot itself failed: nothing more is rehearsed, the rest runs for real
         return found
 
     def _rehearse_one(self, view: UnitOfWork, cmd: Any) -> Rehearsed | None:

@@ -15,8 +15,8 @@ order, calling the same functions for the parts that decide what a client sees:
 
 1. the body is read and parsed as FastAPI reads it (the same content-type rule, the same
    ``json_invalid`` error);
-2. each dependency is awaited with the request, in the declared order (one call per
-   callable, as FastAPI's per-request cache does);
+2. each dependency is awaited with the request, in the declared order (a route naming one
+   callable twice is left to FastAPI, whose per-request cache calls it once);
 3. the body is validated by FastAPI's ``request_body_to_args`` (same errors, same locations);
 4. the endpoint is awaited; a ``Response`` it returns is sent as it is, anything else goes
    through FastAPI's ``serialize_response`` with the route's response model and status.
@@ -59,7 +59,7 @@ _OTHER_NAMES = (
 def planned_handler(route: APIRoute) -> Handler | None:
     """The direct handler of ``route``, or None when FastAPI's must run (see the module)."""
     endpoint = route.dependant
-    if not _takes_only_the_request(endpoint, allow_dependencies=True):
+    if _takes_more_than_the_request(endpoint):
         return None
     body_fields = list(endpoint.body_params)
     if len(body_fields) > 1 or (body_fields and not _json_model(route)):
@@ -77,7 +77,10 @@ def planned_handler(route: APIRoute) -> Handler | None:
             sub.name is None
             or call is None
             or not sub.use_cache
-            or not _takes_only_the_request(sub, allow_dependencies=False)
+            or any(call is seen for _, seen, _ in steps)  # named twice: FastAPI calls it once
+            or _takes_more_than_the_request(sub)
+            or sub.body_params
+            or sub.dependencies
             or sub.request_param_name is None
             or not _is_coroutine(call)
         ):
@@ -91,17 +94,14 @@ def planned_handler(route: APIRoute) -> Handler | None:
     strict = route.strict_content_type
     strict_type = strict.value if isinstance(strict, DefaultPlaceholder) else strict
     embed = route._embed_body_fields
-    status = route.status_code
+    # what follows the endpoint's result is fixed per route: worked out here, once
+    status = route.status_code or 200
+    as_model = route.response_field is not None
+    with_body = is_body_allowed_for_status_code(status)
 
     async def handler(request: Request) -> Response:
         body = await _json_body(request, strict_type) if body_fields else None
-        values: dict[str, Any] = {}
-        solved: dict[int, Any] = {}
-        for name, dependency, param in steps:
-            key = id(dependency)
-            if key not in solved:
-                solved[key] = await dependency(**{param: request})
-            values[name] = solved[key]
+        values = {name: await dependency(**{param: request}) for name, dependency, param in steps}
         if body_fields:
             found, errors = await request_body_to_args(body_fields, body, embed)
             if errors:
@@ -122,13 +122,13 @@ def planned_handler(route: APIRoute) -> Handler | None:
             exclude_defaults=route.response_model_exclude_defaults,
             exclude_none=route.response_model_exclude_none,
             is_coroutine=True,
-            dump_json=route.response_field is not None,
+            dump_json=as_model,
         )
-        if route.response_field is not None:
-            response: Response = Response(content, status or 200, media_type="application/json")
+        if as_model:
+            response: Response = Response(content, status, media_type="application/json")
         else:
-            response = JSONResponse(content, status or 200)
-        if not is_body_allowed_for_status_code(response.status_code):
+            response = JSONResponse(content, status)
+        if not with_body:
             response.body = b""
         return response
 
@@ -175,12 +175,10 @@ def _json_model(route: APIRoute) -> bool:
     return field is not None and not isinstance(field.field_info, params.Form)
 
 
-def _takes_only_the_request(dependant: Dependant, allow_dependencies: bool) -> bool:
-    if any(getattr(dependant, name) for name in _OTHER_PARAMS + _OTHER_NAMES):
-        return False
-    if not allow_dependencies and dependant.body_params:
-        return False
-    return allow_dependencies or not dependant.dependencies
+def _takes_more_than_the_request(dependant: Dependant) -> bool:
+    """Path, query, header or cookie parameters, or the connection, response, background
+    tasks or security scopes: what only FastAPI's solver provides."""
+    return any(getattr(dependant, name) for name in _OTHER_PARAMS + _OTHER_NAMES)
 
 
 def _is_coroutine(call: Callable[..., Any]) -> bool:
