@@ -64,15 +64,11 @@ def pair(
     app = bootstrap(f"sqlite:///{tmp_path_factory.mktemp('planned') / 'p.db'}", FixedClock(T0))
     open_tenant(app)
     planned = TestClient(create_app(app, Settings()), raise_server_exceptions=False)
-    stock_api = create_app(app, Settings())
     with pytest.MonkeyPatch.context() as patch:
-        # FastAPI builds an included router's route handlers when the router is first
-        # asked: every router of the stock app is built while planning is off
+        # the included routers' route handlers are built with the app (route_guard): the
+        # stock app is made while planning is off
         patch.setattr(idempotent, "planned_handler", lambda route: None)
-        for entry in stock_api.router.routes:
-            if hasattr(entry, "effective_candidates"):
-                entry.effective_candidates()
-        stock = TestClient(stock_api, raise_server_exceptions=False)
+        stock = TestClient(create_app(app, Settings()), raise_server_exceptions=False)
     with planned, stock:
         store = planned.app.state.api.keys  # type: ignore[attr-defined]
         now = app.clock.now()

@@ -133,3 +133,10 @@ def test_a_route_added_after_inclusion_is_found() -> None:
     assert guarded.matches(_scope("/b", "GET"))[0].name == "NONE"
     router.add_api_route("/b", lambda: "b")
     assert guarded.matches(_scope("/b", "GET"))[0].name == "FULL"
+
+
+def test_the_guards_are_built_with_the_app_not_by_its_first_request(tmp_path: Path) -> None:
+    fresh = create_app(memory_app(), Settings(data_dir=tmp_path))  # no request made yet
+    guarded = [g for g in fresh.router.routes if isinstance(g, GuardedRouter)]
+    assert guarded and all(g.guard is not None for g in guarded)
+    assert all(g.guard_version == g.original_router._routes_version for g in guarded)
