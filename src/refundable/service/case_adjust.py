@@ -88,7 +88,7 @@ def override_after_money(cmd: c.OverrideDecision, ctx: Context, case: Case) -> D
     delta = net - moved.net_minor
     record = _override_record(cmd, case, moved, net, delta)
     ctx.repos.decisions.add(record)
-    case = replace(case, decision_id=record.decision_id,
+    case = case.evolve(decision_id=record.decision_id,
                    original_decision_id=case.original_decision_id or moved.decision_id)  # fmt: skip
     data = {"decision_id": record.decision_id, "original": moved.decision_id,
             "outcome": cmd.outcome.value, "remedy": remedy.value, "reason": cmd.reason,

@@ -212,8 +212,7 @@ def _outcome(
 
 def provide_information(cmd: c.ProvideInformation, ctx: Context) -> Done:
     case = _lock(ctx, cmd.case_id)
-    case = replace(
-        case,
+    case = case.evolve(
         information={**case.information, **cmd.information},
         facts=_merged(case.facts, cmd.facts),
     )
@@ -274,7 +273,7 @@ def judge_case(cmd: c.JudgeCase, ctx: Context) -> Done:
                      outcome=cmd.outcome, decided_at=cmd.at,
                      body=json.dumps(body, sort_keys=True))  # fmt: skip
     ctx.repos.decisions.add(record)
-    case = replace(case, decision_id=record.decision_id,
+    case = case.evolve(decision_id=record.decision_id,
                    payment_id=cmd.payment_id or case.payment_id)  # fmt: skip
     data = {**_decision_data(record), "factors": "; ".join(cmd.factors), "note": cmd.note}
     case = step(ctx, case, EventKind.judged, cmd.actor, cmd.at, data)

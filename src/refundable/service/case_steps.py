@@ -60,7 +60,7 @@ def override_decision(cmd: c.OverrideDecision, ctx: Context) -> Done:
         decided_at=cmd.at, body=json.dumps(body, sort_keys=True),
     )  # fmt: skip
     ctx.repos.decisions.add(record)
-    case = replace(case, decision_id=record.decision_id,
+    case = case.evolve(decision_id=record.decision_id,
                    original_decision_id=case.original_decision_id or original.decision_id,
                    payment_id=cmd.payment_id or case.payment_id)  # fmt: skip
     data = {"decision_id": record.decision_id, "original": original.decision_id,
@@ -112,7 +112,7 @@ def uphold_decision(cmd: c.UpholdDecision, ctx: Context) -> Done:
 def accept_settlement(cmd: c.AcceptSettlement, ctx: Context) -> Done:
     case = _lock(ctx, cmd.case_id)
     record = _record(ctx, case)
-    case = replace(case, settled_at=cmd.at)
+    case = case.evolve(settled_at=cmd.at)
     clause = rules_of(ctx, case).settlement or ""
     case = step(ctx, case, EventKind.accepted, cmd.actor, cmd.at,
                 {"decision_id": record.decision_id, "clause": clause})  # fmt: skip
