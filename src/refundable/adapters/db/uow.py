@@ -97,31 +97,10 @@ class SqlUnitOfWork:
         conn = self._conn
         if conn is None:
             raise InvariantBroken("unit of work used outside its 'with' block")
-        args = (conn, tenant_id, self.clock)
-        cases = SqlCases(*args)
-        outbox = SqlOutbox(*args, keep=True)
+        cases = SqlCases(conn, tenant_id, self.clock)
+        outbox = SqlOutbox(conn, tenant_id, self.clock, keep=True)
         self._keeping += (cases, outbox)
-        return Repositories(
-            tenant_id,
-            receipts=SqlReceipts(*args),
-            customers=SqlCustomers(*args),
-            journal=SqlJournal(*args),
-            lots=SqlLots(*args),
-            payments=SqlPayments(*args),
-            usage=SqlUsage(*args),
-            holds=SqlHolds(*args),
-            decisions=SqlDecisions(*args),
-            tenants=SqlTenants(*args),
-            schedule=SqlSchedule(*args),
-            outbox=outbox,
-            clocks=SqlTestClocks(*args),
-            personal=SqlPersonal(*args),
-            cases=cases,
-            subscriptions=SqlSubscriptions(*args),
-            checkpoints=SqlCheckpoints(*args),
-            payouts=SqlPayouts(*args),
-            webhooks=SqlWebhookEndpoints(*args),
-        )
+        return _OnFirstUse.of(tenant_id, cases, outbox, (conn, tenant_id, self.clock))
 
     @contextmanager
     def step(self, name: str = "command_step") -> Iterator[None]:
@@ -192,3 +171,52 @@ class SqlUnitOfWork:
             keeping.flush()
         commit(self._conn, self._tx)
         promote(self._conn)
+
+
+# The repositories a unit of work can hand out, by field of ``Repositories`` (cases and
+# outbox are made up front: they keep writes until the step or the commit flushes them).
+_MADE_ON_FIRST_USE: dict[str, type[Any]] = {
+    "receipts": SqlReceipts,
+    "customers": SqlCustomers,
+    "journal": SqlJournal,
+    "lots": SqlLots,
+    "payments": SqlPayments,
+    "usage": SqlUsage,
+    "holds": SqlHolds,
+    "decisions": SqlDecisions,
+    "tenants": SqlTenants,
+    "schedule": SqlSchedule,
+    "clocks": SqlTestClocks,
+    "personal": SqlPersonal,
+    "subscriptions": SqlSubscriptions,
+    "checkpoints": SqlCheckpoints,
+    "payouts": SqlPayouts,
+    "webhooks": SqlWebhookEndpoints,
+}
+
+
+class _OnFirstUse(Repositories):
+    """``Repositories`` whose members are made when a handler first reads them: a command
+    uses five or six of nineteen, and the bus asks for them twice per command of a group
+    commit (rehearsal and write). Each is still one per call of ``repositories``, so what
+    one remembers (``SqlTenants``' reads) is never shared between commands."""
+
+    __slots__ = ("_args",)
+
+    @classmethod
+    def of(
+        cls, tenant_id: str, cases: SqlCases, outbox: SqlOutbox, args: tuple[Any, ...]
+    ) -> _OnFirstUse:
+        made = object.__new__(cls)
+        for name, value in (("tenant_id", tenant_id), ("cases", cases), ("outbox", outbox),
+                            ("_args", args)):  # fmt: skip
+            object.__setattr__(made, name, value)
+        return made
+
+    def __getattr__(self, name: str) -> Any:  # only for a member not made yet
+        kind = _MADE_ON_FIRST_USE.get(name)
+        if kind is None:
+            raise AttributeError(name)
+        repo = kind(*object.__getattribute__(self, "_args"))
+        object.__setattr__(self, name, repo)
+        return repo
