@@ -38,6 +38,10 @@ class EntryKind(Enum):
     fee = "fee"
     chargeback = "chargeback"
     reversal = "reversal"
+    # what a customer owes back when a decision paid out was overridden to less (ADR 0067):
+    # a receivable like a charge's, but no charge of the business: never listed or looked up
+    # as one, and one case may post several under its own id (ADR 0076)
+    clawback = "clawback"
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ from refundable.service.subscription_handlers import credit_subscriber, live_sub
 MOVED = (CaseState.paid, CaseState.credited)
 # remedy -> (the customer's side, the tenant's side as the original posting had it, kind)
 _TAKE_BACK = {
-    Remedy.refund: (chart.receivable, Kind.refunds, EntryKind.charge),
+    Remedy.refund: (chart.receivable, Kind.refunds, EntryKind.clawback),
     Remedy.account_credit: (chart.account_credit, Kind.credit_grants, EntryKind.account_credit),
     Remedy.wallet_credit: (chart.wallet, Kind.refunds, EntryKind.refund),
 }

@@ -28,10 +28,12 @@ from casefakes import (
     usd,
     zar,
 )
+from refundable.adapters.db.resource_queries import SqlResourceQueries
 from refundable.bootstrap import App
-from refundable.core.errors import Conflict
+from refundable.core.errors import Conflict, NotFound
 from refundable.core.time import UTC
 from refundable.ledger import accounts as chart
+from refundable.ledger.entries import EntryKind
 from refundable.policy.document import Outcome, Remedy
 from refundable.service import commands as c
 
@@ -124,6 +126,23 @@ def test_conek_override_down_after_payout_claws_back_once(app: App, tmp_path: Pa
         assert len(got.gateway.refunds()) == 1
     assert kinds(app, tenant, case_id)[-3:] == ["adjusted", "money", "adjusted"]
     _balanced(app, tenant)
+    _clawbacks_are_no_charges(app, tenant, case_id, ch, first.entry_ids)
+
+
+def _clawbacks_are_no_charges(
+    app: App, tenant: str, case_id: str, charge_id: str, clawed: tuple[str, ...]
+) -> None:
+    """A clawback is owed like a charge but is none of the business's charges (ADR 0076): the
+    charges list and lookup show only the charge recorded, and a case about a "charge" named
+    after the case is refused, where it found the clawback before."""
+    (entry,) = [e for e in app.queries.journal(tenant) if e.entry_id in clawed]
+    assert entry.kind is EntryKind.clawback and entry.ref == case_id
+    charges = SqlResourceQueries(app.db)
+    assert [x.charge_id for x in charges.charges(tenant, 100, None).items] == [charge_id]
+    assert charges.charge(tenant, case_id) is None
+    with pytest.raises(NotFound, match="no charge"):
+        open_case(app, tenant, "C1", Subject.charge, case_id, Reason.duplicate_charge,
+                  T0 + days(5), information=INFO, facts=FACTS)  # fmt: skip
 
 
 def test_an_override_after_money_moved_keeps_the_remedy_and_waits_for_a_payout(
