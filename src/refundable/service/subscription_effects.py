@@ -211,8 +211,8 @@ def _posting(ctx: Context, ch: Change, p: Posting, eid: str) -> JournalEntry:
     sid, memo = ch.subscription_id, f"{p.memo} (clause {p.clause})"
     meta = {"subscription_id": sid, "clause": p.clause, **dict(p.meta)}
     match p.kind:
-        case PostingKind.charge:
-            return replace(money_ops.charge(*args, p.ref or sid, memo), meta=meta)
+        case PostingKind.charge:  # a charge of its own: named by its entry unless given a name
+            return replace(money_ops.charge(*args, p.ref or eid, memo), meta=meta)
         case PostingKind.credit:
             return replace(money_ops.grant_account_credit(*args, sid, memo), meta=meta)
         case PostingKind.grant:
