@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Protocol
 
 from refundable.cases.model import Case, CaseEvent
+from refundable.service.resources import Page
 
 
 class CaseQueries(Protocol):
@@ -18,6 +19,19 @@ class CaseQueries(Protocol):
         self, tenant_id: str, *, customer_id: str | None = None, open_only: bool = False,
         limit: int = 1000,
     ) -> list[Case]: ...  # fmt: skip
+    def page(
+        self,
+        tenant_id: str,
+        *,
+        after: str | None,
+        limit: int,
+        customer_id: str | None = None,
+        open_only: bool = False,
+    ) -> Page[Case]:
+        """Cases in id order after the case ``after`` (a cursor: the store reads one page, not
+        the tenant's whole list)."""
+        ...
+
     def events(
         self, tenant_id: str, case_id: str | None = None, since: datetime | None = None
     ) -> list[CaseEvent]: ...

@@ -15,6 +15,7 @@ from refundable.ledger.credit_ops import Allocation
 from refundable.ledger.entries import JournalEntry
 from refundable.ledger.holds import Hold
 from refundable.ledger.lots import CreditLot
+from refundable.service.resources import Page
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +64,11 @@ class LedgerQueries(Protocol):
         self, tenant: str, as_of: datetime | None = None
     ) -> dict[tuple[str, str], Decimal]: ...
     def journal(self, tenant: str) -> list[JournalEntry]: ...
+    def journal_page(self, tenant: str, after: str | None, limit: int) -> Page[JournalEntry]:
+        """The journal in ``journal``'s order, ``limit`` entries after the entry ``after``
+        (none when it is no entry of the tenant's), read a page at a time."""
+        ...
+
     def statement(
         self, tenant: str, customer: str, limit: int | None = None
     ) -> list[StatementLine]: ...

@@ -123,3 +123,34 @@ def test_a_case_is_opened_decided_and_followed(client: TestClient, keys: Keys) -
 
 OPEN = {"received", "awaiting_information", "in_review", "decided", "awaiting_acceptance",
         "paying", "appealed", "escalated", "mediation"}  # fmt: skip
+
+
+def _walk_http(client: TestClient, path: str, h: dict[str, str], limit: int) -> list[str]:
+    seen: list[str] = []
+    params: dict[str, object] = {"limit": limit}
+    for _ in range(200):
+        page = client.get(path, params=params, headers=h).json()
+        seen += [x["id"] for x in page["data"]]
+        if not page["has_more"]:
+            return seen
+        params = {"limit": limit, "starting_after": seen[-1]}
+    raise AssertionError(f"{path} never ended")
+
+
+def test_cases_and_the_journal_page_through_http(client: TestClient, keys: Keys) -> None:
+    h = auth(keys.agent)
+    client.post("/v1/customers", json={"id": "cp"}, headers=h)
+    for n in (4, 1, 3, 5, 2):
+        charge = {"id": f"chp{n}", "customer": "cp", "amount": f"{n}0.00", "currency": "ZAR",
+                  "at": f"2026-05-0{n}T09:00:00Z"}  # fmt: skip
+        assert client.post("/v1/charges", json=charge, headers=h).status_code == 201
+        opened = client.post("/v1/cases", headers=h, json={
+            "id": f"casep{n}", "customer": "cp", "subject": "charge", "subject_id": f"chp{n}",
+            "reason": "duplicate_charge"})  # fmt: skip
+        assert opened.status_code == 201, opened.text
+    whole = _walk_http(client, "/v1/cases", h, 100)
+    assert whole == sorted(whole) and {f"casep{n}" for n in range(1, 6)} <= set(whole)
+    assert _walk_http(client, "/v1/cases", h, 2) == whole
+    journal = _walk_http(client, "/v1/reports/journal", h, 100)
+    assert len(journal) >= 5 and len(set(journal)) == len(journal)
+    assert _walk_http(client, "/v1/reports/journal", h, 2) == journal

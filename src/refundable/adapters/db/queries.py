@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, literal, select
+from sqlalchemy import Connection, Engine, case, literal, select, tuple_
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
@@ -26,6 +26,7 @@ from refundable.ledger.entries import JournalEntry
 from refundable.ledger.holds import Hold
 from refundable.ledger.lots import CreditLot
 from refundable.service.queries import Balance, LotMovement, PaymentReturn, StatementLine
+from refundable.service.resources import Page, page_of
 
 __all__ = ["Balance", "LotMovement", "PaymentReturn", "SqlLedgerQueries", "StatementLine"]
 
@@ -122,6 +123,37 @@ class SqlLedgerQueries:
             for r in conn.execute(select(t.lines).where(ln.tenant_id == tenant)).mappings():
                 by_entry.setdefault(r["entry_id"], []).append(dict(r))
         return [rows.entry_from(h, by_entry.get(h["entry_id"], [])) for h in heads]
+
+    def journal_page(self, tenant: str, after: str | None, limit: int) -> Page[JournalEntry]:
+        """Keyset paging on ``journal``'s order: the entries after the cursor entry's own
+        (effective instant, charge first, recorded instant, id), through the tenant's
+        effective-time index; then the lines of just those entries."""
+        e, ln = t.entries.c, t.lines.c
+        order = (e.effective_us, _charges_first(), e.recorded_us, e.entry_id)
+        stmt = select(t.entries).where(e.tenant_id == tenant)
+        with self.engine.begin() as conn:
+            if after is not None:
+                cursor = conn.execute(
+                    select(e.effective_us, e.kind, e.recorded_us)
+                    .where(e.tenant_id == tenant, e.entry_id == after)
+                ).first()  # fmt: skip
+                if cursor is None:
+                    return page_of([], limit)
+                first = 0 if cursor.kind == "charge" else 1
+                key = (cursor.effective_us, first, cursor.recorded_us, after)
+                stmt = stmt.where(
+                    e.effective_us >= cursor.effective_us,
+                    tuple_(*order) > tuple_(*(literal(v) for v in key)),
+                )
+            heads = conn.execute(stmt.order_by(*order).limit(limit + 1)).mappings().all()
+            by_entry: dict[str, list[dict[str, object]]] = {}
+            ids = [h["entry_id"] for h in heads]
+            if ids:
+                lines = select(t.lines).where(ln.tenant_id == tenant, ln.entry_id.in_(ids))
+                for r in conn.execute(lines.order_by(ln.entry_id, ln.line_no)).mappings():
+                    by_entry.setdefault(r["entry_id"], []).append(dict(r))
+        found = [rows.entry_from(h, by_entry.get(h["entry_id"], [])) for h in heads]
+        return page_of(found, limit)
 
     def tenant_timezones(self, tenant: str | None = None) -> dict[str, str]:
         """Timezone name of each tenant (or of one): reports show local times."""

@@ -27,6 +27,7 @@ from refundable.cases.model import Case, CaseEvent, CaseState, EventKind
 from refundable.core.jsontext import sorted_strict
 from refundable.core.time import Clock
 from refundable.ledger.entries import JournalEntry
+from refundable.service.resources import Page, page_of
 
 _C = t.cases.c
 _E = t.case_events.c
@@ -196,6 +197,21 @@ class SqlCaseQueries:
         stmt = stmt.order_by(_C.received_us, _C.case_id).limit(limit)
         with self.engine.connect() as conn:
             return [case_of(r) for r in conn.execute(stmt)]
+
+    def page(
+        self, tenant_id: str, *, after: str | None, limit: int, customer_id: str | None = None,
+        open_only: bool = False,
+    ) -> Page[Case]:  # fmt: skip
+        stmt = select(t.cases).where(_C.tenant_id == tenant_id)
+        if after is not None:
+            stmt = stmt.where(_C.case_id > after)
+        if customer_id is not None:
+            stmt = stmt.where(_C.customer_id == customer_id)
+        if open_only:
+            stmt = stmt.where(_C.open_key.is_not(None))
+        with self.engine.connect() as conn:
+            found = [case_of(r) for r in conn.execute(stmt.order_by(_C.case_id).limit(limit + 1))]
+        return page_of(found, limit)
 
     def events(
         self, tenant_id: str, case_id: str | None = None, since: datetime | None = None

@@ -8,6 +8,7 @@ from datetime import datetime
 from refundable.cases.model import Case, CaseEvent
 from refundable.core.errors import InvariantBroken
 from refundable.ledger.entries import JournalEntry
+from refundable.service.resources import Page, page_of
 
 from .repositories import _insert, _Repo
 from .tables import MemoryStore
@@ -78,6 +79,18 @@ class MemCaseQueries:
             and (c.is_open or not open_only)
         ]  # fmt: skip
         return sorted(found, key=lambda c: (c.received_at, c.case_id))[:limit]
+
+    def page(
+        self, tenant_id: str, *, after: str | None, limit: int, customer_id: str | None = None,
+        open_only: bool = False,
+    ) -> Page[Case]:  # fmt: skip
+        found = sorted(
+            (c for c in self.cases(tenant_id, customer_id=customer_id, open_only=open_only,
+                                   limit=len(self.store.tables.cases))
+             if after is None or c.case_id > after),
+            key=lambda c: c.case_id,
+        )  # fmt: skip
+        return page_of(found[: limit + 1], limit)
 
     def events(
         self, tenant_id: str, case_id: str | None = None, since: datetime | None = None

@@ -12,6 +12,7 @@ from refundable.ledger.entries import JournalEntry
 from refundable.ledger.holds import Hold
 from refundable.ledger.lots import CreditLot
 from refundable.service.queries import Balance, LotMovement, PaymentReturn, StatementLine
+from refundable.service.resources import Page, page_of
 
 from .tables import MemoryStore
 
@@ -57,6 +58,13 @@ class MemoryQueries:
 
     def journal(self, tenant: str) -> list[JournalEntry]:
         return self._entries(tenant)
+
+    def journal_page(self, tenant: str, after: str | None, limit: int) -> Page[JournalEntry]:
+        found = self._entries(tenant)
+        if after is not None:
+            ids = [e.entry_id for e in found]
+            found = found[ids.index(after) + 1 :] if after in ids else []
+        return page_of(found[: limit + 1], limit)
 
     def statement(
         self, tenant: str, customer: str, limit: int | None = None

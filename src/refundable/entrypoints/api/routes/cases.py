@@ -30,9 +30,9 @@ from refundable.entrypoints.api.routes.common import (
     Text,
     When,
     command_key,
+    envelope,
     instant,
     money,
-    page_in_process,
     run,
 )
 from refundable.policy.document import Outcome, Remedy
@@ -184,12 +184,12 @@ async def list_cases(
 ) -> Any:
     """The tenant's cases by id (``open=true``: only open ones; ``customer``: one's)."""
     found = await run_in_threadpool(
-        lambda: _read(state).cases(
-            who.tenant_id, customer_id=customer, open_only=open_only, limit=100_000
+        lambda: _read(state).page(
+            who.tenant_id, after=page.starting_after, limit=page.limit, customer_id=customer,
+            open_only=open_only,
         )
-    )
-    found.sort(key=lambda x: x.case_id)
-    return page_in_process(found, lambda x: x.case_id, page, request.url.path, case_out)
+    )  # fmt: skip
+    return envelope(found, case_out, request.url.path)
 
 
 @router.get(CASE, response_model=CaseOut, responses=READ_ERRORS)

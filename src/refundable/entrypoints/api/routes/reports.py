@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from refundable.entrypoints.api.auth import Reader
 from refundable.entrypoints.api.models import AUTH_ERRORS
-from refundable.entrypoints.api.routes.common import Listing, ListOf, State, page_in_process
+from refundable.entrypoints.api.routes.common import Listing, ListOf, State, envelope
 from refundable.ledger.entries import JournalEntry
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
@@ -83,5 +83,7 @@ async def balances(who: Reader, state: State) -> Any:
 @router.get("/journal", response_model=ListOf[EntryOut], responses=AUTH_ERRORS)
 async def journal(request: Request, who: Reader, state: State, page: Listing) -> Any:
     """The journal in effective order (``starting_after`` an entry id)."""
-    entries = await run_in_threadpool(state.app.queries.journal, who.tenant_id)
-    return page_in_process(entries, lambda e: e.entry_id, page, request.url.path, entry_out)
+    found = await run_in_threadpool(
+        state.app.queries.journal_page, who.tenant_id, page.starting_after, page.limit
+    )
+    return envelope(found, entry_out, request.url.path)
