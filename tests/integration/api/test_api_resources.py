@@ -130,6 +130,7 @@ def _walk_http(client: TestClient, path: str, h: dict[str, str], limit: int) -> 
     params: dict[str, object] = {"limit": limit}
     for _ in range(200):
         page = client.get(path, params=params, headers=h).json()
+        assert len(page["data"]) <= limit, path
         seen += [x["id"] for x in page["data"]]
         if not page["has_more"]:
             return seen
@@ -154,3 +155,41 @@ def test_cases_and_the_journal_page_through_http(client: TestClient, keys: Keys)
     journal = _walk_http(client, "/v1/reports/journal", h, 100)
     assert len(journal) >= 5 and len(set(journal)) == len(journal)
     assert _walk_http(client, "/v1/reports/journal", h, 2) == journal
+
+
+def test_histories_and_a_customers_subscriptions_page_too(client: TestClient, keys: Keys) -> None:
+    h = auth(keys.admin)
+    client.post("/v1/customers", json={"id": "cs"}, headers=h)
+    plan = {"id": "pl-p", "tier": 1, "cycle": "monthly", "price": "99.00", "currency": "ZAR"}
+    assert client.post("/v1/plans", json=plan, headers=h).status_code == 201
+    for sid in ("sub-b", "sub-a", "sub-c"):
+        made = client.post("/v1/subscriptions", headers=h, json={
+            "id": sid, "customer": "cs", "plan": "pl-p", "at": "2026-05-20T00:00:00Z"})  # fmt: skip
+        assert made.status_code == 201, made.text
+    assert client.post("/v1/subscriptions/sub-a/cancel", json={}, headers=h).status_code == 200
+    subs = _walk_http(client, "/v1/customers/cs/subscriptions", h, 100)
+    assert sorted(subs) == ["sub-a", "sub-b", "sub-c"]
+    assert _walk_http(client, "/v1/customers/cs/subscriptions", h, 1) == subs
+    history = _walk_seq(client, "/v1/subscriptions/sub-a/history", h, 100)
+    assert len(history) >= 2 and history == sorted(history)
+    assert _walk_seq(client, "/v1/subscriptions/sub-a/history", h, 1) == history
+    charge = {"id": "chs", "customer": "cs", "amount": "10.00", "currency": "ZAR"}
+    assert client.post("/v1/charges", json=charge, headers=h).status_code == 201
+    case = {"id": "case-s", "customer": "cs", "subject": "charge", "subject_id": "chs",
+            "reason": "duplicate_charge"}  # fmt: skip
+    assert client.post("/v1/cases", json=case, headers=h).status_code == 201
+    events = _walk_seq(client, "/v1/cases/case-s/events", h, 100)
+    assert len(events) >= 2 and _walk_seq(client, "/v1/cases/case-s/events", h, 1) == events
+
+
+def _walk_seq(client: TestClient, path: str, h: dict[str, str], limit: int) -> list[int]:
+    seen: list[int] = []
+    params: dict[str, object] = {"limit": limit}
+    for _ in range(200):
+        page = client.get(path, params=params, headers=h).json()
+        assert len(page["data"]) <= limit, path
+        seen += [x["seq"] for x in page["data"]]
+        if not page["has_more"]:
+            return seen
+        params = {"limit": limit, "starting_after": str(seen[-1])}
+    raise AssertionError(f"{path} never ended")

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from refundable.cases.codec import case_to_dict
-from refundable.cases.model import Case, Subject
+from refundable.cases.model import Case, CaseEvent, Subject
 from refundable.core import limits
 from refundable.core.errors import ConfigurationError, NotFound
 from refundable.entrypoints.api.auth import Agent, Reader
@@ -33,6 +33,7 @@ from refundable.entrypoints.api.routes.common import (
     envelope,
     instant,
     money,
+    page_in_process,
     run,
 )
 from refundable.policy.document import Outcome, Remedy
@@ -198,23 +199,25 @@ async def get_case(case_id: str, who: Reader, state: State) -> Any:
 
 
 @router.get(CASE + "/events", response_model=ListOf[CaseEventOut], responses=READ_ERRORS)
-async def case_events(case_id: str, request: Request, who: Reader, state: State) -> Any:
-    """The case's history, oldest first (append-only)."""
+async def case_events(
+    case_id: str, request: Request, who: Reader, state: State, page: Listing
+) -> Any:
+    """The case's history, oldest first (append-only; ``starting_after`` a ``seq``)."""
     await _case(state, who.tenant_id, case_id)
     events = await run_in_threadpool(_read(state).events, who.tenant_id, case_id)
-    data = [
-        CaseEventOut(
-            seq=e.seq,
-            kind=e.kind.value,
-            from_state=e.from_state.value,
-            to_state=e.to_state.value,
-            actor=e.actor,
-            at=e.at.isoformat(),
-            data=dict(e.data),
-        )
-        for e in events
-    ]
-    return ListOf[CaseEventOut](url=request.url.path, has_more=False, data=data)
+    return page_in_process(events, lambda e: str(e.seq), page, request.url.path, _event_out)
+
+
+def _event_out(e: CaseEvent) -> CaseEventOut:
+    return CaseEventOut(
+        seq=e.seq,
+        kind=e.kind.value,
+        from_state=e.from_state.value,
+        to_state=e.to_state.value,
+        actor=e.actor,
+        at=e.at.isoformat(),
+        data=dict(e.data),
+    )
 
 
 def _action(path: str, doc: str, build: Any, body_model: type[BaseModel]) -> None:

@@ -24,6 +24,7 @@ from refundable.entrypoints.api.routes.common import (
     Amount,
     Currency,
     Id,
+    Listing,
     ListOf,
     ReceiptOut,
     State,
@@ -32,6 +33,7 @@ from refundable.entrypoints.api.routes.common import (
     command_key,
     instant,
     money,
+    page_in_process,
     receipt,
     run,
 )
@@ -177,25 +179,28 @@ async def get_subscription(subscription_id: str, who: Reader, state: State) -> A
 
 
 @router.get(SUB + "/history", response_model=ListOf[EventOut], responses=READ_ERRORS)
-async def history(subscription_id: str, request: Request, who: Reader, state: State) -> Any:
-    """Every event of the subscription, oldest first (append-only)."""
+async def history(
+    subscription_id: str, request: Request, who: Reader, state: State, page: Listing
+) -> Any:
+    """Every event of the subscription, oldest first (append-only; ``starting_after`` a
+    ``seq``)."""
     await _sub(state, who.tenant_id, subscription_id)
     events = await run_in_threadpool(
         state.app.subscriptions.history, who.tenant_id, subscription_id
     )
-    data = [
-        EventOut(
-            seq=e.seq,
-            event=e.event,
-            at=e.at.isoformat(),
-            actor=e.actor,
-            clauses=list(e.clauses),
-            state=e.state,
-            detail=e.detail,
-        )
-        for e in events
-    ]
-    return ListOf[EventOut](url=request.url.path, has_more=False, data=data)
+    return page_in_process(events, lambda e: str(e.seq), page, request.url.path, _event_out)
+
+
+def _event_out(e: Any) -> EventOut:
+    return EventOut(
+        seq=e.seq,
+        event=e.event,
+        at=e.at.isoformat(),
+        actor=e.actor,
+        clauses=list(e.clauses),
+        state=e.state,
+        detail=e.detail,
+    )
 
 
 async def _known_customer(state: State, tenant: str, customer_id: str) -> list[Any]:
@@ -216,11 +221,15 @@ async def _known_customer(state: State, tenant: str, customer_id: str) -> list[A
     response_model=ListOf[SubscriptionOut],
     responses=READ_ERRORS,
 )
-async def of_customer(customer_id: str, request: Request, who: Reader, state: State) -> Any:
-    """The customer's subscriptions, newest first."""
+async def of_customer(
+    customer_id: str, request: Request, who: Reader, state: State, page: Listing
+) -> Any:
+    """The customer's subscriptions, newest first (``starting_after`` a subscription id)."""
     records = await _known_customer(state, who.tenant_id, customer_id)
-    data = [await _sub(state, who.tenant_id, r.subscription_id) for r in records]
-    return ListOf[SubscriptionOut](url=request.url.path, has_more=False, data=data)
+    found = page_in_process(records, lambda r: r.subscription_id, page, request.url.path,
+                            lambda r: r.subscription_id)  # fmt: skip
+    found["data"] = [await _sub(state, who.tenant_id, sid) for sid in found["data"]]
+    return found
 
 
 @router.get(
