@@ -101,3 +101,22 @@ def test_metrics_count_requests_by_route_and_decisions_by_outcome(
     assert 'route="/v1/decisions/preview",status="401"' in text
     assert 'route="/v1/decisions/preview",status="200"' in text
     assert "refundable_outbox" in text or client.app.state.api.app.engine is None  # type: ignore[attr-defined]
+
+
+def test_every_list_takes_a_cursor_and_a_limit(client: TestClient) -> None:
+    """Issue 11: cursor pagination on every list. Each operation that answers a list object
+    documents ``limit`` and ``starting_after``, and its list names ``has_more``."""
+    doc = client.get("/openapi.json").json()
+    lists = []
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            ok = op.get("responses", {}).get("200", {})
+            ref = ok.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+            if ref is None or not ref.split("/")[-1].startswith("ListOf"):
+                continue
+            lists.append(f"{method} {path}")
+            names = {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}
+            assert {"limit", "starting_after"} <= names, f"{method} {path}: {sorted(names)}"
+            schema = doc["components"]["schemas"][ref.split("/")[-1]]
+            assert {"has_more", "data", "url"} <= set(schema["properties"]), ref
+    assert len(lists) >= 12, lists
