@@ -125,13 +125,16 @@ OPEN = {"received", "awaiting_information", "in_review", "decided", "awaiting_ac
         "paying", "appealed", "escalated", "mediation"}  # fmt: skip
 
 
-def _walk_http(client: TestClient, path: str, h: dict[str, str], limit: int) -> list[str]:
+def _walk_http(
+    client: TestClient, path: str, h: dict[str, str], limit: int, cursor: str = "id"
+) -> list[str]:
+    """Every item's cursor field, page after page of at most ``limit``."""
     seen: list[str] = []
     params: dict[str, object] = {"limit": limit}
     for _ in range(200):
         page = client.get(path, params=params, headers=h).json()
         assert len(page["data"]) <= limit, path
-        seen += [x["id"] for x in page["data"]]
+        seen += [str(x[cursor]) for x in page["data"]]
         if not page["has_more"]:
             return seen
         params = {"limit": limit, "starting_after": seen[-1]}
@@ -170,26 +173,14 @@ def test_histories_and_a_customers_subscriptions_page_too(client: TestClient, ke
     subs = _walk_http(client, "/v1/customers/cs/subscriptions", h, 100)
     assert sorted(subs) == ["sub-a", "sub-b", "sub-c"]
     assert _walk_http(client, "/v1/customers/cs/subscriptions", h, 1) == subs
-    history = _walk_seq(client, "/v1/subscriptions/sub-a/history", h, 100)
-    assert len(history) >= 2 and history == sorted(history)
-    assert _walk_seq(client, "/v1/subscriptions/sub-a/history", h, 1) == history
+    history = _walk_http(client, "/v1/subscriptions/sub-a/history", h, 100, "seq")
+    assert len(history) >= 2 and [int(x) for x in history] == sorted(int(x) for x in history)
+    assert _walk_http(client, "/v1/subscriptions/sub-a/history", h, 1, "seq") == history
     charge = {"id": "chs", "customer": "cs", "amount": "10.00", "currency": "ZAR"}
     assert client.post("/v1/charges", json=charge, headers=h).status_code == 201
     case = {"id": "case-s", "customer": "cs", "subject": "charge", "subject_id": "chs",
             "reason": "duplicate_charge"}  # fmt: skip
     assert client.post("/v1/cases", json=case, headers=h).status_code == 201
-    events = _walk_seq(client, "/v1/cases/case-s/events", h, 100)
-    assert len(events) >= 2 and _walk_seq(client, "/v1/cases/case-s/events", h, 1) == events
-
-
-def _walk_seq(client: TestClient, path: str, h: dict[str, str], limit: int) -> list[int]:
-    seen: list[int] = []
-    params: dict[str, object] = {"limit": limit}
-    for _ in range(200):
-        page = client.get(path, params=params, headers=h).json()
-        assert len(page["data"]) <= limit, path
-        seen += [x["seq"] for x in page["data"]]
-        if not page["has_more"]:
-            return seen
-        params = {"limit": limit, "starting_after": str(seen[-1])}
-    raise AssertionError(f"{path} never ended")
+    events = _walk_http(client, "/v1/cases/case-s/events", h, 100, "seq")
+    assert len(events) >= 2
+    assert _walk_http(client, "/v1/cases/case-s/events", h, 1, "seq") == events
