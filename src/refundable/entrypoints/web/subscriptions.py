@@ -11,7 +11,8 @@ so a double click or a resubmitted form cancels once.
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -31,22 +32,31 @@ from refundable.service.subscription_preview import preview_cancellations, previ
 router = APIRouter(prefix="/portal/subscriptions")
 Customer = Annotated[Principal, Depends(customer)]
 Form = Annotated[dict[str, str], Depends(checked_form)]
+Preview = Callable[..., Sequence[Any]]  # the subscription_preview function for the page
 
 
 def _actor(who: Principal) -> str:
     return f"customer:{who.customer_id}"
 
 
-@router.get("/{subscription_id}/cancel", response_class=HTMLResponse)
-def cancel_page(request: Request, subscription_id: str, who: Customer) -> Response:
+def _confirm_page(
+    request: Request, who: Principal, subscription_id: str, preview: Preview, template: str
+) -> Response:
+    """What each way offered would do, shown before anything is confirmed; the form's key
+    (``nonce``) is made with the page, so resubmitting it changes nothing twice."""
     web = web_of(request)
-    options = preview_cancellations(
+    options = preview(
         web.app.bus, who.tenant_id, subscription_id, web.app.clock.now(), who.customer_id
     )
     return web.page(
-        request, "portal/cancel.html", who=who, subscription_id=subscription_id,
-        options=options, nonce=secrets.token_hex(12),
+        request, template, who=who, subscription_id=subscription_id, options=options,
+        nonce=secrets.token_hex(12),
     )  # fmt: skip
+
+
+@router.get("/{subscription_id}/cancel", response_class=HTMLResponse)
+def cancel_page(request: Request, subscription_id: str, who: Customer) -> Response:
+    return _confirm_page(request, who, subscription_id, preview_cancellations, "portal/cancel.html")
 
 
 @router.post("/{subscription_id}/cancel")
@@ -83,14 +93,7 @@ def undo_cancel(request: Request, subscription_id: str, who: Customer, form: For
 
 @router.get("/{subscription_id}/plan", response_class=HTMLResponse)
 def plan_page(request: Request, subscription_id: str, who: Customer) -> Response:
-    web = web_of(request)
-    options = preview_plan_changes(
-        web.app.bus, who.tenant_id, subscription_id, web.app.clock.now(), who.customer_id
-    )
-    return web.page(
-        request, "portal/plan.html", who=who, subscription_id=subscription_id,
-        options=options, nonce=secrets.token_hex(12),
-    )  # fmt: skip
+    return _confirm_page(request, who, subscription_id, preview_plan_changes, "portal/plan.html")
 
 
 @router.post("/{subscription_id}/plan")
