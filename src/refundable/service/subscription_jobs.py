@@ -23,7 +23,13 @@ from refundable.scheduling.model import ActionKind, ScheduledAction
 from refundable.service import discontinuation
 from refundable.service.common import Context, Detail, Done
 from refundable.service.outbox_kinds import webhook_message
-from refundable.service.subscription_effects import EVENT_PREFIX, Change, notice_data, write_change
+from refundable.service.subscription_effects import (
+    EVENT_PREFIX,
+    Change,
+    collect,
+    notice_data,
+    write_change,
+)
 from refundable.service.subscription_handlers import done, rules_at, unchanged
 
 ACTOR = "scheduler"
@@ -69,7 +75,10 @@ def grace_end(action: ScheduledAction, ctx: Context) -> Done:
 
 
 def dunning_notice(action: ScheduledAction, ctx: Context) -> Done:
-    """A reminder of what is owed, while the dunning run that scheduled it is still on."""
+    """A reminder of what is owed, while the dunning run that scheduled it is still on; each
+    reminder after the failure's own also asks the gateway again for all that is owed, when a
+    payment method is on file (ADR 0079). Its answer is recorded as any charge's: a success
+    pays and ends dunning, a decline is a failed retry (the run goes on, to suspension)."""
     rec = ctx.repos.subscriptions.get(action.subject)
     if rec is None:
         return _stale(action, "no such subscription")
@@ -78,6 +87,8 @@ def dunning_notice(action: ScheduledAction, ctx: Context) -> Done:
     if not running or not bill.balance_due.is_positive:
         return _stale(action, "nothing is owed any more")
     _notify(ctx, action, rec, "dunning_notice", f"{bill.balance_due} owed")
+    if bill.first_failed_at is not None and action.due_at > bill.first_failed_at:
+        collect(ctx, rec.subscription_id, rec.customer_id, bill.balance_due, action.due_at)
     return Done(ref=action.subject)
 
 
