@@ -59,6 +59,15 @@ def define_plans(app: App, tenant: str, plans: tuple[PlanSpec, ...]) -> None:
         app.bus.handle(c.DefinePlan(tenant, f"plan-{spec['plan_id']}", **fields))  # type: ignore[arg-type]
 
 
+def clocked_tenant(app: App, policy: str) -> str:
+    """A fresh tenant running ``policy`` (conek or myprotektor) with its test plans and a test
+    clock named "clock" at ``START``."""
+    tenant = open_policy_tenant(app, policy)
+    define_plans(app, tenant, CONEK_PLANS if policy == "conek" else MYPROTEKTOR_PLANS)
+    app.bus.handle(c.CreateTestClock(tenant, "clock", "clock", START))
+    return tenant
+
+
 class Keys:
     """Fresh idempotency keys for a test (one per command)."""
 

@@ -10,16 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from lifecycle_support import (
-    MYPROTEKTOR_PLANS,
-    START,
-    days,
-    define_plans,
-    journal_balanced,
-    notices,
-    open_policy_tenant,
-    pay,
-)
+from lifecycle_support import START, clocked_tenant, days, journal_balanced, notices, pay
 from refundable.bootstrap import MEMORY_URL, App, bootstrap
 from refundable.core.errors import NoticeTooShort, TransitionRefused
 from refundable.core.time import FixedClock
@@ -33,9 +24,7 @@ NOTICE = timedelta(days=60)
 
 def _app() -> tuple[App, str]:
     app = bootstrap(MEMORY_URL, FixedClock(START))
-    t = open_policy_tenant(app, "myprotektor")
-    define_plans(app, t, MYPROTEKTOR_PLANS)
-    app.bus.handle(c.CreateTestClock(t, "clock", "clock", START))
+    t = clocked_tenant(app, "myprotektor")
     for n, plan in ((1, "analyst"), (2, "analyst"), (3, "viewer")):
         app.bus.handle(c.Subscribe(t, f"s{n}", f"S{n}", f"C{n}", plan, START))
         pay(app, t, f"S{n}", "620.00" if plan == "analyst" else "310.00", START, f"p{n}")

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from lifecycle_support import (
-    CONEK_PLANS,
     MYPROTEKTOR_PLANS,
     START,
+    clocked_tenant,
     days,
     define_plans,
     journal_balanced,
@@ -42,9 +42,7 @@ from refundable.service.scheduled import advance_test_clock
 
 def _app(card: bool = True) -> tuple[App, str]:
     app = bootstrap(MEMORY_URL, FixedClock(START))
-    t = open_policy_tenant(app, "conek")
-    define_plans(app, t, CONEK_PLANS)
-    app.bus.handle(c.CreateTestClock(t, "clock", "clock", START))
+    t = clocked_tenant(app, "conek")
     if card:
         app.bus.handle(c.AttachPaymentMethod(t, "pm1", "C1", "sandbox", "pm_card_visa", START))
     return app, t

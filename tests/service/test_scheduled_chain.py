@@ -4,7 +4,7 @@ batch and leave the later renewals pending until the clock moved again)."""
 
 from __future__ import annotations
 
-from lifecycle_support import CONEK_PLANS, START, days, define_plans, open_policy_tenant
+from lifecycle_support import START, clocked_tenant, days
 from refundable.bootstrap import MEMORY_URL, bootstrap
 from refundable.core.time import FixedClock
 from refundable.scheduling.model import ActionKind, ActionState
@@ -14,9 +14,7 @@ from refundable.service.scheduled import advance_test_clock
 
 def test_one_advance_runs_every_renewal_it_passes() -> None:
     app = bootstrap(MEMORY_URL, FixedClock(START))
-    t = open_policy_tenant(app, "conek")
-    define_plans(app, t, CONEK_PLANS)
-    app.bus.handle(c.CreateTestClock(t, "clock", "clock", START))
+    t = clocked_tenant(app, "conek")
     app.bus.handle(c.Subscribe(t, "s1", "S1", "C1", "starter", START))
     report = advance_test_clock(app.bus, app.work, t, "clock", START + days(95))
     renewals = [a for a in app.work.actions(t) if a.kind is ActionKind.renewal]

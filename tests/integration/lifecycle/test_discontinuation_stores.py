@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from lifecycle_support import MYPROTEKTOR_PLANS, START, days, define_plans, open_policy_tenant, pay
+from lifecycle_support import START, clocked_tenant, days, pay
 from refundable.bootstrap import App
 from refundable.core.errors import IdempotencyConflict, NoticeTooShort, TransitionRefused
 from refundable.ledger.ids import derived_id
@@ -18,9 +18,7 @@ from refundable.service.scheduled import advance_test_clock
 
 
 def test_a_discontinued_plan_ends_its_subscriptions_with_a_refund_case(app: App) -> None:
-    t = open_policy_tenant(app, "myprotektor")
-    define_plans(app, t, MYPROTEKTOR_PLANS)
-    app.bus.handle(c.CreateTestClock(t, "clock", "clock", START))
+    t = clocked_tenant(app, "myprotektor")
     app.bus.handle(c.Subscribe(t, "s1", "S1", "C1", "org-annual", START))
     pay(app, t, "S1", "6000.00", START, "p1")
     app.bus.handle(c.Subscribe(t, "s2", "S2", "C2", "viewer", START))

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from lifecycle_support import CONEK_PLANS, START, days, define_plans, open_policy_tenant, pay
+from lifecycle_support import START, clocked_tenant, days, open_policy_tenant, pay
 from refundable.bootstrap import App
 from refundable.core.errors import IdempotencyConflict, InputError, TransitionRefused
 from refundable.core.money import Money
@@ -32,9 +32,7 @@ def _charges(app: App, t: str) -> list[Decimal]:
 
 
 def test_offers_discount_renewals_refuse_stacking_and_credits_lapse(app: App) -> None:
-    t = open_policy_tenant(app, "conek")
-    define_plans(app, t, CONEK_PLANS)
-    app.bus.handle(c.CreateTestClock(t, "clock", "clock", START))
+    t = clocked_tenant(app, "conek")
     app.bus.handle(c.DefinePromotion(t, "p1", "HALF", discount_percent=Decimal(50), cycles=1))
     app.bus.handle(c.DefinePromotion(t, "p2", "BONUS", credits=zar("40.00"),
                                      credits_valid_days=30))  # fmt: skip

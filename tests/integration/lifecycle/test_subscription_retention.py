@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from lifecycle_support import CONEK_PLANS, START, days, define_plans, open_policy_tenant, pay
+from lifecycle_support import START, clocked_tenant, days, pay
 from refundable.bootstrap import App
 from refundable.service import commands as c
 from refundable.service.scheduled import advance_test_clock
@@ -15,9 +15,7 @@ from retention_support import exported
 
 
 def test_suspension_reinstatement_cancellation_and_purge(app: App) -> None:
-    t = open_policy_tenant(app, "conek")
-    define_plans(app, t, CONEK_PLANS)
-    app.bus.handle(c.CreateTestClock(t, "clock", "clock", START))
+    t = clocked_tenant(app, "conek")
     app.bus.handle(c.RegisterCustomer(t, "reg", "C1"))
     app.bus.handle(c.RecordCustomerProfile(t, "prof", "C1", START, name="Lerato", phone="082"))
     app.bus.handle(c.Subscribe(t, "s1", "S1", "C1", "starter", START))

@@ -11,8 +11,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-from lifecycle_support import CONEK_PLANS, START, days, define_plans, journal_balanced
-from lifecycle_support import open_policy_tenant as open_tenant
+from lifecycle_support import START, clocked_tenant, days, journal_balanced
 from outbox_kit import drain, sandbox, senders
 from refundable.adapters.payments.sandbox import Faults
 from refundable.bootstrap import App
@@ -34,9 +33,7 @@ def test_each_renewal_is_charged_once_through_timeouts_and_duplicate_callbacks(
     app: App, tmp_path: Path
 ) -> None:
     assert app.outbox is not None
-    t = open_tenant(app, "conek")
-    define_plans(app, t, CONEK_PLANS)
-    app.bus.handle(c.CreateTestClock(t, "clock", "clock", START))
+    t = clocked_tenant(app, "conek")
     gw = sandbox(tmp_path)
     gw.set_faults(FAULTS)
     for n in range(CUSTOMERS):

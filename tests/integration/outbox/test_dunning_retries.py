@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from lifecycle_support import CONEK_PLANS, START, days, define_plans, journal_balanced
-from lifecycle_support import open_policy_tenant as open_tenant
+from lifecycle_support import START, clocked_tenant, days, journal_balanced
 from outbox_kit import drain, sandbox, senders
 from refundable.adapters.payments.sandbox import Faults, SandboxGateway
 from refundable.bootstrap import App
@@ -24,9 +23,7 @@ DECLINED = "pm_declined"
 
 
 def _start(app: App, tmp_path: Path) -> tuple[str, SandboxGateway]:
-    t = open_tenant(app, "conek")
-    define_plans(app, t, CONEK_PLANS)
-    app.bus.handle(c.CreateTestClock(t, "clock", "clock", START))
+    t = clocked_tenant(app, "conek")
     gw = sandbox(tmp_path)
     gw.set_faults(Faults(invalid_refs=(DECLINED,)))
     app.bus.handle(c.AttachPaymentMethod(t, "pm", "C1", "sandbox", DECLINED, START))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from lifecycle_support import MYPROTEKTOR_PLANS, START, days, define_plans, open_policy_tenant, pay
+from lifecycle_support import START, clocked_tenant, days, pay
 from refundable.adapters.db.resource_queries import SqlResourceQueries
 from refundable.bootstrap import App
 from refundable.ledger.entries import EntryKind
@@ -18,9 +18,7 @@ from refundable.service.scheduled import advance_test_clock
 
 @pytest.mark.parametrize("app", ["sqlite", "postgresql"], indirect=True)
 def test_each_renewal_is_its_own_charge_and_pages_walk_them_all(app: App) -> None:
-    t = open_policy_tenant(app, "myprotektor")
-    define_plans(app, t, MYPROTEKTOR_PLANS)
-    app.bus.handle(c.CreateTestClock(t, "clock", "clock", START))
+    t = clocked_tenant(app, "myprotektor")
     app.bus.handle(c.Subscribe(t, "s1", "S1", "C1", "analyst", START))
     pay(app, t, "S1", "620.00", START, "p0")
     advance_test_clock(app.bus, app.work, t, "clock", START + days(95))
