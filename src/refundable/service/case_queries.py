@@ -16,9 +16,17 @@ from refundable.service.resources import Page
 class CaseQueries(Protocol):
     def case(self, tenant_id: str, case_id: str) -> Case | None: ...
     def cases(
-        self, tenant_id: str, *, customer_id: str | None = None, open_only: bool = False,
-        limit: int = 1000,
-    ) -> list[Case]: ...  # fmt: skip
+        self,
+        tenant_id: str,
+        *,
+        customer_id: str | None = None,
+        open_only: bool = False,
+        limit: int | None = None,
+    ) -> list[Case]:
+        """The cases in the order they were received: every one, unless ``limit`` says how
+        many (reports, the queue and the metrics count them all)."""
+        ...
+
     def page(
         self,
         tenant_id: str,

@@ -115,3 +115,24 @@ def test_pages_in_memory() -> None:
     _check_journal(app, "t1")
     _cases(app, "t1")
     _check_cases(app, "t1")
+
+
+def test_reports_and_the_queue_see_every_case_past_a_thousand() -> None:
+    """The read side's ``cases`` gave the first 1,000 by default, so the console's queue,
+    its charts, the case reports and the metrics silently left out every case after those:
+    now every case counts unless a caller asks for fewer."""
+    from fakes import open_tenant
+    from refundable.service.case_reads import queue
+    from refundable.service.case_reports import build_report
+
+    app = bootstrap(MEMORY_URL, FixedClock(T0))
+    open_tenant(app, "t1")
+    for n in range(1003):  # no answers given: each waits for information, open
+        opened = c.OpenCase("t1", f"k{n}", f"case-{n:04d}", f"C{n % 7}", Subject.account,
+                            f"acct-{n}", Reason.duplicate_charge, T0, "customer:x")  # fmt: skip
+        app.bus.handle(opened)
+    reads = app.cases_read
+    assert reads is not None
+    assert len(reads.cases("t1")) == 1003 and len(reads.cases("t1", limit=10)) == 10
+    assert len(queue(reads, "t1")) == 1003
+    assert len(build_report(app, reads, "t1", "queue")) == 1003

@@ -32,7 +32,7 @@ def case_deadlines(engine: Engine, cases: CaseQueries, now: datetime) -> dict[st
     past a stage's deadline (breached), judged at ``now`` from their running clocks."""
     counts = {"open": 0.0, "at_risk": 0.0, "breached": 0.0}
     for tenant in tenant_ids(engine):
-        for case in cases.cases(tenant, open_only=True, limit=100_000):
+        for case in cases.cases(tenant, open_only=True):
             running = [k for k in case.clocks if k.running]
             counts["open"] += 1
             if any(k.breached or k.due_at <= now for k in running):

@@ -187,14 +187,16 @@ class SqlCaseQueries:
 
     def cases(
         self, tenant_id: str, *, customer_id: str | None = None, open_only: bool = False,
-        limit: int = 1000,
+        limit: int | None = None,
     ) -> list[Case]:  # fmt: skip
         stmt = select(t.cases).where(_C.tenant_id == tenant_id)
         if customer_id is not None:
             stmt = stmt.where(_C.customer_id == customer_id)
         if open_only:
             stmt = stmt.where(_C.open_key.is_not(None))
-        stmt = stmt.order_by(_C.received_us, _C.case_id).limit(limit)
+        stmt = stmt.order_by(_C.received_us, _C.case_id)
+        if limit is not None:
+            stmt = stmt.limit(limit)
         with self.engine.connect() as conn:
             return [case_of(r) for r in conn.execute(stmt)]
 

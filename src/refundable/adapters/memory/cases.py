@@ -71,22 +71,22 @@ class MemCaseQueries:
 
     def cases(
         self, tenant_id: str, *, customer_id: str | None = None, open_only: bool = False,
-        limit: int = 1000,
+        limit: int | None = None,
     ) -> list[Case]:  # fmt: skip
         found = [
             c for (t, _), c in self.store.tables.cases.items()
             if t == tenant_id and (customer_id is None or c.customer_id == customer_id)
             and (c.is_open or not open_only)
         ]  # fmt: skip
-        return sorted(found, key=lambda c: (c.received_at, c.case_id))[:limit]
+        ordered = sorted(found, key=lambda c: (c.received_at, c.case_id))
+        return ordered if limit is None else ordered[:limit]
 
     def page(
         self, tenant_id: str, *, after: str | None, limit: int, customer_id: str | None = None,
         open_only: bool = False,
     ) -> Page[Case]:  # fmt: skip
         found = sorted(
-            (c for c in self.cases(tenant_id, customer_id=customer_id, open_only=open_only,
-                                   limit=len(self.store.tables.cases))
+            (c for c in self.cases(tenant_id, customer_id=customer_id, open_only=open_only)
              if after is None or c.case_id > after),
             key=lambda c: c.case_id,
         )  # fmt: skip
