@@ -27,6 +27,11 @@ class CaseQueries(Protocol):
         many (reports, the queue and the metrics count them all)."""
         ...
 
+    def queue(self, tenant_id: str, limit: int) -> tuple[list[Case], int]:
+        """The first ``limit`` open cases by next deadline (those without one last, by
+        receipt), and how many cases are open in all."""
+        ...
+
     def page(
         self,
         tenant_id: str,

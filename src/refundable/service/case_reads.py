@@ -28,12 +28,13 @@ def at_risk(case: Case, now: datetime) -> bool:
     return any(c.running and (c.breached or c.warn_at <= now) for c in case.clocks)
 
 
-def queue(reads: CaseQueries, tenant_id: str) -> list[Case]:
-    """Open cases, the nearest deadline first (cases with no running clock last)."""
-    open_cases = reads.cases(tenant_id, open_only=True)
-    return sorted(
-        open_cases, key=lambda c: (c.next_due_at is None, c.next_due_at or c.received_at, c.case_id)
-    )
+QUEUE_SIZE = 200  # the console's queue shows this many, the nearest deadlines first
+
+
+def queue(reads: CaseQueries, tenant_id: str, limit: int = QUEUE_SIZE) -> tuple[list[Case], int]:
+    """Open cases, the nearest deadline first (cases with no running clock last), at most
+    ``limit`` of them, read in that order from the store; and how many are open in all."""
+    return reads.queue(tenant_id, limit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ up to 100,000 cases for every page."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from storage_helpers import T0, at, card_payment, top_up, zar
@@ -67,7 +68,7 @@ def _cases(app: App, tenant: str) -> None:
                 Subject.account,
                 f"acct-{n}",
                 Reason.duplicate_charge,
-                T0,
+                at(days=10 - n),  # case-9 is received first: the queue order is not the ids
                 f"customer:{customer}",
                 info if n % 3 else {},
             )
@@ -96,6 +97,7 @@ def _check_cases(app: App, tenant: str) -> None:
                 assert _walk(read, size) == wanted
     assert len(everything) == 7
     assert sorted(x.case_id for x in everything if x.is_open) == ["case-3", "case-9"]
+    _check_queue(read_side, tenant, everything)
     assert read_side.page(tenant, after="case-9", limit=5).items == []
 
 
@@ -128,11 +130,28 @@ def test_reports_and_the_queue_see_every_case_past_a_thousand() -> None:
     app = bootstrap(MEMORY_URL, FixedClock(T0))
     open_tenant(app, "t1")
     for n in range(1003):  # no answers given: each waits for information, open
+        received = T0 + timedelta(hours=(n * 7919) % 1003)  # deadlines out of id order
         opened = c.OpenCase("t1", f"k{n}", f"case-{n:04d}", f"C{n % 7}", Subject.account,
-                            f"acct-{n}", Reason.duplicate_charge, T0, "customer:x")  # fmt: skip
+                            f"a{n}", Reason.duplicate_charge, received, "customer:x")  # fmt: skip
         app.bus.handle(opened)
     reads = app.cases_read
     assert reads is not None
     assert len(reads.cases("t1")) == 1003 and len(reads.cases("t1", limit=10)) == 10
-    assert len(queue(reads, "t1")) == 1003
+    shown, total = queue(reads, "t1")
+    assert total == 1003 and len(shown) == 200  # the console shows the nearest 200
+    _check_queue(reads, "t1", reads.cases("t1"))
     assert len(build_report(app, reads, "t1", "queue")) == 1003
+
+
+def _check_queue(reads: Any, tenant: str, everything: list[Any]) -> None:
+    """The store's queue is the open cases in the console's order (nearest deadline first,
+    those without one last, then by id), cut at the limit, with the count of all open."""
+    opened = sorted(
+        (x for x in everything if x.is_open),
+        key=lambda x: (x.next_due_at is None, x.next_due_at or x.received_at, x.case_id),
+    )
+    assert [x.case_id for x in opened] != sorted(x.case_id for x in opened)  # order is tested
+    for limit in (1, 2, 5, 10_000):
+        shown, total = reads.queue(tenant, limit)
+        assert total == len(opened)
+        assert [x.case_id for x in shown] == [x.case_id for x in opened[:limit]]

@@ -200,6 +200,16 @@ class SqlCaseQueries:
         with self.engine.connect() as conn:
             return [case_of(r) for r in conn.execute(stmt)]
 
+    def queue(self, tenant_id: str, limit: int) -> tuple[list[Case], int]:
+        opened = (_C.tenant_id == tenant_id, _C.open_key.is_not(None))
+        undated = when((_C.next_due_us.is_(None), 1), else_=0)
+        first = func.coalesce(_C.next_due_us, _C.received_us)
+        stmt = select(t.cases).where(*opened).order_by(undated, first, _C.case_id).limit(limit)
+        with self.engine.connect() as conn:
+            found = [case_of(r) for r in conn.execute(stmt)]
+            total = conn.execute(select(func.count()).select_from(t.cases).where(*opened))
+            return found, int(total.scalar() or 0)
+
     def page(
         self, tenant_id: str, *, after: str | None, limit: int, customer_id: str | None = None,
         open_only: bool = False,

@@ -81,6 +81,11 @@ class MemCaseQueries:
         ordered = sorted(found, key=lambda c: (c.received_at, c.case_id))
         return ordered if limit is None else ordered[:limit]
 
+    def queue(self, tenant_id: str, limit: int) -> tuple[list[Case], int]:
+        found = self.cases(tenant_id, open_only=True)
+        key = lambda c: (c.next_due_at is None, c.next_due_at or c.received_at, c.case_id)  # noqa: E731
+        return sorted(found, key=key)[:limit], len(found)
+
     def page(
         self, tenant_id: str, *, after: str | None, limit: int, customer_id: str | None = None,
         open_only: bool = False,

@@ -51,9 +51,10 @@ def reads_of(request: Request) -> CaseQueries:
 def case_queue(request: Request, who: Staff) -> Response:
     web = web_of(request)
     now = web.app.clock.now()
-    cases = queue(reads_of(request), who.tenant_id)
+    cases, total = queue(reads_of(request), who.tenant_id)
     risky = {x.case_id for x in cases if at_risk(x, now)}
-    return web.page(request, "console/queue.html", who=who, cases=cases, risky=risky, now=now)
+    return web.page(request, "console/queue.html", who=who, cases=cases, total=total,
+                    risky=risky, now=now)  # fmt: skip
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
