@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import os
 import re
 import subprocess
@@ -72,7 +73,7 @@ def child(what: str, n: int, concurrency: int) -> None:
             return
         path = "/hello" if what == "hello" else "/v1/decisions/preview"
         scope = scope_of(path, keys.get("read_only"))
-        body = __import__("json").dumps(REQUEST).encode()
+        body = json.dumps(REQUEST).encode()
         for _ in range(count):
             if await call(asgi, scope, body) != 200:
                 raise SystemExit(f"{what} did not answer 200")

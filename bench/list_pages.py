@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +50,7 @@ def main() -> None:
     from refundable.policy.facts import Reason
     from refundable.service import commands as c
 
-    t0 = __import__("datetime").datetime(2026, 3, 1, 9, tzinfo=UTC)
+    t0 = datetime(2026, 3, 1, 9, tzinfo=UTC)
     folder = tempfile.mkdtemp()
     path = f"{folder}/pages.db"
     app = bootstrap(f"sqlite:///{path}", FixedClock(t0))

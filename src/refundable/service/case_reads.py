@@ -28,13 +28,8 @@ def at_risk(case: Case, now: datetime) -> bool:
     return any(c.running and (c.breached or c.warn_at <= now) for c in case.clocks)
 
 
-QUEUE_SIZE = 200  # the console's queue shows this many, the nearest deadlines first
-
-
-def queue(reads: CaseQueries, tenant_id: str, limit: int = QUEUE_SIZE) -> tuple[list[Case], int]:
-    """Open cases, the nearest deadline first (cases with no running clock last), at most
-    ``limit`` of them, read in that order from the store; and how many are open in all."""
-    return reads.queue(tenant_id, limit)
+QUEUE_SIZE = 200  # the console's queue shows this many open cases, nearest deadline first
+# (``CaseQueries.queue`` reads them from the store in that order, with the count of all open)
 
 
 @dataclass(frozen=True, slots=True)

@@ -124,7 +124,7 @@ def test_reports_and_the_queue_see_every_case_past_a_thousand() -> None:
     its charts, the case reports and the metrics silently left out every case after those:
     now every case counts unless a caller asks for fewer."""
     from fakes import open_tenant
-    from refundable.service.case_reads import queue
+    from refundable.service.case_reads import QUEUE_SIZE
     from refundable.service.case_reports import build_report
 
     app = bootstrap(MEMORY_URL, FixedClock(T0))
@@ -137,7 +137,7 @@ def test_reports_and_the_queue_see_every_case_past_a_thousand() -> None:
     reads = app.cases_read
     assert reads is not None
     assert len(reads.cases("t1")) == 1003 and len(reads.cases("t1", limit=10)) == 10
-    shown, total = queue(reads, "t1")
+    shown, total = reads.queue("t1", QUEUE_SIZE)
     assert total == 1003 and len(shown) == 200  # the console shows the nearest 200
     _check_queue(reads, "t1", reads.cases("t1"))
     assert len(build_report(app, reads, "t1", "queue")) == 1003

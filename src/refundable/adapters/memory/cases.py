@@ -83,8 +83,7 @@ class MemCaseQueries:
 
     def queue(self, tenant_id: str, limit: int) -> tuple[list[Case], int]:
         found = self.cases(tenant_id, open_only=True)
-        key = lambda c: (c.next_due_at is None, c.next_due_at or c.received_at, c.case_id)  # noqa: E731
-        return sorted(found, key=key)[:limit], len(found)
+        return sorted(found, key=_by_deadline)[:limit], len(found)
 
     def page(
         self, tenant_id: str, *, after: str | None, limit: int, customer_id: str | None = None,
@@ -106,3 +105,8 @@ class MemCaseQueries:
             and (since is None or e.at >= since)
         ]  # fmt: skip
         return sorted(found, key=lambda e: (e.at, e.case_id, e.seq))
+
+
+def _by_deadline(case: Case) -> tuple[bool, datetime, str]:
+    """The queue's order: next deadline first, cases without one last (by receipt), then id."""
+    return case.next_due_at is None, case.next_due_at or case.received_at, case.case_id

@@ -32,7 +32,7 @@ from refundable.entrypoints.web.pages import (
 from refundable.policy.document import Outcome, Remedy
 from refundable.service import commands as c
 from refundable.service.case_queries import CaseQueries
-from refundable.service.case_reads import at_risk, case_view, figures, queue
+from refundable.service.case_reads import QUEUE_SIZE, at_risk, case_view, figures
 from refundable.service.logins import Role
 
 router = APIRouter(prefix="/console")
@@ -51,7 +51,7 @@ def reads_of(request: Request) -> CaseQueries:
 def case_queue(request: Request, who: Staff) -> Response:
     web = web_of(request)
     now = web.app.clock.now()
-    cases, total = queue(reads_of(request), who.tenant_id)
+    cases, total = reads_of(request).queue(who.tenant_id, QUEUE_SIZE)
     risky = {x.case_id for x in cases if at_risk(x, now)}
     return web.page(request, "console/queue.html", who=who, cases=cases, total=total,
                     risky=risky, now=now)  # fmt: skip
