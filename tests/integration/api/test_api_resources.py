@@ -3,6 +3,7 @@ allows (and nothing else), cursor pagination, and a customer's view after the mo
 
 from __future__ import annotations
 
+import pytest
 from api_helpers import Keys, auth, duplicate_charge
 from fastapi.testclient import TestClient
 
@@ -184,3 +185,24 @@ def test_histories_and_a_customers_subscriptions_page_too(client: TestClient, ke
     events = _walk_http(client, "/v1/cases/case-s/events", h, 100, "seq")
     assert len(events) >= 2
     assert _walk_http(client, "/v1/cases/case-s/events", h, 1, "seq") == events
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/cases/case-b/events",
+        "/v1/subscriptions/sub-b/history",
+        "/v1/customers/cb/subscriptions",
+    ],
+)
+@pytest.mark.parametrize(
+    ("params", "where"),
+    [({"limit": 0}, "query.limit"), ({"limit": 101}, "query.limit"),
+     ({"starting_after": "x" * 300}, "query.starting_after")],
+)  # fmt: skip
+def test_the_new_list_parameters_refuse_bad_values_clearly(
+    client: TestClient, keys: Keys, path: str, params: dict[str, object], where: str
+) -> None:
+    r = client.get(path, params=params, headers=auth(keys.read_only))
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem")
+    assert r.json()["where"] == where
