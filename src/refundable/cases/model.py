@@ -177,6 +177,22 @@ class Case:
         running = [c.due_at for c in self.clocks if c.running]
         return min(running) if running else None
 
+    @property
+    def next_warn_at(self) -> datetime | None:
+        """The earliest warning time of a running stage clock."""
+        running = [c.warn_at for c in self.clocks if c.running]
+        return min(running) if running else None
+
+    @property
+    def breach_marked(self) -> bool:
+        """A running stage clock was marked breached (its deadline passed while it ran)."""
+        return any(c.running and c.breached for c in self.clocks)
+
+    @property
+    def last_due_at(self) -> datetime | None:
+        """The latest deadline of any stage clock, running or ended."""
+        return max((c.due_at for c in self.clocks), default=None)
+
 
 _CASE_FIELDS = tuple(f.name for f in fields(Case))
 _CASE_FIELDS_SET = frozenset(_CASE_FIELDS)

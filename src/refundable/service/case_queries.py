@@ -6,10 +6,11 @@ from these. Implemented by the SQL and in-memory stores (``adapters``).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Protocol
 
-from refundable.cases.model import Case, CaseEvent
+from refundable.cases.model import Case, CaseEvent, EventKind
 from refundable.service.resources import Page
 
 
@@ -22,9 +23,11 @@ class CaseQueries(Protocol):
         customer_id: str | None = None,
         open_only: bool = False,
         limit: int | None = None,
+        due_since: datetime | None = None,
     ) -> list[Case]:
         """The cases in the order they were received: every one, unless ``limit`` says how
-        many (reports, the queue and the metrics count them all)."""
+        many; with ``due_since``, only those with a stage deadline at or after it (the
+        deadline figures of a window of months)."""
         ...
 
     def queue(self, tenant_id: str, limit: int) -> tuple[list[Case], int]:
@@ -46,5 +49,12 @@ class CaseQueries(Protocol):
         ...
 
     def events(
-        self, tenant_id: str, case_id: str | None = None, since: datetime | None = None
-    ) -> list[CaseEvent]: ...
+        self,
+        tenant_id: str,
+        case_id: str | None = None,
+        since: datetime | None = None,
+        kinds: Collection[EventKind] | None = None,
+    ) -> list[CaseEvent]:
+        """Events in time order: of one case or all, at or after ``since``, of the ``kinds``
+        named (all kinds when None)."""
+        ...

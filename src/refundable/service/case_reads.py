@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from refundable.cases.model import Case, CaseEvent, EventKind
 from refundable.cases.rules import CaseRules, case_rules
@@ -66,40 +67,59 @@ def case_view(
 
 @dataclass(frozen=True, slots=True)
 class Figures:
-    """Per month (``YYYY-MM``): decisions by outcome and by remedy, stage deadlines kept and
-    missed."""
+    """Per month (``YYYY-MM`` in the tenant's zone): decisions by outcome and by remedy, stage
+    deadlines kept and missed."""
 
     months: list[str]
     outcomes: dict[str, Counter[str]]
     remedies: dict[str, Counter[str]]
     kept: Counter[str]
     missed: Counter[str]
+    since: datetime  # the first instant of the window's first month
 
 
 _DECIDING = (EventKind.decided, EventKind.judged, EventKind.overridden)
+FIGURE_MONTHS = 12  # the reports page shows this many months, the current one last
 
 
-def figures(reads: CaseQueries, tenant_id: str) -> Figures:
-    """From every case event of the tenant: the last decision of each case counts once, in
-    the month it was made; each ended or breached stage clock counts as kept or missed."""
+def window_start(now: datetime, zone: ZoneInfo, months: int = FIGURE_MONTHS) -> datetime:
+    """Midnight on the first day of the month ``months - 1`` before ``now``'s month, in
+    ``zone`` (a window of ``months`` calendar months ending with the current one)."""
+    here = now.astimezone(zone)
+    index = here.year * 12 + here.month - 1 - (months - 1)
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=zone)
+
+
+def figures(
+    reads: CaseQueries, tenant_id: str, now: datetime, zone: ZoneInfo,
+    months: int = FIGURE_MONTHS,
+) -> Figures:  # fmt: skip
+    """The last ``months`` months in the tenant's zone: the last decision of each case counts
+    once, in the month it was made; each ended or breached stage clock counts as kept or
+    missed in the month of its deadline. Reads only the window: the deciding events since its
+    start and the cases with a deadline in it (ADR 0080)."""
+    since = window_start(now, zone, months)
+
+    def month(at: datetime) -> str:
+        return at.astimezone(zone).strftime("%Y-%m")
+
     last: dict[str, CaseEvent] = {}
-    for e in reads.events(tenant_id):
-        if e.kind in _DECIDING and e.data.get("outcome"):
+    for e in reads.events(tenant_id, since=since, kinds=_DECIDING):
+        if e.data.get("outcome"):
             last[e.case_id] = e
     outcomes: dict[str, Counter[str]] = {}
     remedies: dict[str, Counter[str]] = {}
     for e in last.values():
-        month = e.at.strftime("%Y-%m")
-        outcomes.setdefault(month, Counter())[e.data["outcome"]] += 1
-        remedies.setdefault(month, Counter())[e.data.get("remedy", "none")] += 1
+        outcomes.setdefault(month(e.at), Counter())[e.data["outcome"]] += 1
+        remedies.setdefault(month(e.at), Counter())[e.data.get("remedy", "none")] += 1
     kept: Counter[str] = Counter()
     missed: Counter[str] = Counter()
-    for case in reads.cases(tenant_id):
+    for case in reads.cases(tenant_id, due_since=since):
         for clock in case.clocks:
-            month = clock.due_at.strftime("%Y-%m")
+            if clock.due_at < since:
+                continue
             if clock.kept is True:
-                kept[month] += 1
+                kept[month(clock.due_at)] += 1
             elif clock.kept is False:
-                missed[month] += 1
-    months = sorted({*outcomes, *kept, *missed})
-    return Figures(months, outcomes, remedies, kept, missed)
+                missed[month(clock.due_at)] += 1
+    return Figures(sorted({*outcomes, *kept, *missed}), outcomes, remedies, kept, missed, since)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Engine, func, select
+from sqlalchemy import case as when
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
 from refundable.adapters.db.engine import READONLY
-from refundable.service.case_queries import CaseQueries
 
 
 def outbox_lag(engine: Engine, now: datetime) -> dict[str, float]:
@@ -22,21 +22,20 @@ def outbox_lag(engine: Engine, now: datetime) -> dict[str, float]:
     return {"unsent": float(count), "oldest_age_seconds": age}
 
 
-def tenant_ids(engine: Engine) -> list[str]:
+def case_deadlines(engine: Engine, now: datetime) -> dict[str, float]:
+    """Open cases of every tenant: how many are past a running stage's deadline (breached:
+    its clock marked so, or its deadline passed) and how many, not breached, past a running
+    stage's warning (at risk), judged at ``now``. One aggregate over the stage clocks'
+    columns (ADR 0080): no case body is read."""
+    c = t.cases.c
+    at = rows.to_us(now)
+    breached = c.breach_marked | (c.next_due_us <= at)
+    at_risk = ~breached & (c.next_warn_us <= at)
+    stmt = select(
+        func.count(),
+        func.coalesce(func.sum(when((breached, 1), else_=0)), 0),
+        func.coalesce(func.sum(when((at_risk, 1), else_=0)), 0),
+    ).where(c.open_key.is_not(None))
     with engine.execution_options(**{READONLY: True}).begin() as conn:
-        return [r[0] for r in conn.execute(select(t.tenants.c.tenant_id))]
-
-
-def case_deadlines(engine: Engine, cases: CaseQueries, now: datetime) -> dict[str, float]:
-    """Open cases of every tenant: how many are past a stage's warning (at risk) and how many
-    past a stage's deadline (breached), judged at ``now`` from their running clocks."""
-    counts = {"open": 0.0, "at_risk": 0.0, "breached": 0.0}
-    for tenant in tenant_ids(engine):
-        for case in cases.cases(tenant, open_only=True):
-            running = [k for k in case.clocks if k.running]
-            counts["open"] += 1
-            if any(k.breached or k.due_at <= now for k in running):
-                counts["breached"] += 1
-            elif any(k.warn_at <= now for k in running):
-                counts["at_risk"] += 1
-    return counts
+        total, late, risky = conn.execute(stmt).one()
+    return {"open": float(total), "at_risk": float(risky), "breached": float(late)}

@@ -9,7 +9,7 @@ collide at insert; the loser retries and is then refused with the first case's i
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -33,14 +33,28 @@ _C = t.cases.c
 _E = t.case_events.c
 
 
+def _us(at: datetime | None) -> int | None:
+    return None if at is None else rows.to_us(at)
+
+
+def clock_columns(c: Case) -> dict[str, Any]:
+    """The stage clocks' columns (migration 0023, ADR 0080): what the operators' counts and
+    the deadline figures read instead of the body."""
+    return {
+        "next_warn_us": _us(c.next_warn_at),
+        "breach_marked": c.breach_marked,
+        "last_due_us": _us(c.last_due_at),
+    }
+
+
 def _columns(c: Case) -> dict[str, Any]:
-    due = c.next_due_at
     return {
         "state": c.state.value,
         "open_key": c.open_key if c.is_open else None,
-        "next_due_us": None if due is None else rows.to_us(due),
+        "next_due_us": _us(c.next_due_at),
         "updated_us": rows.to_us(c.updated_at or c.received_at),
         "body": sorted_strict(case_to_dict(c)),
+        **clock_columns(c),
     }
 
 
@@ -187,13 +201,15 @@ class SqlCaseQueries:
 
     def cases(
         self, tenant_id: str, *, customer_id: str | None = None, open_only: bool = False,
-        limit: int | None = None,
+        limit: int | None = None, due_since: datetime | None = None,
     ) -> list[Case]:  # fmt: skip
         stmt = select(t.cases).where(_C.tenant_id == tenant_id)
         if customer_id is not None:
             stmt = stmt.where(_C.customer_id == customer_id)
         if open_only:
             stmt = stmt.where(_C.open_key.is_not(None))
+        if due_since is not None:
+            stmt = stmt.where(_C.last_due_us >= rows.to_us(due_since))
         stmt = stmt.order_by(_C.received_us, _C.case_id)
         if limit is not None:
             stmt = stmt.limit(limit)
@@ -226,13 +242,16 @@ class SqlCaseQueries:
         return page_of(found, limit)
 
     def events(
-        self, tenant_id: str, case_id: str | None = None, since: datetime | None = None
-    ) -> list[CaseEvent]:
+        self, tenant_id: str, case_id: str | None = None, since: datetime | None = None,
+        kinds: Collection[EventKind] | None = None,
+    ) -> list[CaseEvent]:  # fmt: skip
         stmt = select(t.case_events).where(_E.tenant_id == tenant_id)
         if case_id is not None:
             stmt = stmt.where(_E.case_id == case_id)
         if since is not None:
             stmt = stmt.where(_E.at_us >= rows.to_us(since))
+        if kinds is not None:
+            stmt = stmt.where(_E.kind.in_(sorted(k.value for k in kinds)))
         stmt = stmt.order_by(_E.at_us, _E.case_id, _E.seq)
         with self.engine.connect() as conn:
             return [event_of(r) for r in conn.execute(stmt)]

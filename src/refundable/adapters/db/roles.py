@@ -39,7 +39,16 @@ RUNTIME_UPDATES: dict[str, tuple[str, ...]] = {
     "customer_profiles": ("name", "email", "phone", "address", "updated_us", "erased_us"),
     "retention_schedules": ("trigger", "trigger_us", "purge_us", "clause", "state", "updated_us"),
     # refund cases: the current state moves with each transition (history is case_events)
-    "cases": ("state", "open_key", "next_due_us", "updated_us", "body"),
+    "cases": (
+        "state",
+        "open_key",
+        "next_due_us",
+        "updated_us",
+        "body",
+        "next_warn_us",
+        "breach_marked",
+        "last_due_us",
+    ),
     # a subscription's current state (its history is append-only: subscription_events)
     "subscriptions": (
         "state",

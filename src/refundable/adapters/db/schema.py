@@ -23,6 +23,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from refundable.adapters.db.types import BoundedInt, BoundedInt32, BoundedString
@@ -440,6 +441,11 @@ cases = Table(
     Column("next_due_us", INSTANT),
     Column("updated_us", INSTANT, nullable=False),
     Column("body", Text, nullable=False),
+    # the stage clocks as columns (migration 0023, ADR 0080): read by the operators' counts
+    # and the console's deadline figures without decoding the body
+    Column("next_warn_us", INSTANT),
+    Column("breach_marked", Boolean, nullable=False, server_default=false()),
+    Column("last_due_us", INSTANT),
     UniqueConstraint("tenant_id", "open_key", name="uq_cases_open_key"),
     Index("ix_cases_customer", "tenant_id", "customer_id"),
     Index("ix_cases_due", "tenant_id", "state", "next_due_us"),

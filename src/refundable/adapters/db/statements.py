@@ -118,8 +118,10 @@ ADD_SCHEDULED = Prepared(lambda pg: _insert_ignore(t.scheduled_actions, pg))
 # like the posting's (a statement built per call cost ~0.1 ms of Python inside the write
 # transaction, which on SQLite holds the store's one write lock).
 _C, _T, _V = t.cases.c, t.tenants.c, t.policy_versions.c
-CASE_COLUMNS = tuple(c.key for c in t.cases.c)
-CASE_SAVED = ("state", "open_key", "next_due_us", "updated_us", "body")
+CASE_SAVED = (
+    "state", "open_key", "next_due_us", "updated_us", "body", "next_warn_us", "breach_marked",
+    "last_due_us",
+)  # fmt: skip
 ADD_CASE = Prepared(lambda pg: insert(t.cases))
 SAVE_CASE = Prepared(
     lambda pg: (

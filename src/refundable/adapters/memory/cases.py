@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from refundable.cases.model import Case, CaseEvent
+from refundable.cases.model import Case, CaseEvent, EventKind
 from refundable.core.errors import InvariantBroken
 from refundable.ledger.entries import JournalEntry
 from refundable.service.resources import Page, page_of
@@ -71,12 +71,13 @@ class MemCaseQueries:
 
     def cases(
         self, tenant_id: str, *, customer_id: str | None = None, open_only: bool = False,
-        limit: int | None = None,
+        limit: int | None = None, due_since: datetime | None = None,
     ) -> list[Case]:  # fmt: skip
         found = [
             c for (t, _), c in self.store.tables.cases.items()
             if t == tenant_id and (customer_id is None or c.customer_id == customer_id)
             and (c.is_open or not open_only)
+            and (due_since is None or (c.last_due_at is not None and c.last_due_at >= due_since))
         ]  # fmt: skip
         ordered = sorted(found, key=lambda c: (c.received_at, c.case_id))
         return ordered if limit is None else ordered[:limit]
@@ -97,12 +98,13 @@ class MemCaseQueries:
         return page_of(found[: limit + 1], limit)
 
     def events(
-        self, tenant_id: str, case_id: str | None = None, since: datetime | None = None
-    ) -> list[CaseEvent]:
+        self, tenant_id: str, case_id: str | None = None, since: datetime | None = None,
+        kinds: Collection[EventKind] | None = None,
+    ) -> list[CaseEvent]:  # fmt: skip
         found = [
             e for (t, c, _), e in self.store.tables.case_events.items()
             if t == tenant_id and (case_id is None or c == case_id)
-            and (since is None or e.at >= since)
+            and (since is None or e.at >= since) and (kinds is None or e.kind in kinds)
         ]  # fmt: skip
         return sorted(found, key=lambda e: (e.at, e.case_id, e.seq))
 

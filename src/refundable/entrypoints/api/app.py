@@ -90,20 +90,21 @@ def create_app(app: App, settings: Settings, *, ready: bool = True) -> Any:
 
 def _gauges(app: App, metrics: Metrics) -> Snapshot | None:
     """The outbox's lag (read at scrape time: one aggregate), and open cases at risk or past a
-    deadline (a snapshot the serve loop refreshes: it reads every open case's clocks)."""
+    deadline (a snapshot the serve loop refreshes: one aggregate over the cases' clock
+    columns, ADR 0080)."""
     if app.engine is None:
         return None
     from refundable.adapters.db.ops_queries import case_deadlines, outbox_lag
 
-    engine, cases_read = app.engine, app.cases_read
+    engine = app.engine
     metrics.add_gauges(
         lambda: outbox_lag(engine, app.clock.now()),
         "refundable_outbox",
         "Unsent outbox messages (count) and the age of the oldest (seconds)",
     )
-    if cases_read is None:
+    if app.cases_read is None:
         return None
-    snapshot = Snapshot(lambda: case_deadlines(engine, cases_read, app.clock.now()))
+    snapshot = Snapshot(lambda: case_deadlines(engine, app.clock.now()))
     metrics.add_gauges(
         snapshot,
         "refundable_open_cases",

@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -32,7 +33,13 @@ from refundable.entrypoints.web.pages import (
 from refundable.policy.document import Outcome, Remedy
 from refundable.service import commands as c
 from refundable.service.case_queries import CaseQueries
-from refundable.service.case_reads import QUEUE_SIZE, at_risk, case_view, figures
+from refundable.service.case_reads import (
+    FIGURE_MONTHS,
+    QUEUE_SIZE,
+    at_risk,
+    case_view,
+    figures,
+)
 from refundable.service.logins import Role
 
 router = APIRouter(prefix="/console")
@@ -166,7 +173,8 @@ def withdraw(request: Request, case_id: str, who: Staff, form: Form) -> Response
 @router.get("/reports", response_class=HTMLResponse)
 def reports(request: Request, who: Staff) -> Response:
     web = web_of(request)
-    f = figures(reads_of(request), who.tenant_id)
+    f = figures(reads_of(request), who.tenant_id, web.app.clock.now(),
+                ZoneInfo(who.tenant.timezone))  # fmt: skip
     charts = {
         "Decisions by outcome": bars(f.months, f.outcomes),
         "Decisions by remedy": bars(f.months, f.remedies),
@@ -174,4 +182,5 @@ def reports(request: Request, who: Staff) -> Response:
             f.months, {m: {"kept": f.kept[m], "missed": f.missed[m]} for m in f.months}
         ),
     }
-    return web.page(request, "console/reports.html", who=who, charts=charts, figures=f)
+    return web.page(request, "console/reports.html", who=who, charts=charts, figures=f,
+                    months=FIGURE_MONTHS)  # fmt: skip
