@@ -76,7 +76,7 @@ def test_a_plan_change_shows_the_price_difference_first(app, tmp_path: Path) -> 
     p = _portal(app, tmp_path)
     page = p.get("/portal/subscriptions/demo-active/plan")
     pro = page.text.split('data-testid="plan-demo-pro"')[1].split("</section>")[0]
-    assert "upgrade" in pro and "150.00 ZAR per month" in pro and "Confirm" in pro
+    assert "upgrade" in pro and "ZAR 150.00 more per month" in pro and "Confirm" in pro
     assert _confirm(p, "/portal/subscriptions/demo-active/plan", plan="demo-pro").status_code == 303
     [rec] = app.subscriptions.of_customer("conek", "demo-active")
     assert rec.subscription.plan.code == "demo-pro"
@@ -99,3 +99,20 @@ def test_the_console_shows_both_timelines_and_the_history(app, tmp_path: Path) -
     assert page.status_code == 200
     assert 'data-testid="cancel-at"' in page.text and 'data-testid="timeline"' in page.text
     assert "<td>Cancel</td>" in page.text  # the cancellation, in the subscription's history
+
+
+def test_the_portal_names_the_accounts_in_words_and_the_statement_in_its_currency(
+    app,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+) -> None:
+    home = _portal(app, tmp_path).get("/portal/").text
+    wallet = home.split('data-testid="wallet"')[1].split("</table>")[0]
+    statement = home.split('data-testid="statement"')[1].split("</table>")[0]
+    assert "Balance due" in wallet and "receivable" not in wallet
+    assert "receivable/" not in statement and "Balance due" in statement
+    assert "ZAR 100.00" in statement and "ZAR -100.00" in statement  # the amounts' currency
+    assert "Payment demo-active--pay" in statement and "payment payment" not in statement
+    staff = client(app, tmp_path)
+    assert sign_in(staff, "conek", "agent@conek.example") == 303
+    console = staff.get("/console/customers/demo-active").text
+    assert "Receivable (owed by the customer)" in console.split('data-testid="wallet"')[1]

@@ -12,6 +12,7 @@ from jinja2 import Environment
 
 from refundable.billing.effects import PostingKind
 from refundable.core.money import Money
+from refundable.ledger.accounts import AccountKey
 
 
 def local(at: datetime | None, zone: str, with_zone: bool = True) -> str:
@@ -40,7 +41,51 @@ def amount(value: Money | Decimal | int | None, currency: str = "") -> str:
     return f"{currency} {text}".strip()
 
 
+# What each of a customer's accounts means: to the customer (portal), to staff (console).
+_ACCOUNT_NAMES: dict[str, tuple[str, str]] = {
+    "receivable": ("Balance due", "Receivable (owed by the customer)"),
+    "wallet": ("Wallet", "Wallet"),
+    "account_credit": ("Account credit", "Account credit"),
+    "deferred_revenue": (
+        "Paid in advance for service still to come",
+        "Deferred revenue (paid, not yet earned)",
+    ),
+    "refunds_payable": ("Refunds on the way to you", "Refunds payable"),
+    "credit_lots": ("Credits", "Credit lots"),
+}
+
+
+def _kind_of(account: AccountKey | str) -> str:
+    return account.kind.name if isinstance(account, AccountKey) else account.split("/", 1)[0]
+
+
+def account_name(account: AccountKey | str, portal: bool = False) -> str:
+    """An account in words (``receivable/C1/ZAR`` is the customer's "Balance due")."""
+    kind = _kind_of(account)
+    names = _ACCOUNT_NAMES.get(kind)
+    return kind.replace("_", " ").capitalize() if names is None else names[0 if portal else 1]
+
+
+def commodity_of(account: str) -> str:
+    """The currency or unit of an account written as text (``receivable/C1/ZAR``: ZAR)."""
+    return account.rsplit("/", 1)[-1] if "/" in account else ""
+
+
+def entry_what(kind: str, memo: str) -> str:
+    """A statement line in words: the memo, led by the entry's kind unless the memo already
+    starts with it ("payment payment P1" read twice)."""
+    label = kind.replace("_", " ")
+    if not memo:
+        return label.capitalize()
+    if memo.lower().startswith(label.lower()):
+        return memo[:1].upper() + memo[1:]
+    return f"{label.capitalize()}: {memo}"
+
+
 def install(env: Environment) -> None:
-    filters: dict[str, Any] = {"local": local, "local_date": local_date, "amount": amount}
+    filters: dict[str, Any] = {
+        "local": local, "local_date": local_date, "amount": amount,
+        "account_name": account_name, "commodity_of": commodity_of, "entry_what": entry_what,
+    }  # fmt: skip
     env.filters.update(filters)
     env.globals["PostingKind"] = PostingKind
