@@ -57,6 +57,10 @@ def test_a_material_change_inside_the_notice_is_refused_then_published_with_noti
     assert refused.status_code == 409 and 'data-testid="error"' in refused.text
     assert "30-day notice" in refused.text and "clause 11" in refused.text
     assert "on or after 2026-04-01" in refused.text  # 30 full days after being told
+    # when customers were told, in the tenant's local time, and the field the author sets
+    error = refused.text.split('data-testid="error"')[1].split("<form")[0]
+    assert "told on 2026-03-01 11:00 SAST" in error and "notified_on" in error
+    assert "notified_at" not in error and "+02:00" not in error
     assert "value: 6" in refused.text  # the author's text is kept in the form
     assert versions(app) == ["2.0.0"]
     late = form(c, action="publish", text=changed("2.1.0"), effective_from="2026-04-15")
@@ -96,3 +100,17 @@ def test_a_bad_effective_date_is_named(app, tmp_path: Path) -> None:  # type: ig
     shown = c.post("/console/policy/versions", data=bad)
     assert shown.status_code == 422 and "effective_from" in shown.text
     assert "2.3.0" not in versions(app)
+
+
+def test_every_problem_of_a_draft_is_listed_once(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    c = client(app, tmp_path)
+    assert sign_in(c, MP, f"agent@{MP}.example") == 303
+    broken = ORIGINAL.replace("currency: ZAR\n", "currency: ZZZ\n", 1)
+    broken = broken.replace("timezone:", "timezonex:", 1)
+    shown = c.post("/console/policy/versions", data=form(c, action="check", text=broken))
+    assert shown.status_code == 422
+    error = shown.text.split('data-testid="error"')[1].split("<form")[0]
+    problems = re.findall(r"<li>(.*?)</li>", error)
+    assert len(problems) == 3 and len(set(problems)) == 3, problems
+    assert "3 problems:" in error
+    assert all(error.count(p) == 1 for p in problems)  # none repeated as the headline

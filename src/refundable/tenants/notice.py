@@ -126,13 +126,14 @@ def _too_short(
     file: str,
 ) -> NoticeTooShort:
     what = f"changes {', '.join(changed)}" if changed else "is declared material"
+    told = notified_at.astimezone(ZoneInfo(new.document.timezone)).strftime("%Y-%m-%d %H:%M %Z")
     return NoticeTooShort(
         f"version {new.version} {what} and would take effect on {new.effective_from}, inside "
         f"the {terms.notice_days}-day notice that clause {terms.clause} promises customers "
-        f"told at {notified_at.astimezone(ZoneInfo(new.document.timezone)).isoformat()}",
+        f"told on {told}",
         where=f"{file}: effective_from",
         allowed=f"an effective date on or after {earliest.isoformat()}, "
-        "or customers told earlier (notified_at)",
+        "or customers told earlier (notified_on)",
         details={
             "clause": terms.clause,
             "notice_days": terms.notice_days,
