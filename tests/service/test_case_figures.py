@@ -1,7 +1,8 @@
 """The console's monthly figures (ADR 0080): months are the tenant's own (a decision at 23:30
 UTC on 31 March is April's in Johannesburg), the window is the last twelve calendar months
-in that zone, a case's last decision in the window counts once, and a stage deadline counts
-as kept or missed in its own month only when it falls in the window."""
+in that zone, every decision counts in the month it was made (an override later does not
+change an earlier month), and a stage deadline counts as kept or missed in its own month only
+when it falls in the window."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def test_the_window_is_twelve_local_months_ending_with_this_one() -> None:
         2026, 4, 1, tzinfo=JHB)  # already April in Johannesburg  # fmt: skip
 
 
-def test_decisions_count_once_in_their_local_month_inside_the_window() -> None:
+def test_decisions_count_in_their_local_month_inside_the_window() -> None:
     march_end = datetime(2026, 3, 31, 23, 30, tzinfo=UTC)  # 01:30 on 1 April in Johannesburg
     events = [
         _event("a", 1, EventKind.decided, datetime(2026, 2, 3, 8, tzinfo=UTC), "deny"),
@@ -64,9 +65,12 @@ def test_decisions_count_once_in_their_local_month_inside_the_window() -> None:
     ]
     f = figures(_store([], events), "t1", NOW, JHB)
     assert f.since == START
-    assert f.months == ["2026-01", "2026-04"]
-    assert f.outcomes == {"2026-01": {"approve": 1}, "2026-04": {"approve": 1}}
-    assert f.remedies == {"2026-01": {"refund": 1}, "2026-04": {"account_credit": 1}}
+    assert f.months == ["2026-01", "2026-02", "2026-04"]
+    # February's denial stays February's after April's override
+    assert f.outcomes == {"2026-01": {"approve": 1}, "2026-02": {"deny": 1},
+                          "2026-04": {"approve": 1}}  # fmt: skip
+    assert f.remedies == {"2026-01": {"refund": 1}, "2026-02": {"refund": 1},
+                          "2026-04": {"account_credit": 1}}  # fmt: skip
 
 
 def test_deadlines_count_in_their_local_month_only_inside_the_window() -> None:

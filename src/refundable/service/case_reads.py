@@ -94,22 +94,21 @@ def figures(
     reads: CaseQueries, tenant_id: str, now: datetime, zone: ZoneInfo,
     months: int = FIGURE_MONTHS,
 ) -> Figures:  # fmt: skip
-    """The last ``months`` months in the tenant's zone: the last decision of each case counts
-    once, in the month it was made; each ended or breached stage clock counts as kept or
-    missed in the month of its deadline. Reads only the window: the deciding events since its
-    start and the cases with a deadline in it (ADR 0080)."""
+    """The last ``months`` months in the tenant's zone: every decision (the engine's, an
+    agent's judgement, an override) counts in the month it was made, so a month's figures never
+    change afterwards; each ended or breached stage clock counts as kept or missed in the month
+    of its deadline. Reads only the window: the deciding events since its start and the cases
+    with a deadline in it (ADR 0080)."""
     since = window_start(now, zone, months)
 
     def month(at: datetime) -> str:
         return at.astimezone(zone).strftime("%Y-%m")
 
-    last: dict[str, CaseEvent] = {}
-    for e in reads.events(tenant_id, since=since, kinds=_DECIDING):
-        if e.data.get("outcome"):
-            last[e.case_id] = e
+    made = [e for e in reads.events(tenant_id, since=since, kinds=_DECIDING)
+            if e.data.get("outcome")]  # fmt: skip
     outcomes: dict[str, Counter[str]] = {}
     remedies: dict[str, Counter[str]] = {}
-    for e in last.values():
+    for e in made:
         outcomes.setdefault(month(e.at), Counter())[e.data["outcome"]] += 1
         remedies.setdefault(month(e.at), Counter())[e.data.get("remedy", "none")] += 1
     kept: Counter[str] = Counter()
