@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from refundable.service.logins import Logins
     from refundable.service.outbox_store import OutboxStore
     from refundable.service.queries import LedgerQueries
+    from refundable.service.resources import ResourceQueries
     from refundable.service.scheduled import WorkQueries
     from refundable.service.subscription_queries import SubscriptionQueries
 
@@ -100,6 +101,18 @@ class App:
         from refundable.service.subscription_queries import SubscriptionQueries
 
         return SubscriptionQueries(self.ledger.read_uow_factory, self.catalog)
+
+    @property
+    def resources(self) -> ResourceQueries:
+        """The read side of the API's resources (customers, charges, payments, ...) on this
+        app's store: what ``GET /v1/charges`` and the portal's request form read."""
+        if self.engine is None:
+            from refundable.adapters.memory.resource_queries import MemoryResourceQueries
+
+            return MemoryResourceQueries(self.queries.store)  # type: ignore[attr-defined]
+        from refundable.adapters.db.resource_queries import SqlResourceQueries
+
+        return SqlResourceQueries(self.engine)
 
     @property
     def db(self) -> Engine:

@@ -16,6 +16,7 @@ from refundable.cases.clocks import ClockRules
 from refundable.cases.model import Subject
 from refundable.policy.casesdoc import ChargebackAction, IntakeItem
 from refundable.policy.compiled import CompiledPolicy
+from refundable.policy.labels import question
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,8 @@ class CaseRules:
     chargeback_clause: str | None
     repeated_after: int
     pattern_of: int
+    # The policy's own questions for the facts its rules declare in ``needs`` (fact, ask).
+    asks: tuple[tuple[str, str], ...] = ()
 
     def missing(self, subject: Subject, answers: Mapping[str, str]) -> list[Missing]:
         """Every required item neither answered nor answered by the stored subject."""
@@ -51,6 +54,18 @@ class CaseRules:
             and not (i.answered_by_subject and stored)
             and not answers.get(i.key, "").strip()
         ]
+
+    def label(self, key: str) -> str:
+        """Plain words for an item a case asks for (``Case.missing``): the intake item, the
+        policy's own question for a fact a rule needs, else the fact's name in words ("the
+        date of the charge"), never the key itself."""
+        for i in self.intake:
+            if i.key == key:
+                return i.item
+        for fact, ask in self.asks:
+            if fact == key:
+                return ask
+        return question(key)
 
 
 _APPEAL_STEPS = {"internal_review": 1, "escalation": 2, "mediation": 3}
@@ -85,4 +100,5 @@ def case_rules(policy: CompiledPolicy) -> CaseRules:
         cb.clause if cb else None,
         cb.repeated_after if cb else 0,
         cb.pattern_of if cb else 0,
+        tuple(dict.fromkeys((n.fact, n.ask) for r in policy.rules for n in r.needs)),
     )

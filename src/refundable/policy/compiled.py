@@ -23,6 +23,7 @@ from refundable.policy.decision import TraceStatus, TraceStep
 from refundable.policy.document import DayCount, PolicyDocument, Remedy, Rule, Then
 from refundable.policy.factpaths import FACTS, Getter
 from refundable.policy.facts import Reason, Request
+from refundable.policy.labels import question
 
 if typing.TYPE_CHECKING:
     from refundable.policy.trace_text import TraceTexts
@@ -176,7 +177,7 @@ class CompiledRule:
                 return f"{need.ask} ({item[3:]})"
         if item.startswith("fx:"):
             return f"the exchange rate {item[3:]} on the day of the charge"
-        return item
+        return question(item)
 
 
 def with_trace_steps(rule: CompiledRule, index: int, window: Cond | None = None) -> CompiledRule:

@@ -36,6 +36,18 @@ class Cond:
     converts: bool = False  # compares money across currencies: may need an exchange rate
 
 
+class _Every(frozenset[str]):
+    """Every fact counts as needed: where an absent fact would turn a request down (a
+    requirement, the request window, or a better rule passed over before a denial), it is
+    asked for whatever the rule declares (ADR 0082)."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+EVERY: frozenset[str] = _Every()
+
+
 def is_needed(item: str, needed: frozenset[str]) -> bool:
     """Whether a missing item is one the rule asks for: a fact it declares in ``needs``, or an
     exchange rate (a money comparison across currencies cannot be answered without one)."""

@@ -5,9 +5,13 @@ matches decides, so a policy reads top to bottom like the business's own text. A
 can still deny: the request may fall outside the policy's request window or miss one of the
 rule's requirements; the decision then cites both the rule and what was missing, which is
 what an agent needs to tell the customer. A rule that declares the facts it ``needs`` asks
-for a missing one (a review naming it) instead of reading its absence as a "no". No I/O and
-no clock: the request carries every instant, and the same inputs always give an equal
-Decision.
+for a missing one (a review naming it) instead of reading its absence as a "no".
+
+A fact the request leaves out is never held against the customer (ADR 0082): where a
+requirement or the request window cannot be checked for want of a fact, and where a denial
+would follow only because a better rule was passed over for want of one, the decision asks
+for it instead. No I/O and no clock: the request carries every instant, and the same inputs
+always give an equal Decision.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from datetime import datetime
 from refundable.core.errors import InputError
 from refundable.core.money import FxRate, FxTable
 from refundable.policy.compiled import CompiledPolicy, CompiledRule
-from refundable.policy.cond import missing_items, truth3
+from refundable.policy.cond import EVERY, missing_items, truth3
 from refundable.policy.conditions import Cond
 from refundable.policy.decision import (
     Deadline,
@@ -71,10 +75,19 @@ def decide(policy: CompiledPolicy, request: Request) -> Decision:
         rest = policy.not_reached_after[rule.index]
         window = policy.window
         if rule.windowed and window is not None and not window.cond.test(request):
+            missing = _unknown(window.cond, request)
+            if missing:  # the window runs from a fact the request lacks: ask for it
+                return _information_needed(policy, rule, request, trace, rest, missing)
+            asked = _passed_over(policy, request, rule.index, trace)
+            if asked is not None:
+                return asked
             trace.append(_step(rule.outside_window, rule, TraceStatus.outside_window, window.cond))
             return _refused(policy, rule, request, (*trace, *rest), window.cond, window.clause)
         failed, missing = _requirements(rule, request)
         if failed is not None:
+            asked = _passed_over(policy, request, rule.index, trace)
+            if asked is not None:
+                return asked
             req = rule.requires[failed]
             steps = rule.requirement_failed
             known = steps[failed] if failed < len(steps) else None
@@ -84,9 +97,17 @@ def decide(policy: CompiledPolicy, request: Request) -> Decision:
             )
         if missing:
             return _information_needed(policy, rule, request, trace, rest, missing)
+        if rule.then.outcome is Outcome.deny:
+            asked = _passed_over(policy, request, rule.index, trace)
+            if asked is not None:
+                return asked
         assert rule.applied is not None  # set by the loader
         trace.append(rule.applied)
         return _apply(policy, rule, request, (*trace, *rest))
+    if policy.document.default.outcome is Outcome.deny:
+        asked = _passed_over(policy, request, len(policy.rules), trace)
+        if asked is not None:
+            return asked
     return _default(policy, request, tuple(trace))
 
 
@@ -128,19 +149,55 @@ def _unknown_situation(rule: CompiledRule, r: Request, skipped: TraceStep) -> tu
 def _requirements(rule: CompiledRule, r: Request) -> tuple[int | None, tuple[str, ...]]:
     """The index of the first requirement known to fail (the request is denied), else what
     the unknown ones need (the rule asks for it). A known failure wins: asking for a fact is
-    pointless when the request fails anyway."""
+    pointless when the request fails anyway. A requirement is unknown when it fails only
+    for want of a fact, declared in ``needs`` or not: a requirement is what a denial rests
+    on, so its facts are always asked for (ADR 0082)."""
     missing: list[str] = []
     for i, req in enumerate(rule.requires):
         if req.cond.test(r):
             continue
-        if not rule.asks:
-            return i, ()
-        value = truth3(req.cond, r, rule.needed)
+        value = truth3(req.cond, r, EVERY)
         if value is None:
-            missing.extend(missing_items(req.cond, r, rule.needed))
+            missing.extend(missing_items(req.cond, r, EVERY))
         elif not value:
             return i, ()
     return None, tuple(dict.fromkeys(missing))
+
+
+def _unknown(cond: Cond, r: Request) -> tuple[str, ...]:
+    """What a failing condition lacks, when only a missing fact makes it fail."""
+    if truth3(cond, r, EVERY) is not None:
+        return ()
+    return missing_items(cond, r, EVERY)
+
+
+def _passed_over(
+    policy: CompiledPolicy, r: Request, upto: int, trace: list[TraceStep]
+) -> Decision | None:
+    """Before a denial: the first earlier rule about this very reason, with a better outcome,
+    that was passed over only because the request lacks a fact, asking for that fact (ADR
+    0082). Rules that name no reason (a catch-all by what was charged) are not asked about: a
+    request about failed messages names no charge, and is not asked what one paid for. Runs
+    on the denial path only, so approvals cost nothing more."""
+    for rule in policy.rules[:upto]:
+        if rule.then.outcome is Outcome.deny or not any(c.fact == "reason" for c in rule.when):
+            continue  # a rule of another reason was never reached here (its step says so)
+        missing: list[str] = []
+        for c in rule.when:
+            if c.test(r):
+                continue
+            found = _unknown(c, r)
+            if not found:
+                break  # known not to apply
+            missing.extend(found)
+        else:
+            if missing:
+                rest = policy.not_reached_after[rule.index]
+                before = trace[: rule.index]
+                return _information_needed(
+                    policy, rule, r, before, rest, tuple(dict.fromkeys(missing))
+                )
+    return None
 
 
 def _information_needed(

@@ -251,6 +251,27 @@ def label(path: str) -> Label:
     return Label("the " + path.rsplit(".", 1)[-1].replace("_", " "))
 
 
+# Questions that read better than the fact's name turned into one.
+_QUESTIONS = {
+    "incident.started_at": "when the incident started",
+    "incident.ended_at": "when the incident ended, if it has",
+    "incident.hours": "how long the incident lasted",
+}
+
+
+def question(path: str) -> str:
+    """What to ask a customer for a fact a rule reads and the request lacks, in plain words
+    ("the date of the charge"), for rules that declare no question of their own."""
+    if path in _QUESTIONS:
+        return _QUESTIONS[path]
+    lab = label(path)
+    if lab.unit is Unit.flag:
+        return f"whether {lab.yes}"
+    if lab.unit is Unit.instant and lab.noun.startswith("the "):
+        return f"the date of {lab.noun}"
+    return lab.noun
+
+
 def value_label(path: str, value: object) -> str:
     text = str(value.value if isinstance(value, StrEnum) else value)
     return VALUE_LABELS.get(path, {}).get(text) or text.replace("_", " ")

@@ -102,7 +102,7 @@ def open_case(cmd: c.OpenCase, ctx: Context) -> Done:
     email(ctx.repos, case, "receipt", f"We received your refund request {case.case_id}",
           f"Your request ({case.reason}) was received and is handled under "
           f"{rules.policy_id} {rules.policy_version}.")  # fmt: skip
-    return _intake(ctx, case, cmd.actor, cmd.at, rules, prepared)
+    return _intake(ctx, case, cmd.at, rules, prepared)
 
 
 def _request(ctx: Context, case: Case) -> tuple[Tenant, Request | tuple[str, ...]]:
@@ -119,12 +119,12 @@ def _request(ctx: Context, case: Case) -> tuple[Tenant, Request | tuple[str, ...
 
 
 def _ask(
-    ctx: Context, case: Case, actor: str, at: datetime, items: list[tuple[str, str]],
-    rules: CaseRules,
+    ctx: Context, case: Case, at: datetime, items: list[tuple[str, str]], rules: CaseRules
 ) -> Done:  # fmt: skip
+    """Wait for the customer: the system asks for each item (key, the question in words)."""
     case = case.evolve(missing=tuple(key for key, _ in items))
     asks = "; ".join(ask for _, ask in items)
-    case = step(ctx, case, EventKind.information_requested, actor, at,
+    case = step(ctx, case, EventKind.information_requested, "system", at,
                 {"missing": ",".join(case.missing), "asks": asks}, rules)  # fmt: skip
     email(ctx.repos, case, "missing", f"Your refund request {case.case_id} needs more",
           f"Before we can decide, please send: {asks}.")  # fmt: skip
@@ -132,15 +132,17 @@ def _ask(
 
 
 def _intake(
-    ctx: Context, case: Case, actor: str, at: datetime, rules: CaseRules,
+    ctx: Context, case: Case, at: datetime, rules: CaseRules,
     prepared: tuple[Tenant, Request | tuple[str, ...]] | None = None,
 ) -> Done:  # fmt: skip
     """Ask for what is missing, else decide under the version in force at receipt.
     ``prepared``: the request ``_request`` already built from this very case (the stored
-    charge and payment are read once per command, not twice)."""
+    charge and payment are read once per command, not twice). What intake does by itself
+    (asking, deciding, applying a clear outcome) is the system's doing, whoever opened or
+    answered the case: their own step is the event before."""
     missing = rules.missing(case.subject, case.information)
     if missing:
-        return _ask(ctx, case, actor, at,
+        return _ask(ctx, case, at,
                     [(m.key, f"{m.item} (clause {m.clause})") for m in missing], rules)  # fmt: skip
     if prepared is not None and isinstance(prepared[1], Request):
         tenant, request = prepared[0], prepared[1]
@@ -152,18 +154,22 @@ def _intake(
             tenant.policy_id, case, stored_charge(ctx.repos, case, case.payment_id), case.facts
         )
     decision = decide_for_tenant(tenant, ctx.policy(case.received_at), request)
-    if decision.information_needed:
-        return _ask(ctx, case, actor, at,
-                    [(i.item, i.ask) for i in decision.information_needed], rules)  # fmt: skip
+    unanswered = [(i.item, i.ask) for i in decision.information_needed
+                  if not case.information.get(i.item, "").strip()]  # fmt: skip
+    if unanswered:
+        return _ask(ctx, case, at, unanswered, rules)
+    # Past here a fact the engine still lacks was answered in words it cannot read (a date
+    # typed in the portal): an agent reviews the case with the answer (ADR 0082).
     shown = decision.to_dict()
     record = record_of(derived_id("dec", case.case_id, str(case.seq)), ctx.tenant_id,
                        case.customer_id, decision, at, shown)  # fmt: skip
     ctx.repos.decisions.add(record)
     case = case.evolve(decision_id=record.decision_id, missing=())
     data = _decision_data(record)
-    if decision.outcome.value in rules.auto_apply:
+    if decision.outcome.value in rules.auto_apply and not decision.information_needed:
+        # Applied by the system, not by whoever opened or answered the case.
         case = step(ctx, case, EventKind.decided, "system", at, data, rules)
-        return _outcome(ctx, case, record, actor, at, rules, shown["explanation"])
+        return _outcome(ctx, case, record, "system", at, rules, shown["explanation"])
     case = step(ctx, case, EventKind.review_started, "system", at, data, rules)
     return _done(ctx, case)
 
@@ -220,7 +226,7 @@ def provide_information(cmd: c.ProvideInformation, ctx: Context) -> Done:
     rules = rules_of(ctx, case)
     case = step(ctx, case, EventKind.information_provided, cmd.actor, cmd.at,
                 {"answered": ",".join(sorted({*cmd.information, *cmd.facts}))}, rules)  # fmt: skip
-    return _intake(ctx, case, cmd.actor, cmd.at, rules, prepared)
+    return _intake(ctx, case, cmd.at, rules, prepared)
 
 
 def _merged(old: Any, new: Any) -> dict[str, Any]:

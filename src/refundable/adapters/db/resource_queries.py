@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, Engine, Table, select
+from sqlalchemy import Column, Engine, Table, and_, select
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
@@ -13,6 +13,7 @@ from refundable.adapters.db.repository import SqlJournal
 from refundable.adapters.db.repository_records import SqlCustomers, SqlUsage
 from refundable.adapters.db.repository_scheduling import _NO_CLOCK
 from refundable.adapters.db.repository_tenants import SqlDecisions
+from refundable.ledger.accounts import Kind
 from refundable.ledger.decisions import DecisionRecord
 from refundable.ledger.entries import EntryKind
 from refundable.ledger.lots import CreditLot
@@ -85,6 +86,31 @@ class SqlResourceQueries:
             entry_id = conn.execute(stmt.order_by(e.entry_id).limit(1)).scalar()
             found = None if entry_id is None else SqlJournal(conn, tenant, _NO_CLOCK).get(entry_id)
         return None if found is None else charge_of(found)
+
+    def charges_of(self, tenant: str, customer: str, limit: int) -> Page[Charge]:
+        """The charge entries posted to the customer's receivable accounts, newest first: a
+        range of ``ix_lines_account_effective`` per account (a customer has one per
+        currency), then the entries themselves."""
+        e, ln, a = t.entries.c, t.lines.c, t.accounts.c
+        accounts = select(a.code).where(
+            a.tenant_id == tenant, a.owner == customer, a.kind == Kind.receivable.name
+        )
+        stmt = (
+            select(e.entry_id)
+            .join(t.lines, and_(ln.tenant_id == e.tenant_id, ln.entry_id == e.entry_id))
+            .where(
+                e.tenant_id == tenant,
+                e.kind == EntryKind.charge.value,
+                e.ref.is_not(None),
+                ln.account.in_(accounts),
+            )
+            .order_by(e.effective_us.desc(), e.entry_id.desc())
+            .limit(limit + 1)
+        )
+        with self.engine.begin() as conn:
+            journal = SqlJournal(conn, tenant, _NO_CLOCK)
+            found = [journal.get(i) for i in conn.execute(stmt).scalars()]
+        return page_of([charge_of(x) for x in found if x is not None], limit)
 
     def decisions(
         self, tenant: str, limit: int, after: str | None, customer: str | None = None

@@ -62,6 +62,11 @@ class MemoryResourceQueries:
     def charge(self, tenant: str, charge_id: str) -> Charge | None:
         return next((x for x in self._charges(tenant) if x.charge_id == charge_id), None)
 
+    def charges_of(self, tenant: str, customer: str, limit: int) -> Page[Charge]:
+        mine = [x for x in self._charges(tenant) if x.customer_id == customer]
+        mine.sort(key=lambda x: (x.charged_at, x.entry_id), reverse=True)
+        return page_of(mine[: limit + 1], limit)
+
     def decisions(
         self, tenant: str, limit: int, after: str | None, customer: str | None = None
     ) -> Page[DecisionRecord]:

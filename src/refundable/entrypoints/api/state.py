@@ -129,15 +129,12 @@ def stores_for(app: App) -> tuple[ApiKeys, IdempotencyStore, ResourceQueries]:
     """The SQL stores on the app's engine, or in-memory ones for the ``memory:`` store."""
     if app.engine is None:
         from refundable.adapters.memory.access import MemoryApiKeys, MemoryIdempotency
-        from refundable.adapters.memory.resource_queries import MemoryResourceQueries
 
-        store = app.queries.store  # type: ignore[attr-defined]
-        return MemoryApiKeys(), MemoryIdempotency(), MemoryResourceQueries(store)
+        return MemoryApiKeys(), MemoryIdempotency(), app.resources
     from refundable.adapters.db.repository_access import SqlApiKeys, SqlIdempotency
-    from refundable.adapters.db.resource_queries import SqlResourceQueries
 
     engine = app.engine
-    return SqlApiKeys(engine), SqlIdempotency(engine), SqlResourceQueries(engine)
+    return SqlApiKeys(engine), SqlIdempotency(engine), app.resources
 
 
 def api_state(request: Request) -> ApiState:

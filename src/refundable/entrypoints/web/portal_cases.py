@@ -35,8 +35,11 @@ _REF = re.compile(r"^(charge|payment) (\S+)")
 _CLOSED_FOR_APPEAL = (CaseState.denied, CaseState.paid, CaseState.credited)
 
 
+CHARGES_SHOWN = 100  # the request form offers the customer's newest charges, this many
+
+
 def _refs(request: Request, who: Principal, kind: str) -> list[str]:
-    """The customer's charges or payments, as their statement names them (newest first)."""
+    """The customer's payments, as their statement names them (newest first)."""
     lines = web_of(request).app.queries.statement(who.tenant_id, who.customer_id, limit=200)
     found = [m.group(2) for m in (_REF.match(x.memo) for x in lines) if m and m.group(1) == kind]
     return list(dict.fromkeys(reversed(found)))
@@ -44,12 +47,16 @@ def _refs(request: Request, who: Principal, kind: str) -> list[str]:
 
 @router.get("/new", response_class=HTMLResponse)
 def new_case(request: Request, who: Customer) -> Response:
+    """The request form. The charges offered are read from the store (every charge of the
+    customer, whatever its memo says, newest first); choosing one of another customer is
+    refused by the case itself (``stored_charge``)."""
     web = web_of(request)
     rules = case_rules(policy_in_force(web.app.bus, who.tenant_id, web.app.clock.now()))
+    charges = web.app.resources.charges_of(who.tenant_id, who.customer_id, CHARGES_SHOWN)
     return web.page(
         request, "portal/new_case.html", who=who, intake=rules.intake, reasons=list(Reason),
-        kinds=list(ChargeKind),
-        charges=_refs(request, who, "charge"), payments=_refs(request, who, "payment"),
+        kinds=list(ChargeKind), charges=charges.items, more_charges=charges.has_more,
+        charges_shown=CHARGES_SHOWN, payments=_refs(request, who, "payment"),
         nonce=secrets.token_hex(12),
     )  # fmt: skip
 
