@@ -10,8 +10,6 @@ names stages (MyProtektor 9.1) the case moves through appealed, escalated and me
 
 from __future__ import annotations
 
-import json
-from dataclasses import replace
 from datetime import datetime
 
 from refundable.cases.clocks import ClockAlarm, sound
@@ -23,6 +21,7 @@ from refundable.policy.casesdoc import StageName
 from refundable.scheduling.model import ScheduledAction
 from refundable.service import commands as c
 from refundable.service.case_adjust import adjustment_case, money_moved, override_after_money
+from refundable.service.case_decisions import agent_decision, check_amount, payment_of
 from refundable.service.case_handlers import (
     _done,
     _lock,
@@ -43,29 +42,27 @@ def override_decision(cmd: c.OverrideDecision, ctx: Context) -> Done:
     if money_moved(case):  # compensate what moved (case_adjust, ADR 0067)
         return override_after_money(cmd, ctx, case)
     original = _record(ctx, case)
-    remedy = cmd.remedy or original.remedy
-    net = original.net_minor if cmd.amount is None else cmd.amount.to_minor()
-    if cmd.amount is not None and cmd.amount.currency != original.currency:
-        raise Conflict(f"amount in {cmd.amount.currency}; the decision is in {original.currency}",
-                       where="OverrideDecision.amount", allowed=original.currency)  # fmt: skip
-    same = cmd.amount is None and remedy is original.remedy
-    body = json.loads(original.body)
-    body["override"] = {"by": cmd.actor, "reason": cmd.reason, "original": original.decision_id,
-                        "outcome": cmd.outcome.value, "remedy": remedy.value}  # fmt: skip
-    record = replace(
-        original, decision_id=derived_id("dec", case.case_id, str(case.seq)),
-        outcome=cmd.outcome, remedy=remedy, net_minor=net,
-        fees_minor=original.fees_minor if same else 0,
-        gross_minor=original.gross_minor if same else net,
-        decided_at=cmd.at, body=json.dumps(body, sort_keys=True),
+    payment = payment_of(ctx, case, cmd.payment_id)
+    refundable = payment.money(payment.refundable_minor) if payment else None
+    check_amount(original, cmd.outcome, cmd.remedy, cmd.amount, refundable,
+                 payment.payment_id if payment else None)  # fmt: skip
+    override = {"by": cmd.actor, "reason": cmd.reason, "original": original.decision_id,
+                "outcome": cmd.outcome.value,
+                "remedy": (cmd.remedy or original.remedy).value}  # fmt: skip
+    record = agent_decision(
+        ctx.policy(case.received_at), original, derived_id("dec", case.case_id, str(case.seq)),
+        cmd.outcome, cmd.at, how="on reconsideration",
+        method=payment.method.value if payment else None, remedy=cmd.remedy,
+        net_minor=None if cmd.amount is None else cmd.amount.to_minor(), set_by=cmd.actor,
+        extra={"override": override},
     )  # fmt: skip
     ctx.repos.decisions.add(record)
     case = case.evolve(decision_id=record.decision_id,
                    original_decision_id=case.original_decision_id or original.decision_id,
                    payment_id=cmd.payment_id or case.payment_id)  # fmt: skip
     data = {"decision_id": record.decision_id, "original": original.decision_id,
-            "outcome": cmd.outcome.value, "remedy": remedy.value, "reason": cmd.reason,
-            "net": str(record.money(net))}  # fmt: skip
+            "outcome": cmd.outcome.value, "remedy": record.remedy.value, "reason": cmd.reason,
+            "net": str(record.money(record.net_minor))}  # fmt: skip
     case = step(ctx, case, EventKind.overridden, cmd.actor, cmd.at, data)
     return _outcome(ctx, case, record, cmd.actor, cmd.at)
 
