@@ -17,6 +17,7 @@ from refundable.cases.model import Case, CaseState, EventKind
 from refundable.cases.transitions import apply
 from refundable.core.errors import Conflict
 from refundable.ledger.ids import derived_id
+from refundable.outbound.payouts import Payout, PayoutState
 from refundable.policy.casesdoc import StageName
 from refundable.scheduling.model import ScheduledAction
 from refundable.service import commands as c
@@ -34,7 +35,7 @@ from refundable.service.case_handlers import (
 )
 from refundable.service.case_notices import email, webhook
 from refundable.service.common import Context, Detail, Done
-from refundable.service.payouts import PAYOUT_SETTLED_HOOKS, PayoutSettled
+from refundable.service.payouts import PAYOUT_FAILED_HOOKS, PAYOUT_SETTLED_HOOKS, PayoutSettled
 
 
 def override_decision(cmd: c.OverrideDecision, ctx: Context) -> Done:
@@ -142,6 +143,35 @@ def on_payout_settled(settled: PayoutSettled, ctx: Context) -> None:
 
 if on_payout_settled not in PAYOUT_SETTLED_HOOKS:
     PAYOUT_SETTLED_HOOKS.append(on_payout_settled)
+
+
+def on_payout_failed(payout: Payout, ctx: Context) -> None:
+    """The gateway refused a case's payout for good, or the instrument can no longer take
+    money (8.1's alternative arrangement): the case records it and the customer is told, in
+    the transaction that records the failure, so a case never waits in paying unseen. The
+    case stays paying (its payout clock runs on) until an agent arranges the payment."""
+    case_id = payout.case_id
+    if payout.decision_id.startswith("adj-"):
+        case_id = adjustment_case(ctx.repos.decisions.get(payout.decision_id)) or case_id
+    case = ctx.repos.cases.lock(case_id) if case_id else None
+    if case is None or case.state is not CaseState.paying:
+        return
+    at = max(ctx.now, case.updated_at or ctx.now)  # when the gateway's word was recorded
+    reason = payout.failure_reason or "declined"
+    waits = payout.state is PayoutState.awaiting_alternative
+    case = step(ctx, case, EventKind.payout_failed, "system", at,
+                {"payout_id": payout.payout_id, "amount": str(payout.requested),
+                 "reason": reason, "payout_state": payout.state.value})  # fmt: skip
+    then = ("the payment method can no longer receive it; we will offer you another way to be "
+            "paid" if waits else "we are looking into it and will arrange the payment")  # fmt: skip
+    email(ctx.repos, case, "payout-failed", f"Your refund {case.case_id} could not be paid yet",
+          f"The refund of {payout.requested} was refused by the payment provider ({reason}): "
+          f"{then}.")  # fmt: skip
+    finish(ctx, case)
+
+
+if on_payout_failed not in PAYOUT_FAILED_HOOKS:
+    PAYOUT_FAILED_HOOKS.append(on_payout_failed)
 
 
 def run_case_alarm(action: ScheduledAction, ctx: Context) -> Done:

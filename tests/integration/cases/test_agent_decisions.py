@@ -10,6 +10,7 @@ decision it pays (MyProtektor: 4.1's 10 business days from the approval, not 7.3
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -33,6 +34,7 @@ from refundable.ledger.decisions import DecisionRecord
 from refundable.policy.casesdoc import StageName
 from refundable.policy.document import Outcome, Remedy
 from refundable.service import commands as c
+from refundable.service.ports import RefundStatus
 
 # Monday 23 November 2026, 09:00 in Johannesburg; 1 December is six business days later
 T0 = datetime(2026, 11, 23, 7, tzinfo=UTC)
@@ -171,3 +173,52 @@ def test_an_override_amount_within_the_refundable_is_accepted_to_the_cent(app: A
     assert r.details["state"] == "paying"
     [payout] = outbox_for(app, tenant, case_id, "payout")
     assert payout["amount"] == "500.00"
+
+
+@pytest.mark.parametrize(
+    ("reason", "payout_state", "told"),
+    [("card_declined", "failed", "arrange the payment"),
+     ("account_closed", "awaiting_alternative", "another way to be paid")],
+)  # fmt: skip
+def test_a_payout_the_gateway_refuses_is_recorded_on_the_case_and_told(
+    app: App, reason: str, payout_state: str, told: str
+) -> None:
+    tenant, case_id, p = _review(app)
+    app.bus.handle(c.JudgeCase(tenant, "j", case_id, Outcome.approve, JUDGED, "agent:ann"))
+    [msg] = outbox_for(app, tenant, case_id, "payout")
+    dec = msg["decision_id"]
+    app.bus.handle(c.RequestPayout(tenant, "rq", "po1", "m1", case_id, "M1", p, dec,
+                                   zar("600.00"), "sandbox", JUDGED))  # fmt: skip
+    refused = c.RecordGatewayRefund(tenant, "gw", "po1", "re_1", RefundStatus.failed,
+                                    JUDGED, reason)  # fmt: skip
+    app.bus.handle(refused)
+    app.bus.handle(replace(refused, idempotency_key="gw2"))  # heard again: recorded once
+    case = case_of(app, tenant, case_id)
+    assert case.state.value == "paying"  # still owed: an agent arranges it
+    [failed] = [e for e in events_of(app, tenant, case_id) if e.kind.value == "payout_failed"]
+    assert (failed.data["reason"], failed.data["payout_state"]) == (reason, payout_state)
+    assert failed.data["amount"] == "ZAR 600.00"
+    [mail] = [m for m in outbox_for(app, tenant, case_id, "email") if "could not" in m["subject"]]
+    assert told in mail["text"] and reason in mail["text"]
+
+
+def test_a_payout_beyond_what_the_payment_can_refund_fails_on_the_case_not_in_a_dead_letter(
+    app: App,
+) -> None:
+    tenant, first, p = _review(app)
+    charge = case_of(app, tenant, first).subject_id
+    second, _ = open_case(app, tenant, "M1", Subject.charge, charge, Reason.duplicate_charge,
+                          T0, information=INFO, facts=FIRST, payment_id=p)  # fmt: skip
+    for n, case_id in enumerate((first, second)):
+        app.bus.handle(c.JudgeCase(tenant, f"j{n}", case_id, Outcome.approve, JUDGED, "agent:a"))
+    for n, case_id in enumerate((first, second)):
+        [msg] = outbox_for(app, tenant, case_id, "payout")
+        dec = msg["decision_id"]
+        app.bus.handle(c.RequestPayout(tenant, f"rq{n}", f"po{n}", f"m{n}", case_id, "M1", p,
+                                       dec, zar("600.00"), "sandbox", JUDGED))  # fmt: skip
+        if n == 0:  # the first is paid: nothing is left to refund on the payment
+            app.bus.handle(c.RecordGatewayRefund(tenant, "gw0", "po0", "re_0",
+                                                 RefundStatus.succeeded, JUDGED))  # fmt: skip
+    assert case_of(app, tenant, first).state.value == "paid"
+    [failed] = [e for e in events_of(app, tenant, second) if e.kind.value == "payout_failed"]
+    assert failed.data["reason"].startswith("over_refund") and "ZAR 0.00" in failed.data["reason"]
