@@ -36,7 +36,9 @@ def test_demo_cases_cover_every_state_and_the_queue_puts_the_breaching_one_first
     assert due > NOW and (due - NOW).days < 4  # about to breach, not yet breached
     outcomes = build_report(app, app.cases_read, "myprotektor", "outcomes")
     assert {(r["outcome"], r["remedy"]) for r in outcomes} >= {
-        ("approve", "refund"), ("deny", "refund"), ("approve", "account_credit")}  # fmt: skip
+        ("approve", "refund"), ("deny", "none"), ("approve", "account_credit")}  # fmt: skip
+    # a judged deny pays nothing: it is not counted with the refunds' money
+    assert {r["net"] for r in outcomes if r["outcome"] == "deny"} == {"0.00"}
     audit = build_report(app, app.cases_read, "kelbix", "audit")
     assert [r["kind"] for r in audit if r["case_id"] == "demo-paid"][-2:] == [
         "payout_requested", "paid"]  # fmt: skip

@@ -173,3 +173,59 @@ def test_an_agent_withdraws_a_case_for_the_customer_after_confirming(
     assert done.status_code == 303 and _state(app, tenant, case_id) == "withdrawn"
     after = agent.get(f"/console/cases/{case_id}").text
     assert 'data-testid="withdraw"' not in after and 'data-testid="override"' not in after
+
+
+_MP_INFO = {"account": "c1@acme.test Acme", "explanation": "not for us", "evidence": "log"}
+_FIRST = {"charge": {"kind": "subscription", "billing": "monthly", "initial_purchase": True}}
+
+
+def test_an_impossible_override_amount_is_shown_on_the_form_not_confirmed(
+    app: App, tmp_path: Path
+) -> None:
+    tenant = policy_tenant(app, "myprotektor")
+    ch, p = charge_and_pay(app, tenant, "C1", zar("500.00"), T0)
+    case_id, _ = open_case(app, tenant, "C1", Subject.charge, ch, Reason.change_of_mind, T0,
+                           information=_MP_INFO, facts=_FIRST, payment_id=p)  # fmt: skip
+    seed_demo_logins(app, tenants=[tenant])
+    agent = client(app, tmp_path)
+    assert sign_in(agent, tenant, f"agent@{tenant}.example") == 303
+    page = agent.get(f"/console/cases/{case_id}").text
+    form = {"csrf_token": csrf(agent, f"/console/cases/{case_id}"), "nonce": _nonce(page),
+            "outcome": "approve", "currency": "ZAR", "payment": p, "remedy": "",
+            "reason": "goodwill"}  # fmt: skip
+    path = f"/console/cases/{case_id}/override"
+    too_much = agent.post(path, data={**form, "amount": "99999999"})
+    assert too_much.status_code == 409 and 'data-testid="confirm"' not in too_much.text
+    assert "at most ZAR 500.00" in too_much.text
+    negative = agent.post(path, data={**form, "amount": "-5"})
+    assert negative.status_code == 422 and 'data-testid="confirm"' not in negative.text
+    assert "more than zero" in negative.text
+    fine = agent.post(path, data={**form, "amount": "500.00"})
+    assert fine.status_code == 200 and 'data-testid="confirm"' in fine.text
+    assert _state(app, tenant, case_id) == "in_review"
+
+
+def test_a_judged_deny_reads_as_a_deny_in_the_console_and_the_portal(
+    app: App, tmp_path: Path
+) -> None:
+    tenant = policy_tenant(app, "myprotektor")
+    ch, p = charge_and_pay(app, tenant, "C1", zar("900.00"), T0)
+    case_id, _ = open_case(app, tenant, "C1", Subject.charge, ch, Reason.change_of_mind, T0,
+                           information=_MP_INFO, facts=_FIRST, payment_id=p)  # fmt: skip
+    seed_demo_logins(app, tenants=[tenant])
+    agent = client(app, tmp_path)
+    assert sign_in(agent, tenant, f"agent@{tenant}.example") == 303
+    page = agent.get(f"/console/cases/{case_id}").text
+    form = {"csrf_token": csrf(agent, f"/console/cases/{case_id}"), "nonce": _nonce(page),
+            "outcome": "deny"}  # fmt: skip
+    done = agent.post(f"/console/cases/{case_id}/judge", data=form, follow_redirects=False)
+    assert done.status_code == 303 and _state(app, tenant, case_id) == "denied"
+    shown = agent.get(f"/console/cases/{case_id}").text
+    assert "<strong>deny</strong> · none · ZAR 0.00" in shown
+    assert "Denied after review under clause 4.1" in shown and "Approved" not in shown
+    mail = CaughtMail()
+    customer = client(app, tmp_path / "portal", mail)
+    assert portal_sign_in(customer, mail, tenant, f"c1@customers.{tenant}.example") == 303
+    told = customer.get(f"/portal/cases/{case_id}").text
+    assert "Denied after review under clause 4.1" in told and "Approved" not in told
+    assert "ZAR 900.00" not in told

@@ -52,12 +52,35 @@ def deadline(
     """(due, warn) for a stage started at ``start``."""
     if spec.business_days is not None:
         due = cal.business_deadline(start, spec.business_days)
+    else:
+        last = cal.local(start).date() + timedelta(days=spec.days or 0)
+        due = datetime.combine(last, time.max, tzinfo=cal.zone)
+    return due, _warn(spec, start, due, cal)
+
+
+def _warn(spec: StageDeadline, start: datetime, due: datetime, cal: BusinessCalendar) -> datetime:
+    """When a stage started at ``start`` and due at ``due`` warns (``warn_before`` ahead)."""
+    if spec.business_days is not None:
         warn_day = business_days_before(cal, cal.local(due).date(), spec.warn_before)
-        return due, min(due, max(start, cal.close_of(warn_day)))
-    days = spec.days or 0
-    last = cal.local(start).date() + timedelta(days=days)
-    due = datetime.combine(last, time.max, tzinfo=cal.zone)
-    return due, max(start, due - timedelta(days=spec.warn_before))
+        return min(due, max(start, cal.close_of(warn_day)))
+    return max(start, due - timedelta(days=spec.warn_before))
+
+
+def held_to(case: Case, stage: StageName, due: datetime, clause: str, rules: ClockRules) -> Case:
+    """``case`` with its running ``stage`` due at ``due`` under ``clause``: the deadline a
+    decision promises for that stage (a refund's payment deadline, ADR 0081) instead of the
+    stage's general one, warned as the stage's own rule says. Unchanged when the stage does
+    not run, or already runs to that deadline."""
+    clock = case.clock(stage)
+    spec = next((s for s in rules.stages if s.stage is stage), None)
+    if clock is None or not clock.running or spec is None:
+        return case
+    if (clock.due_at, clock.clause) == (due, clause):
+        return case
+    warn = _warn(spec, clock.started_at, due, rules.calendar)
+    moved = replace(clock, due_at=due, warn_at=warn, clause=clause, generation=clock.generation + 1,
+                    warned=False, breached=False)  # fmt: skip
+    return case.with_clock(moved)
 
 
 def _shift(clock: StageClock, spec: StageDeadline, since: datetime, to: datetime,

@@ -76,6 +76,7 @@ class EventKind(StrEnum):
     accepted = "accepted"
     payout_requested = "payout_requested"
     paid = "paid"
+    payout_failed = "payout_failed"  # the gateway refused the payout: the case says so
     credited = "credited"
     denied = "denied"
     withdrawn = "withdrawn"

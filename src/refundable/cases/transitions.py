@@ -54,6 +54,7 @@ IN_PLACE = frozenset(
         EventKind.notice,
         EventKind.chargeback,
         EventKind.dispute_resolved,
+        EventKind.payout_failed,
     }
 )
 

@@ -33,6 +33,7 @@ from refundable.ledger.entries import EntryKind, JournalEntry, entry
 from refundable.ledger.ids import derived_id
 from refundable.policy.document import Outcome, Remedy
 from refundable.service import commands as c
+from refundable.service.case_decisions import agent_decision
 from refundable.service.case_handlers import _done, _record, step
 from refundable.service.case_notices import email
 from refundable.service.common import Context, Done
@@ -86,7 +87,7 @@ def override_after_money(cmd: c.OverrideDecision, ctx: Context, case: Case) -> D
     net = 0 if cmd.outcome is Outcome.deny else (
         moved.net_minor if cmd.amount is None else cmd.amount.to_minor())  # fmt: skip
     delta = net - moved.net_minor
-    record = _override_record(cmd, case, moved, net, delta)
+    record = _override_record(ctx, cmd, case, moved, net, delta)
     ctx.repos.decisions.add(record)
     case = case.evolve(decision_id=record.decision_id,
                    original_decision_id=case.original_decision_id or moved.decision_id)  # fmt: skip
@@ -99,7 +100,7 @@ def override_after_money(cmd: c.OverrideDecision, ctx: Context, case: Case) -> D
     if delta > 0 and remedy is Remedy.refund:
         case = _pay_more(ctx, case, record, delta, cmd)
     elif delta != 0:
-        e = _post_difference(ctx, case, record, delta, cmd)
+        e = _post_difference(ctx, case, record, moved.remedy, delta, cmd)
         entries = (e.entry_id,)
         case = step(ctx, case, EventKind.money, cmd.actor, cmd.at,
                     {"entries": e.entry_id, "difference": data["difference"]})  # fmt: skip
@@ -111,17 +112,20 @@ def override_after_money(cmd: c.OverrideDecision, ctx: Context, case: Case) -> D
 
 
 def _override_record(
-    cmd: c.OverrideDecision, case: Case, moved: DecisionRecord, net: int, delta: int
-) -> DecisionRecord:
-    body = json.loads(moved.body)
-    body["override"] = {"by": cmd.actor, "reason": cmd.reason, "original": moved.decision_id,
-                        "outcome": cmd.outcome.value, "remedy": moved.remedy.value,
-                        "after_money_moved": True, "moved_minor": moved.net_minor,
-                        "difference_minor": delta}  # fmt: skip
-    return replace(
-        moved, decision_id=derived_id("dec", case.case_id, str(case.seq)), outcome=cmd.outcome,
-        net_minor=net, gross_minor=net + moved.fees_minor, decided_at=cmd.at,
-        body=json.dumps(body, sort_keys=True),
+    ctx: Context, cmd: c.OverrideDecision, case: Case, moved: DecisionRecord, net: int,
+    delta: int,
+) -> DecisionRecord:  # fmt: skip
+    """The overriding decision, stated as the agent chose it (``case_decisions``): a deny
+    records nothing to pay; what moved and the difference are kept beside it."""
+    override = {"by": cmd.actor, "reason": cmd.reason, "original": moved.decision_id,
+                "outcome": cmd.outcome.value, "remedy": moved.remedy.value,
+                "after_money_moved": True, "moved_minor": moved.net_minor,
+                "difference_minor": delta}  # fmt: skip
+    return agent_decision(
+        ctx.policy(case.received_at), moved, derived_id("dec", case.case_id, str(case.seq)),
+        cmd.outcome, cmd.at, how="on reconsideration",
+        net_minor=None if cmd.amount is None else net, set_by=cmd.actor,
+        extra={"override": override},
     )  # fmt: skip
 
 
@@ -160,12 +164,13 @@ def _pay_more(
 
 
 def _post_difference(
-    ctx: Context, case: Case, record: DecisionRecord, delta: int, cmd: c.OverrideDecision
-) -> JournalEntry:
+    ctx: Context, case: Case, record: DecisionRecord, remedy: Remedy, delta: int,
+    cmd: c.OverrideDecision,
+) -> JournalEntry:  # fmt: skip
     """Grant a credit's difference, or take back what was moved too much (balanced: the
     tenant's account that carried the original posting carries the other side)."""
     subscriber = None
-    if record.remedy is Remedy.account_credit:
+    if remedy is Remedy.account_credit:
         subscriber = live_subscription(ctx, case.customer_id, record.currency)
     if subscriber is not None and delta < 0:  # it may already have paid for a period
         raise Conflict(
@@ -173,7 +178,7 @@ def _post_difference(
             where="OverrideDecision.amount",
             allowed=f"at least {record.money(record.net_minor - delta)} (only more credit)",
         )
-    account_of, tenant_kind, kind = _TAKE_BACK[record.remedy]
+    account_of, tenant_kind, kind = _TAKE_BACK[remedy]
     customer_side = account_of(case.customer_id, record.currency)
     refunds = chart.tenant_account(tenant_kind, record.currency)
     pair = (refunds, customer_side, delta) if delta > 0 else (customer_side, refunds, -delta)

@@ -10,20 +10,22 @@ stored decision, the money (``case_money``), the notices and the stage alarms
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from refundable.cases.clocks import on_state_change
+from refundable.cases.clocks import held_to, on_state_change
 from refundable.cases.model import Case, CaseState, EventKind
 from refundable.cases.rules import CaseRules, case_rules
 from refundable.cases.transitions import apply
 from refundable.core.errors import Conflict
 from refundable.ledger.decisions import DecisionRecord, record_of
 from refundable.ledger.ids import derived_id
+from refundable.policy.casesdoc import StageName
 from refundable.policy.document import Outcome
 from refundable.policy.facts import Request
 from refundable.service import commands as c
+from refundable.service.case_decisions import agent_decision, payment_of
 from refundable.service.case_facts import FactsMissing, build_request, stored_charge
 from refundable.service.case_money import carry_out
 from refundable.service.case_notices import email, schedule_alarms, webhook
@@ -169,7 +171,7 @@ def _intake(
     if decision.outcome.value in rules.auto_apply and not decision.information_needed:
         # Applied by the system, not by whoever opened or answered the case.
         case = step(ctx, case, EventKind.decided, "system", at, data, rules)
-        return _outcome(ctx, case, record, "system", at, rules, shown["explanation"])
+        return _outcome(ctx, case, record, "system", at, rules, shown)
     case = step(ctx, case, EventKind.review_started, "system", at, data, rules)
     return _done(ctx, case)
 
@@ -187,12 +189,13 @@ def _decision_data(record: DecisionRecord) -> dict[str, str]:
 
 def _outcome(
     ctx: Context, case: Case, record: DecisionRecord, actor: str, at: datetime,
-    rules: CaseRules | None = None, explanation: str | None = None,
+    rules: CaseRules | None = None, body: Mapping[str, Any] | None = None,
 ) -> Done:  # fmt: skip
     """Carry out a decision: deny, wait for acceptance (settlement), or move the money.
-    ``explanation``: the record's, when the caller has it (else read from its body)."""
-    if explanation is None:
-        explanation = json.loads(record.body)["explanation"]
+    ``body``: the record's, when the caller has it (else read from the record)."""
+    if body is None:
+        body = json.loads(record.body)
+    explanation = body["explanation"]
     clauses = ", ".join(record.clauses)
     if record.outcome is not Outcome.approve:
         case = step(ctx, case, EventKind.denied, actor, at, {"decision_id": record.decision_id},
@@ -211,9 +214,23 @@ def _outcome(
         return _done(ctx, case)
     kind, data, entries = carry_out(ctx, case, record, case.payment_id, at)
     case = step(ctx, case, kind, actor, at, data, rules)
+    if kind is EventKind.payout_requested:
+        case = _held_to_pay_by(case, body, rules)
     email(ctx.repos, case, "decision", f"Decision on your refund request {case.case_id}",
           f"{explanation} (clauses {clauses})")  # fmt: skip
     return _done(ctx, case, tuple(e.entry_id for e in entries))
+
+
+def _held_to_pay_by(case: Case, body: Mapping[str, Any], rules: CaseRules) -> Case:
+    """One payout deadline per case: the payout stage runs to the payment deadline the
+    decision it pays names (e.g. MyProtektor 4.1's 10 business days), not to the stage's
+    general one (7.3's 14), so the clock and what the customer was told agree (ADR 0081)."""
+    deadlines = body.get("deadlines") or {}
+    basis = (deadlines.get("basis") or {}).get("pay_by")
+    if not deadlines.get("pay_by") or not basis:
+        return case
+    due = datetime.fromisoformat(deadlines["pay_by"])
+    return held_to(case, StageName.payout, due, basis["clause"], rules.clocks)
 
 
 def provide_information(cmd: c.ProvideInformation, ctx: Context) -> Done:
@@ -271,16 +288,18 @@ def judge_case(cmd: c.JudgeCase, ctx: Context) -> Done:
                        where="case_id", allowed="a case waiting in review")  # fmt: skip
     proposed = _record(ctx, case)
     _factors(proposed, cmd.factors)
-    body = json.loads(proposed.body)
-    body["judgement"] = {"by": cmd.actor, "outcome": cmd.outcome.value,
-                         "factors": list(cmd.factors), "note": cmd.note,
-                         "proposal": proposed.decision_id}  # fmt: skip
-    record = replace(proposed, decision_id=derived_id("dec", case.case_id, str(case.seq)),
-                     outcome=cmd.outcome, decided_at=cmd.at,
-                     body=json.dumps(body, sort_keys=True))  # fmt: skip
+    payment = payment_of(ctx, case, cmd.payment_id)
+    judgement = {"by": cmd.actor, "outcome": cmd.outcome.value, "factors": list(cmd.factors),
+                 "note": cmd.note, "proposal": proposed.decision_id}  # fmt: skip
+    record = agent_decision(
+        ctx.policy(case.received_at), proposed, derived_id("dec", case.case_id, str(case.seq)),
+        cmd.outcome, cmd.at, how="after review",
+        method=payment.method.value if payment else None, extra={"judgement": judgement},
+    )  # fmt: skip
     ctx.repos.decisions.add(record)
     case = case.evolve(decision_id=record.decision_id,
-                   payment_id=cmd.payment_id or case.payment_id)  # fmt: skip
+                       original_decision_id=case.original_decision_id or proposed.decision_id,
+                       payment_id=cmd.payment_id or case.payment_id)  # fmt: skip
     data = {**_decision_data(record), "factors": "; ".join(cmd.factors), "note": cmd.note}
     case = step(ctx, case, EventKind.judged, cmd.actor, cmd.at, data)
     return _outcome(ctx, case, record, cmd.actor, cmd.at)

@@ -15,13 +15,17 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from refundable.cases.model import Case, CaseEvent, EventKind
+from refundable.cases.model import Case, CaseEvent, EventKind, Subject
 from refundable.cases.rules import CaseRules, case_rules
 from refundable.core.errors import NotFound
 from refundable.ledger.decisions import DecisionRecord
 from refundable.policy.compiled import CompiledPolicy
 from refundable.service.bus import MessageBus
+from refundable.service.case_adjust import money_moved
+from refundable.service.case_decisions import check_amount
 from refundable.service.case_queries import CaseQueries
+from refundable.service.commands.cases import OverrideDecision
+from refundable.service.queries import LedgerQueries
 
 
 def at_risk(case: Case, now: datetime) -> bool:
@@ -63,6 +67,28 @@ def case_view(
     body = json.loads(decision.body) if decision is not None else {}
     events = reads.events(tenant_id, case_id)
     return CaseView(case, events, decision, body, policy, case_rules(policy))
+
+
+def check_override(
+    bus: MessageBus, ledger: LedgerQueries, case: Case, cmd: OverrideDecision
+) -> None:
+    """Refuse, before a confirmation page shows it, an override whose amount the handler
+    would refuse (``case_decisions.check_amount``): reads only; the handler checks again
+    when the override is confirmed. After money moved, what is still refundable comes on
+    top of what the decision in force paid (the override pays the difference)."""
+    if cmd.amount is None or case.decision_id is None:
+        return
+    with bus.read_uow_factory() as uow:  # never committed: a read
+        record = uow.repositories(case.tenant_id).decisions.get(case.decision_id)
+    pid = cmd.payment_id or case.payment_id
+    if pid is None and case.subject is Subject.payment:
+        pid = case.subject_id
+    if record is None:
+        return  # the handler names what is missing
+    left = None if pid is None else ledger.remaining_refundable(case.tenant_id, pid)
+    if left is not None and money_moved(case) and left.currency == record.currency:
+        left = left + record.money(record.net_minor)
+    check_amount(record, cmd.outcome, cmd.remedy, cmd.amount, left, pid)
 
 
 @dataclass(frozen=True, slots=True)

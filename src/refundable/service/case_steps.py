@@ -10,8 +10,6 @@ names stages (MyProtektor 9.1) the case moves through appealed, escalated and me
 
 from __future__ import annotations
 
-import json
-from dataclasses import replace
 from datetime import datetime
 
 from refundable.cases.clocks import ClockAlarm, sound
@@ -19,10 +17,12 @@ from refundable.cases.model import Case, CaseState, EventKind
 from refundable.cases.transitions import apply
 from refundable.core.errors import Conflict
 from refundable.ledger.ids import derived_id
+from refundable.outbound.payouts import Payout, PayoutState
 from refundable.policy.casesdoc import StageName
 from refundable.scheduling.model import ScheduledAction
 from refundable.service import commands as c
 from refundable.service.case_adjust import adjustment_case, money_moved, override_after_money
+from refundable.service.case_decisions import agent_decision, check_amount, payment_of
 from refundable.service.case_handlers import (
     _done,
     _lock,
@@ -35,7 +35,7 @@ from refundable.service.case_handlers import (
 )
 from refundable.service.case_notices import email, webhook
 from refundable.service.common import Context, Detail, Done
-from refundable.service.payouts import PAYOUT_SETTLED_HOOKS, PayoutSettled
+from refundable.service.payouts import PAYOUT_FAILED_HOOKS, PAYOUT_SETTLED_HOOKS, PayoutSettled
 
 
 def override_decision(cmd: c.OverrideDecision, ctx: Context) -> Done:
@@ -43,29 +43,27 @@ def override_decision(cmd: c.OverrideDecision, ctx: Context) -> Done:
     if money_moved(case):  # compensate what moved (case_adjust, ADR 0067)
         return override_after_money(cmd, ctx, case)
     original = _record(ctx, case)
-    remedy = cmd.remedy or original.remedy
-    net = original.net_minor if cmd.amount is None else cmd.amount.to_minor()
-    if cmd.amount is not None and cmd.amount.currency != original.currency:
-        raise Conflict(f"amount in {cmd.amount.currency}; the decision is in {original.currency}",
-                       where="OverrideDecision.amount", allowed=original.currency)  # fmt: skip
-    same = cmd.amount is None and remedy is original.remedy
-    body = json.loads(original.body)
-    body["override"] = {"by": cmd.actor, "reason": cmd.reason, "original": original.decision_id,
-                        "outcome": cmd.outcome.value, "remedy": remedy.value}  # fmt: skip
-    record = replace(
-        original, decision_id=derived_id("dec", case.case_id, str(case.seq)),
-        outcome=cmd.outcome, remedy=remedy, net_minor=net,
-        fees_minor=original.fees_minor if same else 0,
-        gross_minor=original.gross_minor if same else net,
-        decided_at=cmd.at, body=json.dumps(body, sort_keys=True),
+    payment = payment_of(ctx, case, cmd.payment_id)
+    refundable = payment.money(payment.refundable_minor) if payment else None
+    check_amount(original, cmd.outcome, cmd.remedy, cmd.amount, refundable,
+                 payment.payment_id if payment else None)  # fmt: skip
+    override = {"by": cmd.actor, "reason": cmd.reason, "original": original.decision_id,
+                "outcome": cmd.outcome.value,
+                "remedy": (cmd.remedy or original.remedy).value}  # fmt: skip
+    record = agent_decision(
+        ctx.policy(case.received_at), original, derived_id("dec", case.case_id, str(case.seq)),
+        cmd.outcome, cmd.at, how="on reconsideration",
+        method=payment.method.value if payment else None, remedy=cmd.remedy,
+        net_minor=None if cmd.amount is None else cmd.amount.to_minor(), set_by=cmd.actor,
+        extra={"override": override},
     )  # fmt: skip
     ctx.repos.decisions.add(record)
     case = case.evolve(decision_id=record.decision_id,
                    original_decision_id=case.original_decision_id or original.decision_id,
                    payment_id=cmd.payment_id or case.payment_id)  # fmt: skip
     data = {"decision_id": record.decision_id, "original": original.decision_id,
-            "outcome": cmd.outcome.value, "remedy": remedy.value, "reason": cmd.reason,
-            "net": str(record.money(net))}  # fmt: skip
+            "outcome": cmd.outcome.value, "remedy": record.remedy.value, "reason": cmd.reason,
+            "net": str(record.money(record.net_minor))}  # fmt: skip
     case = step(ctx, case, EventKind.overridden, cmd.actor, cmd.at, data)
     return _outcome(ctx, case, record, cmd.actor, cmd.at)
 
@@ -145,6 +143,35 @@ def on_payout_settled(settled: PayoutSettled, ctx: Context) -> None:
 
 if on_payout_settled not in PAYOUT_SETTLED_HOOKS:
     PAYOUT_SETTLED_HOOKS.append(on_payout_settled)
+
+
+def on_payout_failed(payout: Payout, ctx: Context) -> None:
+    """The gateway refused a case's payout for good, or the instrument can no longer take
+    money (8.1's alternative arrangement): the case records it and the customer is told, in
+    the transaction that records the failure, so a case never waits in paying unseen. The
+    case stays paying (its payout clock runs on) until an agent arranges the payment."""
+    case_id = payout.case_id
+    if payout.decision_id.startswith("adj-"):
+        case_id = adjustment_case(ctx.repos.decisions.get(payout.decision_id)) or case_id
+    case = ctx.repos.cases.lock(case_id) if case_id else None
+    if case is None or case.state is not CaseState.paying:
+        return
+    at = max(ctx.now, case.updated_at or ctx.now)  # when the gateway's word was recorded
+    reason = payout.failure_reason or "declined"
+    waits = payout.state is PayoutState.awaiting_alternative
+    case = step(ctx, case, EventKind.payout_failed, "system", at,
+                {"payout_id": payout.payout_id, "amount": str(payout.requested),
+                 "reason": reason, "payout_state": payout.state.value})  # fmt: skip
+    then = ("the payment method can no longer receive it; we will offer you another way to be "
+            "paid" if waits else "we are looking into it and will arrange the payment")  # fmt: skip
+    email(ctx.repos, case, "payout-failed", f"Your refund {case.case_id} could not be paid yet",
+          f"The refund of {payout.requested} was refused by the payment provider ({reason}): "
+          f"{then}.")  # fmt: skip
+    finish(ctx, case)
+
+
+if on_payout_failed not in PAYOUT_FAILED_HOOKS:
+    PAYOUT_FAILED_HOOKS.append(on_payout_failed)
 
 
 def run_case_alarm(action: ScheduledAction, ctx: Context) -> Done:

@@ -57,6 +57,13 @@ def request_payout(cmd: c.RequestPayout, ctx: Context) -> Done:
         cmd.payment_id, cmd.decision_id, cmd.amount, amount, payment.method, cmd.gateway,
         PayoutState.requested, cmd.at, frm, by, cmd.fx if amount is not cmd.amount else None,
     )  # fmt: skip
+    if amount.to_minor() > payment.refundable_minor:  # the gateway is never asked
+        most = payment.money(payment.refundable_minor)
+        reason = f"over_refund: payment {payment.payment_id} can refund at most {most}"
+        payout = payout.failed(None, reason, cmd.at)
+        ctx.repos.payouts.add(payout)
+        run_failed_hooks(payout, ctx)  # the case says so (a dead letter would not)
+        return Done(ref=cmd.payout_id, details={Detail.amount: str(amount.amount)})
     ctx.repos.payouts.add(payout)
     return Done(ref=cmd.payout_id, details={Detail.amount: str(amount.amount)})
 

@@ -38,6 +38,7 @@ from refundable.service.case_reads import (
     QUEUE_SIZE,
     at_risk,
     case_view,
+    check_override,
     figures,
 )
 from refundable.service.logins import Role
@@ -121,7 +122,9 @@ def escalate(request: Request, case_id: str, who: Staff, form: Form) -> Response
 # and ``confirm=yes`` and sends the command. The nonce of the case page makes it act once.
 
 
-def _override_of(who: Principal, case_id: str, form: dict[str, str], now: datetime) -> c.Command:
+def _override_of(
+    who: Principal, case_id: str, form: dict[str, str], now: datetime
+) -> c.OverrideDecision:
     outcome = {"approve": Outcome.approve, "deny": Outcome.deny}.get(form.get("outcome", ""))
     if outcome is None:
         raise InputError("choose approve or deny", where="outcome", allowed="approve, deny")
@@ -156,8 +159,12 @@ def _confirm(
 def override(request: Request, case_id: str, who: Staff, form: Form) -> Response:
     """Replace the decision (approve or deny, with a reason; the original is kept)."""
     require(who, Role.agent)
-    now = web_of(request).app.clock.now()
-    return _confirm(request, who, case_id, form, _override_of(who, case_id, form, now))
+    web = web_of(request)
+    command = _override_of(who, case_id, form, web.app.clock.now())
+    case = reads_of(request).case(who.tenant_id, case_id)
+    if case is not None:  # an impossible amount is refused here, not after a confirmation
+        check_override(web.app.bus, web.app.queries, case, command)
+    return _confirm(request, who, case_id, form, command)
 
 
 @router.post("/cases/{case_id}/withdraw")

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from refundable.cases.model import Subject
@@ -141,6 +142,24 @@ class OverrideDecision(Command):
             raise bad("OverrideDecision.outcome", self.outcome.value, "approve or deny")
         if not self.reason.strip():
             raise bad("OverrideDecision.reason", self.reason, "why the decision is overridden")
+        if self.amount is not None:
+            _check_override_amount(self.amount, self.outcome)
+
+
+def _check_override_amount(amount: Money, outcome: Outcome) -> None:
+    """What the customer gets: more than zero, in the currency's minor units (never rounded
+    silently); a deny pays nothing, so it takes no amount."""
+    where, digits = "OverrideDecision.amount", amount.minor_units
+    if outcome is Outcome.deny:
+        raise bad(where, str(amount.amount), "no amount with a deny: a deny pays nothing",
+                  "amount")  # fmt: skip
+    if not amount.is_positive:
+        raise bad(where, str(amount.amount),
+                  f"an amount more than zero, e.g. {amount.currency} 100.00", "amount")  # fmt: skip
+    if amount.amount != amount.amount.quantize(Decimal(1).scaleb(-digits)):
+        raise bad(where, str(amount.amount),
+                  f"{amount.currency} amounts with at most {digits} decimal places, "
+                  f"e.g. {amount.currency} {amount.round().amount}", "amount")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
