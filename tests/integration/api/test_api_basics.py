@@ -97,7 +97,9 @@ def test_metrics_count_requests_by_route_and_decisions_by_outcome(
     client.post("/v1/decisions/preview", json=duplicate_charge(), headers=auth(keys.agent))
     client.post("/v1/decisions/preview", json=duplicate_charge())  # 401
     text = client.get("/metrics").text
-    assert 'refundable_decisions_total{kind="preview",outcome="approve"} 1.0' in text
+    assert (
+        'refundable_decisions_total{kind="preview",outcome="approve",remedy="refund"} 1.0' in text
+    )
     assert 'route="/v1/decisions/preview",status="401"' in text
     assert 'route="/v1/decisions/preview",status="200"' in text
     assert "refundable_outbox" in text or client.app.state.api.app.engine is None  # type: ignore[attr-defined]

@@ -75,6 +75,9 @@ def create_app(app: App, settings: Settings, *, ready: bool = True) -> Any:
     )
     metrics = Metrics()
     previewer = Previewer(app.bus.read_uow_factory, app.catalog)
+    # every decision this process makes, counted where it is made (ADR 0084)
+    previewer.decision_watchers.append(metrics.count_decision)
+    app.bus.decision_watchers.append(metrics.count_decision)
     api.state.api = ApiState(app, settings, keys, idempotency, previewer, metrics, resources, ready)
     _handlers(api)
     api.add_middleware(BodyCap)  # inside RequestIds: a refusal carries the request id
