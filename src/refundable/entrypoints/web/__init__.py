@@ -31,6 +31,7 @@ from refundable.entrypoints.web.pages import (
     Redirect,
     Refused,
     Web,
+    is_htmx,
     make_templates,
     web_of,
 )
@@ -98,13 +99,14 @@ def _root() -> Response:
 
 def _redirect(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Redirect)
-    if request.headers.get("hx-request"):  # htmx follows this header, not a 303
+    if is_htmx(request):  # htmx follows this header, not a 303
         return PlainTextResponse("", headers={"HX-Redirect": exc.to})
     return RedirectResponse(exc.to, status_code=303)
 
 
 def _refused(request: Request, exc: Exception) -> Response:
-    return web_of(request).page(request, "refused.html", 403, reason=str(exc))
+    name = "_refused.html" if is_htmx(request) else "refused.html"
+    return web_of(request).page(request, name, 403, reason=str(exc))
 
 
 def _error(request: Request, exc: Exception) -> Response:
