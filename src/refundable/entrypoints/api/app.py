@@ -13,8 +13,10 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
+from starlette.routing import Route
 
 from refundable.bootstrap import App
 from refundable.config import Settings
@@ -85,6 +87,9 @@ def create_app(app: App, settings: Settings, *, ready: bool = True) -> Any:
     for router in ROUTERS:
         api.include_router(router)
     guard_routers(api.router)  # skip the routers that cannot match a path (route_guard)
+    metrics.plain_paths = frozenset(
+        r.path for r in api.routes if isinstance(r, Route) and not isinstance(r, APIRoute)
+    )
     api.state.api.case_gauges = _gauges(app, metrics)
     _mount_web(api, app, settings, previewer)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]

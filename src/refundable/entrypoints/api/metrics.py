@@ -66,6 +66,7 @@ class Metrics:
             ["state"],
             registry=self.registry,
         )
+        self.plain_paths: frozenset[str] = frozenset()  # see ``_plain``; set by create_app
         self.jobs = Counter(
             "refundable_job_actions_total",
             "Due actions run by the loop",
@@ -79,8 +80,14 @@ class Metrics:
 
     def observe_request(self, scope: Any, status: int, seconds: float) -> None:
         route = scope.get("route")
-        template = getattr(route, "path", None) or "unmatched"
+        template = getattr(route, "path", None) or self._plain(scope.get("path", ""))
         self.requests.labels(template, scope.get("method", ""), str(status)).observe(seconds)
+
+    def _plain(self, path: str) -> str:
+        """A path of a plain route (FastAPI's own ``/openapi.json``, ``/docs``: they do not
+        name their route in the scope) is its own label; any other path is "unmatched", so
+        no path a client makes up becomes a label of its own."""
+        return path if path in self.plain_paths else "unmatched"
 
     def add_gauges(self, read: Callable[[], dict[str, float]], name: str, doc: str) -> None:
         """A gauge family read at scrape time: ``read`` returns {label value: number}."""
