@@ -4,8 +4,9 @@
 ``REFUNDABLE_DB_URL`` says otherwise), seeds the demo tenants and their published keys
 (idempotent; ``--no-demo`` skips it), then runs the HTTP server and, on a thread of the same
 process, the scheduled-work loop over every tenant. Several ``serve`` processes against one
-PostgreSQL share the due work by row claims (ADR 0036). It prints where it listens and the
-demo keys. ADR 0060.
+PostgreSQL share the due work by row claims (ADR 0036). It prints where it listens, where
+mail goes and the demo keys. ADR 0060. The demo without an SMTP relay sends its mail to a
+local sink it starts (ADR 0084).
 """
 
 from __future__ import annotations
