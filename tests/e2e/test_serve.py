@@ -35,12 +35,24 @@ def _env(data_dir: Path) -> dict[str, str]:
     return {**env, "REFUNDABLE_DATA_DIR": str(data_dir), "REFUNDABLE_JOBS_INTERVAL": "0.2"}
 
 
+def _start(data_dir: Path, log: str = "stderr.log") -> subprocess.Popen[str]:
+    """``serve`` with its logs in a file of the data directory (a pipe nobody reads while it
+    runs would fill up and stop the server mid-log)."""
+    with (data_dir / log).open("w") as err:
+        return subprocess.Popen([str(BIN), "serve", "--port", "0"], env=_env(data_dir),
+                                stdout=subprocess.PIPE, stderr=err, text=True)  # fmt: skip
+
+
+def _logs(data_dir: Path, log: str = "stderr.log") -> str:
+    return (data_dir / log).read_text()
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, str, subprocess.Popen[str], Path]]:
-    proc = subprocess.Popen([str(BIN), "serve", "--port", "0"], env=_env(tmp_path),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    proc = _start(tmp_path)
     try:
         banner = _read_banner(proc)
+        (tmp_path / "banner.txt").write_text(banner)
         base = re.search(r"running on (http://\S+)", banner)
         key = re.search(r"conek\s+agent\s+(\S+)", banner)
         assert base and key, banner
@@ -62,7 +74,7 @@ def _read_banner(proc: subprocess.Popen[str]) -> str:
 
 
 def test_serve_answers_the_api_and_stops_cleanly(served: tuple) -> None:  # type: ignore[type-arg]
-    base, key, proc, _ = served
+    base, key, proc, data_dir = served
     assert httpx.get(f"{base}/ready", timeout=30).json() == {"status": "ready"}
     r = httpx.post(f"{base}/v1/decisions/preview", json=REQUEST, timeout=30,
                    headers={"Authorization": f"Bearer {key}"})  # fmt: skip
@@ -71,8 +83,7 @@ def test_serve_answers_the_api_and_stops_cleanly(served: tuple) -> None:  # type
     assert httpx.post(f"{base}/v1/decisions/preview", json=REQUEST, timeout=30).status_code == 401
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 0
-    assert proc.stderr is not None
-    stderr = proc.stderr.read()
+    stderr = _logs(data_dir)
     assert "Traceback" not in stderr, stderr  # e.g. the scheduled-work thread died at start
     logs = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
     access = [e for e in logs if e.get("logger") == "refundable.access"]
@@ -120,8 +131,7 @@ def test_a_restart_finds_the_demo_as_it_was(served: tuple) -> None:  # type: ign
     assert sub.json()["state"] == "past_due", sub.text
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=60) == 0
-    again = subprocess.Popen([str(BIN), "serve", "--port", "0"], env=_env(data_dir),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    again = _start(data_dir, "again.log")
     try:
         banner = _read_banner(again)
         assert key in banner, banner
@@ -131,4 +141,27 @@ def test_a_restart_finds_the_demo_as_it_was(served: tuple) -> None:  # type: ign
     finally:
         again.send_signal(signal.SIGTERM)
         assert again.wait(timeout=60) == 0
-        assert again.stderr is not None and "Traceback" not in again.stderr.read()
+        assert "Traceback" not in _logs(data_dir, "again.log")
+
+
+def test_the_demo_without_a_relay_keeps_its_mail_in_a_local_sink(served: tuple) -> None:  # type: ignore[type-arg]
+    """No REFUNDABLE_SMTP_HOST: the demo's notices go over SMTP to a sink the server started,
+    kept as .eml files with a log line each, and the banner says so. The seed's notices, of
+    the demo's past, are out before the server answers: the outbox is not days behind."""
+    base, _key, proc, data_dir = served
+    banner = (data_dir / "banner.txt").read_text()
+    assert f"one .eml per message in {data_dir / 'mail'}" in banner, banner
+    banner_mail = sorted((data_dir / "mail").glob("*.eml"))
+    assert banner_mail, "the seed's notices went to the sink before the banner"
+    assert "Subject:" in banner_mail[0].read_text()
+    scraped = httpx.get(f"{base}/metrics", timeout=30).text
+    age = re.search(r'refundable_outbox\{what="oldest_age_seconds"\} (\S+)', scraped)
+    assert age is not None and float(age.group(1)) < 86400, scraped  # not the seed's 8 days
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 0
+    logs = _logs(data_dir)
+    lines = [json.loads(x) for x in logs.splitlines() if x.startswith("{")]
+    kept = [e for e in lines if e.get("logger") == "refundable.mail"]
+    assert len(kept) >= len(banner_mail)
+    assert all("mail to " in e["message"] and ".eml" in e["message"] for e in kept)
+    assert not [e for e in lines if e.get("level") == "warning" and "outbox" in e["message"]]

@@ -129,3 +129,41 @@ def test_the_policy_page_shows_versions_coverage_and_previews(app, tmp_path: Pat
     bad = c.post("/console/policy/preview", data={"csrf_token": token, "request": "reason: [1"})
     assert bad.status_code == 422 and 'data-testid="error"' in bad.text
     assert "Traceback" not in bad.text
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("{{{", "line 1"),
+        ("requested_at: 2026-03-03T09:00:00\nreason: duplicate_charge\n", "requested_at"),
+        (
+            "requested_at: 2026-03-03T09:00:00+00:00\nreason: duplicate_charge\n"
+            "charge: {kind: subscription, amount: 12.5, currency: ZAR, "
+            "charged_at: 2026-03-01T09:00:00+00:00}\n",
+            "charge.amount",
+        ),
+    ],
+)
+def test_a_bad_preview_request_answers_htmx_with_its_problem(  # type: ignore[no-untyped-def]
+    app, tmp_path: Path, text: str, where: str
+) -> None:
+    """htmx is told (base.html) to swap a 4xx answer in, so the answer to a bad request is
+    the problem alone, as a fragment: what, where, what is allowed."""
+    c = client(app, tmp_path)
+    assert sign_in(c, TENANT, "viewer@acme.example") == 303
+    token = csrf(c, "/console/policy")
+    bad = c.post("/console/policy/preview", data={"csrf_token": token, "request": text},
+                 headers={"HX-Request": "true"})  # fmt: skip
+    assert bad.status_code == 422 and "<html" not in bad.text
+    assert 'data-testid="error"' in bad.text and where in bad.text, bad.text
+    page = c.get("/console/policy")
+    assert '"[45]..", "swap": true' in page.text  # the pages' htmx swaps 4xx and 5xx answers
+
+
+def test_a_refusal_or_an_error_answers_htmx_with_a_fragment(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    c = client(app, tmp_path)
+    assert sign_in(c, TENANT, "viewer@acme.example") == 303
+    missing = c.get("/console/customers/nobody", headers={"HX-Request": "true"})
+    assert missing.status_code == 404 and "<html" not in missing.text
+    assert 'data-testid="error"' in missing.text and "nobody" in missing.text
+    assert "<html" in c.get("/console/customers/nobody").text  # without htmx: the page

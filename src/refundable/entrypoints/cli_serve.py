@@ -4,8 +4,9 @@
 ``REFUNDABLE_DB_URL`` says otherwise), seeds the demo tenants and their published keys
 (idempotent; ``--no-demo`` skips it), then runs the HTTP server and, on a thread of the same
 process, the scheduled-work loop over every tenant. Several ``serve`` processes against one
-PostgreSQL share the due work by row claims (ADR 0036). It prints where it listens and the
-demo keys. ADR 0060.
+PostgreSQL share the due work by row claims (ADR 0036). It prints where it listens, where
+mail goes and the demo keys. ADR 0060. The demo without an SMTP relay sends its mail to a
+local sink it starts (ADR 0084).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -23,6 +25,7 @@ import typer
 from refundable.core.errors import RefundableError, status_of
 
 if TYPE_CHECKING:
+    from refundable.adapters.mail_sink import MailSink
     from refundable.bootstrap import App
     from refundable.config import Settings
     from refundable.entrypoints.api.metrics import Metrics
@@ -75,10 +78,23 @@ def _run(settings: Settings) -> None:
     from refundable.entrypoints.api.logs import log_config
     from refundable.entrypoints.heap import settle
 
+    sink = _mail_sink(settings)
+    if sink is not None:  # the demo's mail goes over SMTP to the sink (ADR 0084)
+        settings = replace(settings, smtp_host=sink.host, smtp_port=sink.port)
     wired = bootstrap(settings)
     try:
         api = create_app(wired, settings)
+        # logging is configured here, so what the seed's first pass logs is seen
+        config = uvicorn.Config(
+            api,
+            settings.resolved_host,
+            settings.resolved_port,
+            log_config=log_config(),
+            access_log=False,
+        )
         shown = _seed(wired, api.state.api.keys, settings) if settings.resolved_demo else {}
+        if settings.resolved_demo:  # the seed's notices belong to its past: out before serving
+            _jobs_pass(wired, api.state.api.metrics)
         settle()  # what start-up built leaves the collector's full passes (entrypoints/heap)
         stop = threading.Event()
         worker = threading.Thread(
@@ -87,15 +103,8 @@ def _run(settings: Settings) -> None:
             name="scheduled-work",
             daemon=True,
         )
-        config = uvicorn.Config(
-            api,
-            settings.resolved_host,
-            settings.resolved_port,
-            log_config=log_config(),
-            access_log=False,
-        )
         server = uvicorn.Server(config)
-        _announce_when_started(server, settings, shown)
+        _announce_when_started(server, settings, shown, _mail_line(settings, sink))
         server.capture_signals = lambda: _stop_on_signals(server)  # type: ignore[method-assign]
         worker.start()
         server.run()
@@ -103,6 +112,28 @@ def _run(settings: Settings) -> None:
         worker.join(timeout=30)
     finally:
         wired.close()
+        if sink is not None:
+            sink.stop()
+
+
+def _mail_sink(settings: Settings) -> MailSink | None:
+    """The demo with no relay configured: a local SMTP sink keeping each message under the
+    data directory (``mail/``). A configured relay, or no demo, is used as it is."""
+    if not settings.resolved_demo or settings.smtp_host:
+        return None
+    from refundable.adapters.mail_sink import start_sink
+
+    return start_sink(settings.resolved_data_dir / "mail")
+
+
+def _mail_line(settings: Settings, sink: MailSink | None) -> str:
+    if sink is not None:
+        return (
+            f"mail       no SMTP relay set: a local SMTP sink at {sink.host}:{sink.port} keeps "
+            f"one .eml per message in {sink.folder} (and logs a line each)"
+        )
+    host, port, _ = settings.resolved_smtp
+    return f"mail       sent through the SMTP relay at {host}:{port}"
 
 
 @contextlib.contextmanager
@@ -194,7 +225,7 @@ def _jobs_pass(wired: App, metrics: Metrics) -> None:
 
 
 def _announce_when_started(
-    server: object, settings: Settings, shown: dict[str, dict[str, str]]
+    server: object, settings: Settings, shown: dict[str, dict[str, str]], mail: str
 ) -> None:
     """Print the addresses (with the real port, when 0 asked for a free one) and demo keys
     once the server listens."""
@@ -209,18 +240,20 @@ def _announce_when_started(
         for srv in getattr(server, "servers", []):
             for sock in srv.sockets:
                 port = sock.getsockname()[1]
-        typer.echo(_banner(settings.resolved_host, port, shown))
+        typer.echo(_banner(settings.resolved_host, port, shown, mail))
 
     server.startup = startup  # type: ignore[method-assign]
 
 
-def _banner(host: str, port: int, shown: dict[str, dict[str, str]]) -> str:
+def _banner(host: str, port: int, shown: dict[str, dict[str, str]], mail: str = "") -> str:
     base = f"http://{host}:{port}"
     lines = [
         f"Refundable is running on {base}",
         f"  API        {base}/v1   (OpenAPI: {base}/docs, {base}/openapi.json)",
         f"  health     {base}/health   ready: {base}/ready   metrics: {base}/metrics",
     ]
+    if mail:
+        lines.append(f"  {mail}")
     logins = shown.get(_LOGINS, {})
     keys = {tenant: by_role for tenant, by_role in shown.items() if tenant != _LOGINS}
     if keys:
@@ -234,7 +267,7 @@ def _banner(host: str, port: int, shown: dict[str, dict[str, str]]) -> str:
         lines.extend(f"  {who:<22} {email}" for who, email in logins.items()
                      if not who.endswith("customer") and who != "(password)")  # fmt: skip
         lines.append(f"Customer portal {base}/portal (sign in by the emailed link; with no")
-        lines.append("  SMTP relay set, the mail is printed here), e.g.:")
+        lines.append("  SMTP relay set, the link is in the mail sink's log line), e.g.:")
         lines.extend(f"  {who:<22} {email}" for who, email in logins.items()
                      if who.endswith("customer"))  # fmt: skip
     lines.append("Stop with Ctrl-C.")

@@ -17,6 +17,7 @@ at most ``max_attempts`` times (a limit on everything).
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -25,6 +26,7 @@ from typing import Any
 
 from refundable.core.errors import Conflict, IdempotencyConflict, InvariantBroken, NotFound
 from refundable.core.time import Clock
+from refundable.ledger.decisions import DecisionRecord
 from refundable.service import (
     case_disputes,
     case_steps,
@@ -44,9 +46,11 @@ from refundable.service import subscription_handlers as subs
 from refundable.service import tenant_handlers as tenants
 from refundable.service.catalog import PolicyCatalog
 from refundable.service.common import Context, Done, Receipt, payload_hash
+from refundable.service.decisions import DecisionKind, DecisionSeen
 from refundable.service.ports import Receipts, Repositories, Retry, StepUndoFailed, UnitOfWork
 
 Handler = Callable[[Any, Context], Done]
+_LOG = logging.getLogger("refundable.bus")
 
 HANDLERS: dict[type, Handler] = {
     c.PublishPolicy: tenants.publish_policy,
@@ -137,6 +141,9 @@ class MessageBus:
         self.clock = clock
         self.max_attempts = max_attempts
         self._tenants: set[str] = set()
+        # told of each decision a committed command recorded, whichever handler recorded it
+        # and whoever sent the command (API, pages, CLI, scheduled work; ADR 0084)
+        self.decision_watchers: list[DecisionSeen] = []
 
     def handle(self, command: c.Command) -> Receipt:
         handler = HANDLERS[type(command)]
@@ -157,7 +164,20 @@ class MessageBus:
         with self.uow_factory() as uow:
             receipt = self._within(uow, cmd, handler, digest)
             uow.commit()
-            return receipt
+        self._tell(uow.decided)
+        return receipt
+
+    def _tell(self, decided: Sequence[DecisionRecord]) -> None:
+        """The decisions a committed transaction recorded, to the watchers: after the commit,
+        so a command run again, undone or replayed from its receipt tells nothing twice."""
+        if not decided or not self.decision_watchers:
+            return
+        try:
+            for record in decided:
+                for watcher in self.decision_watchers:
+                    watcher(DecisionKind.recorded, record.outcome, record.remedy)
+        except Exception:  # the command is done: a broken watcher must not say otherwise
+            _LOG.exception("a decision watcher failed")
 
     def _within(
         self, uow: UnitOfWork, cmd: Any, handler: Handler, digest: str,
@@ -175,6 +195,8 @@ class MessageBus:
             if prior is not None:
                 return prior
         done = _replayed(uow, rehearsed) if rehearsed is not None else None
+        if done is not None and rehearsed is not None:
+            uow.decided.extend(rehearsed.decided)  # what the handler recorded, rehearsing
         if done is None:
             done = handler(cmd, Context(repos, self.catalog, key, self.clock.now()))
         receipt = Receipt(name, key, done.entry_ids, done.ref, dict(done.details),
@@ -200,6 +222,7 @@ class MessageBus:
     def _rehearse_one(self, view: UnitOfWork, cmd: Any) -> Rehearsed | None:
         handler = HANDLERS[type(cmd)]
         key: str = getattr(cmd, "idempotency_key", "")
+        decided = len(view.decided)
         try:
             with view.recording() as rec:
                 if rec is None:
@@ -210,7 +233,7 @@ class MessageBus:
             raise
         except Exception:  # refused, or not recordable: the real run will say
             return None
-        return Rehearsed(done, rec)
+        return Rehearsed(done, rec, tuple(view.decided[decided:]))
 
     def handle_batch(self, commands: Sequence[c.Command]) -> list[Receipt | Exception]:
         """Group commit (ADR 0072): the commands in one unit of work, each in its own step,
@@ -222,6 +245,7 @@ class MessageBus:
         again: list[int] = []
         digests = [_digest(cmd) for cmd in commands]
         rehearsed = self.rehearse(commands)
+        committed: Sequence[DecisionRecord] = ()
         try:
             with self.uow_factory() as uow:
                 for i, cmd in enumerate(commands):
@@ -237,8 +261,10 @@ class MessageBus:
                     except Exception as err:  # the command's own outcome, as handle() gives it
                         results[i] = err
                 uow.commit()
+                committed = uow.decided
         except Exception:  # begin, a savepoint or the commit failed: nothing of it was kept
             again = list(range(len(commands)))
+        self._tell(committed)
         for i in again:
             results[i] = self.handle_or_error(commands[i])
         return [r if r is not None else InvariantBroken("a command of a batch gave nothing")
@@ -280,6 +306,7 @@ class Rehearsed:
 
     done: Done
     recording: object
+    decided: tuple[DecisionRecord, ...] = ()  # the decisions it recorded, told on commit
 
 
 def _replayed(uow: UnitOfWork, rehearsed: Rehearsed) -> Done | None:

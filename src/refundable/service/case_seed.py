@@ -20,12 +20,15 @@ from refundable.cases.model import Subject
 from refundable.config import shipped_policies_dir
 from refundable.core.methods import Method
 from refundable.core.money import Money
+from refundable.ledger.decisions import amount_for
+from refundable.ledger.ids import derived_id
 from refundable.policy.document import Outcome, Remedy
 from refundable.policy.facts import Reason
 from refundable.policy.loader import load_policy_file
 from refundable.service import commands as c
 from refundable.service.commands.cases import CaseStep
 from refundable.service.common import Detail
+from refundable.service.ports import RefundStatus, UnitOfWork
 
 _SUB = {"kind": "subscription", "billing": "monthly"}
 _MP_INFO = {"account": "ops@example.test Example", "explanation": "see logs", "evidence": "log"}
@@ -33,6 +36,7 @@ _MP_INFO = {"account": "ops@example.test Example", "explanation": "see logs", "e
 
 class Bus(Protocol):
     def handle(self, command: c.Command) -> Any: ...
+    def uow_factory(self) -> UnitOfWork: ...
 
 
 def _stored(bus: Bus, tenant: str, cid: str, amount: Money, at: datetime) -> tuple[str, str]:
@@ -64,6 +68,26 @@ def _denied_then(
         _then(bus, "myprotektor", case_id, at, *chain)
 
     return run
+
+
+def _settle_payout(bus: Bus, tenant: str, case_id: str, decision_id: str, at: datetime) -> None:
+    """Pay an accepted case the way the payout worker does: the payout its outbox message
+    asks for (the same message, payout and business keys), then the gateway's "succeeded",
+    which posts the refund and moves the case to paid. The message, when the worker claims
+    it, finds its payout settled and is done. (Paying with ``PayRefund`` beside it left the
+    message to ask for a second refund of the same decision: a dead letter on every fresh
+    demo.)"""
+    with bus.uow_factory() as uow:
+        record = uow.repositories(tenant).decisions.get(decision_id)
+    assert record is not None  # the settlement just accepted it
+    amount = amount_for(record, Remedy.refund, record.customer_id, "payout")
+    message_id = derived_id("payout", case_id, decision_id)
+    payout_id = derived_id("po", case_id)
+    bus.handle(c.RequestPayout(tenant, derived_id("payreq", message_id), payout_id, message_id,
+                               case_id, f"{case_id}-c", f"p-{case_id}-c", decision_id, amount,
+                               "sandbox", at))  # fmt: skip
+    bus.handle(c.RecordGatewayRefund(tenant, f"seed-{case_id}-gw", payout_id,
+                                     f"seed-{case_id}", RefundStatus.succeeded, at))  # fmt: skip
 
 
 def _about_to_breach(now: datetime) -> float:
@@ -117,10 +141,7 @@ def seed_demo_cases(bus: Bus, now: datetime) -> list[str]:
     def paid(at: datetime) -> None:
         accepted = bus.handle(c.AcceptSettlement("kelbix", "seed-demo-paid-a", "demo-paid", at,
                                                  "customer:demo"))  # fmt: skip
-        decision = accepted.details[Detail.decision_id]
-        bus.handle(c.PayRefund("kelbix", "seed-demo-paid-r", "rf-demo-paid", "p-demo-paid-c",
-                               decision, at))  # fmt: skip
-        bus.handle(c.RecordCasePaid("kelbix", "seed-demo-paid-p", "demo-paid", "rf-demo-paid", at))
+        _settle_payout(bus, "kelbix", "demo-paid", accepted.details[Detail.decision_id], at)
 
     case("kelbix", "demo-paid", Reason.project_cancellation, 4, "12000.00", {}, project, paid)
     case(mp, "demo-credited", Reason.change_of_mind, 3, "400.00", _MP_INFO, sub,

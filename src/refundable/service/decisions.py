@@ -8,9 +8,13 @@ This module imports no storage, so the decision-only path (CLI ``decide``) stays
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from enum import StrEnum
+
 from refundable.core.errors import InputError
 from refundable.policy.compiled import CompiledPolicy
 from refundable.policy.decision import Decision
+from refundable.policy.document import Outcome, Remedy
 from refundable.policy.engine import decide
 from refundable.policy.facts import Request
 from refundable.tenants.model import Tenant
@@ -30,3 +34,16 @@ def decide_for_tenant(tenant: Tenant, policy: CompiledPolicy, request: Request) 
     """Decide ``request`` under ``policy``, the tenant's version in force at the request."""
     check_request_policy(tenant, request)
     return decide(policy, request)
+
+
+class DecisionKind(StrEnum):
+    """How a decision was made: only previewed (nothing stored), or recorded."""
+
+    preview = "preview"
+    recorded = "recorded"
+
+
+# Told of every decision made, once, by the one place that makes it: the previewer for a
+# preview, the bus once the transaction that recorded it committed (ADR 0084). It runs on the
+# caller's thread: it must be as cheap as a counter.
+DecisionSeen = Callable[[DecisionKind, Outcome, Remedy], None]

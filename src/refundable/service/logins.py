@@ -61,7 +61,8 @@ class Login:
     def __post_init__(self) -> None:
         if self.role.staff != (self.password_hash is not None):
             raise InputError(
-                f"a {self.role.value} login {'needs' if self.role.staff else 'takes no'} password",
+                f"a login with role {self.role.value} "
+                f"{'needs a' if self.role.staff else 'takes no'} password",
                 where="login.password",
                 allowed="a password for staff, none for customers (they get sign-in links)",
             )

@@ -257,6 +257,10 @@ class Repositories:
 
 
 class UnitOfWork(Protocol):
+    # The decisions recorded through ``Decisions.add`` in this transaction, in order (a step
+    # undone takes its own out): the bus reports them once committed (ADR 0084).
+    decided: list[DecisionRecord]
+
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(
         self,

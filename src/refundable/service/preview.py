@@ -28,7 +28,7 @@ from refundable.policy.decision import Decision
 from refundable.policy.facts import Request
 from refundable.policy.requests import parse_request
 from refundable.service.catalog import PolicyCatalog
-from refundable.service.decisions import decide_for_tenant
+from refundable.service.decisions import DecisionKind, DecisionSeen, decide_for_tenant
 from refundable.service.ports import UnitOfWork
 from refundable.tenants.model import PolicyVersion, Tenant
 
@@ -52,6 +52,8 @@ class Previewer:
         self._compiled: dict[str, CompiledPolicy] = {}
         self._lock = threading.Lock()
         self._refreshing: set[str] = set()
+        # told of each preview decided, whoever asked (API, console; ADR 0084)
+        self.decision_watchers: list[DecisionSeen] = []
 
     def preview(self, tenant_id: str, data: Any) -> Decision:
         """Parse ``data`` (a request in the public vocabulary; ``policy`` may be left out)
@@ -59,7 +61,10 @@ class Previewer:
         known = self._tenant(tenant_id)
         request = parse_request(data, policy=known.tenant.policy_id, zone=known.zone)
         policy = self._in_force(known, request.requested_at)
-        return decide_for_tenant(known.tenant, policy, request)
+        decision = decide_for_tenant(known.tenant, policy, request)
+        for watcher in self.decision_watchers:
+            watcher(DecisionKind.preview, decision.outcome, decision.remedy)
+        return decision
 
     def parse(self, tenant_id: str, data: Any) -> Request:
         """A request for this tenant: its policy filled in, plain dates in its timezone."""

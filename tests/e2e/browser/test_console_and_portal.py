@@ -30,6 +30,11 @@ def test_an_agent_signs_in_and_works_the_console(live, page: Page, shoot) -> Non
     expect(page.get_by_test_id("outcome")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/console/policy$"))  # swapped in, no page load
     shoot(page, "console-policy")
+    page.fill("textarea[name=request]", "{{{")  # a 422: its problem is swapped in too
+    page.click("text=Decide (preview)")
+    expect(page.get_by_test_id("decision").get_by_test_id("error")).to_be_visible()
+    expect(page.get_by_test_id("outcome")).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"/console/policy$"))
     page.click("text=Sign out")
     expect(page).to_have_url(re.compile(r"/console/login$"))
 

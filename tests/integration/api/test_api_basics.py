@@ -97,7 +97,9 @@ def test_metrics_count_requests_by_route_and_decisions_by_outcome(
     client.post("/v1/decisions/preview", json=duplicate_charge(), headers=auth(keys.agent))
     client.post("/v1/decisions/preview", json=duplicate_charge())  # 401
     text = client.get("/metrics").text
-    assert 'refundable_decisions_total{kind="preview",outcome="approve"} 1.0' in text
+    assert (
+        'refundable_decisions_total{kind="preview",outcome="approve",remedy="refund"} 1.0' in text
+    )
     assert 'route="/v1/decisions/preview",status="401"' in text
     assert 'route="/v1/decisions/preview",status="200"' in text
     assert "refundable_outbox" in text or client.app.state.api.app.engine is None  # type: ignore[attr-defined]
@@ -120,3 +122,26 @@ def test_every_list_takes_a_cursor_and_a_limit(client: TestClient) -> None:
             schema = doc["components"]["schemas"][ref.split("/")[-1]]
             assert {"has_more", "data", "url"} <= set(schema["properties"]), ref
     assert len(lists) >= 12, lists
+
+
+def test_too_low_a_role_is_told_in_plain_words(client: TestClient, keys: Keys) -> None:
+    for key, role in ((keys.agent, "agent"), (keys.read_only, "read_only")):
+        r = client.post("/v1/api_keys", json={"role": "agent", "name": "x"}, headers=auth(key))
+        assert r.status_code == 403
+        assert r.json()["detail"].startswith(f"a key with role {role} may not do this"), r.text
+
+
+def test_the_openapi_document_and_docs_are_counted_under_their_paths(client: TestClient) -> None:
+    assert client.get("/openapi.json").status_code == 200
+    assert client.get("/docs").status_code == 200
+    client.get("/no-such-page")
+    text = client.get("/metrics").text
+    assert 'route="/openapi.json",status="200"' in text
+    assert 'route="/docs",status="200"' in text
+    assert 'route="unmatched",status="404"' in text  # an unknown path is never a label
+
+
+def test_a_browser_gets_a_favicon(client: TestClient) -> None:
+    r = client.get("/favicon.ico")
+    assert r.status_code == 200 and r.headers["content-type"] == "image/x-icon"
+    assert r.content[:4] == b"\x00\x00\x01\x00"  # an ICO file

@@ -37,7 +37,7 @@ def test_a_login_per_email_and_tenant(app: App, tenant: str) -> None:
 
 
 def test_a_login_is_either_staff_with_a_password_or_a_customer() -> None:
-    with pytest.raises(InputError, match="needs password"):
+    with pytest.raises(InputError, match="a login with role agent needs a password"):
         Login("t", "a@b.example", Role.agent, T)
     with pytest.raises(InputError, match="names a customer"):
         Login("t", "a@b.example", Role.customer, T, None)

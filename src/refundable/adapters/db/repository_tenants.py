@@ -115,6 +115,17 @@ def _version(m: Any) -> PolicyVersion:
 
 
 class SqlDecisions(SqlBase):
+    # where ``add`` lists what it recorded: the unit of work's (ADR 0084); a read-only use
+    # (resource queries) keeps a list nobody reads
+    decided: list[DecisionRecord]
+
+    def __init__(
+        self, conn: Connection, tenant_id: str, clock: Clock,
+        decided: list[DecisionRecord] | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(conn, tenant_id, clock)
+        self.decided = [] if decided is None else decided
+
     def add(self, d: DecisionRecord) -> None:
         self.db.write(
             s.ADD_DECISION,
@@ -136,6 +147,7 @@ class SqlDecisions(SqlBase):
                 "body": d.body,
             },
         )
+        self.decided.append(d)
 
     def get(self, decision_id: str) -> DecisionRecord | None:
         found = self.db.rows(s.DECISION, {"tenant": self.tenant_id, "decision": decision_id})

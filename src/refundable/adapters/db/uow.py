@@ -37,6 +37,7 @@ from refundable.adapters.db.repository_subscriptions import SqlSubscriptions
 from refundable.adapters.db.repository_tenants import SqlDecisions, SqlTenants
 from refundable.core.errors import InvariantBroken
 from refundable.core.time import Clock
+from refundable.ledger.decisions import DecisionRecord
 from refundable.service.ports import Repositories, Retry, StepUndoFailed
 
 _TRANSIENT_PG = {"40001", "40P01", "23505"}
@@ -66,6 +67,7 @@ class SqlUnitOfWork:
         self._tx: RootTransaction | None = None
         # repositories that keep writes until flush (cases, outbox): flushed before the commit
         self._keeping: list[SqlCases | SqlOutbox] = []
+        self.decided: list[DecisionRecord] = []  # what SqlDecisions.add recorded (ADR 0084)
 
     def __enter__(self) -> SqlUnitOfWork:
         self._conn, self._tx = begin_write(self.engine)
@@ -100,7 +102,8 @@ class SqlUnitOfWork:
         cases = SqlCases(conn, tenant_id, self.clock)
         outbox = SqlOutbox(conn, tenant_id, self.clock, keep=True)
         self._keeping += (cases, outbox)
-        return _OnFirstUse.of(tenant_id, cases, outbox, (conn, tenant_id, self.clock))
+        return _OnFirstUse.of(tenant_id, cases, outbox, (conn, tenant_id, self.clock),
+                              self.decided)  # fmt: skip
 
     @contextmanager
     def step(self, name: str = "command_step") -> Iterator[None]:
@@ -113,7 +116,7 @@ class SqlUnitOfWork:
             raise InvariantBroken("unit of work used outside its 'with' block")
         raw: Any = conn.connection.driver_connection
         flush(conn)  # deferred writes of earlier steps belong to them, not to this one
-        accounts, kept = fresh_mark(conn), len(self._keeping)
+        accounts, kept, decided = fresh_mark(conn), len(self._keeping), len(self.decided)
         raw.execute(f"SAVEPOINT {name}")
         try:
             yield
@@ -123,6 +126,7 @@ class SqlUnitOfWork:
         except BaseException as err:
             discard(conn)
             del self._keeping[kept:]
+            del self.decided[decided:]
             back_to(conn, accounts)
             try:
                 raw.execute(f"ROLLBACK TO SAVEPOINT {name}")
@@ -201,15 +205,16 @@ class _OnFirstUse(Repositories):
     commit (rehearsal and write). Each is still one per call of ``repositories``, so what
     one remembers (``SqlTenants``' reads) is never shared between commands."""
 
-    __slots__ = ("_args",)
+    __slots__ = ("_args", "_decided")
 
     @classmethod
     def of(
-        cls, tenant_id: str, cases: SqlCases, outbox: SqlOutbox, args: tuple[Any, ...]
-    ) -> _OnFirstUse:
+        cls, tenant_id: str, cases: SqlCases, outbox: SqlOutbox, args: tuple[Any, ...],
+        decided: list[DecisionRecord],
+    ) -> _OnFirstUse:  # fmt: skip
         made = object.__new__(cls)
         for name, value in (("tenant_id", tenant_id), ("cases", cases), ("outbox", outbox),
-                            ("_args", args)):  # fmt: skip
+                            ("_args", args), ("_decided", decided)):  # fmt: skip
             object.__setattr__(made, name, value)
         return made
 
@@ -217,6 +222,9 @@ class _OnFirstUse(Repositories):
         kind = _MADE_ON_FIRST_USE.get(name)
         if kind is None:
             raise AttributeError(name)
-        repo = kind(*object.__getattribute__(self, "_args"))
+        args = object.__getattribute__(self, "_args")
+        if kind is SqlDecisions:  # it lists what it records on the unit of work's list
+            args = (*args, object.__getattribute__(self, "_decided"))
+        repo = kind(*args)
         object.__setattr__(self, name, repo)
         return repo

@@ -189,8 +189,15 @@ class MemHolds(_Repo):
 
 
 class MemDecisions(_Repo):
+    def __init__(
+        self, t: Tables, tenant_id: str, store: MemoryStore, decided: list[DecisionRecord]
+    ) -> None:
+        super().__init__(t, tenant_id, store)
+        self.decided = decided  # the unit of work's (ADR 0084)
+
     def add(self, record: DecisionRecord) -> None:
         _insert(self.t.decisions, self.k(record.decision_id), record, "decision")
+        self.decided.append(record)
 
     def get(self, decision_id: str) -> DecisionRecord | None:
         return self.t.decisions.get(self.k(decision_id))

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from types import TracebackType
 
 from refundable.core.errors import InvariantBroken
+from refundable.ledger.decisions import DecisionRecord
 from refundable.service.ports import Repositories
 
 from .cases import MemCases
@@ -34,6 +35,7 @@ class MemoryUnitOfWork:
         self.store = store
         self._work: Tables | None = None
         self._seq = 0
+        self.decided: list[DecisionRecord] = []
 
     def __enter__(self) -> MemoryUnitOfWork:
         self.store.lock.acquire()
@@ -66,7 +68,7 @@ class MemoryUnitOfWork:
             payments=MemPayments(*args),
             usage=MemUsage(*args),
             holds=MemHolds(*args),
-            decisions=MemDecisions(*args),
+            decisions=MemDecisions(*args, decided=self.decided),
             tenants=MemTenants(*args),
             schedule=MemSchedule(*args),
             outbox=MemOutbox(*args),
@@ -93,11 +95,12 @@ class MemoryUnitOfWork:
         what it was before the command (the repositories are made per command)."""
         if self._work is None:
             raise InvariantBroken("unit of work used outside its 'with' block")
-        before, seq = self._work.copy(), self.store.seq
+        before, seq, decided = self._work.copy(), self.store.seq, len(self.decided)
         try:
             yield
         except BaseException:
             self._work, self.store.seq = before, seq
+            del self.decided[decided:]
             raise
 
     def commit(self) -> None:

@@ -8,13 +8,16 @@ share one process, one port and one store.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
+from starlette.routing import Route
 
 from refundable.bootstrap import App
 from refundable.config import Settings
@@ -41,6 +44,8 @@ from refundable.entrypoints.api.routes import (
 )
 from refundable.entrypoints.api.routes import keys as key_routes
 from refundable.entrypoints.api.state import ApiState, stores_for
+from refundable.policy.document import Outcome, Remedy
+from refundable.service.decisions import DecisionKind, DecisionSeen
 from refundable.service.preview import Previewer
 
 API_VERSION = "1"
@@ -75,6 +80,9 @@ def create_app(app: App, settings: Settings, *, ready: bool = True) -> Any:
     )
     metrics = Metrics()
     previewer = Previewer(app.bus.read_uow_factory, app.catalog)
+    # every decision this process makes, counted where it is made (ADR 0084)
+    previewer.decision_watchers.append(metrics.count_decision)
+    app.bus.decision_watchers.append(_weakly(metrics))
     api.state.api = ApiState(app, settings, keys, idempotency, previewer, metrics, resources, ready)
     _handlers(api)
     api.add_middleware(BodyCap)  # inside RequestIds: a refusal carries the request id
@@ -82,10 +90,26 @@ def create_app(app: App, settings: Settings, *, ready: bool = True) -> Any:
     for router in ROUTERS:
         api.include_router(router)
     guard_routers(api.router)  # skip the routers that cannot match a path (route_guard)
+    metrics.plain_paths = frozenset(
+        r.path for r in api.routes if isinstance(r, Route) and not isinstance(r, APIRoute)
+    )
     api.state.api.case_gauges = _gauges(app, metrics)
     _mount_web(api, app, settings, previewer)
     api.openapi = lambda: _openapi(api)  # type: ignore[method-assign]
     return api
+
+
+def _weakly(metrics: Metrics) -> DecisionSeen:
+    """``metrics.count_decision`` for the bus, which may outlive this application (tests
+    build one per test over a shared store): it does not keep the metrics alive."""
+    ref = weakref.ref(metrics)
+
+    def count(kind: DecisionKind, outcome: Outcome, remedy: Remedy) -> None:
+        found = ref()
+        if found is not None:
+            found.count_decision(kind, outcome, remedy)
+
+    return count
 
 
 def _gauges(app: App, metrics: Metrics) -> Snapshot | None:

@@ -50,7 +50,7 @@ class RoleBearer(HTTPBearer):
         found = await principal_of(request, api_state(request))
         if not found.role.allows(self.role):
             raise Forbidden(
-                f"a {found.role.value} key may not do this",
+                f"a key with role {found.role.value} may not do this",
                 where="header Authorization",
                 allowed=f"a key with role {self.role.value} or higher",
             )

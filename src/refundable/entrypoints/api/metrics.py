@@ -1,13 +1,15 @@
 """Prometheus metrics of one service process, on its own registry (``GET /metrics``).
 
 Counted where they happen: requests by route template and status (the request-id middleware
-reports every request), decisions by outcome (the preview and decision routes), job passes by
-their duration (the scheduled-work loop). Gauges read what only the store knows: the outbox's
-unsent messages and the age of the oldest (its lag, one indexed aggregate, read at scrape
-time), and the open cases at risk or breached, which needs every open case's clocks: that one
-is a :class:`Snapshot` the serve loop refreshes each pass, so a scrape reads memory (a scrape
-finding it older than ``max_age_s`` refreshes it, for processes without the loop). A registry
-per app keeps tests and several apps in one process apart.
+reports every request), decisions by kind, outcome and remedy (told by the one place each is
+made, whoever asked: the previewer for previews, the bus for every decision a committed
+command recorded; ADR 0084), job passes by their duration (the scheduled-work loop).
+Gauges read what only the store knows: the outbox's unsent messages and the age of the oldest
+(its lag, one indexed aggregate, read at scrape time), and the open cases at risk or breached,
+which needs every open case's clocks: that one is a :class:`Snapshot` the serve loop refreshes
+each pass, so a scrape reads memory (a scrape finding it older than ``max_age_s`` refreshes it,
+for processes without the loop). A registry per app keeps tests and several apps in one process
+apart.
 """
 
 from __future__ import annotations
@@ -28,6 +30,9 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from refundable.policy.document import Outcome, Remedy
+from refundable.service.decisions import DecisionKind
+
 _LATENCY = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 
 
@@ -43,8 +48,9 @@ class Metrics:
         )
         self.decisions = Counter(
             "refundable_decisions_total",
-            "Decisions made, by outcome and by whether they were recorded or only previewed",
-            ["outcome", "kind"],
+            "Decisions made, by outcome and remedy and by whether they were recorded (case "
+            "intake, judgement, override, decision route) or only previewed",
+            ["outcome", "kind", "remedy"],
             registry=self.registry,
         )
         self.job_runs = Histogram(
@@ -60,6 +66,7 @@ class Metrics:
             ["state"],
             registry=self.registry,
         )
+        self.plain_paths: frozenset[str] = frozenset()  # see ``_plain``; set by create_app
         self.jobs = Counter(
             "refundable_job_actions_total",
             "Due actions run by the loop",
@@ -67,10 +74,20 @@ class Metrics:
             registry=self.registry,
         )
 
+    def count_decision(self, kind: DecisionKind, outcome: Outcome, remedy: Remedy) -> None:
+        """A ``DecisionSeen``: the previewer and the bus call it once per decision."""
+        self.decisions.labels(outcome.value, kind.value, remedy.value).inc()
+
     def observe_request(self, scope: Any, status: int, seconds: float) -> None:
         route = scope.get("route")
-        template = getattr(route, "path", None) or "unmatched"
+        template = getattr(route, "path", None) or self._plain(scope.get("path", ""))
         self.requests.labels(template, scope.get("method", ""), str(status)).observe(seconds)
+
+    def _plain(self, path: str) -> str:
+        """A path of a plain route (FastAPI's own ``/openapi.json``, ``/docs``: they do not
+        name their route in the scope) is its own label; any other path is "unmatched", so
+        no path a client makes up becomes a label of its own."""
+        return path if path in self.plain_paths else "unmatched"
 
     def add_gauges(self, read: Callable[[], dict[str, float]], name: str, doc: str) -> None:
         """A gauge family read at scrape time: ``read`` returns {label value: number}."""

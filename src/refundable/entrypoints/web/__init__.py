@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Match, Mount
 from starlette.types import ASGIApp, Scope
 
@@ -31,6 +31,7 @@ from refundable.entrypoints.web.pages import (
     Redirect,
     Refused,
     Web,
+    is_htmx,
     make_templates,
     web_of,
 )
@@ -69,13 +70,14 @@ def build_web(
     web.include_router(subscriptions.router)
     web.include_router(portal_cases.router)
     web.add_api_route("/", _root, include_in_schema=False)
+    web.add_api_route("/favicon.ico", _favicon, include_in_schema=False)
     web.add_exception_handler(Redirect, _redirect)
     web.add_exception_handler(Refused, _refused)
     web.add_exception_handler(RefundableError, _error)
     return web
 
 
-PAGE_PATHS = ("/console", "/portal", "/static")
+PAGE_PATHS = ("/console", "/portal", "/static", "/favicon.ico")
 
 
 class PagesMount(Mount):
@@ -96,15 +98,21 @@ def _root() -> Response:
     return RedirectResponse("/console/", status_code=303)
 
 
+def _favicon() -> Response:
+    """The icon every browser asks for at the root (it was a 404 on every page)."""
+    return FileResponse(HERE / "static" / "favicon.ico", media_type="image/x-icon")
+
+
 def _redirect(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, Redirect)
-    if request.headers.get("hx-request"):  # htmx follows this header, not a 303
+    if is_htmx(request):  # htmx follows this header, not a 303
         return PlainTextResponse("", headers={"HX-Redirect": exc.to})
     return RedirectResponse(exc.to, status_code=303)
 
 
 def _refused(request: Request, exc: Exception) -> Response:
-    return web_of(request).page(request, "refused.html", 403, reason=str(exc))
+    name = "_refused.html" if is_htmx(request) else "refused.html"
+    return web_of(request).page(request, name, 403, reason=str(exc))
 
 
 def _error(request: Request, exc: Exception) -> Response:

@@ -20,7 +20,14 @@ from refundable.bootstrap import App
 from refundable.core import limits
 from refundable.core.errors import NotFound, RefundableError
 from refundable.core.textinput import load_document
-from refundable.entrypoints.web.pages import Principal, checked_form, signed_out, staff, web_of
+from refundable.entrypoints.web.pages import (
+    Principal,
+    checked_form,
+    is_htmx,
+    signed_out,
+    staff,
+    web_of,
+)
 from refundable.entrypoints.web.policy_upload import upload_page
 from refundable.entrypoints.web.security import verify_password
 from refundable.ledger.lots import CreditLot
@@ -133,7 +140,7 @@ def preview(request: Request, who: Staff, form: Form) -> Response:
         decision, error = web.previewer.preview(who.tenant_id, load_document(text)), None
     except RefundableError as err:
         decision, error = None, err
-    name = "console/_decision.html" if request.headers.get("hx-request") else "console/tried.html"
+    name = "console/_decision.html" if is_htmx(request) else "console/tried.html"
     return web.page(
         request, name, 200 if error is None else 422, who=who, decision=decision,
         error=error, request_text=text,

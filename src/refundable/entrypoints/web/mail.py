@@ -1,9 +1,10 @@
 """Where the portal's sign-in mail goes.
 
-A configured relay (``REFUNDABLE_SMTP_HOST``) gets it through the SMTP adapter. The demo
-server with no relay configured writes the message to its standard output instead, so a
-newcomer can sign in to the portal at once; outside the demo a missing relay means
-``localhost:25``, like the outbox's notices.
+A configured relay (``REFUNDABLE_SMTP_HOST``) gets it through the SMTP adapter. `refundable
+serve` with the demo and no relay starts a local SMTP sink and sets it as the relay (ADR 0084),
+so the link goes there like every notice, and the sink's log line shows it. A demo app built
+without ``serve`` and without a relay writes the message to standard output instead; outside
+the demo a missing relay means ``localhost:25``, like the outbox's notices.
 """
 
 from __future__ import annotations

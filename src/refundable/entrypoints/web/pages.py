@@ -130,7 +130,15 @@ class Web:
         return Principal(login, tenant_of(self.app.bus, login.tenant_id))
 
     def error_page(self, request: Request, err: RefundableError) -> HTMLResponse:
-        return self.page(request, "error.html", status_of(err).http, error=err)
+        """The problem as a page, or, to htmx (which swaps it into the form's target, see
+        ``base.html``), as the fragment alone."""
+        name = "_error.html" if is_htmx(request) else "error.html"
+        return self.page(request, name, status_of(err).http, error=err)
+
+
+def is_htmx(request: Request) -> bool:
+    """A request htmx sent: its answer is a fragment for the element it targets."""
+    return bool(request.headers.get("hx-request"))
 
 
 def web_of(request: Request) -> Web:

@@ -111,7 +111,6 @@ async def preview(request: Request, who: Reader) -> Response:
         decision = state.previewer.preview(who.tenant_id, data)
     else:
         decision = await run_in_threadpool(state.previewer.preview, who.tenant_id, data)
-    state.metrics.decisions.labels(decision.outcome.value, "preview").inc()
     return _send(decision.to_dict())
 
 
@@ -144,7 +143,6 @@ async def record(request: Request, who: Agent, state: State) -> Response:
         ),
     )
     found = await _record(state, who.tenant_id, str(data["id"]))
-    state.metrics.decisions.labels(found.outcome.value, "recorded").inc()
     return _send(record_out(found), 201)
 
 
