@@ -70,7 +70,7 @@ def test_every_decision_made_counts_once_by_kind_outcome_and_remedy(tmp_path: Pa
     intake = sum(_count(metrics, "recorded", o.value, r.value) for o in Outcome for r in Remedy)
     assert intake == 2  # the API's, and the case's proposal waiting in review
     app.bus.handle(c.JudgeCase(MP, "k-judge", "case1", Outcome.deny, AT, "agent:a", note="no"))
-    assert _count(metrics, "recorded", "deny", "refund") >= 1
+    assert _count(metrics, "recorded", "deny", "none") == 1  # a denial pays nothing (ADR 0081)
     app.bus.handle(c.OverrideDecision(MP, "k-over", "case1", Outcome.approve, "goodwill", AT,
                                       "agent:a", Remedy.account_credit))  # fmt: skip
     assert _count(metrics, "recorded", "approve", "account_credit") == 1

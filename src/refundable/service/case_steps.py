@@ -16,9 +16,11 @@ from refundable.cases.clocks import ClockAlarm, sound
 from refundable.cases.model import Case, CaseState, EventKind
 from refundable.cases.transitions import apply
 from refundable.core.errors import Conflict
+from refundable.ledger.decisions import DecisionRecord
 from refundable.ledger.ids import derived_id
 from refundable.outbound.payouts import Payout, PayoutState
 from refundable.policy.casesdoc import StageName
+from refundable.policy.document import Outcome
 from refundable.scheduling.model import ScheduledAction
 from refundable.service import commands as c
 from refundable.service.case_adjust import adjustment_case, money_moved, override_after_money
@@ -51,7 +53,8 @@ def override_decision(cmd: c.OverrideDecision, ctx: Context) -> Done:
                 "outcome": cmd.outcome.value,
                 "remedy": (cmd.remedy or original.remedy).value}  # fmt: skip
     record = agent_decision(
-        ctx.policy(case.received_at), original, derived_id("dec", case.case_id, str(case.seq)),
+        ctx.policy(case.received_at), _amounts_from(ctx, case, original, cmd),
+        derived_id("dec", case.case_id, str(case.seq)),
         cmd.outcome, cmd.at, how="on reconsideration",
         method=payment.method.value if payment else None, remedy=cmd.remedy,
         net_minor=None if cmd.amount is None else cmd.amount.to_minor(), set_by=cmd.actor,
@@ -66,6 +69,18 @@ def override_decision(cmd: c.OverrideDecision, ctx: Context) -> Done:
             "net": str(record.money(record.net_minor))}  # fmt: skip
     case = step(ctx, case, EventKind.overridden, cmd.actor, cmd.at, data)
     return _outcome(ctx, case, record, cmd.actor, cmd.at)
+
+
+def _amounts_from(
+    ctx: Context, case: Case, current: DecisionRecord, cmd: c.OverrideDecision
+) -> DecisionRecord:
+    """The record an override's amounts come from: the one it overrides, except that an
+    approval with no amount of its own, over a denial, pays what the engine assessed (the
+    case's proposal), not the denial's nothing."""
+    if cmd.outcome is not Outcome.approve or cmd.amount is not None or current.net_minor > 0:
+        return current
+    proposal = case.original_decision_id and ctx.repos.decisions.get(case.original_decision_id)
+    return proposal if proposal and proposal.net_minor > 0 else current
 
 
 def withdraw_case(cmd: c.WithdrawCase, ctx: Context) -> Done:

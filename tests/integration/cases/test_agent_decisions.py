@@ -130,6 +130,21 @@ def test_an_override_to_deny_pays_nothing_and_says_so(app: App) -> None:
     assert body["override"]["by"] == "agent:bo" and body["original"]["outcome"] == "approve"
 
 
+def test_an_approval_without_an_amount_over_a_denial_pays_the_engines_assessment(
+    app: App,
+) -> None:
+    tenant, case_id, _ = _review(app)
+    app.bus.handle(c.JudgeCase(tenant, "j", case_id, Outcome.deny, JUDGED, "agent:ann",
+                               note="no"))  # fmt: skip
+    app.bus.handle(c.OverrideDecision(tenant, "o", case_id, Outcome.approve, "goodwill",
+                                      JUDGED, "agent:bo"))  # fmt: skip
+    case = case_of(app, tenant, case_id)
+    body = _body(_record(app, tenant, case.decision_id))
+    assert (body["outcome"], body["remedy"], body["net"]) == ("approve", "refund", "600.00")
+    [payout] = outbox_for(app, tenant, case_id, "payout")
+    assert payout["amount"] == "600.00"  # the proposal's refund, not the denial's nothing
+
+
 def test_an_override_with_an_amount_states_it_in_the_decision(app: App) -> None:
     tenant, case_id, _ = _review(app)
     app.bus.handle(c.OverrideDecision(tenant, "o", case_id, Outcome.approve, "half, agreed",
