@@ -14,6 +14,7 @@ from refundable.entrypoints.api.auth import Agent, Reader
 from refundable.entrypoints.api.idempotent import IdempotentRoute
 from refundable.entrypoints.api.models import AUTH_ERRORS, WRITE_ERRORS, problems
 from refundable.entrypoints.api.routes.common import (
+    Body,
     Id,
     Listing,
     ListOf,
@@ -30,7 +31,7 @@ router = APIRouter(prefix="/v1/customers", tags=["customers"], route_class=Idemp
 READ_ERRORS = {**AUTH_ERRORS, **problems(404)}
 
 
-class CustomerIn(BaseModel):
+class CustomerIn(Body):
     id: Id
     reseller_id: Id | None = None
     group_id: Id | None = None

@@ -17,6 +17,7 @@ from refundable.entrypoints.api.idempotent import IdempotentRoute
 from refundable.entrypoints.api.models import AUTH_ERRORS, WRITE_ERRORS, problems
 from refundable.entrypoints.api.routes.common import (
     Amount,
+    Body,
     Currency,
     Id,
     Listing,
@@ -43,7 +44,7 @@ router = APIRouter(tags=["credits"], route_class=IdempotentRoute)
 READ_ERRORS = {**AUTH_ERRORS, **problems(404)}
 
 
-class LotIn(BaseModel):
+class LotIn(Body):
     id: Id
     customer: Id
     units: int = Field(ge=1, lt=limits.MAX_UNITS)
@@ -71,14 +72,14 @@ class LotOut(BaseModel):
     priority: int
 
 
-class UsageIn(BaseModel):
+class UsageIn(Body):
     id: Id
     customer: Id
     units: int = Field(ge=1, lt=limits.MAX_UNITS)
     occurred_at: When = None
 
 
-class UsageBatchIn(BaseModel):
+class UsageBatchIn(Body):
     events: list[UsageIn] = Field(min_length=1, max_length=limits.MAX_BATCH_EVENTS)
     partial: bool = Field(
         False,
@@ -87,7 +88,7 @@ class UsageBatchIn(BaseModel):
     )
 
 
-class FailureIn(BaseModel):
+class FailureIn(Body):
     cause: Text = Field(min_length=1)
     at: When = None
 
