@@ -26,8 +26,8 @@ def _refused(r: Any, status: int = 422) -> dict[str, Any]:
 def test_every_post_body_refuses_unknown_fields_in_the_openapi_document(
     client: TestClient,
 ) -> None:
-    """Each POST's JSON body schema (and every object schema it reaches) says
-    ``additionalProperties: false``."""
+    """Each POST's JSON body schema says ``additionalProperties: false``, and the operation
+    documents the statuses the body gates answer."""
     doc = client.get("/openapi.json").json()
     schemas = doc["components"]["schemas"]
     checked = []
@@ -39,6 +39,9 @@ def test_every_post_body_refuses_unknown_fields_in_the_openapi_document(
         name = schema["$ref"].split("/")[-1]
         checked.append(path)
         assert schemas[name].get("additionalProperties") is False, f"{path}: {name}"
+        # what the body gates answer: not JSON (400), too large or deep (413), not a JSON
+        # object with its content type (415), not valid (422)
+        assert {"400", "413", "415", "422"} <= set(post["responses"]), path
     assert len(checked) >= 25, checked
 
 
@@ -149,3 +152,16 @@ def test_a_zero_charge_is_refused_at_its_field(client: TestClient, keys: Keys) -
     body = {"id": "ch1", "customer": "c1", "amount": "0.00", "currency": "ZAR"}
     found = _refused(client.post("/v1/charges", json=body, headers=auth(keys.admin)))
     assert found["where"] == "body.amount" and "more than 0" in found["allowed"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "allowed"),
+    [("amount", "-5", '"120.00"'), ("currency", "zar", "ISO 4217"), ("id", "no spaces", "letters")],
+)
+def test_a_value_off_its_pattern_is_said_without_the_regex(
+    client: TestClient, keys: Keys, field: str, value: str, allowed: str
+) -> None:
+    body = {"id": "ch1", "customer": "c1", "amount": "1.00", "currency": "ZAR", field: value}
+    found = _refused(client.post("/v1/charges", json=body, headers=auth(keys.admin)))
+    assert found["where"] == f"body.{field}" and allowed in found["allowed"]
+    assert "^" not in found["detail"] and repr(value) in found["detail"]

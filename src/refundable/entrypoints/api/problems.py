@@ -148,11 +148,31 @@ def _one(request: Request, e: Any) -> tuple[str, str, str | None]:
         allowed = 'a JSON object such as {"id": "c-1"}, sent with Content-Type: application/json'
     elif kind == "missing":
         message = "a value is required"
+    elif kind == "string_pattern_mismatch":
+        message, allowed = _pattern(e)
     elif kind == "amount_not_string":
         allowed = 'a decimal string such as "120.00"'
     elif kind == "instant_out_of_range":
         allowed = f"an instant from {limits.MIN_YEAR} to {limits.MAX_YEAR}, with its offset"
     return where, message, allowed
+
+
+_PATTERNS = {
+    limits.ID_PATTERN: (
+        "an id",
+        "1-64 characters: letters, digits, '.', '_', ':', '-' (starting with a letter or digit)",
+    ),
+    r"^[0-9]+(\.[0-9]+)?$": ("a decimal amount", 'a decimal string such as "120.00"'),
+    r"^[A-Z]{3}$": ("a currency code", "an ISO 4217 code in capitals, such as ZAR"),
+}
+
+
+def _pattern(e: Any) -> tuple[str, str | None]:
+    """A value that does not match its field's pattern, said without the regular expression."""
+    pattern = str((e.get("ctx") or {}).get("pattern", ""))
+    what, allowed = _PATTERNS.get(pattern, ("valid here", None))
+    shown = limits.echo(e.get("input"))
+    return f"{shown} is not {what}", allowed or f"text matching {pattern}"
 
 
 def from_http(request: Request, error: HTTPException) -> Response:
