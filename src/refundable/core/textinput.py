@@ -258,7 +258,8 @@ def load_json(text: str, what: str = "request") -> Any:
         )
     except json.JSONDecodeError as error:
         raise MalformedInput(
-            f"invalid JSON: {error.msg}",
+            f"the {what} is not valid JSON: {error.msg} at line {error.lineno} "
+            f"column {error.colno}",
             where=f"line {error.lineno}",
             allowed="JSON text; see docs/request-vocabulary.md",
         ) from None

@@ -33,6 +33,19 @@ class StatementLine:
     account: str
     amount: Decimal
     balance: Decimal | None  # None: a refund to the payment's source, no account of theirs moved
+    line_id: str = ""  # "<entry id>.<line no>": the line's own id, a statement page's cursor
+
+
+def line_id(entry_id: str, line_no: int) -> str:
+    return f"{entry_id}.{line_no}"
+
+
+def parse_line_id(text: str) -> tuple[str, int] | None:
+    """``line_id``'s parts, or None for text that is no line id."""
+    entry, dot, number = text.rpartition(".")
+    if not (entry and dot and number.isdigit() and len(number) <= 6):
+        return None
+    return entry, int(number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +85,14 @@ class LedgerQueries(Protocol):
     def statement(
         self, tenant: str, customer: str, limit: int | None = None
     ) -> list[StatementLine]: ...
+    def statement_page(
+        self, tenant: str, customer: str, after: str | None, limit: int
+    ) -> Page[StatementLine] | None:
+        """``statement``'s lines in its order (oldest first), ``limit`` of them after the line
+        whose ``line_id`` is ``after``, each with its account's running balance carried from
+        the lines before; None when ``after`` names no line of the tenant's journal."""
+        ...
+
     def lots_of(self, tenant: str, customer: str) -> list[CreditLot]: ...
     def lot_history(self, tenant: str, lot_id: str) -> list[LotMovement]: ...
     def lots_of_event(self, tenant: str, event_id: str) -> list[Allocation]: ...

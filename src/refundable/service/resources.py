@@ -10,6 +10,7 @@ tenant is simply not found.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Generic, Protocol, TypeVar
@@ -62,8 +63,16 @@ def charge_of(entry: JournalEntry) -> Charge:
 
 
 class ResourceQueries(Protocol):
-    def customers(self, tenant: str, limit: int, after: str | None) -> Page[Party]: ...
+    def customers(self, tenant: str, limit: int, after: str | None) -> Page[Party]:
+        """The customers the tenant knows, by id (ADR 0083): registered, or named by a
+        record (a customer's own account, a subscription); one not registered has no links."""
+        ...
+
     def customer(self, tenant: str, customer_id: str) -> Party | None: ...
+    def known_customers(self, tenant: str, customer_ids: Collection[str]) -> set[str]:
+        """Those of ``customer_ids`` the tenant knows (the same rule as ``customers``)."""
+        ...
+
     def payments(
         self, tenant: str, limit: int, after: str | None, customer: str | None = None
     ) -> Page[Payment]: ...

@@ -241,7 +241,9 @@ def test_another_tenants_key_never_reads_or_changes_tenant_a(
     app: App, client: TestClient, keys: Keys, world: World
 ) -> None:
     before = snapshot(app, client, keys.tenant, world)
-    for op in NEEDS:
+    # reads first: a write of B's naming A's customer id (a charge to "cust-a") makes a
+    # customer of B's own by that id (ADR 0083), whose reads then answer B's data, not A's
+    for op in sorted(NEEDS, key=lambda op: op[0] == "POST"):
         r = call(client, op, world, keys.other_admin)
         body = body_of(op[1], world) if op[0] == "POST" else {}
         sent = path_of(op[1], world) + json.dumps(body)
@@ -249,6 +251,9 @@ def test_another_tenants_key_never_reads_or_changes_tenant_a(
             assert marker not in r.text or marker in sent, (op, marker, r.text)
         if "{" in op[1]:  # aimed at one of A's objects by id: not found for B
             assert r.status_code == 404, (op, r.status_code, r.text)
+    for tail in ("", "/balances", "/statement", "/credit_lots", "/subscriptions"):
+        r = client.get(f"/v1/customers/{world.customer}{tail}", headers=auth(keys.other_admin))
+        assert MARK not in r.text and keys.tenant not in r.text, (tail, r.text)
     assert snapshot(app, client, keys.tenant, world) == before
 
 

@@ -203,7 +203,7 @@ def test_several_problems_are_all_listed_in_details():
 def test_invalid_json_names_the_line():
     error = refused('{"policy": "acme",\n "reason": }')
     assert (error.code, error.where) == ("malformed_input", "line 2")
-    assert error.message.startswith("invalid JSON: Expecting value")
+    assert error.message.startswith("the request is not valid JSON: Expecting value")
 
 
 def test_invalid_yaml_names_the_line():

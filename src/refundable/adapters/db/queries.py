@@ -17,6 +17,7 @@ from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
 from refundable.adapters.db.checkpoints import checkpointed_sum
 from refundable.adapters.db.engine import READONLY
+from refundable.adapters.db.statement_pages import statement_page
 from refundable.adapters.db.types import exact_sum, exact_total
 from refundable.core.limits import MAX_LIST_ITEMS
 from refundable.core.money import Money
@@ -195,6 +196,13 @@ class SqlLedgerQueries:
             }
         )
         return _statement(found, refunds, opening)
+
+    def statement_page(
+        self, tenant: str, customer: str, after: str | None, limit: int
+    ) -> Page[StatementLine] | None:
+        """Keyset pages of the statement, oldest first (``statement_pages``, ADR 0083)."""
+        with self.engine.begin() as conn:
+            return statement_page(conn, tenant, customer, after, limit)
 
     def _statement_lines(
         self, conn: Connection, tenant: str, mine: list[str], limit: int | None

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import Column, Engine, Table, and_, select
+from sqlalchemy import Column, Connection, Engine, Table, and_, select, union
 
 from refundable.adapters.db import rows
 from refundable.adapters.db import schema as t
@@ -45,12 +46,42 @@ class SqlResourceQueries:
             return list(conn.execute(stmt.order_by(key).limit(limit + 1)).mappings())
 
     def customers(self, tenant: str, limit: int, after: str | None) -> Page[Party]:
-        found = self._rows(t.parties, t.parties.c.customer_id, tenant, limit, after)
-        return page_of([_party(r) for r in found], limit)
+        """The customers the tenant knows (ADR 0083): registered, or named by an account of
+        theirs or a subscription. Each source gives its first ``limit + 1`` ids past the
+        cursor from its own (tenant, customer) index; the page is the first of their union."""
+        branches = [
+            select(col.label("customer_id")).where(*where, *([col > after] if after else []))
+            .distinct().order_by(col).limit(limit + 1).subquery()
+            for col, where in _known_sources(tenant)
+        ]  # fmt: skip
+        ids = union(*(select(b.c.customer_id) for b in branches)).subquery()
+        stmt = select(ids.c.customer_id).order_by(ids.c.customer_id).limit(limit + 1)
+        with self.engine.begin() as conn:
+            found = list(conn.execute(stmt).scalars())
+            registered = _registered(conn, tenant, found)
+        return page_of([registered.get(i) or Party(tenant, i) for i in found], limit)
 
     def customer(self, tenant: str, customer_id: str) -> Party | None:
+        """The registered customer, else one a record names (with no links), else None."""
         with self.engine.begin() as conn:
-            return SqlCustomers(conn, tenant, _NO_CLOCK).get(customer_id)
+            found = SqlCustomers(conn, tenant, _NO_CLOCK).get(customer_id)
+            if found is not None:
+                return found
+            for col, where in _known_sources(tenant)[1:]:
+                if conn.execute(select(col).where(*where, col == customer_id).limit(1)).first():
+                    return Party(tenant, customer_id)
+        return None
+
+    def known_customers(self, tenant: str, customer_ids: Collection[str]) -> set[str]:
+        wanted = sorted(set(customer_ids))
+        known: set[str] = set()
+        with self.engine.begin() as conn:
+            for at in range(0, len(wanted), _IN_CHUNK):
+                chunk = wanted[at : at + _IN_CHUNK]
+                for col, where in _known_sources(tenant):
+                    stmt = select(col).where(*where, col.in_(chunk)).distinct()
+                    known.update(conn.execute(stmt).scalars())
+        return known
 
     def payments(
         self, tenant: str, limit: int, after: str | None, customer: str | None = None
@@ -142,6 +173,30 @@ class SqlResourceQueries:
     def usage_event(self, tenant: str, event_id: str) -> UsageEvent | None:
         with self.engine.begin() as conn:
             return SqlUsage(conn, tenant, _NO_CLOCK).get(event_id)
+
+
+_IN_CHUNK = 500
+_OWN_KINDS = [k.name for k in Kind if k.spec.per_customer]
+
+
+def _known_sources(tenant: str) -> list[tuple[Column[Any], list[Any]]]:
+    """Where a customer id of the tenant's is recorded (ADR 0083): the registry, the owner of
+    a customer's own account (any charge, payment, top-up, transfer, credit or lot opens
+    one), a subscription. Each is read through its (tenant, customer) index."""
+    p, a, s = t.parties.c, t.accounts.c, t.subscriptions.c
+    return [
+        (p.customer_id, [p.tenant_id == tenant]),
+        (a.owner, [a.tenant_id == tenant, a.owner.is_not(None), a.kind.in_(_OWN_KINDS)]),
+        (s.customer_id, [s.tenant_id == tenant]),
+    ]
+
+
+def _registered(conn: Connection, tenant: str, ids: list[str]) -> dict[str, Party]:
+    if not ids:
+        return {}
+    p = t.parties.c
+    stmt = select(t.parties).where(p.tenant_id == tenant, p.customer_id.in_(ids))
+    return {r["customer_id"]: _party(r) for r in conn.execute(stmt).mappings()}
 
 
 def _party(r: Any) -> Party:

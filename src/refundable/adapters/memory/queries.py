@@ -11,7 +11,13 @@ from refundable.ledger.credit_ops import Allocation
 from refundable.ledger.entries import JournalEntry
 from refundable.ledger.holds import Hold
 from refundable.ledger.lots import CreditLot
-from refundable.service.queries import Balance, LotMovement, PaymentReturn, StatementLine
+from refundable.service.queries import (
+    Balance,
+    LotMovement,
+    PaymentReturn,
+    StatementLine,
+    line_id,
+)
 from refundable.service.resources import Page, page_of
 
 from .tables import MemoryStore
@@ -73,7 +79,7 @@ class MemoryQueries:
         running: dict[str, int] = {}
         out: list[StatementLine] = []
         for e in self._entries(tenant):
-            for line in e.lines:
+            for n, line in enumerate(e.lines):
                 k = line.account
                 if k.owner != customer or k.kind not in own:
                     continue
@@ -83,9 +89,21 @@ class MemoryQueries:
                         e.entry_id, e.effective_at, e.kind.value, e.memo, k.code,
                         to_units(k.natural(line.amount), k.commodity),
                         to_units(k.natural(running[k.code]), k.commodity),
+                        line_id(e.entry_id, n),
                     )
                 )  # fmt: skip
         return out if limit is None else out[-limit:]  # the newest page, as the SQL one
+
+    def statement_page(
+        self, tenant: str, customer: str, after: str | None, limit: int
+    ) -> Page[StatementLine] | None:
+        found = self.statement(tenant, customer)
+        if after is not None:
+            ids = [x.line_id for x in found]
+            if after not in ids:
+                return None
+            found = found[ids.index(after) + 1 :]
+        return page_of(found[: limit + 1], limit)
 
     def lots_of(self, tenant: str, customer: str) -> list[CreditLot]:
         mine = [

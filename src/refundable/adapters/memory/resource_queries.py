@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import TypeVar
 
+from refundable.ledger.accounts import AccountKey
 from refundable.ledger.decisions import DecisionRecord
 from refundable.ledger.entries import EntryKind
 from refundable.ledger.lots import CreditLot
@@ -34,11 +35,33 @@ class MemoryResourceQueries:
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
 
+    def _known(self, tenant: str) -> set[str]:
+        """The registered customers, the owners of customers' own accounts and the customers
+        of subscriptions (ADR 0083)."""
+        tables = self.store.tables
+        found = {i for (t, i) in tables.parties if t == tenant}
+        for t, code in tables.balances:
+            if t == tenant:
+                key = AccountKey.parse(code)
+                if key.kind.spec.per_customer and key.owner:
+                    found.add(key.owner)
+        found |= {s.customer_id for (t, _), s in tables.subscriptions.items() if t == tenant}
+        return found
+
     def customers(self, tenant: str, limit: int, after: str | None) -> Page[Party]:
-        return _page(self.store.tables.parties, tenant, limit, after)
+        ids = sorted(i for i in self._known(tenant) if after is None or i > after)
+        parties = self.store.tables.parties
+        chosen = [parties.get((tenant, i)) or Party(tenant, i) for i in ids[: limit + 1]]
+        return page_of(chosen, limit)
 
     def customer(self, tenant: str, customer_id: str) -> Party | None:
-        return self.store.tables.parties.get((tenant, customer_id))
+        found = self.store.tables.parties.get((tenant, customer_id))
+        if found is None and customer_id in self._known(tenant):
+            return Party(tenant, customer_id)
+        return found
+
+    def known_customers(self, tenant: str, customer_ids: Collection[str]) -> set[str]:
+        return self._known(tenant) & set(customer_ids)
 
     def payments(
         self, tenant: str, limit: int, after: str | None, customer: str | None = None

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from refundable.core.errors import RefundableError
 from refundable.entrypoints.api.auth import principal_of
+from refundable.entrypoints.api.json_body import read_json_body, takes_a_json_body
 from refundable.entrypoints.api.planned import planned_handler
 from refundable.entrypoints.api.problems import PROBLEM_JSON, from_error, from_validation
 from refundable.entrypoints.api.state import api_state
@@ -32,6 +33,8 @@ class IdempotentRoute(APIRoute):
         # a route taking only the request and request-only dependencies skips FastAPI's
         # per-request dependency solver (ADR 0074); any other keeps FastAPI's handler
         inner = planned_handler(self) or super().get_route_handler()
+        if takes_a_json_body(self):
+            inner = _gated(inner)
 
         async def handler(request: Request) -> Response:
             key = request.headers.get(HEADER)
@@ -40,6 +43,18 @@ class IdempotentRoute(APIRoute):
             return await _once(request, idem.check_key(key), inner)
 
         return handler
+
+
+def _gated(
+    inner: Callable[[Request], Coroutine[Any, Any, Response]],
+) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+    """A body model's route reads its body through the preview's gates first (json_body)."""
+
+    async def handler(request: Request) -> Response:
+        await read_json_body(request)
+        return await inner(request)
+
+    return handler
 
 
 async def _once(

@@ -36,4 +36,4 @@ def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 # What every authenticated route may answer besides its success.
 AUTH_ERRORS = problems(401, 403, 422, 500)
-WRITE_ERRORS = problems(401, 403, 404, 409, 413, 415, 422, 500, 503)
+WRITE_ERRORS = problems(400, 401, 403, 404, 409, 413, 415, 422, 500, 503)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from fastapi import Request
@@ -17,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
+from refundable.core import limits
 from refundable.core.errors import RefundableError, status_of
 
 PROBLEM_JSON = "application/problem+json"
@@ -59,12 +61,16 @@ def _request_id(request: Request) -> str | None:
 def from_error(request: Request, error: RefundableError) -> Response:
     status = status_of(error).http
     problems = error.details.get("problems")
+    message, where = error.message, error.where
+    found = _request_field(request, where)
+    if found is not None:  # a command refused a field: say which field of the request
+        message, where = f"the value of {found} is not accepted", found
     body = problem_body(
         error.code,
         status,
-        error.message,
+        message,
         request.url.path,
-        where=error.where,
+        where=where,
         allowed=error.allowed,
         problems=[str(p) for p in problems] if problems else None,
         request_id=_request_id(request),
@@ -73,27 +79,100 @@ def from_error(request: Request, error: RefundableError) -> Response:
     return problem_response(body, headers)
 
 
+_COMMAND_FIELD = re.compile(r"^([A-Z][A-Za-z0-9]*)\.([a-z][a-z0-9_]*)$")
+
+
+def _request_field(request: Request, where: str | None) -> str | None:
+    """A command's own field (``RecordCharge.amount``, how a command names what it refuses)
+    as the request's: ``path.<param>`` or ``body.<field>``; None for any other ``where``.
+    The command's message is not used: it shows the value as Python writes it."""
+    from refundable.service import commands
+
+    match = _COMMAND_FIELD.match(where or "")
+    if match is None:
+        return None
+    kind = getattr(commands, match.group(1), None)
+    if not (isinstance(kind, type) and issubclass(kind, commands.Command)):
+        return None
+    field = match.group(2)
+    if field in request.path_params:
+        return f"path.{field}"
+    names = _body_fields(request)
+    for name in (field, field.removesuffix("_id")):
+        if name in names:
+            return f"body.{name}"
+    created = [name for _, name in kind.BUSINESS_KEYS]
+    return "body.id" if created[:1] == [field] and "id" in names else "body"
+
+
+def _body_fields(request: Request) -> set[str]:
+    route = request.scope.get("route")
+    dependant = getattr(route, "dependant", None)
+    for param in getattr(dependant, "body_params", ()):
+        model = getattr(param.field_info, "annotation", None)
+        return set(getattr(model, "model_fields", {}))
+    return set()
+
+
 def from_validation(request: Request, error: RequestValidationError) -> Response:
     """FastAPI's own checks (query, path, headers, body shape) as one invalid_input problem
-    that lists every problem with where it is."""
-    problems = [_one(e) for e in error.errors()][:20]
-    first = problems[0] if problems else "request: not valid"
-    where, _, message = first.partition(": ")
+    that lists every problem with where it is; the first one's what and allowed in our words
+    (an unknown field, a missing body, an amount sent as a number)."""
+    found = [_one(request, e) for e in error.errors()][:20]
+    where, message, allowed = found[0] if found else ("request", "not valid", None)
     body = problem_body(
         "invalid_input",
         422,
-        message or first,
+        message,
         request.url.path,
         where=where,
-        problems=problems,
+        allowed=allowed,
+        problems=[f"{w}: {m}" for w, m, _ in found],
         request_id=_request_id(request),
     )
     return problem_response(body)
 
 
-def _one(e: Any) -> str:
-    where = ".".join(str(p) for p in e.get("loc", ())) or "request"
-    return f"{where}: {str(e.get('msg', 'not valid'))[:200]}"
+def _one(request: Request, e: Any) -> tuple[str, str, str | None]:
+    loc = tuple(str(p) for p in e.get("loc", ()))
+    where = ".".join(loc) or "request"
+    kind = e.get("type")
+    message = str(e.get("msg", "not valid"))[:200]
+    allowed = None
+    if kind == "extra_forbidden":
+        message = f"unknown field {loc[-1]!r} (check the spelling)"
+        names = sorted(_body_fields(request)) if len(loc) == 2 else []
+        allowed = f"the fields {', '.join(names)}" if names else "only the documented fields"
+    elif kind == "missing" and loc == ("body",):
+        message = "the request has no body"
+        allowed = 'a JSON object such as {"id": "c-1"}, sent with Content-Type: application/json'
+    elif kind == "missing":
+        message = "a value is required"
+    elif kind == "string_pattern_mismatch":
+        message, allowed = _pattern(e)
+    elif kind == "amount_not_string":
+        allowed = 'a decimal string such as "120.00"'
+    elif kind == "instant_out_of_range":
+        allowed = f"an instant from {limits.MIN_YEAR} to {limits.MAX_YEAR}, with its offset"
+    return where, message, allowed
+
+
+_PATTERNS = {
+    limits.ID_PATTERN: (
+        "an id",
+        "1-64 characters: letters, digits, '.', '_', ':', '-' (starting with a letter or digit)",
+    ),
+    r"^[0-9]+(\.[0-9]+)?$": ("a decimal amount", 'a decimal string such as "120.00"'),
+    r"^[A-Z]{3}$": ("a currency code", "an ISO 4217 code in capitals, such as ZAR"),
+}
+
+
+def _pattern(e: Any) -> tuple[str, str | None]:
+    """A value that does not match its field's pattern, said without the regular expression."""
+    pattern = str((e.get("ctx") or {}).get("pattern", ""))
+    what, allowed = _PATTERNS.get(pattern, ("valid here", None))
+    shown = limits.echo(e.get("input"))
+    return f"{shown} is not {what}", allowed or f"text matching {pattern}"
 
 
 def from_http(request: Request, error: HTTPException) -> Response:

@@ -22,6 +22,7 @@ from refundable.entrypoints.api.idempotent import IdempotentRoute
 from refundable.entrypoints.api.models import AUTH_ERRORS, WRITE_ERRORS, problems
 from refundable.entrypoints.api.routes.common import (
     Amount,
+    Body,
     Currency,
     Id,
     Listing,
@@ -49,7 +50,7 @@ CASE = "/v1/cases/{case_id}"
 Answers = dict[str, Text]
 
 
-class CaseIn(BaseModel):
+class CaseIn(Body):
     id: Id
     customer: Id
     subject: Subject
@@ -61,13 +62,13 @@ class CaseIn(BaseModel):
     at: When = None
 
 
-class InformationIn(BaseModel):
+class InformationIn(Body):
     information: Answers = Field({}, max_length=limits.MAX_LIST_ITEMS)
     facts: dict[str, Any] = Field({}, max_length=limits.MAX_LIST_ITEMS)
     at: When = None
 
 
-class JudgeIn(BaseModel):
+class JudgeIn(Body):
     outcome: Literal["approve", "deny"]
     factors: list[Text] = Field([], max_length=50)
     note: Text = ""
@@ -75,7 +76,7 @@ class JudgeIn(BaseModel):
     at: When = None
 
 
-class OverrideIn(BaseModel):
+class OverrideIn(Body):
     outcome: Literal["approve", "deny"]
     reason: Text = Field(min_length=1)
     remedy: Remedy | None = None
@@ -85,12 +86,12 @@ class OverrideIn(BaseModel):
     at: When = None
 
 
-class StepIn(BaseModel):
+class StepIn(Body):
     reason: Text = ""
     at: When = None
 
 
-class PaidIn(BaseModel):
+class PaidIn(Body):
     refund_id: Id
     at: When = None
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import AwareDatetime, BaseModel
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from refundable.core.errors import NotFound
 from refundable.entrypoints.api.auth import Admin, Reader
 from refundable.entrypoints.api.idempotent import IdempotentRoute
 from refundable.entrypoints.api.models import AUTH_ERRORS, WRITE_ERRORS, problems
-from refundable.entrypoints.api.routes.common import Id, State, command_key, run
+from refundable.entrypoints.api.routes.common import Body, Id, Instant, State, command_key, run
 from refundable.scheduling.model import TestClock
 from refundable.service import commands as c
 from refundable.service.scheduled import advance_test_clock
@@ -21,13 +21,13 @@ from refundable.service.scheduled import advance_test_clock
 router = APIRouter(prefix="/v1/test_clocks", tags=["test clocks"], route_class=IdempotentRoute)
 
 
-class ClockIn(BaseModel):
+class ClockIn(Body):
     id: Id
-    frozen_time: AwareDatetime
+    frozen_time: Instant
 
 
-class AdvanceIn(BaseModel):
-    frozen_time: AwareDatetime
+class AdvanceIn(Body):
+    frozen_time: Instant
 
 
 class ClockOut(BaseModel):

@@ -10,14 +10,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Depends, Query, Request
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 from starlette.concurrency import run_in_threadpool
 
 from refundable.core import limits
-from refundable.core.money import Money
+from refundable.core.errors import InputError
+from refundable.core.money import MINOR_UNITS, Money
 from refundable.entrypoints.api.fresh import fresh_id
 from refundable.entrypoints.api.state import ApiState, state_dependency
 from refundable.service.commands import Command
@@ -26,12 +29,49 @@ from refundable.service.resources import MAX_PAGE, Page
 
 T = TypeVar("T")
 State = Annotated[ApiState, Depends(state_dependency)]
+AMOUNT_ALLOWED = 'a decimal string such as "120.00" (never a JSON number: binary fractions)'
+
+
+def _decimal_string(value: object) -> object:
+    """An amount sent as a JSON number is refused in the preview's words, not pydantic's
+    "Input should be a valid string"."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise PydanticCustomError(
+            "amount_not_string",
+            'amounts are decimal strings, e.g. "120.00", not JSON numbers ({given})',
+            {"given": str(value)[:40]},
+        )
+    return value
+
+
+def _in_years(value: datetime) -> datetime:
+    if not limits.MIN_YEAR <= value.year <= limits.MAX_YEAR:
+        raise PydanticCustomError(
+            "instant_out_of_range",
+            "{given} is outside the years {low} to {high}",
+            {"given": value.isoformat(), "low": limits.MIN_YEAR, "high": limits.MAX_YEAR},
+        )
+    return value
+
+
+class Body(BaseModel):
+    """Every request body: an unknown field is refused (422 naming it), never dropped: a
+    misspelt ``at`` would otherwise record the money at now instead of the intended date."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 Id = Annotated[str, Field(pattern=limits.ID_PATTERN, max_length=limits.MAX_ID_LENGTH)]
-Amount = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?$", max_length=40, examples=["120.00"])]
+Amount = Annotated[
+    str,
+    BeforeValidator(_decimal_string),
+    Field(pattern=r"^[0-9]+(\.[0-9]+)?$", max_length=40, examples=["120.00"]),
+]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["ZAR"])]
 Text = Annotated[str, Field(max_length=limits.MAX_TEXT_LENGTH)]
+Instant = Annotated[AwareDatetime, AfterValidator(_in_years)]
 When = Annotated[
-    AwareDatetime | None,
+    Instant | None,
     Field(description="The business instant (ISO 8601 with an offset); default: now"),
 ]
 
@@ -107,7 +147,35 @@ def instant(state: ApiState, given: datetime | None) -> datetime:
 
 
 def money(amount: str, currency: str, where: str = "amount") -> Money:
-    return Money.of(amount, currency, where)
+    """The body's amount and currency as Money, refused in the customer's terms (the field
+    path, the currency's decimals, the range) before any command sees it."""
+    field = f"body.{where}"
+    if currency not in MINOR_UNITS:
+        raise InputError(
+            f"{currency} is not a currency we know",
+            where="body.currency",
+            allowed="an ISO 4217 code such as ZAR, USD or EUR",
+        )
+    try:
+        found = Money.of(amount, currency, field)
+    except InputError as error:
+        raise InputError(error.message, where=field, allowed=error.allowed) from None
+    digits = MINOR_UNITS[currency]
+    if found.amount != found.amount.quantize(Decimal(1).scaleb(-digits)):
+        raise InputError(
+            f"{amount} has more decimals than {currency} allows ({digits})",
+            where=field,
+            allowed=f"at most {digits} decimals in {currency}",
+        )
+    zero_ok = where == "price"  # a free plan; any other amount moves money
+    if found.amount >= limits.MAX_AMOUNT or not (zero_ok or found.is_positive):
+        raise InputError(
+            f"{amount} {currency} is out of range",
+            where=field,
+            allowed=f"{'0 or more' if zero_ok else 'more than 0'} and below "
+            f"{limits.MAX_AMOUNT:,} {currency}",
+        )
+    return found
 
 
 def show(m: Money) -> dict[str, str]:

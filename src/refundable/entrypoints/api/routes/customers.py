@@ -6,14 +6,15 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from refundable.core.errors import NotFound
+from refundable.core.errors import InputError, NotFound
 from refundable.entrypoints.api.auth import Agent, Reader
 from refundable.entrypoints.api.idempotent import IdempotentRoute
 from refundable.entrypoints.api.models import AUTH_ERRORS, WRITE_ERRORS, problems
 from refundable.entrypoints.api.routes.common import (
+    Body,
     Id,
     Listing,
     ListOf,
@@ -25,12 +26,13 @@ from refundable.entrypoints.api.routes.common import (
 from refundable.entrypoints.api.routes.lots import LotOut, lot_out
 from refundable.ledger.transfers import Party
 from refundable.service import commands as c
+from refundable.service.queries import StatementLine
 
 router = APIRouter(prefix="/v1/customers", tags=["customers"], route_class=IdempotentRoute)
 READ_ERRORS = {**AUTH_ERRORS, **problems(404)}
 
 
-class CustomerIn(BaseModel):
+class CustomerIn(Body):
     id: Id
     reseller_id: Id | None = None
     group_id: Id | None = None
@@ -59,6 +61,9 @@ class BalancesOut(BaseModel):
 
 
 class StatementLineOut(BaseModel):
+    id: str = Field(
+        description="The line's own id, <entry id>.<line number>: the cursor of the next page"
+    )
     entry_id: str
     effective_at: str
     kind: str
@@ -66,12 +71,6 @@ class StatementLineOut(BaseModel):
     account: str
     amount: str
     balance: str | None
-
-
-class StatementOut(BaseModel):
-    object: Literal["statement"] = "statement"
-    customer: str
-    data: list[StatementLineOut]
 
 
 def customer_out(p: Party) -> CustomerOut:
@@ -138,27 +137,43 @@ async def customer_balances(customer_id: str, who: Reader, state: State) -> Any:
     return BalancesOut(customer=customer_id, data=data)
 
 
-@router.get("/{customer_id}/statement", response_model=StatementOut, responses=READ_ERRORS)
-async def customer_statement(customer_id: str, who: Reader, state: State, page: Listing) -> Any:
-    """The newest ``limit`` movements on the customer's accounts, oldest first, with running
-    balances, and the refunds of their payments."""
+@router.get(
+    "/{customer_id}/statement", response_model=ListOf[StatementLineOut], responses=READ_ERRORS
+)
+async def customer_statement(
+    customer_id: str, request: Request, who: Reader, state: State, page: Listing
+) -> Any:
+    """Movements on the customer's accounts, oldest first, with each account's running
+    balance, and the refunds of their payments to the payment's source (``starting_after``
+    a line's ``id``)."""
     await require_customer(state, who.tenant_id, customer_id)
-    lines = await run_in_threadpool(
-        state.app.queries.statement, who.tenant_id, customer_id, page.limit
+    found = await run_in_threadpool(
+        state.app.queries.statement_page,
+        who.tenant_id,
+        customer_id,
+        page.starting_after,
+        page.limit,
     )
-    data = [
-        StatementLineOut(
-            entry_id=s.entry_id,
-            effective_at=s.effective_at.isoformat(),
-            kind=s.kind,
-            memo=s.memo,
-            account=s.account,
-            amount=str(s.amount),
-            balance=None if s.balance is None else str(s.balance),
+    if found is None:
+        raise InputError(
+            f"no statement line {page.starting_after!r}",
+            where="query.starting_after",
+            allowed="the id of a line of this statement, <entry id>.<line number>",
         )
-        for s in lines
-    ]
-    return StatementOut(customer=customer_id, data=data)
+    return envelope(found, _line_out, request.url.path)
+
+
+def _line_out(s: StatementLine) -> StatementLineOut:
+    return StatementLineOut(
+        id=s.line_id,
+        entry_id=s.entry_id,
+        effective_at=s.effective_at.isoformat(),
+        kind=s.kind,
+        memo=s.memo,
+        account=s.account,
+        amount=str(s.amount),
+        balance=None if s.balance is None else str(s.balance),
+    )
 
 
 @router.get("/{customer_id}/credit_lots", response_model=ListOf[LotOut], responses=READ_ERRORS)

@@ -11,13 +11,13 @@ from starlette.concurrency import run_in_threadpool
 from refundable.entrypoints.api.auth import Admin
 from refundable.entrypoints.api.idempotent import IdempotentRoute
 from refundable.entrypoints.api.models import AUTH_ERRORS, WRITE_ERRORS
-from refundable.entrypoints.api.routes.common import Listing, ListOf, State, page_in_process
+from refundable.entrypoints.api.routes.common import Body, Listing, ListOf, State, page_in_process
 from refundable.service.access import ApiKey, Role, create_key, revoke_key
 
 router = APIRouter(prefix="/v1/api_keys", tags=["api keys"], route_class=IdempotentRoute)
 
 
-class KeyIn(BaseModel):
+class KeyIn(Body):
     role: Role
     name: str = Field(min_length=1, max_length=200)
 

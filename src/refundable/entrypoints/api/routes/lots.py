@@ -17,6 +17,7 @@ from refundable.entrypoints.api.idempotent import IdempotentRoute
 from refundable.entrypoints.api.models import AUTH_ERRORS, WRITE_ERRORS, problems
 from refundable.entrypoints.api.routes.common import (
     Amount,
+    Body,
     Currency,
     Id,
     Listing,
@@ -43,7 +44,7 @@ router = APIRouter(tags=["credits"], route_class=IdempotentRoute)
 READ_ERRORS = {**AUTH_ERRORS, **problems(404)}
 
 
-class LotIn(BaseModel):
+class LotIn(Body):
     id: Id
     customer: Id
     units: int = Field(ge=1, lt=limits.MAX_UNITS)
@@ -71,14 +72,14 @@ class LotOut(BaseModel):
     priority: int
 
 
-class UsageIn(BaseModel):
+class UsageIn(Body):
     id: Id
     customer: Id
     units: int = Field(ge=1, lt=limits.MAX_UNITS)
     occurred_at: When = None
 
 
-class UsageBatchIn(BaseModel):
+class UsageBatchIn(Body):
     events: list[UsageIn] = Field(min_length=1, max_length=limits.MAX_BATCH_EVENTS)
     partial: bool = Field(
         False,
@@ -87,7 +88,7 @@ class UsageBatchIn(BaseModel):
     )
 
 
-class FailureIn(BaseModel):
+class FailureIn(Body):
     cause: Text = Field(min_length=1)
     at: When = None
 
@@ -161,6 +162,7 @@ async def _lot(state: State, tenant: str, lot_id: str) -> CreditLot:
 @router.post("/v1/usage_events", response_model=ReceiptOut, responses=WRITE_ERRORS)
 async def ingest_usage(body: UsageBatchIn, who: Agent, state: State) -> Any:
     """A batch of usage events (idempotent per event id), drawn from lots in policy order."""
+    await _customers_known(state, who.tenant_id, body)
     now = state.app.clock.now()
     events = tuple(UsageEvent(e.id, e.customer, e.units, e.occurred_at or now) for e in body.events)
     return receipt(
@@ -168,6 +170,21 @@ async def ingest_usage(body: UsageBatchIn, who: Agent, state: State) -> Any:
             state, c.IngestUsage(who.tenant_id, events, now, CREDIT_UNIT, partial=body.partial)
         )
     )
+
+
+async def _customers_known(state: State, tenant: str, body: UsageBatchIn) -> None:
+    """Usage of a customer the tenant has no record of is 404 naming them (ADR 0083), not
+    "insufficient funds": there is nobody whose credits could cover it."""
+    named = [e.customer for e in body.events]
+    known = await run_in_threadpool(state.resources.known_customers, tenant, named)
+    for i, customer in enumerate(named):
+        if customer not in known:
+            raise NotFound(
+                f"no customer {customer!r} (event {body.events[i].id!r})",
+                where=f"body.events.{i}.customer",
+                allowed="a customer registered with POST /v1/customers, or named by a "
+                "charge, payment, credit lot or subscription",
+            )
 
 
 @router.get("/v1/usage_events/{event_id}", response_model=UsageOut, responses=READ_ERRORS)

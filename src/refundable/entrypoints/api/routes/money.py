@@ -20,6 +20,7 @@ from refundable.entrypoints.api.idempotent import IdempotentRoute
 from refundable.entrypoints.api.models import AUTH_ERRORS, WRITE_ERRORS, problems
 from refundable.entrypoints.api.routes.common import (
     Amount,
+    Body,
     Currency,
     Id,
     Listing,
@@ -47,7 +48,7 @@ router = APIRouter(tags=["money"], route_class=IdempotentRoute)
 READ_ERRORS = {**AUTH_ERRORS, **problems(404)}
 
 
-class ChargeIn(BaseModel):
+class ChargeIn(Body):
     id: Id
     customer: Id
     amount: Amount
@@ -56,7 +57,7 @@ class ChargeIn(BaseModel):
     memo: Text = ""
 
 
-class PaymentIn(BaseModel):
+class PaymentIn(Body):
     id: Id
     customer: Id
     amount: Amount
@@ -70,7 +71,7 @@ class TopUpIn(PaymentIn):
     mode: c.TopUpMode = c.TopUpMode.manual
 
 
-class TransferIn(BaseModel):
+class TransferIn(Body):
     id: Id
     from_customer: Id
     to_customer: Id
@@ -80,7 +81,7 @@ class TransferIn(BaseModel):
     at: When = None
 
 
-class CarryOutIn(BaseModel):
+class CarryOutIn(Body):
     """Carry out a recorded decision (its amount, never one given here)."""
 
     id: Id
@@ -101,7 +102,7 @@ class FeeIn(CreditIn):
     charge_to: FeeFrom = FeeFrom.wallet
 
 
-class ChargebackIn(BaseModel):
+class ChargebackIn(Body):
     id: Id
     payment: Id
     amount: Amount
@@ -110,7 +111,7 @@ class ChargebackIn(BaseModel):
     reason: Text = ""
 
 
-class ReleaseIn(BaseModel):
+class ReleaseIn(Body):
     resolution: HoldResolution
     at: When = None
     reason: Text = ""

@@ -16,6 +16,7 @@ from refundable.entrypoints.api.auth import Admin, Reader
 from refundable.entrypoints.api.idempotent import IdempotentRoute
 from refundable.entrypoints.api.models import AUTH_ERRORS, WRITE_ERRORS
 from refundable.entrypoints.api.routes.common import (
+    Body,
     Listing,
     ListOf,
     State,
@@ -31,7 +32,7 @@ router = APIRouter(prefix="/v1/policies", tags=["policies"], route_class=Idempot
 Document = Field(max_length=limits.MAX_DOCUMENT_BYTES, description="YAML text")
 
 
-class DraftIn(BaseModel):
+class DraftIn(Body):
     text: str = Document
 
 

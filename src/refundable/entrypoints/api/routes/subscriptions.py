@@ -6,7 +6,6 @@ policy's (the handlers ask the catalog); a refused one is 409 ``transition_refus
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -22,8 +21,10 @@ from refundable.entrypoints.api.idempotent import IdempotentRoute
 from refundable.entrypoints.api.models import AUTH_ERRORS, WRITE_ERRORS, problems
 from refundable.entrypoints.api.routes.common import (
     Amount,
+    Body,
     Currency,
     Id,
+    Instant,
     Listing,
     ListOf,
     ReceiptOut,
@@ -44,7 +45,7 @@ READ_ERRORS = {**AUTH_ERRORS, **problems(404)}
 SUB = "/v1/subscriptions/{subscription_id}"
 
 
-class PlanIn(BaseModel):
+class PlanIn(Body):
     id: Id
     tier: int = Field(ge=0, le=1000)
     cycle: Literal["monthly", "annual"]
@@ -53,7 +54,7 @@ class PlanIn(BaseModel):
     features: list[Id] = Field([], max_length=50)
 
 
-class SubscribeIn(BaseModel):
+class SubscribeIn(Body):
     id: Id
     customer: Id
     plan: Id
@@ -61,22 +62,22 @@ class SubscribeIn(BaseModel):
     at: When = None
 
 
-class PlanChangeIn(BaseModel):
+class PlanChangeIn(Body):
     plan: Id
     at: When = None
 
 
-class CancelIn(BaseModel):
+class CancelIn(Body):
     mode: CancelMode = CancelMode.at_period_end
-    notice_at: datetime | None = None
+    notice_at: Instant | None = None
     at: When = None
 
 
-class AtIn(BaseModel):
+class AtIn(Body):
     at: When = None
 
 
-class TerminateIn(BaseModel):
+class TerminateIn(Body):
     reason: Text = Field(min_length=1)
     at: When = None
 
@@ -85,7 +86,7 @@ class ReactivateIn(PlanChangeIn):
     new_subscription_id: Id | None = None
 
 
-class RenewalIn(BaseModel):
+class RenewalIn(Body):
     payment_id: Id
     amount: Amount
     currency: Currency
@@ -94,7 +95,7 @@ class RenewalIn(BaseModel):
     at: When = None
 
 
-class FailureIn(BaseModel):
+class FailureIn(Body):
     reason: Text = ""
     at: When = None
 
