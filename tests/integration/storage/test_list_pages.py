@@ -71,6 +71,15 @@ def _cases(app: App, tenant: str) -> None:
                 at(days=10 - n),  # case-9 is received first: the queue order is not the ids
                 f"customer:{customer}",
                 info if n % 3 else {},
+                # when the charge was made: without it the case would ask (ADR 0082)
+                {
+                    "charge": {
+                        "charged_at": at(days=11 - n).isoformat(),
+                        "kind": "subscription",
+                        "amount": "10.00",
+                        "currency": "ZAR",
+                    }
+                },
             )
         )  # fmt: skip (3 and 9 wait for answers)
 
