@@ -104,8 +104,14 @@ def wait_up(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> No
 
 
 # Case intake: every request opens a new case (unique ids from the thread, a counter and the
-# run's tag), about a customer's account, with the answers the policy asks for, so intake
-# decides it: case, events, decision, scheduled deadlines and outbox rows in one transaction.
+# run's tag), about a customer's account, with the answers and the charge's facts the policy
+# asks for, so intake decides it (Conek denies it: the charge is past 8.1's 30 days): case,
+# events, decision, scheduled deadlines and outbox rows in one transaction. Without the
+# charge's facts the case would wait for them (ADR 0082) and decide nothing; the run checks
+# afterwards that every intake case was decided (``intake_states``).
+# The charge's facts every intake case carries (the Lua body spells out the same).
+INTAKE_FACTS = {"charge": {"kind": "subscription", "amount": "10.00", "currency": "ZAR",
+                           "charged_at": "2025-01-01T10:00:00+02:00"}}  # fmt: skip
 INTAKE_LUA = """
 local threads = 0
 function setup(thread) threads = threads + 1; thread:set("tid", threads) end
@@ -115,7 +121,9 @@ function request()
   local id = "bench-" .. tag .. "-" .. tid .. "-" .. n
   local body = '{"id":"' .. id .. '","customer":"' .. id .. '","subject":"account",' ..
     '"subject_id":"' .. id .. '","reason":"duplicate_charge","information":' ..
-    '{"account":"a","transaction":"t","explanation":"charged twice"}}'
+    '{"account":"a","transaction":"t","explanation":"charged twice"},"facts":{"charge":' ..
+    '{"kind":"subscription","amount":"10.00","currency":"ZAR",' ..
+    '"charged_at":"2025-01-01T10:00:00+02:00"}}}'
   return wrk.format("POST", nil, HEADERS, body)
 end
 """
@@ -184,12 +192,32 @@ def measure(
             proc.terminate()
             proc.wait(timeout=60)
     if "intake" in args.endpoints:
+        states = intake_states(db_url)
+        print(f"{name}: intake cases by state {states}", file=sys.stderr)
+        if set(states) != {"denied"}:
+            raise SystemExit(f"intake did not decide every case: {states}")
         for threads in (1, args.connections):
             rate = bare_commits(db_url, min(args.duration, 5), threads)
             rows.append({"store": name, "workers": workers, "endpoint": f"bare commits x{threads}",
                          "rps": rate, "p50_ms": float("nan"), "p99_ms": float("nan"),
                          "errors": 0.0})  # fmt: skip
     return rows
+
+
+def intake_states(db_url: str) -> dict[str, int]:
+    """How many of the run's intake cases ended in each state (all should be decided)."""
+    from sqlalchemy import func, select
+
+    from refundable.adapters.db import schema as t
+    from refundable.adapters.db.engine import make_engine
+
+    engine = make_engine(db_url)
+    c = t.cases.c
+    stmt = select(c.state, func.count()).where(c.case_id.like("bench-%")).group_by(c.state)
+    with engine.connect() as conn:
+        found = {state: int(n) for state, n in conn.execute(stmt)}
+    engine.dispose()
+    return found
 
 
 def _counts(text: str) -> list[int]:

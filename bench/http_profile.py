@@ -25,7 +25,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.http_api import REQUEST, pg_database  # noqa: E402
+from bench.http_api import INTAKE_FACTS, REQUEST, pg_database  # noqa: E402
 
 
 def build(db_url: str) -> tuple[Any, dict[str, str], Any]:
@@ -78,6 +78,7 @@ def intake_body(i: int) -> bytes:
         "id": tag, "customer": tag, "subject": "account", "subject_id": tag,
         "reason": "duplicate_charge",
         "information": {"account": "a", "transaction": "t", "explanation": "charged twice"},
+        "facts": INTAKE_FACTS,
     }).encode()  # fmt: skip
 
 

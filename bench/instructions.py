@@ -98,6 +98,8 @@ def child(what: str, n: int, concurrency: int) -> None:
 
 
 def _intakes(service: Any, n: int, size: int) -> list[list[Any]]:
+    from bench.http_api import INTAKE_FACTS
+
     from refundable.cases.model import Subject
     from refundable.policy.facts import Reason
     from refundable.service.commands import OpenCase
@@ -105,7 +107,8 @@ def _intakes(service: Any, n: int, size: int) -> list[list[Any]]:
     answers = {"account": "a", "transaction": "t", "explanation": "charged twice"}
     made = [
         OpenCase("conek", f"http:w-{i}", f"w-{i}", f"w-{i}", Subject.account, f"w-{i}",
-                 Reason.duplicate_charge, service.clock.now(), "api:bench", answers)
+                 Reason.duplicate_charge, service.clock.now(), "api:bench", answers,
+                 INTAKE_FACTS)
         for i in range(n)
     ]  # fmt: skip
     return [made[i : i + size] for i in range(0, n, size)]

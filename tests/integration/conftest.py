@@ -58,3 +58,16 @@ def tenant(request: pytest.FixtureRequest) -> str:
         if name in request.fixturenames:
             open_tenant(request.getfixturevalue(name), tenant_id)
     return tenant_id
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_app(request: pytest.FixtureRequest) -> Iterator[App]:
+    """The app on each of the three stores: in memory (a fresh one), SQLite and PostgreSQL."""
+    if request.param == "memory":
+        from fakes import memory_app
+
+        app = memory_app()
+        yield app
+        app.close()
+    else:
+        yield request.getfixturevalue(f"{request.param}_app")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -179,17 +180,23 @@ _MP_INFO = {"account": "c1@acme.test Acme", "explanation": "not for us", "eviden
 _FIRST = {"charge": {"kind": "subscription", "billing": "monthly", "initial_purchase": True}}
 
 
-def test_an_impossible_override_amount_is_shown_on_the_form_not_confirmed(
-    app: App, tmp_path: Path
-) -> None:
+def _in_review(app: App, tmp_path: Path, amount: str) -> tuple[str, str, str, Any, str]:
+    """A MyProtektor case in review about a paid charge of ``amount``, and an agent signed in
+    on its page: (tenant, case, payment, the agent's client, the page)."""
     tenant = policy_tenant(app, "myprotektor")
-    ch, p = charge_and_pay(app, tenant, "C1", zar("500.00"), T0)
+    ch, p = charge_and_pay(app, tenant, "C1", zar(amount), T0)
     case_id, _ = open_case(app, tenant, "C1", Subject.charge, ch, Reason.change_of_mind, T0,
                            information=_MP_INFO, facts=_FIRST, payment_id=p)  # fmt: skip
     seed_demo_logins(app, tenants=[tenant])
     agent = client(app, tmp_path)
     assert sign_in(agent, tenant, f"agent@{tenant}.example") == 303
-    page = agent.get(f"/console/cases/{case_id}").text
+    return tenant, case_id, p, agent, agent.get(f"/console/cases/{case_id}").text
+
+
+def test_an_impossible_override_amount_is_shown_on_the_form_not_confirmed(
+    app: App, tmp_path: Path
+) -> None:
+    tenant, case_id, p, agent, page = _in_review(app, tmp_path, "500.00")
     form = {"csrf_token": csrf(agent, f"/console/cases/{case_id}"), "nonce": _nonce(page),
             "outcome": "approve", "currency": "ZAR", "payment": p, "remedy": "",
             "reason": "goodwill"}  # fmt: skip
@@ -208,14 +215,7 @@ def test_an_impossible_override_amount_is_shown_on_the_form_not_confirmed(
 def test_a_judged_deny_reads_as_a_deny_in_the_console_and_the_portal(
     app: App, tmp_path: Path
 ) -> None:
-    tenant = policy_tenant(app, "myprotektor")
-    ch, p = charge_and_pay(app, tenant, "C1", zar("900.00"), T0)
-    case_id, _ = open_case(app, tenant, "C1", Subject.charge, ch, Reason.change_of_mind, T0,
-                           information=_MP_INFO, facts=_FIRST, payment_id=p)  # fmt: skip
-    seed_demo_logins(app, tenants=[tenant])
-    agent = client(app, tmp_path)
-    assert sign_in(agent, tenant, f"agent@{tenant}.example") == 303
-    page = agent.get(f"/console/cases/{case_id}").text
+    tenant, case_id, _, agent, page = _in_review(app, tmp_path, "900.00")
     form = {"csrf_token": csrf(agent, f"/console/cases/{case_id}"), "nonce": _nonce(page),
             "outcome": "deny"}  # fmt: skip
     done = agent.post(f"/console/cases/{case_id}/judge", data=form, follow_redirects=False)

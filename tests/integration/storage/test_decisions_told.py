@@ -9,23 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from fakes import customer, duplicate_charge, memory_app, open_tenant
+from fakes import customer, duplicate_charge, open_tenant
 from refundable.bootstrap import App
 from refundable.policy.document import Outcome, Remedy
 from refundable.service import commands as c
 from refundable.service.decisions import DecisionKind
 
 Told = list[tuple[DecisionKind, Outcome, Remedy]]
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def any_app(request: pytest.FixtureRequest) -> Iterator[App]:
-    if request.param == "memory":
-        app = memory_app()
-        yield app
-        app.close()
-    else:
-        yield request.getfixturevalue(f"{request.param}_app")
 
 
 @pytest.fixture

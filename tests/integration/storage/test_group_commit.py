@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from fakes import T0, customer, memory_app, open_tenant, top_up, zar
+from fakes import T0, customer, open_tenant, top_up, zar
 from refundable.adapters.db import fastpath
 from refundable.adapters.db.engine import begin_write
 from refundable.adapters.db.known_accounts import accounts_ensured, accounts_known
@@ -37,16 +36,6 @@ from refundable.service import commands as c
 from refundable.service.common import Receipt
 from refundable.service.group_commit import GroupCommit
 from refundable.service.ports import Retry
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def any_app(request: pytest.FixtureRequest) -> Iterator[App]:
-    if request.param == "memory":
-        app = memory_app()
-        yield app
-        app.close()
-    else:
-        yield request.getfixturevalue(f"{request.param}_app")
 
 
 def _tenant(app: App, *customers: str) -> str:
