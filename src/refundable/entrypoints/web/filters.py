@@ -46,10 +46,8 @@ _ACCOUNT_NAMES: dict[str, tuple[str, str]] = {
     "receivable": ("Balance due", "Receivable (owed by the customer)"),
     "wallet": ("Wallet", "Wallet"),
     "account_credit": ("Account credit", "Account credit"),
-    "deferred_revenue": (
-        "Paid in advance for service still to come",
-        "Deferred revenue (paid, not yet earned)",
-    ),
+    # bought (paid or still owed: see "Balance due") and not yet delivered
+    "deferred_revenue": ("Bought, service still to come", "Deferred revenue (not yet earned)"),
     "refunds_payable": ("Refunds on the way to you", "Refunds payable"),
     "credit_lots": ("Credits", "Credit lots"),
 }
