@@ -20,7 +20,18 @@ from refundable.billing.records import SubscriptionEvent, SubscriptionRecord, de
 from refundable.service.catalog import PolicyCatalog
 from refundable.service.common import Context
 from refundable.service.ports import Repositories, UnitOfWork
+from refundable.service.resources import Page, page_of
 from refundable.service.subscription_handlers import rules_at
+
+
+def as_data(rec: SubscriptionRecord) -> dict[str, Any]:
+    """A stored subscription as plain data: plan, both timelines, whose it is."""
+    return {
+        "subscription_id": rec.subscription_id,
+        "customer_id": rec.customer_id,
+        "created_at": rec.created_at.isoformat(),
+        **describe(rec.subscription),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,14 +61,7 @@ class SubscriptionQueries:
     def subscription(self, tenant_id: str, subscription_id: str) -> dict[str, Any] | None:
         """The subscription as plain data: plan, both timelines, whose it is."""
         rec = self.record(tenant_id, subscription_id)
-        if rec is None:
-            return None
-        return {
-            "subscription_id": rec.subscription_id,
-            "customer_id": rec.customer_id,
-            "created_at": rec.created_at.isoformat(),
-            **describe(rec.subscription),
-        }
+        return None if rec is None else as_data(rec)
 
     def of_customer(self, tenant_id: str, customer_id: str) -> list[SubscriptionRecord]:
         """The customer's subscriptions, newest first."""
@@ -65,6 +69,16 @@ class SubscriptionQueries:
             tenant_id, lambda r: r.subscriptions.of_customer(customer_id)
         )
         return found
+
+    def page(
+        self, tenant_id: str, *, after: str | None, limit: int, state: str | None = None
+    ) -> Page[SubscriptionRecord]:
+        """The tenant's subscriptions in id order after ``after`` (in ``state`` when given):
+        one page read from the store, ``limit + 1`` rows to know if more follow."""
+        found: list[SubscriptionRecord] = self._read(
+            tenant_id, lambda r: r.subscriptions.page(after, limit + 1, state)
+        )
+        return page_of(found, limit)
 
     def history(self, tenant_id: str, subscription_id: str) -> list[SubscriptionEvent]:
         found: list[SubscriptionEvent] = self._read(

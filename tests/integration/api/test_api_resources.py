@@ -174,6 +174,18 @@ def test_histories_and_a_customers_subscriptions_page_too(client: TestClient, ke
     subs = _walk_http(client, "/v1/customers/cs/subscriptions", h, 100)
     assert sorted(subs) == ["sub-a", "sub-b", "sub-c"]
     assert _walk_http(client, "/v1/customers/cs/subscriptions", h, 1) == subs
+    every = _walk_http(client, "/v1/subscriptions", h, 100)  # the tenant's, by id
+    assert (
+        every == ["sub-a", "sub-b", "sub-c"]
+        and _walk_http(client, "/v1/subscriptions", h, 1) == every
+    )
+    ending = client.get("/v1/subscriptions", headers=h, params={"state": "cancel_pending"}).json()
+    assert [x["id"] for x in ending["data"]] == ["sub-a"] and ending["has_more"] is False
+    active = client.get("/v1/subscriptions", headers=h, params={"state": "active"}).json()
+    assert [x["id"] for x in active["data"]] == ["sub-b", "sub-c"]
+    assert active["data"][0]["detail"]["plan"]["code"] == "pl-p"  # the whole subscription
+    bad = client.get("/v1/subscriptions", headers=h, params={"state": "paused"})
+    assert bad.status_code == 422 and bad.json()["where"] == "query.state"
     history = _walk_http(client, "/v1/subscriptions/sub-a/history", h, 100, "seq")
     assert len(history) >= 2 and [int(x) for x in history] == sorted(int(x) for x in history)
     assert _walk_http(client, "/v1/subscriptions/sub-a/history", h, 1, "seq") == history

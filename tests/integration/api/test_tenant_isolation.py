@@ -92,6 +92,7 @@ NEEDS: dict[tuple[str, str], Role] = {
         )
     },
     ("POST", "/v1/subscriptions"): A,
+    ("GET", "/v1/subscriptions"): R,
     ("GET", "/v1/subscriptions/{subscription_id}"): R,
     ("GET", "/v1/subscriptions/{subscription_id}/history"): R,
     ("GET", "/v1/customers/{customer_id}/subscriptions"): R,
@@ -264,6 +265,6 @@ def test_tenant_a_reads_its_own_objects(client: TestClient, keys: Keys, world: W
             r = client.get(path_of(template, world), headers=auth(keys.read_only),
                            params={"feature": "sms"})  # fmt: skip
             assert r.status_code == 200, (template, r.text)
-    for listing in ("/v1/payments", "/v1/charges"):
+    for listing in ("/v1/payments", "/v1/charges", "/v1/subscriptions"):
         listed = client.get(listing, headers=auth(keys.read_only)).json()
         assert MARK in json.dumps(listed), listing

@@ -209,6 +209,17 @@ class SqlSubscriptions(SqlBase):
         )
         return [subscription_from(r) for r in self.conn.execute(stmt)]
 
+    def page(
+        self, after: str | None, limit: int, state: str | None = None
+    ) -> list[SubscriptionRecord]:
+        stmt = select(t.subscriptions).where(_S.tenant_id == self.tenant_id)
+        if after is not None:
+            stmt = stmt.where(_S.subscription_id > after)
+        if state is not None:
+            stmt = stmt.where(_S.state == state)
+        stmt = stmt.order_by(_S.subscription_id).limit(limit)
+        return [subscription_from(r) for r in self.conn.execute(stmt)]
+
     def add(self, record: SubscriptionRecord) -> None:
         self.conn.execute(
             t.subscriptions.insert(), {"tenant_id": self.tenant_id, **subscription_row(record)}

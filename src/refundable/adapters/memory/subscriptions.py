@@ -42,6 +42,17 @@ class MemSubscriptions(_Repo):
         ]
         return sorted(mine, key=lambda r: (r.created_at, r.subscription_id), reverse=True)
 
+    def page(
+        self, after: str | None, limit: int, state: str | None = None
+    ) -> list[SubscriptionRecord]:
+        mine = sorted(
+            (r for (tenant, sid), r in self.t.subscriptions.items()
+             if tenant == self.tenant_id and (after is None or sid > after)
+             and (state is None or r.subscription.state.value == state)),
+            key=lambda r: r.subscription_id,
+        )  # fmt: skip
+        return mine[:limit]
+
     def add(self, record: SubscriptionRecord) -> None:
         _insert(self.t.subscriptions, self.k(record.subscription_id), record, "subscription")
 

@@ -6,7 +6,7 @@ policy's (the handlers ask the catalog); a refused one is 409 ``transition_refus
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import AwareDatetime, BaseModel, Field
@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from refundable.billing.events import CancelMode
 from refundable.billing.plans import Cycle
+from refundable.billing.subscription import BillingState
 from refundable.core.errors import NotFound
 from refundable.core.methods import Method
 from refundable.entrypoints.api.auth import Admin, Agent, Reader
@@ -32,6 +33,7 @@ from refundable.entrypoints.api.routes.common import (
     Text,
     When,
     command_key,
+    envelope,
     instant,
     money,
     page_in_process,
@@ -39,6 +41,7 @@ from refundable.entrypoints.api.routes.common import (
     run,
 )
 from refundable.service import commands as c
+from refundable.service.subscription_queries import as_data
 
 router = APIRouter(tags=["subscriptions"], route_class=IdempotentRoute)
 READ_ERRORS = {**AUTH_ERRORS, **problems(404)}
@@ -130,8 +133,12 @@ async def _sub(state: State, tenant: str, sid: str) -> SubscriptionOut:
     found = await run_in_threadpool(state.app.subscriptions.subscription, tenant, sid)
     if found is None:
         raise NotFound(f"no subscription {sid!r}", where="subscription_id")
+    return _out(found)
+
+
+def _out(found: dict[str, Any]) -> SubscriptionOut:
     return SubscriptionOut(
-        id=sid,
+        id=found["subscription_id"],
         customer=found["customer_id"],
         state=found["state"],
         created_at=found["created_at"],
@@ -172,6 +179,25 @@ async def subscribe(body: SubscribeIn, request: Request, who: Agent, state: Stat
         )
     await run(state, command)
     return await _sub(state, who.tenant_id, body.id)
+
+
+@router.get("/v1/subscriptions", response_model=ListOf[SubscriptionOut], responses=AUTH_ERRORS)
+async def list_subscriptions(
+    request: Request,
+    who: Reader,
+    state: State,
+    page: Listing,
+    billing_state: Annotated[BillingState | None, Query(alias="state")] = None,
+) -> Any:
+    """The tenant's subscriptions by id (``state``: only those in that billing state, e.g.
+    ``past_due``), read a page at a time from the store."""
+    found = await run_in_threadpool(
+        lambda: state.app.subscriptions.page(
+            who.tenant_id, after=page.starting_after, limit=page.limit,
+            state=billing_state.value if billing_state else None,
+        )
+    )  # fmt: skip
+    return envelope(found, lambda r: _out(as_data(r)), request.url.path)
 
 
 @router.get(SUB, response_model=SubscriptionOut, responses=READ_ERRORS)
