@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import smtplib
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import format_datetime, make_msgid
 
 from refundable.config import Settings
 
@@ -35,6 +36,7 @@ class SmtpMailer:
         message["To"] = to
         message["Subject"] = subject
         message["Message-ID"] = make_msgid(domain=self.sender.rpartition("@")[2] or None)
+        message["Date"] = format_datetime(datetime.now(UTC))  # RFC 5322: the origination date
         message.set_content(text)
         if html is not None:
             message.add_alternative(html, subtype="html")

@@ -5,6 +5,7 @@ a failing endpoint is retried with the same delivery id, and every attempt is in
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from outbox_kit import drain, sandbox, senders, write
@@ -39,6 +40,9 @@ def test_emails_arrive_over_smtp_once(app: App, tenant: str, tmp_path: Path) -> 
     assert [m["Subject"] for m in box.messages] == ["We received R-1", "Decision on R-1"]
     assert box.messages[0].get_content().strip() == "Your request R-1 arrived on 2 March."
     assert {m["From"] for m in box.messages} == {"refunds@acme.example"}
+    for m in box.messages:  # each says when it was sent (RFC 5322 requires the Date field)
+        sent = parsedate_to_datetime(m["Date"])
+        assert sent.tzinfo is not None and abs(datetime.now(UTC) - sent) < timedelta(hours=1)
 
 
 def test_a_dead_relay_is_retried_then_delivers(app: App, tenant: str, tmp_path: Path) -> None:
