@@ -229,3 +229,23 @@ def test_a_judged_deny_reads_as_a_deny_in_the_console_and_the_portal(
     told = customer.get(f"/portal/cases/{case_id}").text
     assert "Denied after review under clause 4.1" in told and "Approved" not in told
     assert "ZAR 900.00" not in told
+
+
+def test_an_approval_over_a_denial_is_capped_before_the_confirmation_page(
+    app: App, tmp_path: Path
+) -> None:
+    tenant, case_id, p, agent, page = _in_review(app, tmp_path, "500.00")
+    token = csrf(agent, f"/console/cases/{case_id}")
+    denied = {"csrf_token": token, "nonce": _nonce(page), "outcome": "deny"}
+    agent.post(f"/console/cases/{case_id}/judge", data=denied, follow_redirects=False)
+    page = agent.get(f"/console/cases/{case_id}").text
+    form = {"csrf_token": csrf(agent, f"/console/cases/{case_id}"), "nonce": _nonce(page),
+            "outcome": "approve", "currency": "ZAR", "payment": p, "remedy": "",
+            "reason": "goodwill"}  # fmt: skip
+    path = f"/console/cases/{case_id}/override"
+    too_much = agent.post(path, data={**form, "amount": "99999999"})
+    assert too_much.status_code == 409 and 'data-testid="confirm"' not in too_much.text
+    assert "at most ZAR 500.00" in too_much.text
+    done = agent.post(path, data={**form, "amount": "200", "confirm": "yes"},
+                      follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303 and _state(app, tenant, case_id) == "paying"

@@ -22,7 +22,7 @@ from refundable.ledger.decisions import DecisionRecord
 from refundable.policy.compiled import CompiledPolicy
 from refundable.service.bus import MessageBus
 from refundable.service.case_adjust import money_moved
-from refundable.service.case_decisions import check_amount
+from refundable.service.case_decisions import approval_remedy, check_amount
 from refundable.service.case_queries import CaseQueries
 from refundable.service.commands.cases import OverrideDecision
 from refundable.service.queries import LedgerQueries
@@ -79,7 +79,9 @@ def check_override(
     if cmd.amount is None or case.decision_id is None:
         return
     with bus.read_uow_factory() as uow:  # never committed: a read
-        record = uow.repositories(case.tenant_id).decisions.get(case.decision_id)
+        decisions = uow.repositories(case.tenant_id).decisions
+        record = decisions.get(case.decision_id)
+        proposal = decisions.get(case.original_decision_id) if case.original_decision_id else None
     pid = cmd.payment_id or case.payment_id
     if pid is None and case.subject is Subject.payment:
         pid = case.subject_id
@@ -88,7 +90,8 @@ def check_override(
     left = None if pid is None else ledger.remaining_refundable(case.tenant_id, pid)
     if left is not None and money_moved(case) and left.currency == record.currency:
         left = left + record.money(record.net_minor)
-    check_amount(record, cmd.outcome, cmd.remedy, cmd.amount, left, pid)
+    remedy = approval_remedy(record, proposal, cmd.remedy)
+    check_amount(record, cmd.outcome, remedy, cmd.amount, left, pid)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -237,3 +237,44 @@ def test_a_payout_beyond_what_the_payment_can_refund_fails_on_the_case_not_in_a_
     assert case_of(app, tenant, first).state.value == "paid"
     [failed] = [e for e in events_of(app, tenant, second) if e.kind.value == "payout_failed"]
     assert failed.data["reason"].startswith("over_refund") and "ZAR 0.00" in failed.data["reason"]
+
+
+def _denied_after_review(app: App, charged_days_before: int = 1) -> tuple[str, str, str]:
+    """A MyProtektor case on a ZAR 500 payment that an agent denied after review."""
+    tenant = policy_tenant(app, "myprotektor")
+    ch, p = charge_and_pay(app, tenant, "M1", zar("500.00"),
+                           T0 - timedelta(days=charged_days_before))  # fmt: skip
+    case_id, _ = open_case(app, tenant, "M1", Subject.charge, ch, Reason.change_of_mind, T0,
+                           information=INFO, facts=FIRST, payment_id=p)  # fmt: skip
+    app.bus.handle(c.JudgeCase(tenant, "j", case_id, Outcome.deny, JUDGED, "agent:ann",
+                               note="no"))  # fmt: skip
+    assert case_of(app, tenant, case_id).state.value == "denied"
+    return tenant, case_id, p
+
+
+@pytest.mark.parametrize("charged_days_before", [1, 40], ids=["proposal-refund", "proposal-deny"])
+def test_an_approval_with_an_amount_over_a_denial_refunds_it_within_the_payment(
+    app: App, charged_days_before: int
+) -> None:
+    tenant, case_id, _ = _denied_after_review(app, charged_days_before)
+    before = case_of(app, tenant, case_id)
+    with pytest.raises(Conflict, match=r"at most ZAR 500\.00"):
+        app.bus.handle(c.OverrideDecision(tenant, "o1", case_id, Outcome.approve, "big",
+                                          JUDGED, "agent:bo", amount=zar("99999999")))  # fmt: skip
+    assert case_of(app, tenant, case_id).seq == before.seq
+    r = app.bus.handle(c.OverrideDecision(tenant, "o2", case_id, Outcome.approve, "goodwill",
+                                          JUDGED, "agent:bo", amount=zar("200.00")))  # fmt: skip
+    assert r.details["state"] == "paying"
+    body = _body(_record(app, tenant, case_of(app, tenant, case_id).decision_id))
+    assert (body["outcome"], body["remedy"], body["net"]) == ("approve", "refund", "200.00")
+    assert "no remedy" not in body["explanation"] and "ZAR 200.00" in body["explanation"]
+    [payout] = outbox_for(app, tenant, case_id, "payout")
+    assert payout["amount"] == "200.00"
+
+
+def test_an_approval_that_would_move_nothing_is_refused(app: App) -> None:
+    tenant, case_id, _ = _denied_after_review(app)
+    with pytest.raises(Conflict, match="moves nothing"):
+        app.bus.handle(c.OverrideDecision(tenant, "o", case_id, Outcome.approve, "goodwill",
+                                          JUDGED, "agent:bo", remedy=Remedy.none))  # fmt: skip
+    assert case_of(app, tenant, case_id).state.value == "denied"
