@@ -128,17 +128,22 @@ def approval_remedy(
     return Remedy.refund
 
 
+def approval_moves(remedy: Remedy, net_minor: int, units: Any) -> bool:
+    """Whether approving with this remedy and amount gives the customer anything: not with
+    remedy none, nor with a money remedy of 0.00 (the engine could not assess an amount,
+    e.g. for a charge it was never shown). Credits count in units; an extension moves no
+    money by nature."""
+    if remedy is Remedy.service_extension:
+        return True
+    if remedy is Remedy.message_credits and units:
+        return True
+    return remedy is not Remedy.none and net_minor > 0
+
+
 def _check_moves(
     base: DecisionRecord, remedy: Remedy, net_minor: int, units: Any, where: str
 ) -> None:
-    """Refuse an approval that moves nothing: remedy none, or money remedies of 0.00 (the
-    engine could not assess an amount, e.g. a charge it was never shown)."""
-    counted = remedy is Remedy.message_credits and bool(units)
-    if (
-        remedy is Remedy.service_extension
-        or counted
-        or (remedy is not Remedy.none and net_minor > 0)
-    ):
+    if approval_moves(remedy, net_minor, units):
         return
     what = "no remedy" if remedy is Remedy.none else f"{remedy.value} of {base.money(net_minor)}"
     raise Conflict(

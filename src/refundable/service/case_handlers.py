@@ -295,6 +295,7 @@ def judge_case(cmd: c.JudgeCase, ctx: Context) -> Done:
         ctx.policy(case.received_at), proposed, derived_id("dec", case.case_id, str(case.seq)),
         cmd.outcome, cmd.at, how="after review",
         method=payment.method.value if payment else None, extra={"judgement": judgement},
+        where="JudgeCase.outcome",
     )  # fmt: skip
     ctx.repos.decisions.add(record)
     case = case.evolve(decision_id=record.decision_id,

@@ -22,7 +22,7 @@ from refundable.ledger.decisions import DecisionRecord
 from refundable.policy.compiled import CompiledPolicy
 from refundable.service.bus import MessageBus
 from refundable.service.case_adjust import money_moved
-from refundable.service.case_decisions import approval_remedy, check_amount
+from refundable.service.case_decisions import approval_moves, approval_remedy, check_amount
 from refundable.service.case_queries import CaseQueries
 from refundable.service.commands.cases import OverrideDecision
 from refundable.service.queries import LedgerQueries
@@ -50,6 +50,13 @@ class CaseView:
     def factors(self) -> list[str]:
         """The clause's own factors an agent must weigh when judging a review."""
         return [str(f) for f in self.body.get("factors") or []]
+
+    @property
+    def approval_moves(self) -> bool:
+        """Whether approving the decision in force as it stands gives the customer anything
+        (else the console offers no one-click Approve: the agent sets the amount)."""
+        d = self.decision
+        return d is not None and approval_moves(d.remedy, d.net_minor, self.body.get("units"))
 
 
 def case_view(

@@ -278,3 +278,37 @@ def test_an_approval_that_would_move_nothing_is_refused(app: App) -> None:
         app.bus.handle(c.OverrideDecision(tenant, "o", case_id, Outcome.approve, "goodwill",
                                           JUDGED, "agent:bo", remedy=Remedy.none))  # fmt: skip
     assert case_of(app, tenant, case_id).state.value == "denied"
+
+
+def _unquantified_review(app: App) -> tuple[str, str]:
+    """A Conek billing error about the account in general, the charge's date answered in
+    words: in review with a proposal the engine could not put an amount on (ADR 0082)."""
+    tenant = policy_tenant(app, "conek")
+    info = {"account": "c1@example.test C1", "explanation": "billed twice", "transaction": "July"}
+    case_id, r = open_case(app, tenant, "C1", Subject.account, "C1", Reason.billing_error, T0,
+                           information=info)  # fmt: skip
+    assert r.details["missing"] == "charge.charged_at"
+    words = {"charge.charged_at": "31 July, the R499 one"}
+    app.bus.handle(c.ProvideInformation(tenant, "i", case_id, T0, "customer:C1", words))
+    assert case_of(app, tenant, case_id).state.value == "in_review"
+    return tenant, case_id
+
+
+def test_judging_approve_on_a_proposal_that_pays_nothing_asks_the_agent_for_the_amount(
+    app: App,
+) -> None:
+    tenant, case_id = _unquantified_review(app)
+    before = case_of(app, tenant, case_id)
+    with pytest.raises(Conflict, match="moves nothing") as refused:
+        app.bus.handle(c.JudgeCase(tenant, "j", case_id, Outcome.approve, JUDGED, "agent:ann"))
+    assert "override with an amount" in str(refused.value.allowed)
+    after = case_of(app, tenant, case_id)
+    assert (after.state, after.seq, after.decision_id) == (before.state, before.seq,
+                                                           before.decision_id)  # fmt: skip
+    r = app.bus.handle(c.OverrideDecision(tenant, "o", case_id, Outcome.approve, "billed twice",
+                                          JUDGED, "agent:bo", Remedy.account_credit,
+                                          zar("499.00")))  # fmt: skip
+    assert r.details["state"] == "credited"
+    body = _body(_record(app, tenant, case_of(app, tenant, case_id).decision_id))
+    assert (body["outcome"], body["remedy"], body["net"]) == ("approve", "account_credit",
+                                                              "499.00")  # fmt: skip
