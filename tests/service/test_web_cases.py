@@ -275,3 +275,20 @@ def test_a_review_the_engine_could_not_quantify_offers_no_one_click_approve(
                                "nonce": _nonce(page), "outcome": "approve"})  # fmt: skip
     assert refused.status_code == 409 and "moves nothing" in refused.text
     assert _state(app, tenant, case_id) == "in_review"
+
+
+def test_the_portal_offers_no_second_appeal_once_the_first_was_upheld(
+    app: App, tmp_path: Path
+) -> None:
+    tenant, case_id, _, agent, page = _in_review(app, tmp_path, "900.00")
+    form = {"csrf_token": csrf(agent, f"/console/cases/{case_id}"), "nonce": _nonce(page),
+            "outcome": "deny"}  # fmt: skip
+    agent.post(f"/console/cases/{case_id}/judge", data=form, follow_redirects=False)
+    mail = CaughtMail()
+    customer = client(app, tmp_path / "portal", mail)
+    assert portal_sign_in(customer, mail, tenant, f"c1@customers.{tenant}.example") == 303
+    assert 'data-testid="appeal"' in customer.get(f"/portal/cases/{case_id}").text
+    app.bus.handle(c.AppealCase(tenant, "a", case_id, T0, "customer:C1", "please"))
+    app.bus.handle(c.UpholdDecision(tenant, "u", case_id, T0, "agent:ann", "stands"))
+    told = customer.get(f"/portal/cases/{case_id}").text
+    assert 'data-testid="appeal"' not in told and "Under clause 9.1 this decision is final" in told

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from refundable.cases.model import Case, CaseEvent, EventKind, Subject
 from refundable.cases.rules import CaseRules, case_rules
+from refundable.cases.transitions import appeal_ended
 from refundable.core.errors import NotFound
 from refundable.ledger.decisions import DecisionRecord
 from refundable.policy.compiled import CompiledPolicy
@@ -44,7 +45,7 @@ class CaseView:
     decision: DecisionRecord | None
     body: dict[str, Any]  # the stored decision (Decision.to_dict), {} before one is made
     policy: CompiledPolicy  # the version in force at receipt: every decision is made under it
-    rules: CaseRules
+    rules: CaseRules  # as they stand for this case: no appeal once its appeal has ended
 
     @property
     def factors(self) -> list[str]:
@@ -73,7 +74,11 @@ def case_view(
         policy = bus.catalog.in_force(repos.tenants, tenant_id, case.received_at)
     body = json.loads(decision.body) if decision is not None else {}
     events = reads.events(tenant_id, case_id)
-    return CaseView(case, events, decision, body, policy, case_rules(policy))
+    rules = case_rules(policy)
+    if rules.appeal_allowed and appeal_ended(events) is not None:
+        # this case's appeal has run its course: nothing offers another (ADR 0085)
+        rules = replace(rules, appeal_allowed=False)
+    return CaseView(case, events, decision, body, policy, rules)
 
 
 def check_override(

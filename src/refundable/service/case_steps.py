@@ -14,6 +14,7 @@ from datetime import datetime
 
 from refundable.cases.clocks import ClockAlarm, sound
 from refundable.cases.model import Case, CaseState, EventKind
+from refundable.cases.rules import appeal_refusal
 from refundable.cases.transitions import apply
 from refundable.core.errors import Conflict
 from refundable.ledger.decisions import DecisionRecord
@@ -102,14 +103,10 @@ def withdraw_case(cmd: c.WithdrawCase, ctx: Context) -> Done:
 
 def appeal_case(cmd: c.AppealCase, ctx: Context) -> Done:
     case = _lock(ctx, cmd.case_id)
-    rules = rules_of(ctx, case)
-    if not rules.appeal_allowed:
-        raise Conflict(
-            f"decisions under {rules.policy_id} are final (clause {rules.appeal_clause}); "
-            "there is no appeal",
-            where="AppealCase.case_id",
-            allowed="nothing: the decision stands",
-        )
+    refused = appeal_refusal(rules_of(ctx, case), ctx.repos.cases.events(case.case_id))
+    if refused is not None:
+        raise Conflict(refused, where="AppealCase.case_id",
+                       allowed="nothing: the decision stands")  # fmt: skip
     case = step(ctx, case, EventKind.appealed, cmd.actor, cmd.at, {"reason": cmd.reason})
     return _done(ctx, case)
 

@@ -25,6 +25,7 @@ from casefakes import (
     open_case,
     outbox_for,
     policy_tenant,
+    usd,
     zar,
 )
 from refundable.bootstrap import App
@@ -312,3 +313,37 @@ def test_judging_approve_on_a_proposal_that_pays_nothing_asks_the_agent_for_the_
     body = _body(_record(app, tenant, case_of(app, tenant, case_id).decision_id))
     assert (body["outcome"], body["remedy"], body["net"]) == ("approve", "account_credit",
                                                               "499.00")  # fmt: skip
+
+
+@pytest.mark.parametrize("ends", ["upheld", "escalated-upheld", "overridden"])
+def test_an_appeal_runs_once_and_a_new_one_is_refused_citing_the_clause(
+    app: App, ends: str
+) -> None:
+    tenant, case_id, _ = _denied_after_review(app)
+    app.bus.handle(c.AppealCase(tenant, "a1", case_id, JUDGED, "customer:M1", "please"))
+    if ends == "escalated-upheld":
+        app.bus.handle(c.EscalateCase(tenant, "e1", case_id, JUDGED, "agent:ann", "senior"))
+    if ends == "overridden":
+        app.bus.handle(c.OverrideDecision(tenant, "o", case_id, Outcome.deny, "still no",
+                                          JUDGED, "agent:bo"))  # fmt: skip
+    else:
+        app.bus.handle(c.UpholdDecision(tenant, "u1", case_id, JUDGED, "agent:ann", "stands"))
+    before = case_of(app, tenant, case_id)
+    assert before.state.value == "denied"
+    with pytest.raises(Conflict, match=r"clause 9\.1") as refused:
+        app.bus.handle(c.AppealCase(tenant, "a2", case_id, JUDGED, "customer:M1", "again"))
+    assert "run its course" in str(refused.value)
+    assert case_of(app, tenant, case_id).seq == before.seq
+
+
+def test_an_appeal_where_the_policy_names_none_is_refused_in_words(app: App) -> None:
+    tenant = policy_tenant(app, "kero")
+    ch, p = charge_and_pay(app, tenant, "K1", usd("1200.00"), T0)
+    case_id, _ = open_case(app, tenant, "K1", Subject.charge, ch, Reason.change_of_mind, T0,
+                           facts={"charge": {"kind": "subscription", "billing": "annual"}},
+                           payment_id=p)  # fmt: skip
+    app.bus.handle(c.OverrideDecision(tenant, "o", case_id, Outcome.deny, "no use shown",
+                                      JUDGED, "agent:bo"))  # fmt: skip
+    with pytest.raises(Conflict, match="no appeal") as refused:
+        app.bus.handle(c.AppealCase(tenant, "a", case_id, JUDGED, "customer:K1", "please"))
+    assert "None" not in str(refused.value)
