@@ -5,7 +5,8 @@ An override keeps the original decision (``original_decision_id``), who overrode
 its money follows the new decision in the same transaction. After money moved, the override
 compensates the difference instead (``case_adjust``). Appeals follow the policy: where
 a decision is final (Conek 8.2) an appeal is refused citing the clause; where the policy
-names stages (MyProtektor 9.1) the case moves through appealed, escalated and mediation.
+names stages (MyProtektor 9.1) the case moves through appealed, escalated and mediation,
+once: an appeal that ended (upheld, or the decision replaced in it) is not opened again.
 """
 
 from __future__ import annotations
