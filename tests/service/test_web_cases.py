@@ -24,6 +24,7 @@ from casefakes import (
 from refundable.bootstrap import MEMORY_URL, App, bootstrap
 from refundable.core.time import UTC, FixedClock
 from refundable.entrypoints.web import seed_demo_logins
+from refundable.service import commands as c
 from webpages import CaughtMail, client, csrf, portal_sign_in, sign_in
 
 T0 = datetime(2026, 8, 1, 8, tzinfo=UTC)
@@ -229,3 +230,65 @@ def test_a_judged_deny_reads_as_a_deny_in_the_console_and_the_portal(
     told = customer.get(f"/portal/cases/{case_id}").text
     assert "Denied after review under clause 4.1" in told and "Approved" not in told
     assert "ZAR 900.00" not in told
+
+
+def test_an_approval_over_a_denial_is_capped_before_the_confirmation_page(
+    app: App, tmp_path: Path
+) -> None:
+    tenant, case_id, p, agent, page = _in_review(app, tmp_path, "500.00")
+    token = csrf(agent, f"/console/cases/{case_id}")
+    denied = {"csrf_token": token, "nonce": _nonce(page), "outcome": "deny"}
+    agent.post(f"/console/cases/{case_id}/judge", data=denied, follow_redirects=False)
+    page = agent.get(f"/console/cases/{case_id}").text
+    form = {"csrf_token": csrf(agent, f"/console/cases/{case_id}"), "nonce": _nonce(page),
+            "outcome": "approve", "currency": "ZAR", "payment": p, "remedy": "",
+            "reason": "goodwill"}  # fmt: skip
+    path = f"/console/cases/{case_id}/override"
+    too_much = agent.post(path, data={**form, "amount": "99999999"})
+    assert too_much.status_code == 409 and 'data-testid="confirm"' not in too_much.text
+    assert "at most ZAR 500.00" in too_much.text
+    done = agent.post(path, data={**form, "amount": "200", "confirm": "yes"},
+                      follow_redirects=False)  # fmt: skip
+    assert done.status_code == 303 and _state(app, tenant, case_id) == "paying"
+
+
+def test_a_review_the_engine_could_not_quantify_offers_no_one_click_approve(
+    app: App, tmp_path: Path
+) -> None:
+    tenant = policy_tenant(app, "conek")
+    info = {"account": "c1@example.test C1", "explanation": "billed twice", "transaction": "July"}
+    case_id, _ = open_case(app, tenant, "C1", Subject.account, "C1", Reason.billing_error, T0,
+                           information=info)  # fmt: skip
+    words = {"charge.charged_at": "31 July, the R499 one"}
+    app.bus.handle(c.ProvideInformation(tenant, "i", case_id, T0, "customer:C1", words))
+    assert _state(app, tenant, case_id) == "in_review"
+    seed_demo_logins(app, tenants=[tenant])
+    agent = client(app, tmp_path)
+    assert sign_in(agent, tenant, f"agent@{tenant}.example") == 303
+    page = agent.get(f"/console/cases/{case_id}").text
+    judge = page.split('data-testid="judge"', 1)[1].split("</section>", 1)[0]
+    assert 'value="approve"' not in judge and 'value="deny"' in judge
+    assert "set the amount and remedy with the override" in judge
+    assert 'data-testid="override"' in page
+    refused = agent.post(f"/console/cases/{case_id}/judge",
+                         data={"csrf_token": csrf(agent, f"/console/cases/{case_id}"),
+                               "nonce": _nonce(page), "outcome": "approve"})  # fmt: skip
+    assert refused.status_code == 409 and "moves nothing" in refused.text
+    assert _state(app, tenant, case_id) == "in_review"
+
+
+def test_the_portal_offers_no_second_appeal_once_the_first_was_upheld(
+    app: App, tmp_path: Path
+) -> None:
+    tenant, case_id, _, agent, page = _in_review(app, tmp_path, "900.00")
+    form = {"csrf_token": csrf(agent, f"/console/cases/{case_id}"), "nonce": _nonce(page),
+            "outcome": "deny"}  # fmt: skip
+    agent.post(f"/console/cases/{case_id}/judge", data=form, follow_redirects=False)
+    mail = CaughtMail()
+    customer = client(app, tmp_path / "portal", mail)
+    assert portal_sign_in(customer, mail, tenant, f"c1@customers.{tenant}.example") == 303
+    assert 'data-testid="appeal"' in customer.get(f"/portal/cases/{case_id}").text
+    app.bus.handle(c.AppealCase(tenant, "a", case_id, T0, "customer:C1", "please"))
+    app.bus.handle(c.UpholdDecision(tenant, "u", case_id, T0, "agent:ann", "stands"))
+    told = customer.get(f"/portal/cases/{case_id}").text
+    assert 'data-testid="appeal"' not in told and "Under clause 9.1 this decision is final" in told

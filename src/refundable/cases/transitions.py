@@ -9,7 +9,7 @@ an event not allowed in the case's state is a :class:`Conflict` naming what is a
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -57,6 +57,20 @@ IN_PLACE = frozenset(
         EventKind.payout_failed,
     }
 )
+
+
+def appeal_ended(events: Sequence[CaseEvent]) -> CaseEvent | None:
+    """The event that ended the case's appeal, if one ran: it was upheld (at whatever stage),
+    or the decision was replaced while in appeal (overridden, or adjusted after money moved).
+    An appeal is one request for reconsideration that moves through the policy's stages by
+    escalation; once it ended, its course is run (MyProtektor 9.1, ADR 0085)."""
+    for event in events:
+        if event.kind is EventKind.upheld or (
+            event.kind in (EventKind.overridden, EventKind.adjusted)
+            and event.from_state in APPEAL_STATES
+        ):
+            return event
+    return None
 
 
 def allowed_events(state: CaseState) -> list[str]:

@@ -40,12 +40,14 @@ def agent_decision(
     policy: CompiledPolicy, base: DecisionRecord, decision_id: str, outcome: Outcome,
     at: datetime, *, how: str, method: str | None = None, remedy: Remedy | None = None,
     net_minor: int | None = None, set_by: str = "", extra: Mapping[str, Any] | None = None,
+    where: str = "OverrideDecision.amount",
 ) -> DecisionRecord:  # fmt: skip
     """The record of the agent's decision replacing ``base``, made at ``at``. ``how`` says
     how it was reached ("after review", "on reconsideration"); ``method`` is how the payment
     was made (its payout promise, e.g. MyProtektor 8.1); ``net_minor`` an amount the agent
     set (``set_by`` names who, for the amount's basis); ``extra``: what the body keeps of
-    the agent's act (``judgement``, ``override``)."""
+    the agent's act (``judgement``, ``override``). An approval that would move nothing is
+    refused (``where``: the command's field to blame), never recorded."""
     remedy = Remedy.none if outcome is Outcome.deny else (remedy or base.remedy)
     same = net_minor is None and remedy is base.remedy
     if outcome is Outcome.deny:
@@ -55,6 +57,8 @@ def agent_decision(
     else:
         net = base.net_minor if net_minor is None else net_minor
         gross, fees = net, 0
+    if outcome is Outcome.approve:
+        _check_moves(base, remedy, net, json.loads(base.body).get("units"), where)
     pay_by = None
     if outcome is Outcome.approve and remedy is Remedy.refund and net > 0:
         pay_by = payment_deadline(policy, base.rule, method, at)
@@ -110,19 +114,60 @@ def payment_deadline(
     return best
 
 
+def approval_remedy(
+    current: DecisionRecord, proposal: DecisionRecord | None, chosen: Remedy | None
+) -> Remedy:
+    """The remedy an approval moves by: the agent's choice, else the decision in force's;
+    over a denial (remedy none) the engine's proposal's (``Case.original_decision_id``),
+    else a refund. An approval "as decided" over a denial never means "approve nothing"."""
+    if chosen is not None:
+        return chosen
+    for record in (current, proposal):
+        if record is not None and record.remedy is not Remedy.none:
+            return record.remedy
+    return Remedy.refund
+
+
+def approval_moves(remedy: Remedy, net_minor: int, units: Any) -> bool:
+    """Whether approving with this remedy and amount gives the customer anything: not with
+    remedy none, nor with a money remedy of 0.00 (the engine could not assess an amount,
+    e.g. for a charge it was never shown). Credits count in units; an extension moves no
+    money by nature."""
+    if remedy is Remedy.service_extension:
+        return True
+    if remedy is Remedy.message_credits and units:
+        return True
+    return remedy is not Remedy.none and net_minor > 0
+
+
+def _check_moves(
+    base: DecisionRecord, remedy: Remedy, net_minor: int, units: Any, where: str
+) -> None:
+    if approval_moves(remedy, net_minor, units):
+        return
+    what = "no remedy" if remedy is Remedy.none else f"{remedy.value} of {base.money(net_minor)}"
+    raise Conflict(
+        f"an approval with {what} moves nothing: the agent must set what is given",
+        where=where,
+        allowed="override with an amount above zero and a remedy (refund, account_credit, "
+        "wallet_credit), or deny",
+    )
+
+
 def check_amount(
-    record: DecisionRecord, outcome: Outcome, remedy: Remedy | None, amount: Money | None,
+    record: DecisionRecord, outcome: Outcome, remedy: Remedy, amount: Money | None,
     refundable: Money | None, payment_id: str | None,
 ) -> None:  # fmt: skip
     """Refuse an override's amount that cannot be carried out: in another currency than the
     decision, or a refund of more than the payment can still refund (``refundable``: what
-    remains of payment ``payment_id``, None when the case names no payment)."""
+    remains of payment ``payment_id``, None when the case names no payment). ``remedy``: the
+    one the approval moves by (``approval_remedy``)."""
     if amount is None or outcome is Outcome.deny:
         return
     if amount.currency != record.currency:
         raise Conflict(f"amount in {amount.currency}; the decision is in {record.currency}",
                        where="OverrideDecision.amount", allowed=record.currency)  # fmt: skip
-    if (remedy or record.remedy) is not Remedy.refund or refundable is None:
+    if remedy is not Remedy.refund or refundable is None:
         return  # a credit is not paid back to a payment; a refund without one is refused later
     if amount > refundable:
         raise Conflict(

@@ -152,9 +152,13 @@ def _intake(
         found = ctx.repos.tenants.get(ctx.tenant_id)
         assert found is not None  # the bus checked it
         tenant = found
-        request = build_request(
-            tenant.policy_id, case, stored_charge(ctx.repos, case, case.payment_id), case.facts
-        )
+        lacked = prepared[1] if prepared and not isinstance(prepared[1], Request) else ()
+        facts = _with_answers(case.facts, case.information, lacked)
+        charge = stored_charge(ctx.repos, case, case.payment_id)
+        try:
+            request = build_request(tenant.policy_id, case, charge, facts)
+        except FactsMissing as lacking:  # e.g. a charge given in part: ask for the rest
+            return _ask(ctx, case, at, [(p, rules.label(p)) for p in lacking.paths], rules)
     decision = decide_for_tenant(tenant, ctx.policy(case.received_at), request)
     unanswered = [(i.item, i.ask) for i in decision.information_needed
                   if not case.information.get(i.item, "").strip()]  # fmt: skip
@@ -174,6 +178,28 @@ def _intake(
         return _outcome(ctx, case, record, "system", at, rules, shown)
     case = step(ctx, case, EventKind.review_started, "system", at, data, rules)
     return _done(ctx, case)
+
+
+def _with_answers(
+    facts: Mapping[str, Any], information: Mapping[str, str], paths: tuple[str, ...]
+) -> dict[str, Any]:
+    """The case's facts with the customer's own answers to the facts the request lacked
+    (asked by their path, e.g. ``charge.kind``, answered in the portal's words) put in
+    place: the request then reads them like any fact, and a value it cannot take is
+    refused naming the fact and what is allowed."""
+    out = _merged(facts, {})
+    for path in paths:
+        answer = information.get(path, "").strip()
+        if not answer:
+            continue
+        *heads, leaf = path.split(".")
+        at = out
+        for head in heads:
+            inner = at.get(head)
+            at[head] = dict(inner) if isinstance(inner, Mapping) else {}
+            at = at[head]
+        at[leaf] = answer
+    return out
 
 
 def _decision_data(record: DecisionRecord) -> dict[str, str]:
@@ -295,6 +321,7 @@ def judge_case(cmd: c.JudgeCase, ctx: Context) -> Done:
         ctx.policy(case.received_at), proposed, derived_id("dec", case.case_id, str(case.seq)),
         cmd.outcome, cmd.at, how="after review",
         method=payment.method.value if payment else None, extra={"judgement": judgement},
+        where="JudgeCase.outcome",
     )  # fmt: skip
     ctx.repos.decisions.add(record)
     case = case.evolve(decision_id=record.decision_id,

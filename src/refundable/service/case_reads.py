@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from refundable.cases.model import Case, CaseEvent, EventKind, Subject
 from refundable.cases.rules import CaseRules, case_rules
+from refundable.cases.transitions import appeal_ended
 from refundable.core.errors import NotFound
 from refundable.ledger.decisions import DecisionRecord
 from refundable.policy.compiled import CompiledPolicy
 from refundable.service.bus import MessageBus
 from refundable.service.case_adjust import money_moved
-from refundable.service.case_decisions import check_amount
+from refundable.service.case_decisions import approval_moves, approval_remedy, check_amount
 from refundable.service.case_queries import CaseQueries
 from refundable.service.commands.cases import OverrideDecision
 from refundable.service.queries import LedgerQueries
@@ -44,12 +45,19 @@ class CaseView:
     decision: DecisionRecord | None
     body: dict[str, Any]  # the stored decision (Decision.to_dict), {} before one is made
     policy: CompiledPolicy  # the version in force at receipt: every decision is made under it
-    rules: CaseRules
+    rules: CaseRules  # as they stand for this case: no appeal once its appeal has ended
 
     @property
     def factors(self) -> list[str]:
         """The clause's own factors an agent must weigh when judging a review."""
         return [str(f) for f in self.body.get("factors") or []]
+
+    @property
+    def approval_moves(self) -> bool:
+        """Whether approving the decision in force as it stands gives the customer anything
+        (else the console offers no one-click Approve: the agent sets the amount)."""
+        d = self.decision
+        return d is not None and approval_moves(d.remedy, d.net_minor, self.body.get("units"))
 
 
 def case_view(
@@ -66,7 +74,11 @@ def case_view(
         policy = bus.catalog.in_force(repos.tenants, tenant_id, case.received_at)
     body = json.loads(decision.body) if decision is not None else {}
     events = reads.events(tenant_id, case_id)
-    return CaseView(case, events, decision, body, policy, case_rules(policy))
+    rules = case_rules(policy)
+    if rules.appeal_allowed and appeal_ended(events) is not None:
+        # this case's appeal has run its course: nothing offers another (ADR 0085)
+        rules = replace(rules, appeal_allowed=False)
+    return CaseView(case, events, decision, body, policy, rules)
 
 
 def check_override(
@@ -79,7 +91,9 @@ def check_override(
     if cmd.amount is None or case.decision_id is None:
         return
     with bus.read_uow_factory() as uow:  # never committed: a read
-        record = uow.repositories(case.tenant_id).decisions.get(case.decision_id)
+        decisions = uow.repositories(case.tenant_id).decisions
+        record = decisions.get(case.decision_id)
+        proposal = decisions.get(case.original_decision_id) if case.original_decision_id else None
     pid = cmd.payment_id or case.payment_id
     if pid is None and case.subject is Subject.payment:
         pid = case.subject_id
@@ -88,7 +102,8 @@ def check_override(
     left = None if pid is None else ledger.remaining_refundable(case.tenant_id, pid)
     if left is not None and money_moved(case) and left.currency == record.currency:
         left = left + record.money(record.net_minor)
-    check_amount(record, cmd.outcome, cmd.remedy, cmd.amount, left, pid)
+    remedy = approval_remedy(record, proposal, cmd.remedy)
+    check_amount(record, cmd.outcome, remedy, cmd.amount, left, pid)
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,8 @@ An override keeps the original decision (``original_decision_id``), who overrode
 its money follows the new decision in the same transaction. After money moved, the override
 compensates the difference instead (``case_adjust``). Appeals follow the policy: where
 a decision is final (Conek 8.2) an appeal is refused citing the clause; where the policy
-names stages (MyProtektor 9.1) the case moves through appealed, escalated and mediation.
+names stages (MyProtektor 9.1) the case moves through appealed, escalated and mediation,
+once: an appeal that ended (upheld, or the decision replaced in it) is not opened again.
 """
 
 from __future__ import annotations
@@ -14,17 +15,23 @@ from datetime import datetime
 
 from refundable.cases.clocks import ClockAlarm, sound
 from refundable.cases.model import Case, CaseState, EventKind
+from refundable.cases.rules import appeal_refusal
 from refundable.cases.transitions import apply
 from refundable.core.errors import Conflict
 from refundable.ledger.decisions import DecisionRecord
 from refundable.ledger.ids import derived_id
 from refundable.outbound.payouts import Payout, PayoutState
 from refundable.policy.casesdoc import StageName
-from refundable.policy.document import Outcome
+from refundable.policy.document import Outcome, Remedy
 from refundable.scheduling.model import ScheduledAction
 from refundable.service import commands as c
 from refundable.service.case_adjust import adjustment_case, money_moved, override_after_money
-from refundable.service.case_decisions import agent_decision, check_amount, payment_of
+from refundable.service.case_decisions import (
+    agent_decision,
+    approval_remedy,
+    check_amount,
+    payment_of,
+)
 from refundable.service.case_handlers import (
     _done,
     _lock,
@@ -47,16 +54,18 @@ def override_decision(cmd: c.OverrideDecision, ctx: Context) -> Done:
     original = _record(ctx, case)
     payment = payment_of(ctx, case, cmd.payment_id)
     refundable = payment.money(payment.refundable_minor) if payment else None
-    check_amount(original, cmd.outcome, cmd.remedy, cmd.amount, refundable,
+    proposal = _proposal(ctx, case)
+    remedy = approval_remedy(original, proposal, cmd.remedy)
+    check_amount(original, cmd.outcome, remedy, cmd.amount, refundable,
                  payment.payment_id if payment else None)  # fmt: skip
+    chosen = remedy if cmd.outcome is Outcome.approve else Remedy.none
     override = {"by": cmd.actor, "reason": cmd.reason, "original": original.decision_id,
-                "outcome": cmd.outcome.value,
-                "remedy": (cmd.remedy or original.remedy).value}  # fmt: skip
+                "outcome": cmd.outcome.value, "remedy": chosen.value}  # fmt: skip
     record = agent_decision(
-        ctx.policy(case.received_at), _amounts_from(ctx, case, original, cmd),
+        ctx.policy(case.received_at), _amounts_from(original, proposal, cmd),
         derived_id("dec", case.case_id, str(case.seq)),
         cmd.outcome, cmd.at, how="on reconsideration",
-        method=payment.method.value if payment else None, remedy=cmd.remedy,
+        method=payment.method.value if payment else None, remedy=remedy,
         net_minor=None if cmd.amount is None else cmd.amount.to_minor(), set_by=cmd.actor,
         extra={"override": override},
     )  # fmt: skip
@@ -71,15 +80,19 @@ def override_decision(cmd: c.OverrideDecision, ctx: Context) -> Done:
     return _outcome(ctx, case, record, cmd.actor, cmd.at)
 
 
+def _proposal(ctx: Context, case: Case) -> DecisionRecord | None:
+    """The engine's assessment of the case, when an agent's decision replaced it."""
+    return ctx.repos.decisions.get(case.original_decision_id) if case.original_decision_id else None
+
+
 def _amounts_from(
-    ctx: Context, case: Case, current: DecisionRecord, cmd: c.OverrideDecision
+    current: DecisionRecord, proposal: DecisionRecord | None, cmd: c.OverrideDecision
 ) -> DecisionRecord:
     """The record an override's amounts come from: the one it overrides, except that an
     approval with no amount of its own, over a denial, pays what the engine assessed (the
     case's proposal), not the denial's nothing."""
     if cmd.outcome is not Outcome.approve or cmd.amount is not None or current.net_minor > 0:
         return current
-    proposal = case.original_decision_id and ctx.repos.decisions.get(case.original_decision_id)
     return proposal if proposal and proposal.net_minor > 0 else current
 
 
@@ -91,14 +104,10 @@ def withdraw_case(cmd: c.WithdrawCase, ctx: Context) -> Done:
 
 def appeal_case(cmd: c.AppealCase, ctx: Context) -> Done:
     case = _lock(ctx, cmd.case_id)
-    rules = rules_of(ctx, case)
-    if not rules.appeal_allowed:
-        raise Conflict(
-            f"decisions under {rules.policy_id} are final (clause {rules.appeal_clause}); "
-            "there is no appeal",
-            where="AppealCase.case_id",
-            allowed="nothing: the decision stands",
-        )
+    refused = appeal_refusal(rules_of(ctx, case), ctx.repos.cases.events(case.case_id))
+    if refused is not None:
+        raise Conflict(refused, where="AppealCase.case_id",
+                       allowed="nothing: the decision stands")  # fmt: skip
     case = step(ctx, case, EventKind.appealed, cmd.actor, cmd.at, {"reason": cmd.reason})
     return _done(ctx, case)
 

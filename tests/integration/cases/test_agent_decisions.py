@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -25,6 +25,7 @@ from casefakes import (
     open_case,
     outbox_for,
     policy_tenant,
+    usd,
     zar,
 )
 from refundable.bootstrap import App
@@ -237,3 +238,112 @@ def test_a_payout_beyond_what_the_payment_can_refund_fails_on_the_case_not_in_a_
     assert case_of(app, tenant, first).state.value == "paid"
     [failed] = [e for e in events_of(app, tenant, second) if e.kind.value == "payout_failed"]
     assert failed.data["reason"].startswith("over_refund") and "ZAR 0.00" in failed.data["reason"]
+
+
+def _denied_after_review(app: App, charged_days_before: int = 1) -> tuple[str, str, str]:
+    """A MyProtektor case on a ZAR 500 payment that an agent denied after review."""
+    tenant = policy_tenant(app, "myprotektor")
+    ch, p = charge_and_pay(app, tenant, "M1", zar("500.00"),
+                           T0 - timedelta(days=charged_days_before))  # fmt: skip
+    case_id, _ = open_case(app, tenant, "M1", Subject.charge, ch, Reason.change_of_mind, T0,
+                           information=INFO, facts=FIRST, payment_id=p)  # fmt: skip
+    app.bus.handle(c.JudgeCase(tenant, "j", case_id, Outcome.deny, JUDGED, "agent:ann",
+                               note="no"))  # fmt: skip
+    assert case_of(app, tenant, case_id).state.value == "denied"
+    return tenant, case_id, p
+
+
+@pytest.mark.parametrize("charged_days_before", [1, 40], ids=["proposal-refund", "proposal-deny"])
+def test_an_approval_with_an_amount_over_a_denial_refunds_it_within_the_payment(
+    app: App, charged_days_before: int
+) -> None:
+    tenant, case_id, _ = _denied_after_review(app, charged_days_before)
+    before = case_of(app, tenant, case_id)
+    with pytest.raises(Conflict, match=r"at most ZAR 500\.00"):
+        app.bus.handle(c.OverrideDecision(tenant, "o1", case_id, Outcome.approve, "big",
+                                          JUDGED, "agent:bo", amount=zar("99999999")))  # fmt: skip
+    assert case_of(app, tenant, case_id).seq == before.seq
+    r = app.bus.handle(c.OverrideDecision(tenant, "o2", case_id, Outcome.approve, "goodwill",
+                                          JUDGED, "agent:bo", amount=zar("200.00")))  # fmt: skip
+    assert r.details["state"] == "paying"
+    body = _body(_record(app, tenant, case_of(app, tenant, case_id).decision_id))
+    assert (body["outcome"], body["remedy"], body["net"]) == ("approve", "refund", "200.00")
+    assert "no remedy" not in body["explanation"] and "ZAR 200.00" in body["explanation"]
+    [payout] = outbox_for(app, tenant, case_id, "payout")
+    assert payout["amount"] == "200.00"
+
+
+def test_an_approval_that_would_move_nothing_is_refused(app: App) -> None:
+    tenant, case_id, _ = _denied_after_review(app)
+    with pytest.raises(Conflict, match="moves nothing"):
+        app.bus.handle(c.OverrideDecision(tenant, "o", case_id, Outcome.approve, "goodwill",
+                                          JUDGED, "agent:bo", remedy=Remedy.none))  # fmt: skip
+    assert case_of(app, tenant, case_id).state.value == "denied"
+
+
+def _unquantified_review(app: App) -> tuple[str, str]:
+    """A Conek billing error about the account in general, the charge's date answered in
+    words: in review with a proposal the engine could not put an amount on (ADR 0082)."""
+    tenant = policy_tenant(app, "conek")
+    info = {"account": "c1@example.test C1", "explanation": "billed twice", "transaction": "July"}
+    case_id, r = open_case(app, tenant, "C1", Subject.account, "C1", Reason.billing_error, T0,
+                           information=info)  # fmt: skip
+    assert r.details["missing"] == "charge.charged_at"
+    words = {"charge.charged_at": "31 July, the R499 one"}
+    app.bus.handle(c.ProvideInformation(tenant, "i", case_id, T0, "customer:C1", words))
+    assert case_of(app, tenant, case_id).state.value == "in_review"
+    return tenant, case_id
+
+
+def test_judging_approve_on_a_proposal_that_pays_nothing_asks_the_agent_for_the_amount(
+    app: App,
+) -> None:
+    tenant, case_id = _unquantified_review(app)
+    before = case_of(app, tenant, case_id)
+    with pytest.raises(Conflict, match="moves nothing") as refused:
+        app.bus.handle(c.JudgeCase(tenant, "j", case_id, Outcome.approve, JUDGED, "agent:ann"))
+    assert "override with an amount" in str(refused.value.allowed)
+    after = case_of(app, tenant, case_id)
+    assert (after.state, after.seq, after.decision_id) == (before.state, before.seq,
+                                                           before.decision_id)  # fmt: skip
+    r = app.bus.handle(c.OverrideDecision(tenant, "o", case_id, Outcome.approve, "billed twice",
+                                          JUDGED, "agent:bo", Remedy.account_credit,
+                                          zar("499.00")))  # fmt: skip
+    assert r.details["state"] == "credited"
+    body = _body(_record(app, tenant, case_of(app, tenant, case_id).decision_id))
+    assert (body["outcome"], body["remedy"], body["net"]) == ("approve", "account_credit",
+                                                              "499.00")  # fmt: skip
+
+
+@pytest.mark.parametrize("ends", ["upheld", "escalated-upheld", "overridden"])
+def test_an_appeal_runs_once_and_a_new_one_is_refused_citing_the_clause(
+    app: App, ends: str
+) -> None:
+    tenant, case_id, _ = _denied_after_review(app)
+    app.bus.handle(c.AppealCase(tenant, "a1", case_id, JUDGED, "customer:M1", "please"))
+    if ends == "escalated-upheld":
+        app.bus.handle(c.EscalateCase(tenant, "e1", case_id, JUDGED, "agent:ann", "senior"))
+    if ends == "overridden":
+        app.bus.handle(c.OverrideDecision(tenant, "o", case_id, Outcome.deny, "still no",
+                                          JUDGED, "agent:bo"))  # fmt: skip
+    else:
+        app.bus.handle(c.UpholdDecision(tenant, "u1", case_id, JUDGED, "agent:ann", "stands"))
+    before = case_of(app, tenant, case_id)
+    assert before.state.value == "denied"
+    with pytest.raises(Conflict, match=r"clause 9\.1") as refused:
+        app.bus.handle(c.AppealCase(tenant, "a2", case_id, JUDGED, "customer:M1", "again"))
+    assert "run its course" in str(refused.value)
+    assert case_of(app, tenant, case_id).seq == before.seq
+
+
+def test_an_appeal_where_the_policy_names_none_is_refused_in_words(app: App) -> None:
+    tenant = policy_tenant(app, "kero")
+    ch, p = charge_and_pay(app, tenant, "K1", usd("1200.00"), T0)
+    case_id, _ = open_case(app, tenant, "K1", Subject.charge, ch, Reason.change_of_mind, T0,
+                           facts={"charge": {"kind": "subscription", "billing": "annual"}},
+                           payment_id=p)  # fmt: skip
+    app.bus.handle(c.OverrideDecision(tenant, "o", case_id, Outcome.deny, "no use shown",
+                                      JUDGED, "agent:bo"))  # fmt: skip
+    with pytest.raises(Conflict, match="no appeal") as refused:
+        app.bus.handle(c.AppealCase(tenant, "a", case_id, JUDGED, "customer:K1", "please"))
+    assert "None" not in str(refused.value)
