@@ -277,7 +277,7 @@ def test_a_review_the_engine_could_not_quantify_offers_no_one_click_approve(
     assert _state(app, tenant, case_id) == "in_review"
 
 
-def test_the_portal_offers_no_second_appeal_once_the_first_was_upheld(
+def test_the_portal_offers_no_appeal_once_every_stage_upheld_the_decision(
     app: App, tmp_path: Path
 ) -> None:
     tenant, case_id, _, agent, page = _in_review(app, tmp_path, "900.00")
@@ -288,7 +288,10 @@ def test_the_portal_offers_no_second_appeal_once_the_first_was_upheld(
     customer = client(app, tmp_path / "portal", mail)
     assert portal_sign_in(customer, mail, tenant, f"c1@customers.{tenant}.example") == 303
     assert 'data-testid="appeal"' in customer.get(f"/portal/cases/{case_id}").text
-    app.bus.handle(c.AppealCase(tenant, "a", case_id, T0, "customer:C1", "please"))
-    app.bus.handle(c.UpholdDecision(tenant, "u", case_id, T0, "agent:ann", "stands"))
+    for n in (1, 2, 3):  # internal review, escalation, mediation (MyProtektor 9.1)
+        app.bus.handle(c.AppealCase(tenant, f"a{n}", case_id, T0, "customer:C1", "please"))
+        app.bus.handle(c.UpholdDecision(tenant, f"u{n}", case_id, T0, "agent:ann", "stands"))
+        if n < 3:  # a stage is left: the portal offers the next appeal
+            assert 'data-testid="appeal"' in customer.get(f"/portal/cases/{case_id}").text
     told = customer.get(f"/portal/cases/{case_id}").text
     assert 'data-testid="appeal"' not in told and "Under clause 9.1 this decision is final" in told

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from refundable.cases.clocks import ClockRules
 from refundable.cases.model import CaseEvent, EventKind, Subject
-from refundable.cases.transitions import appeal_ended
+from refundable.cases.transitions import appeal_stages_run
 from refundable.policy.casesdoc import ChargebackAction, IntakeItem
 from refundable.policy.compiled import CompiledPolicy
 from refundable.policy.labels import question
@@ -71,22 +71,22 @@ class CaseRules:
 
 def appeal_refusal(rules: CaseRules, events: Sequence[CaseEvent]) -> str | None:
     """Why the case cannot be appealed now, in words citing the clause; None when it can:
-    the policy makes decisions final (Conek 8.2) or names no appeal, or the case's appeal
-    has already run its course (upheld, or the decision replaced in appeal; MyProtektor
-    9.1's stages are the steps of one appeal, reached by escalation)."""
+    the policy makes decisions final (Conek 8.2) or names no appeal, or the case's appeals
+    have been through every stage the policy names (upheld at the last, or the decision
+    replaced in appeal; MyProtektor 9.1)."""
     clause = f" (clause {rules.appeal_clause})" if rules.appeal_clause else ""
     if not rules.appeal_allowed:
         if rules.appeal_clause:
             return f"decisions under {rules.policy_id} are final{clause}; there is no appeal"
         return f"{rules.policy_id} provides no appeal of a decision; there is no appeal"
-    ended = appeal_ended(events)
-    if ended is None:
+    reached, ended = appeal_stages_run(events)
+    if ended is None or reached < max(rules.appeal_steps, 1):
         return None
     how = "upheld" if ended.kind is EventKind.upheld else f"{ended.kind.value} in appeal"
     under = f"clause {rules.appeal_clause}" if rules.appeal_clause else "the policy"
     return (
-        f"the appeal of case {ended.case_id} has run its course under {under}: the decision "
-        f"was {how} on {ended.at.date().isoformat()}; there is no further appeal"
+        f"the appeal of case {ended.case_id} has been through every stage of {under}: the "
+        f"decision was {how} on {ended.at.date().isoformat()}; there is no further appeal"
     )
 
 

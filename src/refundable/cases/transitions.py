@@ -59,18 +59,25 @@ IN_PLACE = frozenset(
 )
 
 
-def appeal_ended(events: Sequence[CaseEvent]) -> CaseEvent | None:
-    """The event that ended the case's appeal, if one ran: it was upheld (at whatever stage),
-    or the decision was replaced while in appeal (overridden, or adjusted after money moved).
-    An appeal is one request for reconsideration that moves through the policy's stages by
-    escalation; once it ended, its course is run (MyProtektor 9.1, ADR 0085)."""
+_STAGE_OF = {CaseState.appealed: 1, CaseState.escalated: 2, CaseState.mediation: 3}
+
+
+def appeal_stages_run(events: Sequence[CaseEvent]) -> tuple[int, CaseEvent | None]:
+    """How far the case's appeals went: the last stage at which the decision was upheld (1
+    internal review, 2 escalation, 3 mediation; 0 when none was) and that event; or, when the
+    decision was replaced while in appeal (overridden, or adjusted after money moved), 3 and
+    that event: the appeal was answered. A new appeal resumes at the stage after the one
+    upheld (MyProtektor 9.1: escalation takes up what the internal review left unresolved,
+    mediation what the internal processes did; ADR 0085)."""
+    reached, last = 0, None
     for event in events:
-        if event.kind is EventKind.upheld or (
-            event.kind in (EventKind.overridden, EventKind.adjusted)
-            and event.from_state in APPEAL_STATES
+        if event.kind is EventKind.upheld:
+            reached, last = max(reached, _STAGE_OF.get(event.from_state, 1)), event
+        elif event.kind in (EventKind.overridden, EventKind.adjusted) and (
+            event.from_state in APPEAL_STATES
         ):
-            return event
-    return None
+            reached, last = 3, event
+    return reached, last
 
 
 def allowed_events(state: CaseState) -> list[str]:

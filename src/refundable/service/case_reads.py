@@ -16,8 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from refundable.cases.model import Case, CaseEvent, EventKind, Subject
-from refundable.cases.rules import CaseRules, case_rules
-from refundable.cases.transitions import appeal_ended
+from refundable.cases.rules import CaseRules, appeal_refusal, case_rules
 from refundable.core.errors import NotFound
 from refundable.ledger.decisions import DecisionRecord
 from refundable.policy.compiled import CompiledPolicy
@@ -75,8 +74,8 @@ def case_view(
     body = json.loads(decision.body) if decision is not None else {}
     events = reads.events(tenant_id, case_id)
     rules = case_rules(policy)
-    if rules.appeal_allowed and appeal_ended(events) is not None:
-        # this case's appeal has run its course: nothing offers another (ADR 0085)
+    if appeal_refusal(rules, events) is not None:
+        # this case's appeals have been through every stage: nothing offers another (ADR 0085)
         rules = replace(rules, appeal_allowed=False)
     return CaseView(case, events, decision, body, policy, rules)
 

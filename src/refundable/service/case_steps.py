@@ -16,7 +16,7 @@ from datetime import datetime
 from refundable.cases.clocks import ClockAlarm, sound
 from refundable.cases.model import Case, CaseState, EventKind
 from refundable.cases.rules import appeal_refusal
-from refundable.cases.transitions import apply
+from refundable.cases.transitions import appeal_stages_run, apply
 from refundable.core.errors import Conflict
 from refundable.ledger.decisions import DecisionRecord
 from refundable.ledger.ids import derived_id
@@ -104,11 +104,19 @@ def withdraw_case(cmd: c.WithdrawCase, ctx: Context) -> Done:
 
 def appeal_case(cmd: c.AppealCase, ctx: Context) -> Done:
     case = _lock(ctx, cmd.case_id)
-    refused = appeal_refusal(rules_of(ctx, case), ctx.repos.cases.events(case.case_id))
+    events = ctx.repos.cases.events(case.case_id)
+    refused = appeal_refusal(rules_of(ctx, case), events)
     if refused is not None:
         raise Conflict(refused, where="AppealCase.case_id",
                        allowed="nothing: the decision stands")  # fmt: skip
     case = step(ctx, case, EventKind.appealed, cmd.actor, cmd.at, {"reason": cmd.reason})
+    reached, upheld = appeal_stages_run(events)
+    for kind in (EventKind.escalated, EventKind.mediation)[:reached]:
+        # a new appeal takes up where the last was upheld: the next stage (ADR 0085)
+        assert upheld is not None
+        case = step(ctx, case, kind, "system", cmd.at,
+                    {"reason": f"resumed after the decision was upheld on "
+                               f"{upheld.at.date().isoformat()}"})  # fmt: skip
     return _done(ctx, case)
 
 

@@ -315,24 +315,42 @@ def test_judging_approve_on_a_proposal_that_pays_nothing_asks_the_agent_for_the_
                                                               "499.00")  # fmt: skip
 
 
-@pytest.mark.parametrize("ends", ["upheld", "escalated-upheld", "overridden"])
-def test_an_appeal_runs_once_and_a_new_one_is_refused_citing_the_clause(
-    app: App, ends: str
-) -> None:
+def test_a_new_appeal_resumes_at_the_next_stage_and_none_follows_the_last(app: App) -> None:
+    """MyProtektor 9.1: internal review, then escalation for what it left unresolved, then
+    mediation once the internal processes are exhausted; after that, no further appeal."""
+    tenant, case_id, _ = _denied_after_review(app)
+    states = []
+    for n in (1, 2, 3):
+        r = app.bus.handle(c.AppealCase(tenant, f"a{n}", case_id, JUDGED, "customer:M1", "please"))
+        states.append(r.details["state"])
+        app.bus.handle(c.UpholdDecision(tenant, f"u{n}", case_id, JUDGED, "agent:ann", "stands"))
+        assert case_of(app, tenant, case_id).state.value == "denied"
+    assert states == ["appealed", "escalated", "mediation"]  # never back to the first stage
+    resumed = [(e.kind.value, e.actor) for e in events_of(app, tenant, case_id)
+               if e.kind.value in ("escalated", "mediation")]  # fmt: skip
+    assert resumed == [("escalated", "system"), ("escalated", "system"), ("mediation", "system")]
+    before = case_of(app, tenant, case_id)
+    with pytest.raises(Conflict, match=r"clause 9\.1") as refused:
+        app.bus.handle(c.AppealCase(tenant, "a4", case_id, JUDGED, "customer:M1", "again"))
+    assert "every stage" in str(refused.value)
+    assert case_of(app, tenant, case_id).seq == before.seq
+
+
+@pytest.mark.parametrize("ends", ["mediation-upheld", "overridden"])
+def test_an_appeal_that_ran_its_course_is_not_started_again(app: App, ends: str) -> None:
     tenant, case_id, _ = _denied_after_review(app)
     app.bus.handle(c.AppealCase(tenant, "a1", case_id, JUDGED, "customer:M1", "please"))
-    if ends == "escalated-upheld":
-        app.bus.handle(c.EscalateCase(tenant, "e1", case_id, JUDGED, "agent:ann", "senior"))
-    if ends == "overridden":
+    if ends == "overridden":  # the appeal was answered with a new decision
         app.bus.handle(c.OverrideDecision(tenant, "o", case_id, Outcome.deny, "still no",
                                           JUDGED, "agent:bo"))  # fmt: skip
-    else:
+    else:  # escalated by the customer to the last stage, and upheld there
+        for n in (1, 2):
+            app.bus.handle(c.EscalateCase(tenant, f"e{n}", case_id, JUDGED, "customer:M1", "up"))
         app.bus.handle(c.UpholdDecision(tenant, "u1", case_id, JUDGED, "agent:ann", "stands"))
     before = case_of(app, tenant, case_id)
     assert before.state.value == "denied"
-    with pytest.raises(Conflict, match=r"clause 9\.1") as refused:
+    with pytest.raises(Conflict, match=r"clause 9\.1"):
         app.bus.handle(c.AppealCase(tenant, "a2", case_id, JUDGED, "customer:M1", "again"))
-    assert "run its course" in str(refused.value)
     assert case_of(app, tenant, case_id).seq == before.seq
 
 
