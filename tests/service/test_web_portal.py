@@ -3,7 +3,6 @@ use, short-lived, no account enumeration), and a customer sees only their own re
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from fakes import TENANT, customer, lot, memory_app, top_up
 from refundable.entrypoints.web import seed_demo_logins
 from refundable.entrypoints.web.security import LINK_MAX_AGE_S, SESSION_COOKIE
-from webpages import CaughtMail, client, csrf, portal_sign_in, sign_in
+from webpages import CaughtMail, client, csrf, portal_sign_in, sign_in, without_token
 
 C1 = "c1@customers.acme.example"
 
@@ -26,13 +25,6 @@ def app():  # type: ignore[no-untyped-def]
     lot(app, TENANT, "C1", "L1", 100, "50")
     seed_demo_logins(app, tenants=[TENANT])
     return app
-
-
-def without_token(html: str) -> str:
-    """The page less its CSRF token (random letters and digits, sent in ``hx-headers``)."""
-    found = re.search(r"hx-headers='\{\"[^\"]+\": \"([^\"]+)\"\}'", html)
-    assert found is not None  # every page of the portal carries one
-    return html.replace(found.group(1), "")
 
 
 def test_a_customer_signs_in_by_link_and_sees_only_their_own(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from refundable.core.money import Money
 from refundable.core.time import UTC, FixedClock
 from refundable.entrypoints.web import seed_demo_logins
 from refundable.service import commands as c
-from webpages import CaughtMail, client, csrf, portal_sign_in, sign_in
+from webpages import CaughtMail, client, csrf, portal_sign_in, sign_in, without_token
 
 T0 = datetime(2026, 8, 3, 8, tzinfo=UTC)  # Monday 10:00 in Johannesburg
 _NONCE = re.compile(r'name="nonce" value="([0-9a-f]+)"')
@@ -135,19 +135,49 @@ def test_the_form_offers_every_charge_of_the_customer_newest_first(
     assert "setup for the API" in shown["api-1"]
 
 
-def test_a_request_about_another_customers_charge_is_refused_and_writes_nothing(
+def _send(browser: TestClient, **fields: str):  # type: ignore[no-untyped-def]
+    page = browser.get("/portal/cases/new").text
+    form = {"csrf_token": csrf(browser, "/portal/cases/new"), "nonce": _nonce(page),
+            "charge_kind": "subscription", "reason": "duplicate_charge",
+            "answer-account": "x", "answer-transaction": "t", "answer-explanation": "y",
+            **fields}  # fmt: skip
+    return browser.post("/portal/cases", data=form, follow_redirects=False)
+
+
+def test_a_request_about_another_customers_charge_is_refused_as_unknown_and_writes_nothing(
     app: App, tmp_path: Path
 ) -> None:
+    """The answer is the one an unknown charge gets: it never names who the charge is of."""
     tenant = _tenant(app)
     charge_and_pay(app, tenant, "C5", zar("10.00"), T0 - timedelta(days=1))
     theirs, _ = charge_and_pay(app, tenant, "C6", zar("99.00"), T0 - timedelta(days=1))
     browser = _portal(app, tenant, "C5", tmp_path)
-    page = browser.get("/portal/cases/new").text
-    form = {"csrf_token": csrf(browser, "/portal/cases/new"), "nonce": _nonce(page),
-            "charge": theirs, "charge_kind": "subscription", "reason": "duplicate_charge",
-            "answer-account": "x", "answer-explanation": "y"}  # fmt: skip
-    refused = browser.post("/portal/cases", data=form, follow_redirects=False)
-    assert refused.status_code == 422 and "a charge of C5" in refused.text
+    refused = _send(browser, charge=theirs)
+    unknown = _send(browser, charge="ch-nobody")
+    assert refused.status_code == unknown.status_code == 404
+    assert f"no charge &#39;{theirs}&#39; of C5" in refused.text
+    assert "C6" not in without_token(refused.text)
+    assert without_token(refused.text).replace(theirs, "ID") == without_token(unknown.text).replace(
+        "ch-nobody", "ID"
+    )
+    assert app.cases_read is not None
+    assert app.cases_read.cases(tenant) == []
+
+
+@pytest.mark.parametrize("charge", ["", "own"])
+def test_a_request_naming_another_customers_payment_is_refused_and_writes_nothing(
+    app: App, tmp_path: Path, charge: str
+) -> None:
+    """With a charge of theirs, or about the account (no charge): the payment money would go
+    back to must be theirs too."""
+    tenant = _tenant(app)
+    own, _ = charge_and_pay(app, tenant, "C9", zar("10.00"), T0 - timedelta(days=1))
+    _, their_payment = charge_and_pay(app, tenant, "C10", zar("99.00"), T0 - timedelta(days=1))
+    browser = _portal(app, tenant, "C9", tmp_path)
+    refused = _send(browser, charge=own if charge else "", payment=their_payment)
+    assert refused.status_code == 404, refused.text
+    assert f"no payment &#39;{their_payment}&#39; of C9" in refused.text
+    assert "C10" not in without_token(refused.text)
     assert app.cases_read is not None
     assert app.cases_read.cases(tenant) == []
 
