@@ -43,8 +43,8 @@ def main() -> None:
     answers = {"explanation": "charged twice", "account": "a", "transaction": "t"}
     for n in range(args.cases):
         at = t0 + timedelta(minutes=n)
-        app.bus.handle(c.OpenCase("t1", f"k{n}", f"case-{n:06d}", f"C{n % 50}", Subject.account,
-                                  f"a{n}", Reason.duplicate_charge, at, "customer:x",
+        app.bus.handle(c.OpenCase("t1", f"k{n}", f"case-{n:06d}", f"A{n}", Subject.account,
+                                  f"A{n}", Reason.duplicate_charge, at, "customer:x",
                                   answers))  # fmt: skip
     engine, reads = app.engine, app.cases_read
     assert engine is not None and reads is not None

@@ -61,8 +61,8 @@ def main() -> None:
         app.ledger.handle(c.RecordCharge("t1", f"ch{n}", f"i{n}", f"C{n % 50}", ten, at))
     answers = {"explanation": "charged twice", "account": "a", "transaction": "t"}
     for n in range(args.cases):
-        app.bus.handle(c.OpenCase("t1", f"k{n}", f"case-{n:06d}", f"C{n % 50}", Subject.account,
-                                  f"a{n}", Reason.duplicate_charge, t0, "customer:x",
+        app.bus.handle(c.OpenCase("t1", f"k{n}", f"case-{n:06d}", f"A{n}", Subject.account,
+                                  f"A{n}", Reason.duplicate_charge, t0, "customer:x",
                                   answers))  # fmt: skip
     queries, cases = app.queries, app.cases_read
     assert cases is not None

@@ -61,3 +61,10 @@ def portal_sign_in(c: TestClient, mail: CaughtMail, tenant: str, email: str) -> 
     page = c.get(link)
     redeem = {"csrf_token": _CSRF.search(page.text).group(1), "token": link.split("token=")[1]}  # type: ignore[union-attr]
     return c.post("/portal/link", data=redeem, follow_redirects=False).status_code
+
+
+def without_token(html: str) -> str:
+    """The page less its CSRF token (random letters and digits, sent in ``hx-headers``)."""
+    found = re.search(r"hx-headers='\{\"[^\"]+\": \"([^\"]+)\"\}'", html)
+    assert found is not None  # every page of the portal carries one
+    return html.replace(found.group(1), "")

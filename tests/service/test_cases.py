@@ -69,7 +69,7 @@ def test_a_charge_of_another_customer_or_unknown_is_refused_and_nothing_is_writt
 ) -> None:
     tenant = policy_tenant(app, "conek")
     ch, _ = charge_and_pay(app, tenant, "C1", zar("100.00"), T0)
-    with pytest.raises(InputError, match="belongs to C1"):
+    with pytest.raises(NotFound, match=f"no charge '{ch}' of C2;"):  # the owner is not named
         open_case(app, tenant, "C2", Subject.charge, ch, Reason.duplicate_charge, T0)
     with pytest.raises(NotFound, match="no charge"):
         open_case(app, tenant, "C1", Subject.charge, "nope", Reason.duplicate_charge, T0)

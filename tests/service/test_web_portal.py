@@ -3,36 +3,44 @@ use, short-lived, no account enumeration), and a customer sees only their own re
 
 from __future__ import annotations
 
-import re
 import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from fakes import TENANT, customer, lot, memory_app, top_up
+from fakes import T0, TENANT, customer, lot, open_tenant, top_up
+from refundable.bootstrap import MEMORY_URL, bootstrap
 from refundable.entrypoints.web import seed_demo_logins
 from refundable.entrypoints.web.security import LINK_MAX_AGE_S, SESSION_COOKIE
-from webpages import CaughtMail, client, csrf, portal_sign_in, sign_in
+from webpages import CaughtMail, client, csrf, portal_sign_in, sign_in, without_token
 
 C1 = "c1@customers.acme.example"
 
 
-@pytest.fixture(scope="module")
+@dataclass
+class MovingClock:
+    """A clock a test moves forward."""
+
+    at: datetime
+
+    def now(self) -> datetime:
+        return self.at
+
+
+@pytest.fixture
 def app():  # type: ignore[no-untyped-def]
-    app = memory_app()
+    """A fresh app per test (each test's links count towards its own sign-in limit), on a
+    clock the test may move."""
+    app = bootstrap(MEMORY_URL, MovingClock(T0))
+    open_tenant(app)
     for cid in ("C1", "C2"):
         customer(app, TENANT, cid)
         top_up(app, TENANT, cid, "15" if cid == "C1" else "99", f"w-{cid}")
     lot(app, TENANT, "C1", "L1", 100, "50")
     seed_demo_logins(app, tenants=[TENANT])
     return app
-
-
-def without_token(html: str) -> str:
-    """The page less its CSRF token (random letters and digits, sent in ``hx-headers``)."""
-    found = re.search(r"hx-headers='\{\"[^\"]+\": \"([^\"]+)\"\}'", html)
-    assert found is not None  # every page of the portal carries one
-    return html.replace(found.group(1), "")
 
 
 def test_a_customer_signs_in_by_link_and_sees_only_their_own(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -111,3 +119,25 @@ def test_the_api_app_serves_the_pages_and_the_demo_prints_its_mail(  # type: ign
     assert f"mail to {C1}" in printed and "/portal/link?token=" in printed
     assert c.get("/v1/nothing-here").headers["content-type"] == "application/problem+json"
     assert c.get("/", follow_redirects=False).headers["location"] == "/console/"
+
+
+def test_sign_in_links_are_limited_per_address_and_the_page_does_not_say_so(  # type: ignore[no-untyped-def]
+    app, tmp_path: Path
+) -> None:
+    """Fifteen requests in a second mail three links; every answer is the page anyone gets,
+    so the limit tells nobody whether the address has an account. The next window (15
+    minutes on) mails again."""
+    from refundable.service.logins import LINK_WINDOW_S, LINKS_PER_WINDOW
+
+    mail = CaughtMail()
+    c = client(app, tmp_path, mail)
+    answers = set()
+    for email in [C1] * 15 + ["stranger@example.com"]:
+        form = {"csrf_token": csrf(c, "/portal/sign-in"), "tenant": TENANT, "email": email}
+        page = c.post("/portal/sign-in", data=form)
+        answers.add((page.status_code, without_token(page.text).replace(email, "EMAIL")))
+    assert len(answers) == 1 and LINKS_PER_WINDOW == 3
+    assert [to for to, _, _ in mail.sent] == [C1] * LINKS_PER_WINDOW
+    app.clock.at += timedelta(seconds=LINK_WINDOW_S)
+    assert portal_sign_in(c, mail, TENANT, C1) == 303
+    assert len(mail.sent) == LINKS_PER_WINDOW + 1

@@ -17,7 +17,7 @@ from refundable.core.money import Money
 from refundable.core.time import UTC, FixedClock
 from refundable.entrypoints.web import seed_demo_logins
 from refundable.service import commands as c
-from webpages import CaughtMail, client, csrf, portal_sign_in, sign_in
+from webpages import CaughtMail, client, csrf, portal_sign_in, sign_in, without_token
 
 T0 = datetime(2026, 8, 3, 8, tzinfo=UTC)  # Monday 10:00 in Johannesburg
 _NONCE = re.compile(r'name="nonce" value="([0-9a-f]+)"')
@@ -135,19 +135,49 @@ def test_the_form_offers_every_charge_of_the_customer_newest_first(
     assert "setup for the API" in shown["api-1"]
 
 
-def test_a_request_about_another_customers_charge_is_refused_and_writes_nothing(
+def _send(browser: TestClient, **fields: str):  # type: ignore[no-untyped-def]
+    page = browser.get("/portal/cases/new").text
+    form = {"csrf_token": csrf(browser, "/portal/cases/new"), "nonce": _nonce(page),
+            "charge_kind": "subscription", "reason": "duplicate_charge",
+            "answer-account": "x", "answer-transaction": "t", "answer-explanation": "y",
+            **fields}  # fmt: skip
+    return browser.post("/portal/cases", data=form, follow_redirects=False)
+
+
+def test_a_request_about_another_customers_charge_is_refused_as_unknown_and_writes_nothing(
     app: App, tmp_path: Path
 ) -> None:
+    """The answer is the one an unknown charge gets: it never names who the charge is of."""
     tenant = _tenant(app)
     charge_and_pay(app, tenant, "C5", zar("10.00"), T0 - timedelta(days=1))
     theirs, _ = charge_and_pay(app, tenant, "C6", zar("99.00"), T0 - timedelta(days=1))
     browser = _portal(app, tenant, "C5", tmp_path)
-    page = browser.get("/portal/cases/new").text
-    form = {"csrf_token": csrf(browser, "/portal/cases/new"), "nonce": _nonce(page),
-            "charge": theirs, "charge_kind": "subscription", "reason": "duplicate_charge",
-            "answer-account": "x", "answer-explanation": "y"}  # fmt: skip
-    refused = browser.post("/portal/cases", data=form, follow_redirects=False)
-    assert refused.status_code == 422 and "a charge of C5" in refused.text
+    refused = _send(browser, charge=theirs)
+    unknown = _send(browser, charge="ch-nobody")
+    assert refused.status_code == unknown.status_code == 404
+    assert f"no charge &#39;{theirs}&#39; of C5" in refused.text
+    assert "C6" not in without_token(refused.text)
+    assert without_token(refused.text).replace(theirs, "ID") == without_token(unknown.text).replace(
+        "ch-nobody", "ID"
+    )
+    assert app.cases_read is not None
+    assert app.cases_read.cases(tenant) == []
+
+
+@pytest.mark.parametrize("charge", ["", "own"])
+def test_a_request_naming_another_customers_payment_is_refused_and_writes_nothing(
+    app: App, tmp_path: Path, charge: str
+) -> None:
+    """With a charge of theirs, or about the account (no charge): the payment money would go
+    back to must be theirs too."""
+    tenant = _tenant(app)
+    own, _ = charge_and_pay(app, tenant, "C9", zar("10.00"), T0 - timedelta(days=1))
+    _, their_payment = charge_and_pay(app, tenant, "C10", zar("99.00"), T0 - timedelta(days=1))
+    browser = _portal(app, tenant, "C9", tmp_path)
+    refused = _send(browser, charge=own if charge else "", payment=their_payment)
+    assert refused.status_code == 404, refused.text
+    assert f"no payment &#39;{their_payment}&#39; of C9" in refused.text
+    assert "C10" not in without_token(refused.text)
     assert app.cases_read is not None
     assert app.cases_read.cases(tenant) == []
 
@@ -187,3 +217,67 @@ def test_what_a_case_still_needs_is_said_in_the_policys_words_not_its_keys(
     ]
     still = shown.split("Still needed</dt>", 1)[1].split("</dd>", 1)[0]
     assert "account email and business name; transaction date and amount" in still
+
+
+def _mail_out(app: App, tmp_path: Path, tenant: str) -> list[tuple[str, str]]:
+    """Send what the outbox holds through a real SMTP server: (recipient, subject) each."""
+    from outbox_kit import drain, sandbox, senders
+    from refundable.adapters.email import SmtpMailer
+    from refundable.service.outbox import Senders
+    from smtp_box import smtp_server
+
+    with smtp_server() as (box, port):
+        s = senders(sandbox(tmp_path))
+        mailer = SmtpMailer("127.0.0.1", port, "refunds@conek.example")
+        drain(app, Senders(s.gateway, mailer, s.webhooks, s.fx), T0 + timedelta(hours=1), tenant)
+    return [
+        (to, str(m["Subject"])) for (_, [to]), m in zip(box.envelopes, box.messages, strict=True)
+    ]
+
+
+def test_a_case_opened_and_answered_in_the_portal_mails_the_signed_in_customer(
+    app: App, tmp_path: Path
+) -> None:
+    """The notices go to the address on the customer's profile; the demo records its portal
+    login address there, so the customer reads what the case asks where they signed in."""
+    tenant = _tenant(app)
+    app.bus.handle(c.RegisterCustomer(tenant, "reg-c11", "C11"))
+    charge_and_pay(app, tenant, "C11", zar("20.00"), T0 - timedelta(days=1))
+    browser = _portal(app, tenant, "C11", tmp_path)
+    page = browser.get("/portal/cases/new").text
+    form = {"csrf_token": csrf(browser, "/portal/cases/new"), "nonce": _nonce(page),
+            "charge": "", "reason": "duplicate_charge"}  # fmt: skip
+    sent = browser.post("/portal/cases", data=form, follow_redirects=False)
+    case_id = str(sent.headers["location"]).rsplit("/", 1)[1]
+    page = browser.get(f"/portal/cases/{case_id}").text
+    answer = {"csrf_token": csrf(browser, f"/portal/cases/{case_id}"), "nonce": _nonce(page),
+              "answer-account": "c11 Acme", "answer-transaction": "t"}  # fmt: skip
+    assert browser.post(f"/portal/cases/{case_id}/answer", data=answer).status_code == 200
+    mailed = _mail_out(app, tmp_path, tenant)
+    address = f"c11@customers.{tenant}.example"
+    assert sorted(s for _, s in mailed) == [
+        f"We received your refund request {case_id}",
+        f"Your refund request {case_id} needs more",
+        f"Your refund request {case_id} needs more",  # after the answer: the explanation
+    ]
+    assert {to for to, _ in mailed} == {address}
+
+
+def test_the_profile_address_wins_over_one_given_with_the_case(app: App) -> None:
+    """The customer's profile is the source of truth: it wins over an address given with the
+    case; without a profile the case's own address is used."""
+    from casefakes import outbox_for
+
+    tenant = _tenant(app)
+    app.bus.handle(c.RegisterCustomer(tenant, "reg-c12", "C12"))
+    ch, p = charge_and_pay(app, tenant, "C12", zar("20.00"), T0 - timedelta(days=1))
+    info = {"email": "given@example.org"}
+    first, _ = open_case(app, tenant, "C12", Subject.charge, ch, Reason.duplicate_charge, T0,
+                         payment_id=p, information=info)  # fmt: skip
+    before = len(outbox_for(app, tenant, first, "email"))
+    app.bus.handle(c.RecordCustomerProfile(tenant, "prof-c12", "C12", T0, email="me@c12.example"))
+    app.bus.handle(c.ProvideInformation(tenant, "pi-c12", first, T0, "customer:C12",
+                                        information={"account": "c12"}))  # fmt: skip
+    to = [m["to"] for m in outbox_for(app, tenant, first, "email")]
+    assert len(to) > before > 0
+    assert set(to[:before]) == {"given@example.org"} and set(to[before:]) == {"me@c12.example"}

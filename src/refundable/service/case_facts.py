@@ -44,38 +44,58 @@ def _conflict(field: str, given: object, stored: object) -> InputError:
 
 
 def stored_charge(repos: Repositories, case: Case, payment_id: str | None) -> dict[str, Any]:
-    """The ``charge`` facts of the case's subject (empty for the account or a usage event)."""
+    """The ``charge`` facts of the case's subject (empty for the account or a usage event).
+
+    Every record the case names (its subject, the payment money goes back to) must be the
+    case customer's own: a record of another customer gets the answer an unknown id gets,
+    so a case never tells who owns what (ADR 0086)."""
+    out: dict[str, Any] = {}
     if case.subject is Subject.charge:
-        entry = repos.cases.entry_by_ref("charge", case.subject_id)
-        if entry is None:
-            raise NotFound(f"no charge {case.subject_id!r}", where="subject_id",
-                           allowed="the id of a recorded charge (RecordCharge)")  # fmt: skip
-        line = next(x for x in entry.lines if x.account.kind is Kind.receivable)
-        owner, cur = line.account.owner, line.account.commodity
-        out = {"id": case.subject_id, "amount": str(to_units(line.amount, cur)),
-               "currency": cur, "charged_at": entry.effective_at.isoformat()}  # fmt: skip
-        pid = payment_id
-    elif case.subject is Subject.payment:
-        owner, out, pid = None, {}, case.subject_id
-    else:
-        return {}
-    if pid is not None:
+        out = _charge_of(repos, case)
+    elif case.subject is Subject.usage_event:
+        event = repos.usage.get(case.subject_id)
+        if event is None or event.customer_id != case.customer_id:
+            raise _not_theirs("usage event", case.subject_id, case.customer_id, "subject_id")
+    named = [case.subject_id] if case.subject is Subject.payment else []
+    for pid in dict.fromkeys([*named, *([payment_id] if payment_id is not None else [])]):
         p = repos.payments.lock(pid)
-        if p is None:
-            raise NotFound(f"no payment {pid!r}", where="payment_id",
-                           allowed="the id of a recorded payment (RecordPayment)")  # fmt: skip
-        owner = owner or p.customer_id
-        if p.customer_id != case.customer_id:
-            raise InputError(f"payment {pid} was made by {p.customer_id}", where="payment_id",
-                             allowed=f"a payment of {case.customer_id}")  # fmt: skip
-        if not out:
+        if p is None or p.customer_id != case.customer_id:
+            raise _not_theirs("payment", pid, case.customer_id, "payment_id")
+        if case.subject is Subject.payment and not out:
             out = {"id": pid, "amount": str(p.money(p.amount_minor).amount),
                    "currency": p.currency, "charged_at": p.paid_at.isoformat()}  # fmt: skip
-        out["payment_method"] = p.method.value
-    if owner != case.customer_id:
-        raise InputError(f"charge {case.subject_id} belongs to {owner}", where="subject_id",
-                         allowed=f"a charge of {case.customer_id}")  # fmt: skip
+        if case.subject in (Subject.charge, Subject.payment):
+            out.setdefault("payment_method", p.method.value)
     return out
+
+
+def check_account(case: Case) -> None:
+    """An account case is about the customer's own account: its ``subject_id`` is the
+    customer id (ADR 0086). Checked at intake only, so a case stored before the rule can
+    still be answered."""
+    if case.subject is Subject.account and case.subject_id != case.customer_id:
+        raise InputError(
+            f"an account case is about the customer's own account, not {case.subject_id!r}",
+            where="subject_id", allowed=f"the case customer's id, {case.customer_id!r}",
+        )  # fmt: skip
+
+
+def _charge_of(repos: Repositories, case: Case) -> dict[str, Any]:
+    entry = repos.cases.entry_by_ref("charge", case.subject_id)
+    line = None if entry is None else next(
+        x for x in entry.lines if x.account.kind is Kind.receivable
+    )  # fmt: skip
+    if entry is None or line is None or line.account.owner != case.customer_id:
+        raise _not_theirs("charge", case.subject_id, case.customer_id, "subject_id")
+    cur = line.account.commodity
+    return {"id": case.subject_id, "amount": str(to_units(line.amount, cur)), "currency": cur,
+            "charged_at": entry.effective_at.isoformat()}  # fmt: skip
+
+
+def _not_theirs(what: str, ident: str, customer_id: str, where: str) -> NotFound:
+    """Unknown, or another customer's: the same answer, naming only the case customer."""
+    return NotFound(f"no {what} {ident!r} of {customer_id}", where=where,
+                    allowed=f"the id of a recorded {what} of {customer_id}")  # fmt: skip
 
 
 def _merge_charge(stored: dict[str, Any], given: Any) -> dict[str, Any]:

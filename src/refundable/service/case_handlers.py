@@ -26,7 +26,12 @@ from refundable.policy.document import Outcome
 from refundable.policy.facts import Request
 from refundable.service import commands as c
 from refundable.service.case_decisions import agent_decision, payment_of
-from refundable.service.case_facts import FactsMissing, build_request, stored_charge
+from refundable.service.case_facts import (
+    FactsMissing,
+    build_request,
+    check_account,
+    stored_charge,
+)
 from refundable.service.case_money import carry_out
 from refundable.service.case_notices import email, schedule_alarms, webhook
 from refundable.service.common import Context, Detail, Done, not_found
@@ -87,6 +92,9 @@ def open_case(cmd: c.OpenCase, ctx: Context) -> Done:
         cmd.reason.value, CaseState.received, cmd.at, cmd.actor, rules.policy_version,
         dict(cmd.information), dict(cmd.facts), cmd.payment_id,
     )  # fmt: skip
+    # The subject exists and is theirs (checked first: another customer's open case on it is
+    # not theirs to hear of); the facts fit the store.
+    prepared = _request(ctx, case)
     prior = ctx.repos.cases.open_with(case.open_key)
     if prior is not None:
         raise Conflict(
@@ -95,7 +103,6 @@ def open_case(cmd: c.OpenCase, ctx: Context) -> Done:
             where="OpenCase.subject_id",
             allowed=f"add to case {prior}, or open a new case once it is closed",
         )
-    prepared = _request(ctx, case)  # the subject exists and is theirs; the facts fit the store
     case = on_state_change(case, CaseState.received, cmd.at, rules.clocks)
     ctx.repos.cases.add(case)
     case = step(ctx, case, EventKind.opened, cmd.actor, cmd.at,
@@ -113,6 +120,7 @@ def _request(ctx: Context, case: Case) -> tuple[Tenant, Request | tuple[str, ...
     fact contradicts the store."""
     tenant = ctx.repos.tenants.get(ctx.tenant_id)
     assert tenant is not None  # the bus checked it
+    check_account(case)
     charge = stored_charge(ctx.repos, case, case.payment_id)
     try:
         return tenant, build_request(tenant.policy_id, case, charge, case.facts)

@@ -41,18 +41,22 @@ def webhook(repos: Repositories, event: CaseEvent) -> None:
                                      event_id=event_id, data=data, at=event.at))  # fmt: skip
 
 
-def address_of(case: Case) -> str:
-    """The customer's address as given at intake; customers have no email on record, so
-    without one the reserved ``.invalid`` domain marks the gap in the delivery log."""
+def address_of(repos: Repositories, case: Case) -> str:
+    """Where the customer's notices go: the email on the customer's profile (the business's
+    record of them, kept by ``RecordCustomerProfile`` and blanked by a purge), else an
+    address given with the case, else the reserved ``.invalid`` domain marks the gap in the
+    delivery log (ADR 0086)."""
+    profile = repos.personal.profile(case.customer_id)
+    on_record = profile.email if profile is not None else None
     given = case.information.get("email", "").strip()
-    return given or f"{case.customer_id}@customers.invalid"
+    return on_record or given or f"{case.customer_id}@customers.invalid"
 
 
 def email(repos: Repositories, case: Case, what: str, subject: str, text: str) -> None:
     message_id = derived_id("mail", case.case_id, what, str(case.seq))
     assert case.updated_at is not None  # every notice follows an event
-    repos.outbox.add(email_message(message_id, to=address_of(case), subject=subject, text=text,
-                                   at=case.updated_at))  # fmt: skip
+    repos.outbox.add(email_message(message_id, to=address_of(repos, case), subject=subject,
+                                   text=text, at=case.updated_at))  # fmt: skip
 
 
 def _subject(case: Case, alarm: ClockAlarm) -> str:

@@ -7,11 +7,13 @@ policy: they live beside the bus in their own small store (:class:`Logins`, SQL 
 written by the demo seed and read by the web entry point (ADR 0061).
 
 A sign-in link is single use because redeeming it inserts its id into an insert-only table
-whose key refuses a second insert: two tabs racing on the same link cannot both win.
+whose key refuses a second insert: two tabs racing on the same link cannot both win. The same
+key limits how many links an address is mailed (:func:`may_send_link`, ADR 0086).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +24,8 @@ from refundable.core import limits
 from refundable.core.errors import Conflict, InputError
 
 MAX_EMAIL_LENGTH = 254  # RFC 5321 path limit
+LINKS_PER_WINDOW = 3  # sign-in links mailed to one address per window, at most
+LINK_WINDOW_S = 15 * 60
 _EMAIL = re.compile(r"^[a-z0-9._%+\-]{1,64}@[a-z0-9\-]{1,63}(\.[a-z0-9\-]{1,63})+$")
 
 
@@ -105,3 +109,20 @@ class Logins(Protocol):
     def use_link(self, tenant_id: str, link_id: str, email: str, at: datetime) -> bool:
         """Record the link as used; False if it already was (then nothing is written)."""
         ...
+
+
+def link_slots(email: str, at: datetime) -> list[str]:
+    """The ids under which a link mailed to ``email`` at ``at`` may be recorded: one per
+    link the address may get in the fixed window ``at`` falls in. A link's own id is URL-safe
+    base64, which has no ``:``, so a slot never takes a link's place."""
+    window = int(at.timestamp()) // LINK_WINDOW_S
+    digest = hashlib.sha256(email.encode()).hexdigest()[:40]
+    return [f"sent:{window}:{n}:{digest}" for n in range(LINKS_PER_WINDOW)]
+
+
+def may_send_link(logins: Logins, tenant_id: str, email: str, at: datetime) -> bool:
+    """Claim a slot for mailing ``email`` a sign-in link now; False when the window's slots
+    are taken (then nothing is written and no link is mailed). The slots are rows of the
+    used-links table, so every serve process sharing the store shares the limit, and its key
+    lets exactly one of two processes racing for the last slot win."""
+    return any(logins.use_link(tenant_id, slot, email, at) for slot in link_slots(email, at))

@@ -210,7 +210,7 @@ def _conek_world(app: App) -> list[c.Command]:
     return [
         intake(1, "ch1", {**info, "account": "c1 Acme"}),
         intake(2, "ch2", info),
-        c.OpenCase(tenant, "kcase3", "case3", "C9", Subject.account, "acct9",
+        c.OpenCase(tenant, "kcase3", "case3", "C9", Subject.account, "C9",
                    Reason.duplicate_charge, at, "agent:a",
                    {"account": "a", "transaction": "t", "explanation": "twice"}),
         intake(4, "ch1", {**info, "account": "c1 Acme"}),  # case1 is open on ch1 by then

@@ -51,6 +51,24 @@ def test_a_sign_in_link_is_redeemed_once_under_a_race(app: App, tenant: str) -> 
     assert store.use_link(tenant, "link-2", "c@x.example", T) is True
 
 
+def test_at_most_three_links_per_address_and_window_even_under_a_race(
+    app: App, tenant: str
+) -> None:
+    """The limit lives in the store, so serve processes sharing it share the limit: of 16
+    requests racing for one address, three may mail a link."""
+    from datetime import timedelta
+
+    from refundable.service.logins import LINK_WINDOW_S, may_send_link
+
+    store = app.logins
+    assert store is not None
+    results = race(16, lambda i: may_send_link(store, tenant, "c@x.example", T))
+    assert sorted(map(repr, results)) == sorted(["True"] * 3 + ["False"] * 13)
+    assert may_send_link(store, tenant, "d@x.example", T)  # another address: its own count
+    assert may_send_link(store, tenant + "b", "c@x.example", T)  # another tenant's login
+    assert may_send_link(store, tenant, "c@x.example", T + timedelta(seconds=LINK_WINDOW_S))
+
+
 def test_used_links_cannot_be_rewritten(app: App, tenant: str) -> None:
     assert app.logins is not None and app.logins.use_link(tenant, "L9", "c@x.example", T)
     with pytest.raises(Exception, match="append-only"), app.db.begin() as conn:

@@ -29,6 +29,7 @@ from refundable.privacy.model import (
 
 _P, _R, _E = t.customer_profiles.c, t.retention_schedules.c, t.personal_data_erasures.c
 _Row = namedtuple("_Row", [c.name for c in t.retention_schedules.columns])  # type: ignore[misc]
+_Profile = namedtuple("_Profile", [c.name for c in t.customer_profiles.columns])  # type: ignore[misc]
 
 
 def _lock_schedule(pg: bool) -> Any:
@@ -40,6 +41,13 @@ def _lock_schedule(pg: bool) -> Any:
 
 # Prebuilt (ADR 0044): every subscription change that leaves the customer live asks for it.
 LOCK_SCHEDULE = Prepared(_lock_schedule)
+# Prebuilt too: every case notice reads it for its address (ADR 0086), and a prepared read is
+# one a group-committed intake can rehearse (ADR 0072).
+PROFILE = Prepared(
+    lambda pg: select(t.customer_profiles).where(
+        _P.tenant_id == bindparam("tenant"), _P.customer_id == bindparam("customer")
+    )
+)
 
 
 def _opt_us(value: Any) -> Any:
@@ -55,12 +63,10 @@ class SqlPersonal(SqlBase):
         self.conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=changed))
 
     def profile(self, customer_id: str) -> CustomerProfile | None:
-        stmt = select(t.customer_profiles).where(
-            _P.tenant_id == self.tenant_id, _P.customer_id == customer_id
-        )
-        r = self.conn.execute(stmt).first()
-        if r is None:
+        found = self.db.rows(PROFILE, {"tenant": self.tenant_id, "customer": customer_id})
+        if not found:
             return None
+        r: Any = _Profile(*found[0])
         return CustomerProfile(
             self.tenant_id, r.customer_id, r.name, r.email, r.phone, r.address,
             rows.from_us(r.updated_us), None if r.erased_us is None else rows.from_us(r.erased_us),

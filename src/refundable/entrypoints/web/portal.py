@@ -2,10 +2,11 @@
 credit lots and statement.
 
 Sign-in never reveals whether an address has an account (the same page follows every
-request). The link opens a page with one button rather than signing in on GET, because mail
-scanners fetch links: only the person's click (a POST with the page's CSRF token) redeems it,
-and only once (``Logins.use_link``). A customer's pages read for their own customer id, taken
-from their login, never from the URL.
+request), and an address is mailed at most a few links per window (``may_send_link``): past
+them the same page follows, with no mail. The link opens a page with one button rather than
+signing in on GET, because mail scanners fetch links: only the person's click (a POST with the
+page's CSRF token) redeems it, and only once (``Logins.use_link``). A customer's pages read for
+their own customer id, taken from their login, never from the URL.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from refundable.entrypoints.web.pages import (
     web_of,
 )
 from refundable.entrypoints.web.security import LINK_MAX_AGE_S
-from refundable.service.logins import Login, normal_email
+from refundable.service.logins import Login, may_send_link, normal_email
 
 router = APIRouter(prefix="/portal")
 Customer = Annotated[Principal, Depends(customer)]
@@ -52,7 +53,11 @@ def ask_for_link(request: Request, form: Form) -> Response:
             request, "portal/sign_in.html", 422, tenants=web.logins.tenants(), error=err
         )
     found = web.logins.find(tenant_id, email)
-    if found is not None and found.customer_id is not None:
+    if (
+        found is not None
+        and found.customer_id is not None
+        and may_send_link(web.logins, tenant_id, email, web.app.clock.now())
+    ):
         _send_link(web, request, found)
     return web.page(request, "portal/link_sent.html", email=email, minutes=LINK_MAX_AGE_S // 60)
 

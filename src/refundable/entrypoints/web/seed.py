@@ -2,7 +2,9 @@
 
 Every tenant gets an admin, an agent and a read-only login with one shared, printed password;
 every customer with records gets a portal login at a made-up address (their sign-in links are
-mailed like anyone's; ``refundable serve`` shows where the mail goes). Running it again adds
+mailed like anyone's; ``refundable serve`` shows where the mail goes). A customer whose profile
+holds no email gets that address on it too: the profile is where a case's notices go (ADR
+0086), so what a portal case asks reaches the person who signed in. Running it again adds
 only what is missing. Demo data only: a production deployment creates its own logins.
 """
 
@@ -18,6 +20,7 @@ from refundable.config import shipped_policies_dir
 from refundable.core.errors import Conflict, InvariantBroken
 from refundable.entrypoints.web.security import hash_password
 from refundable.policy.registry import policy_files
+from refundable.service import commands as c
 from refundable.service.logins import Login, Logins, Role
 
 DEMO_PASSWORD = "refundable-demo"
@@ -57,7 +60,25 @@ def seed_demo_logins(
             seeded.append(
                 _ensure(app, store, DemoLogin(tenant_id, email, Role.customer, None, customer_id))
             )
+            _profile_email(app, tenant_id, customer_id, email)
     return seeded
+
+
+def _profile_email(app: App, tenant_id: str, customer_id: str, email: str) -> None:
+    """Put the login's address on the customer's profile, unless it holds one (or was
+    erased); the rest of the profile is kept."""
+    with app.bus.uow_factory() as uow:
+        repos = uow.repositories(tenant_id)
+        if repos.customers.get(customer_id) is None:
+            return  # a customer named only by a test: no profile to keep
+        profile = repos.personal.profile(customer_id)
+    if profile is not None and (profile.email is not None or profile.erased_at is not None):
+        return
+    kept = {} if profile is None else {f: getattr(profile, f) for f in ("name", "phone", "address")}
+    app.bus.handle(c.RecordCustomerProfile(
+        tenant_id, f"demo-profile-{customer_id}", customer_id, app.clock.now(), email=email,
+        **kept,
+    ))  # fmt: skip
 
 
 def _ensure(app: App, store: Logins, demo: DemoLogin) -> DemoLogin:
