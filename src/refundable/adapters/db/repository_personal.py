@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Connection, Table, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from refundable.adapters.db import rows
@@ -18,6 +18,7 @@ from refundable.adapters.db import schema as t
 from refundable.adapters.db.prepared import Prepared
 from refundable.adapters.db.repository_base import SqlBase
 from refundable.billing.rules import RetentionTrigger
+from refundable.core.time import Clock
 from refundable.privacy.model import (
     CustomerProfile,
     Erasure,
@@ -55,6 +56,10 @@ def _opt_us(value: Any) -> Any:
 
 
 class SqlPersonal(SqlBase):
+    def __init__(self, conn: Connection, tenant_id: str, clock: Clock) -> None:
+        super().__init__(conn, tenant_id, clock)
+        self._profiles: dict[str, CustomerProfile | None] = {}  # read in this unit of work
+
     def _upsert(self, table: Table, values: dict[str, Any]) -> None:
         keys = ("tenant_id", "customer_id")
         dialect = postgresql if self.pg else sqlite
@@ -63,16 +68,25 @@ class SqlPersonal(SqlBase):
         self.conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=changed))
 
     def profile(self, customer_id: str) -> CustomerProfile | None:
-        found = self.db.rows(PROFILE, {"tenant": self.tenant_id, "customer": customer_id})
-        if not found:
-            return None
-        r: Any = _Profile(*found[0])
-        return CustomerProfile(
-            self.tenant_id, r.customer_id, r.name, r.email, r.phone, r.address,
-            rows.from_us(r.updated_us), None if r.erased_us is None else rows.from_us(r.erased_us),
-        )  # fmt: skip
+        """The customer's profile, read once per unit of work: a case command's notices each
+        ask for the address (an intake sends two), and this unit of work is the only writer
+        of the row while it runs (``save_profile`` keeps the copy in step)."""
+        if customer_id in self._profiles:
+            return self._profiles[customer_id]
+        rows_ = self.db.rows(PROFILE, {"tenant": self.tenant_id, "customer": customer_id})
+        read = None
+        if rows_:
+            r: Any = _Profile(*rows_[0])
+            read = CustomerProfile(
+                self.tenant_id, r.customer_id, r.name, r.email, r.phone, r.address,
+                rows.from_us(r.updated_us),
+                None if r.erased_us is None else rows.from_us(r.erased_us),
+            )  # fmt: skip
+        self._profiles[customer_id] = read
+        return read
 
     def save_profile(self, p: CustomerProfile) -> None:
+        self._profiles[p.customer_id] = p
         self._upsert(
             t.customer_profiles,
             {
