@@ -213,14 +213,20 @@ def test_an_impossible_override_amount_is_shown_on_the_form_not_confirmed(
     assert _state(app, tenant, case_id) == "in_review"
 
 
-def test_a_judged_deny_reads_as_a_deny_in_the_console_and_the_portal(
-    app: App, tmp_path: Path
-) -> None:
+def _judged_deny(app: App, tmp_path: Path) -> tuple[str, str, Any]:
+    """A MyProtektor review an agent denied in the console: (tenant, case, the agent)."""
     tenant, case_id, _, agent, page = _in_review(app, tmp_path, "900.00")
     form = {"csrf_token": csrf(agent, f"/console/cases/{case_id}"), "nonce": _nonce(page),
             "outcome": "deny"}  # fmt: skip
     done = agent.post(f"/console/cases/{case_id}/judge", data=form, follow_redirects=False)
     assert done.status_code == 303 and _state(app, tenant, case_id) == "denied"
+    return tenant, case_id, agent
+
+
+def test_a_judged_deny_reads_as_a_deny_in_the_console_and_the_portal(
+    app: App, tmp_path: Path
+) -> None:
+    tenant, case_id, agent = _judged_deny(app, tmp_path)
     shown = agent.get(f"/console/cases/{case_id}").text
     assert "<strong>deny</strong> · none · ZAR 0.00" in shown
     assert "Denied after review under clause 4.1" in shown and "Approved" not in shown
@@ -280,10 +286,7 @@ def test_a_review_the_engine_could_not_quantify_offers_no_one_click_approve(
 def test_the_portal_offers_no_appeal_once_every_stage_upheld_the_decision(
     app: App, tmp_path: Path
 ) -> None:
-    tenant, case_id, _, agent, page = _in_review(app, tmp_path, "900.00")
-    form = {"csrf_token": csrf(agent, f"/console/cases/{case_id}"), "nonce": _nonce(page),
-            "outcome": "deny"}  # fmt: skip
-    agent.post(f"/console/cases/{case_id}/judge", data=form, follow_redirects=False)
+    tenant, case_id, _ = _judged_deny(app, tmp_path)
     mail = CaughtMail()
     customer = client(app, tmp_path / "portal", mail)
     assert portal_sign_in(customer, mail, tenant, f"c1@customers.{tenant}.example") == 303
