@@ -165,3 +165,21 @@ def test_a_value_off_its_pattern_is_said_without_the_regex(
     found = _refused(client.post("/v1/charges", json=body, headers=auth(keys.admin)))
     assert found["where"] == f"body.{field}" and allowed in found["allowed"]
     assert "^" not in found["detail"] and repr(value) in found["detail"]
+
+
+def test_an_id_used_for_other_content_says_so_and_how_to_retry(
+    client: TestClient, keys: Keys
+) -> None:
+    h = auth(keys.admin)
+    first = {"id": "ch-r", "customer": "c1", "amount": "1.00", "currency": "ZAR",
+             "at": "2026-03-01T10:00:00+02:00"}  # fmt: skip
+    assert client.post("/v1/charges", json=first, headers=h).status_code == 201
+    # a retry without ``at`` (taken as now) or with another amount is other content
+    for changed in ({k: v for k, v in first.items() if k != "at"}, {**first, "amount": "2.00"}):
+        found = _refused(client.post("/v1/charges", json=changed, headers=h), 409)
+        assert found["where"] == "body.id" and found["code"] == "idempotency_conflict"
+        assert found["detail"] == "charge 'ch-r' was already recorded with other content"
+        assert "Idempotency-Key" in found["allowed"] and "`at`" in found["allowed"]
+    assert (
+        client.post("/v1/charges", json=first, headers=h).status_code == 201
+    )  # the same: a replay

@@ -19,7 +19,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from refundable.core import limits
-from refundable.core.errors import RefundableError, status_of
+from refundable.core.errors import IdempotencyConflict, RefundableError, status_of
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:refundable:problem:"
@@ -62,8 +62,18 @@ def from_error(request: Request, error: RefundableError) -> Response:
     status = status_of(error).http
     problems = error.details.get("problems")
     message, where = error.message, error.where
+    allowed = error.allowed
     found = _request_field(request, where)
-    if found is not None:  # a command refused a field: say which field of the request
+    if found is not None and isinstance(error, IdempotencyConflict) and found == "body.id":
+        # "charge 'c1' was already recorded (by RecordCharge) with other content": the
+        # message is the caller's own words; say how a retry is made
+        message, where = message.split(" (by ", 1)[0] + " with other content", found
+        allowed = (
+            "the same body to retry (an omitted `at` is the time of each request: give the "
+            "first one's), the same Idempotency-Key header to have the first answer "
+            "replayed, or a new id"
+        )
+    elif found is not None:  # a command refused a field: say which field of the request
         message, where = f"the value of {found} is not accepted", found
     body = problem_body(
         error.code,
@@ -71,7 +81,7 @@ def from_error(request: Request, error: RefundableError) -> Response:
         message,
         request.url.path,
         where=where,
-        allowed=error.allowed,
+        allowed=allowed,
         problems=[str(p) for p in problems] if problems else None,
         request_id=_request_id(request),
     )
