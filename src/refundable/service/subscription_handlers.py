@@ -189,7 +189,17 @@ def reactivate_subscription(cmd: c.ReactivateSubscription, ctx: Context) -> Done
     rec = load(ctx, cmd.subscription_id)
     new_id = cmd.new_subscription_id or ""
     event = ev.Reactivate(plan_of(ctx, cmd.plan_id, cmd.at), new_id)
-    after, effects = apply(rec.subscription, event, cmd.at, rules_at(ctx, cmd.at))
+    try:
+        after, effects = apply(rec.subscription, event, cmd.at, rules_at(ctx, cmd.at))
+    except TransitionRefused as refused:
+        if refused.where != "event.key":
+            raise
+        raise InputError(  # the policy starts a new subscription (Conek 3.4) and none was named
+            "under this policy a reactivation starts a new subscription, which needs an id",
+            where="ReactivateSubscription.new_subscription_id",
+            allowed="new_subscription_id: an id for the new subscription (the old one keeps "
+            "its history)",
+        ) from None
     if after.key == rec.subscription_id:
         ch = Change(rec.subscription_id, rec.customer_id, rec, after, effects, "Reactivate",
                     cmd.at, cmd.actor_id)  # fmt: skip
