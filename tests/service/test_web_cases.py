@@ -236,6 +236,12 @@ def test_a_judged_deny_reads_as_a_deny_in_the_console_and_the_portal(
     told = customer.get(f"/portal/cases/{case_id}").text
     assert "Denied after review under clause 4.1" in told and "Approved" not in told
     assert "ZAR 900.00" not in told
+    # who did each step: the recorded actor for staff, plain words for the customer
+    timeline = told.split('data-testid="events"')[1].split("</table>")[0]
+    assert "<td>you</td>" in timeline and "<td>the business</td>" in timeline
+    assert "agent:" not in timeline and "customer:" not in timeline
+    staff_timeline = shown.split('data-testid="events"')[1].split("</table>")[0]
+    assert "agent:" in staff_timeline and "customer:C1" in staff_timeline
 
 
 def test_an_approval_over_a_denial_is_capped_before_the_confirmation_page(

@@ -80,10 +80,30 @@ def entry_what(kind: str, memo: str) -> str:
     return f"{label.capitalize()}: {memo}"
 
 
+# Case events a customer reads in plain words (staff read the event's own name).
+_EVENT_WORDS = {"sla_warning": "deadline near", "sla_breached": "deadline missed"}
+
+
+def event_name(kind: str, staff: bool = True) -> str:
+    """A case event's name: its own for staff, plain words for the customer."""
+    return kind.replace("_", " ") if staff else _EVENT_WORDS.get(kind, kind.replace("_", " "))
+
+
+def actor_name(actor: str, staff: bool = True) -> str:
+    """Who did a case's step: the recorded actor for staff; for the customer "you", "done
+    automatically", or the business (never its staff's or API keys' names)."""
+    if staff:
+        return actor
+    if actor.startswith("customer:"):
+        return "you"
+    return "done automatically" if actor == "system" else "the business"
+
+
 def install(env: Environment) -> None:
     filters: dict[str, Any] = {
         "local": local, "local_date": local_date, "amount": amount,
         "account_name": account_name, "commodity_of": commodity_of, "entry_what": entry_what,
+        "event_name": event_name, "actor_name": actor_name,
     }  # fmt: skip
     env.filters.update(filters)
     env.globals["PostingKind"] = PostingKind
