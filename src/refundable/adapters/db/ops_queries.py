@@ -38,4 +38,4 @@ def case_deadlines(engine: Engine, now: datetime) -> dict[str, float]:
     ).where(c.open_key.is_not(None))
     with engine.execution_options(**{READONLY: True}).begin() as conn:
         total, late, risky = conn.execute(stmt).one()
-    return {"open": float(total), "at_risk": float(risky), "breached": float(late)}
+    return {"open": int(total), "at_risk": int(risky), "breached": int(late)}  # counts
