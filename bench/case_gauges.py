@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "tests"), str(ROOT)]
 
-from bench.list_pages import best  # noqa: E402
+from bench.list_pages import best, print_table  # noqa: E402
 
 
 def main() -> None:
@@ -28,6 +28,7 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=5_000)
     args = parser.parse_args()
 
+    from case_counts import by_the_clocks
     from fakes import open_tenant
     from refundable.adapters.db.ops_queries import case_deadlines
     from refundable.bootstrap import bootstrap
@@ -51,15 +52,7 @@ def main() -> None:
     now = t0 + timedelta(days=12)
 
     def before() -> dict[str, float]:  # the refresh before ADR 0080 (ops_queries, f8e134a)
-        counts = {"open": 0.0, "at_risk": 0.0, "breached": 0.0}
-        for case in reads.cases("t1", open_only=True):
-            running = [k for k in case.clocks if k.running]
-            counts["open"] += 1
-            if any(k.breached or k.due_at <= now for k in running):
-                counts["breached"] += 1
-            elif any(k.warn_at <= now for k in running):
-                counts["at_risk"] += 1
-        return counts
+        return by_the_clocks(engine, reads, now)
 
     def bare() -> None:
         with sqlite3.connect(path) as conn:
@@ -73,9 +66,7 @@ def main() -> None:
     ]
     counted = case_deadlines(engine, now)
     print(f"{args.cases} open cases, SQLite, best of 5; counts {counted}\n")
-    print("| read | ms |\n|---|---:|")
-    for name, ms in rows:
-        print(f"| {name} | {ms:,.2f} |")
+    print_table(rows)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,13 @@ def best(run: Callable[[], Any], times: int = 5) -> float:
     return min(found) * 1000
 
 
+def print_table(rows: list[tuple[str, float]]) -> None:
+    """The timings as a Markdown table (docs/benchmarks.md)."""
+    print("| read | ms |\n|---|---:|")
+    for name, ms in rows:
+        print(f"| {name} | {ms:,.2f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--entries", type=int, default=20_000)
@@ -90,9 +97,7 @@ def main() -> None:
         ("bare SELECT of 100 cases", best(lambda: bare("cases"))),
     ]
     print(f"{len(whole)} journal entries, {args.cases} cases, SQLite, best of 5\n")
-    print("| read | ms |\n|---|---:|")
-    for name, ms in rows:
-        print(f"| {name} | {ms:,.2f} |")
+    print_table(rows)
 
 
 if __name__ == "__main__":

@@ -194,17 +194,25 @@ def _in_review(app: App, tmp_path: Path, amount: str) -> tuple[str, str, str, An
     return tenant, case_id, p, agent, agent.get(f"/console/cases/{case_id}").text
 
 
-def test_an_impossible_override_amount_is_shown_on_the_form_not_confirmed(
-    app: App, tmp_path: Path
-) -> None:
-    tenant, case_id, p, agent, page = _in_review(app, tmp_path, "500.00")
+def _approval_capped_at_500(agent: Any, case_id: str, page: str, payment: str
+                            ) -> tuple[str, dict[str, str]]:  # fmt: skip
+    """The override form approving the case's ZAR 500 payment "as decided", checked to refuse
+    ZAR 99,999,999 on the form (no confirmation page): (its path, the form)."""
     form = {"csrf_token": csrf(agent, f"/console/cases/{case_id}"), "nonce": _nonce(page),
-            "outcome": "approve", "currency": "ZAR", "payment": p, "remedy": "",
+            "outcome": "approve", "currency": "ZAR", "payment": payment, "remedy": "",
             "reason": "goodwill"}  # fmt: skip
     path = f"/console/cases/{case_id}/override"
     too_much = agent.post(path, data={**form, "amount": "99999999"})
     assert too_much.status_code == 409 and 'data-testid="confirm"' not in too_much.text
     assert "at most ZAR 500.00" in too_much.text
+    return path, form
+
+
+def test_an_impossible_override_amount_is_shown_on_the_form_not_confirmed(
+    app: App, tmp_path: Path
+) -> None:
+    tenant, case_id, p, agent, page = _in_review(app, tmp_path, "500.00")
+    path, form = _approval_capped_at_500(agent, case_id, page, p)
     negative = agent.post(path, data={**form, "amount": "-5"})
     assert negative.status_code == 422 and 'data-testid="confirm"' not in negative.text
     assert "more than zero" in negative.text
@@ -252,13 +260,7 @@ def test_an_approval_over_a_denial_is_capped_before_the_confirmation_page(
     denied = {"csrf_token": token, "nonce": _nonce(page), "outcome": "deny"}
     agent.post(f"/console/cases/{case_id}/judge", data=denied, follow_redirects=False)
     page = agent.get(f"/console/cases/{case_id}").text
-    form = {"csrf_token": csrf(agent, f"/console/cases/{case_id}"), "nonce": _nonce(page),
-            "outcome": "approve", "currency": "ZAR", "payment": p, "remedy": "",
-            "reason": "goodwill"}  # fmt: skip
-    path = f"/console/cases/{case_id}/override"
-    too_much = agent.post(path, data={**form, "amount": "99999999"})
-    assert too_much.status_code == 409 and 'data-testid="confirm"' not in too_much.text
-    assert "at most ZAR 500.00" in too_much.text
+    path, form = _approval_capped_at_500(agent, case_id, page, p)
     done = agent.post(path, data={**form, "amount": "200", "confirm": "yes"},
                       follow_redirects=False)  # fmt: skip
     assert done.status_code == 303 and _state(app, tenant, case_id) == "paying"

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, insert, select
 
+from case_counts import by_the_clocks
 from casefakes import Reason, Subject, case_of, charge_and_pay, days, open_case, policy_tenant, zar
 from pgdb import new_pg_database
 from refundable.adapters.db import rows
@@ -28,7 +29,6 @@ from refundable.core.time import UTC
 from refundable.policy.casesdoc import StageName
 from refundable.policy.document import Outcome
 from refundable.service import commands as c
-from refundable.service.case_queries import CaseQueries
 from refundable.service.scheduled import advance_test_clock
 
 T0 = datetime(2026, 3, 2, 8, tzinfo=UTC)  # a Monday, 10:00 in Johannesburg
@@ -40,22 +40,6 @@ def _facts(start: datetime) -> dict[str, object]:
     end = start + days(31)
     return {"charge": {"kind": "subscription", "billing": "monthly", "initial_purchase": True,
                        "period": {"start": start.isoformat(), "end": end.isoformat()}}}  # fmt: skip
-
-
-def _by_the_clocks(engine: Engine, reads: CaseQueries, now: datetime) -> dict[str, float]:
-    """The count as it was made before ADR 0080: every open case's body, clock by clock."""
-    counts = {"open": 0.0, "at_risk": 0.0, "breached": 0.0}
-    with engine.connect() as conn:
-        tenants = [r[0] for r in conn.execute(select(t.tenants.c.tenant_id))]
-    for tenant in tenants:
-        for case in reads.cases(tenant, open_only=True):
-            running = [k for k in case.clocks if k.running]
-            counts["open"] += 1
-            if any(k.breached or k.due_at <= now for k in running):
-                counts["breached"] += 1
-            elif any(k.warn_at <= now for k in running):
-                counts["at_risk"] += 1
-    return counts
 
 
 def test_the_counts_from_the_columns_agree_with_the_clocks_at_every_moment(app: App) -> None:
@@ -86,7 +70,7 @@ def test_the_counts_from_the_columns_agree_with_the_clocks_at_every_moment(app: 
                                        "agent:ann"))  # fmt: skip
         for probe in (moment, moment + timedelta(hours=7)):
             counted = case_deadlines(app.engine, probe)
-            assert counted == _by_the_clocks(app.engine, app.cases_read, probe), probe
+            assert counted == by_the_clocks(app.engine, app.cases_read, probe), probe
             seen = {k: max(seen[k], counted[k]) for k in seen}
         moment += timedelta(hours=12)
     # the walk met every kind of count (a wrong column would have shown somewhere above)
