@@ -139,6 +139,8 @@ async def _json_body(request: Request, strict_content_type: bool) -> Any:
     """The body as FastAPI's handler hands it to a JSON body parameter: parsed when the
     content type is JSON (or absent and the route is not strict), else the bytes (which then
     fail validation); a body that is not JSON is FastAPI's ``json_invalid`` error."""
+    if hasattr(request, "_json"):  # read and gated already (json_body): not parsed again
+        return request._json
     try:
         raw = await request.body()
         if not raw:
